@@ -1,0 +1,29 @@
+#include "jsn/status.h"
+
+#include <cstdarg>
+#include <cstdio>
+
+namespace jsn {
+
+Status Status::Error(const char* rule, size_t offset, const char* format, ...) {
+  Status status;
+  status.rule_ = rule;
+  status.offset_ = offset;
+  va_list args;
+  va_start(args, format);
+  vsnprintf(status.message_, sizeof status.message_, format, args);
+  va_end(args);
+  return status;
+}
+
+Status Status::Failure(const char* rule, const char* format, ...) {
+  Status status;
+  status.rule_ = rule;
+  va_list args;
+  va_start(args, format);
+  vsnprintf(status.message_, sizeof status.message_, format, args);
+  va_end(args);
+  return status;
+}
+
+}  // namespace jsn
