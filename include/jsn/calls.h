@@ -1,0 +1,41 @@
+// Calls: ready-made messages for the bus and the systemd calls the daemon makes, built with
+// the Writer into a buffer the caller owns. Each returns the message bytes through `message`
+// (a view into `buffer`) or a Status saying why it could not be built.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "jsn/status.h"
+
+namespace jsn {
+
+constexpr std::string_view kBusName = "org.freedesktop.DBus";
+constexpr std::string_view kBusPath = "/org/freedesktop/DBus";
+constexpr std::string_view kBusInterface = "org.freedesktop.DBus";
+constexpr std::string_view kPropertiesInterface = "org.freedesktop.DBus.Properties";
+
+using MessageOut = std::span<const uint8_t>*;
+
+Status BuildHello(std::span<uint8_t> buffer, uint32_t serial, MessageOut message);
+Status BuildAddMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
+                     MessageOut message);
+Status BuildRemoveMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
+                        MessageOut message);
+Status BuildGetNameOwner(std::span<uint8_t> buffer, uint32_t serial, std::string_view name,
+                         MessageOut message);
+// org.freedesktop.DBus.Properties.Get(interface, property) on `destination` at `path`.
+Status BuildPropertiesGet(std::span<uint8_t> buffer, uint32_t serial,
+                          std::string_view destination, std::string_view path,
+                          std::string_view interface, std::string_view property,
+                          MessageOut message);
+Status BuildPropertiesGetAll(std::span<uint8_t> buffer, uint32_t serial,
+                             std::string_view destination, std::string_view path,
+                             std::string_view interface, MessageOut message);
+// A method call with no arguments (e.g. org.freedesktop.systemd1.Manager.Subscribe).
+Status BuildMethodCall(std::span<uint8_t> buffer, uint32_t serial, std::string_view destination,
+                       std::string_view path, std::string_view interface,
+                       std::string_view member, MessageOut message);
+
+}  // namespace jsn

@@ -1,0 +1,122 @@
+// Reader: a zero-copy, allocation-free view over one complete D-Bus message held in a buffer
+// the caller owns. Message::Parse validates the whole message in one walk (fixed header,
+// header fields, body against its signature, alignment, zero padding, limits, UTF-8, names,
+// booleans, variants, dict entries, unix-fd counts), in either byte order. After a successful
+// Parse every accessor is infallible: strings come back as views into the caller's buffer,
+// numbers decoded to host order. The buffer must outlive the Message and every view from it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "jsn/message.h"
+#include "jsn/status.h"
+
+namespace jsn {
+
+// How many bytes the message that starts with `bytes` takes, header and body. Needs at least
+// kFixedHeaderLength bytes; checks the byte order, the protocol version and the length limits
+// so that a framer can trust the answer (or discard a stream of `length` bytes it will not
+// buffer). Fails with rule "short-read" when fewer than 16 bytes are given.
+Status MessageLength(std::span<const uint8_t> bytes, size_t* length);
+
+struct Header {
+  ByteOrder byte_order = ByteOrder::kLittle;
+  MessageType type = MessageType::kInvalid;
+  uint8_t flags = 0;
+  uint32_t body_length = 0;
+  uint32_t serial = 0;
+  // Absent fields are empty views (has_* says which were present where empty is possible).
+  std::string_view path;
+  std::string_view interface;
+  std::string_view member;
+  std::string_view error_name;
+  std::string_view destination;
+  std::string_view sender;
+  std::string_view signature;  // body signature; empty for an empty body
+  uint32_t reply_serial = 0;   // 0 when absent: 0 is never a valid serial
+  uint32_t unix_fds = 0;
+  bool has_signature = false;
+  bool has_unix_fds = false;
+};
+
+class Iterator;
+
+// One value of the body. Its type is its complete single type (signature()); the accessor
+// matching type() returns its contents; containers are walked with children().
+class Value {
+ public:
+  Value() = default;
+  char type() const { return signature_.empty() ? '\0' : signature_[0]; }
+  std::string_view signature() const { return signature_; }
+
+  uint8_t as_byte() const;        // y
+  bool as_bool() const;           // b
+  int16_t as_int16() const;       // n
+  uint16_t as_uint16() const;     // q
+  int32_t as_int32() const;       // i
+  uint32_t as_uint32() const;     // u
+  int64_t as_int64() const;       // x
+  uint64_t as_uint64() const;     // t
+  double as_double() const;       // d
+  uint32_t as_unix_fd() const;    // h: the index into the message's file descriptors
+  std::string_view as_string() const;  // s, o, g (without the terminating NUL)
+
+  // The elements of an array (dict entries for a{..}), the fields of a struct or dict entry,
+  // or the single value inside a variant.
+  Iterator children() const;
+
+ private:
+  friend class Iterator;
+  friend class Message;
+  const uint8_t* base_ = nullptr;  // start of the message: alignment is relative to it
+  size_t offset_ = 0;              // where this value's bytes start
+  size_t end_ = 0;                 // one past its last byte
+  std::string_view signature_;
+  ByteOrder byte_order_ = ByteOrder::kLittle;
+};
+
+// Walks a sequence of values (the body, or a container's children) in order.
+class Iterator {
+ public:
+  Iterator() = default;
+  // Fills `value` with the next value and returns true; false at the end.
+  bool Next(Value* value);
+  bool at_end() const;
+
+ private:
+  friend class Value;
+  friend class Message;
+  const uint8_t* base_ = nullptr;
+  size_t offset_ = 0;
+  size_t end_ = 0;
+  std::string_view signature_;  // the types still to walk (for an array: the element type)
+  size_t signature_pos_ = 0;
+  bool is_array_ = false;
+  ByteOrder byte_order_ = ByteOrder::kLittle;
+};
+
+class Message {
+ public:
+  // Validates `bytes` (exactly one whole message) and, on success, fills `message`.
+  // A failure names the rule that was broken and the byte offset where.
+  static Status Parse(std::span<const uint8_t> bytes, Message* message);
+
+  const Header& header() const { return header_; }
+  std::span<const uint8_t> bytes() const { return bytes_; }
+  // The body's values in signature order.
+  Iterator body() const;
+
+ private:
+  Header header_;
+  std::span<const uint8_t> bytes_;
+  size_t body_offset_ = 0;
+};
+
+// In an a{sv} (`dict` must be such an array), finds the entry whose key is `key` and sets
+// `variant_content` to the value inside its variant. Returns false when the key is absent.
+bool FindInStringVariantDict(const Value& dict, std::string_view key, Value* variant_content);
+
+}  // namespace jsn

@@ -1,0 +1,89 @@
+// Writer: marshals one D-Bus message into a buffer the caller owns; no allocation. Values are
+// appended in signature order and checked against the signature given to Begin as they go;
+// the first mistake (a type that does not match, an invalid name, a full buffer) is kept and
+// returned by Finish, so a sequence of appends needs one check at the end. The bytes Finish
+// hands out are a view into the caller's buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "jsn/message.h"
+#include "jsn/status.h"
+
+namespace jsn {
+
+struct HeaderFields {
+  MessageType type = MessageType::kMethodCall;
+  uint8_t flags = 0;
+  uint32_t serial = 0;  // must not be 0
+  std::string_view path;
+  std::string_view interface;
+  std::string_view member;
+  std::string_view error_name;
+  std::string_view destination;
+  std::string_view sender;
+  std::string_view signature;  // of the body; empty for no body
+  uint32_t reply_serial = 0;   // 0: absent
+  uint32_t unix_fds = 0;       // 0: absent
+};
+
+class Writer {
+ public:
+  explicit Writer(std::span<uint8_t> buffer, ByteOrder byte_order = ByteOrder::kLittle);
+
+  // Writes the header; checks the fields each type requires and the validity of every name.
+  void Begin(const HeaderFields& fields);
+
+  void AppendByte(uint8_t value);
+  void AppendBool(bool value);
+  void AppendInt16(int16_t value);
+  void AppendUint16(uint16_t value);
+  void AppendInt32(int32_t value);
+  void AppendUint32(uint32_t value);
+  void AppendInt64(int64_t value);
+  void AppendUint64(uint64_t value);
+  void AppendDouble(double value);
+  void AppendString(std::string_view value);
+  void AppendObjectPath(std::string_view value);
+  void AppendSignature(std::string_view value);
+  void AppendUnixFd(uint32_t index);
+
+  // Containers: Open* then the contents then the matching Close*. An array's element type
+  // comes from the enclosing signature; a variant's from `contents_signature`.
+  void OpenArray();
+  void CloseArray();
+  void OpenStruct();
+  void CloseStruct();
+  void OpenDictEntry();
+  void CloseDictEntry();
+  void OpenVariant(std::string_view contents_signature);
+  void CloseVariant();
+
+  // Completes the message (patches the body length) and sets `message` to its bytes.
+  Status Finish(std::span<const uint8_t>* message);
+
+  const Status& status() const { return status_; }
+
+ private:
+  // The implementation decides what state it needs; these are what the interface implies.
+  std::span<uint8_t> buffer_;
+  size_t size_ = 0;
+  ByteOrder byte_order_;
+  Status status_;
+  size_t body_start_ = 0;
+  static constexpr size_t kMaxDepth = kMaxTotalNesting;
+  struct Frame {
+    std::string_view signature;  // what this level must hold
+    size_t position = 0;         // next type to write within it
+    size_t length_offset = 0;    // arrays: where the length goes
+    size_t content_start = 0;    // arrays: first element, after padding
+    char kind = 0;               // 'a', '(', '{', 'v' or 0 for the body
+  };
+  Frame frames_[kMaxDepth + 1];
+  size_t depth_ = 0;
+};
+
+}  // namespace jsn
