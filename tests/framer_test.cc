@@ -1,9 +1,15 @@
 #include "jsn/framer.h"
+#include "jsn/reader.h"
 
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -204,6 +210,53 @@ TEST(Framer, IncompleteMessageIsHeldNotHandedOut) {
   Collected got = FeedWhole(&framer, message.substr(0, message.size() - 1));
   EXPECT_TRUE(got.messages.empty());
   EXPECT_EQ(framer.buffered(), message.size() - 1);
+}
+
+// The recorded fixtures (fixtures/valid/*.bin, from sd-bus, GLib and libdbus), relative to the
+// source tree `make check` runs in, or $JSN_SOURCE_DIR.
+std::vector<std::string> ValidFixtures(std::vector<std::string>* names) {
+  const char* source_dir = getenv("JSN_SOURCE_DIR");
+  std::string directory =
+      std::string(source_dir != nullptr && source_dir[0] != '\0' ? source_dir : ".") +
+      "/fixtures/valid";
+  std::vector<std::string> contents;
+  DIR* dir = opendir(directory.c_str());
+  if (dir == nullptr) return contents;
+  std::vector<std::string> files;
+  while (dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".bin") files.push_back(name);
+  }
+  closedir(dir);
+  std::sort(files.begin(), files.end());
+  for (const std::string& name : files) {
+    std::ifstream in(directory + "/" + name, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    contents.push_back(bytes.str());
+    names->push_back(name);
+  }
+  return contents;
+}
+
+TEST(Framer, EveryRecordedFixtureFedOneByteAtATimeComesOutWholeAndParses) {
+  std::vector<std::string> names;
+  std::vector<std::string> fixtures = ValidFixtures(&names);
+  ASSERT_FALSE(fixtures.empty()) << "no fixtures/valid/*.bin (run from the source tree)";
+  std::string stream;
+  for (const std::string& fixture : fixtures) stream += fixture;
+  Framer framer(64);  // smaller than most fixtures: growth is exercised too
+  Collected got = FeedBytewise(&framer, stream);
+  ASSERT_EQ(got.messages.size(), fixtures.size());
+  for (size_t i = 0; i < fixtures.size(); ++i) {
+    EXPECT_EQ(got.messages[i], fixtures[i]) << names[i];
+    Message message;
+    Status status = Message::Parse(
+        {reinterpret_cast<const uint8_t*>(got.messages[i].data()), got.messages[i].size()},
+        &message);
+    EXPECT_TRUE(status.ok()) << names[i] << ": " << status.rule() << ": " << status.message();
+  }
+  EXPECT_TRUE(got.errors.empty());
 }
 
 }  // namespace
