@@ -90,6 +90,7 @@ class PrivateBus {
   const std::string& address() const { return address_; }          // unix:path=...
   const std::string& socket_path() const { return socket_path_; }  // the path alone
   const std::string& directory() const { return directory_; }      // scratch space for tests
+  std::string log_path() const { return directory_ + "/bus.log"; }  // dbus-daemon's stderr
 
   // The environment a peer needs to find this bus as its session and its system bus.
   Environment PeerEnvironment() const;
