@@ -315,14 +315,27 @@ constexpr const char* kFakeGuid = "0123456789abcdef0123456789abcdef";
 
 class FakeBus {
  public:
-  FakeBus() {
+  // Listens at `socket_name` in a fresh temp dir, or in the abstract namespace (a name made
+  // unique by our PID) when `abstract`. `escaped_name` is how the name appears in the address.
+  explicit FakeBus(const std::string& socket_name = "bus", bool abstract = false,
+                   const std::string& escaped_name = "") {
     directory_ = MakeTempDirectory("jsn-fake-bus-");
-    path_ = directory_ + "/bus";
+    std::string escaped = escaped_name.empty() ? socket_name : escaped_name;
+    if (abstract) {
+      path_ = "jsn-test-" + std::to_string(getpid()) + "-" + socket_name;
+      address_ = "unix:abstract=jsn-test-" + std::to_string(getpid()) + "-" + escaped;
+    } else {
+      path_ = directory_ + "/" + socket_name;
+      address_ = "unix:path=" + directory_ + "/" + escaped;
+    }
     listener_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    strncpy(address.sun_path, path_.c_str(), sizeof address.sun_path - 1);
-    EXPECT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    size_t start = abstract ? 1 : 0;
+    memcpy(address.sun_path + start, path_.data(), path_.size());
+    socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + start +
+                                              path_.size() + (abstract ? 0 : 1));
+    EXPECT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&address), length), 0);
     EXPECT_EQ(listen(listener_, 4), 0);
   }
   ~FakeBus() {
@@ -330,7 +343,7 @@ class FakeBus {
     close(listener_);
     RemoveTree(directory_);
   }
-  std::string address() const { return "unix:path=" + path_; }
+  std::string address() const { return address_; }
 
   void Accept() { peer_ = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC); }
   void Hangup() {
@@ -411,6 +424,7 @@ class FakeBus {
  private:
   std::string directory_;
   std::string path_;
+  std::string address_;
   int listener_ = -1;
   int peer_ = -1;
 };
@@ -462,6 +476,25 @@ TEST(ConnectionFakeBus, ServerHangingUpDuringStartUpIsConnectionClosed) {
   Status status = connection.Open(fake.address());
   server.join();
   EXPECT_STREQ(status.rule(), "connection-closed");
+}
+
+TEST(ConnectionFakeBus, ConnectsToAnAbstractSocket) {
+  FakeBus fake("abstract", true);
+  std::thread server([&] { fake.Handshake(); });
+  Connection connection;
+  Status status = connection.Open(fake.address());
+  server.join();
+  ASSERT_TRUE(status.ok()) << status.rule() << ": " << status.message();
+  EXPECT_EQ(connection.unique_name(), ":1.99");
+}
+
+TEST(ConnectionFakeBus, ConnectsToASocketPathThatNeedsEscaping) {
+  FakeBus fake("a b,c;d=e", false, "a%20b%2cc%3bd%3de");
+  std::thread server([&] { fake.Handshake(); });
+  Connection connection;
+  Status status = connection.Open(fake.address());
+  server.join();
+  ASSERT_TRUE(status.ok()) << status.rule() << ": " << status.message();
 }
 
 TEST(ConnectionFakeBus, SilentServerIsAnAuthTimeout) {
