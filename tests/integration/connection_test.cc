@@ -9,7 +9,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -531,6 +537,98 @@ TEST(ConnectionFakeBus, InvalidMessageIsReportedAndSkippedAndTheConnectionStaysU
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0], "connection-closed");
   EXPECT_TRUE(connection.is_open());
+}
+
+// fixtures/invalid/RULE[--what].bin: each breaks one rule (the fixtures helper's recordings).
+struct InvalidFixture {
+  std::string name;
+  std::string rule;
+  std::string bytes;
+};
+std::vector<InvalidFixture> InvalidFixtures() {
+  const char* source_dir = getenv("JSN_SOURCE_DIR");
+  std::string directory =
+      std::string(source_dir != nullptr && source_dir[0] != '\0' ? source_dir : ".") +
+      "/fixtures/invalid";
+  std::vector<InvalidFixture> fixtures;
+  DIR* dir = opendir(directory.c_str());
+  if (dir == nullptr) return fixtures;
+  while (dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.size() <= 4 || name.substr(name.size() - 4) != ".bin") continue;
+    std::string stem = name.substr(0, name.size() - 4);
+    std::ifstream in(directory + "/" + name, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    fixtures.push_back({name, stem.substr(0, stem.find("--")), bytes.str()});
+  }
+  closedir(dir);
+  std::sort(fixtures.begin(), fixtures.end(),
+            [](const InvalidFixture& a, const InvalidFixture& b) { return a.name < b.name; });
+  return fixtures;
+}
+
+// The fixed header's length, or false when MessageLength refuses it.
+bool FramedLength(const std::string& bytes, size_t* length) {
+  return bytes.size() >= 16 &&
+         MessageLength({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, length)
+             .ok();
+}
+
+// Every invalid fixture whose fixed header frames it exactly, sent by the bus between good
+// messages: each is reported with its rule and skipped, and the next message still arrives.
+// (Fixtures whose length disagrees with their header, truncated or with trailing bytes, only
+// make sense to a reader given one buffer: on a stream they would merge with the next.)
+TEST(ConnectionFakeBus, EveryInvalidFixtureIsReportedWithItsRuleAndSkipped) {
+  std::vector<InvalidFixture> fixtures = InvalidFixtures();
+  ASSERT_FALSE(fixtures.empty()) << "no fixtures/invalid/*.bin (run from the source tree)";
+  FakeBus fake;
+  std::thread server([&] { fake.Handshake(); });
+  Connection connection;
+  ASSERT_TRUE(connection.Open(fake.address()).ok());
+  server.join();
+  size_t tried = 0;
+  uint32_t serial = 2;
+  for (const InvalidFixture& fixture : fixtures) {
+    size_t length = 0;
+    if (!FramedLength(fixture.bytes, &length) || length != fixture.bytes.size()) continue;
+    ++tried;
+    std::thread writer([&] { fake.Write(fixture.bytes + FakeSignal("Good", serial++)); });
+    std::vector<std::string> errors;
+    std::string member;
+    bool arrived = ReceiveUntil(&connection, [&](const Incoming& in) {
+      member = std::string(in.message.header().member);
+      return true;
+    }, &errors);
+    writer.join();
+    EXPECT_TRUE(arrived) << fixture.name;
+    EXPECT_EQ(member, "Good") << fixture.name;
+    EXPECT_EQ(errors, std::vector<std::string>{fixture.rule}) << fixture.name;
+    ASSERT_TRUE(connection.is_open()) << fixture.name;
+  }
+  EXPECT_GT(tried, 50u);
+}
+
+// Invalid fixtures whose fixed header itself is refused: the stream cannot go on, so the
+// connection closes with that rule.
+TEST(ConnectionFakeBus, InvalidFixturesWithABrokenFixedHeaderCloseTheConnection) {
+  size_t tried = 0;
+  for (const InvalidFixture& fixture : InvalidFixtures()) {
+    size_t length = 0;
+    if (fixture.bytes.size() < 16 || FramedLength(fixture.bytes, &length)) continue;
+    ++tried;
+    FakeBus fake;
+    std::thread server([&] { fake.Handshake(); });
+    Connection connection;
+    ASSERT_TRUE(connection.Open(fake.address()).ok());
+    server.join();
+    fake.Write(fixture.bytes);
+    std::vector<std::string> errors;
+    EXPECT_FALSE(ReceiveUntil(&connection, [](const Incoming&) { return true; }, &errors));
+    EXPECT_EQ(errors, std::vector<std::string>{fixture.rule}) << fixture.name;
+    EXPECT_FALSE(connection.is_open()) << fixture.name;
+  }
+  EXPECT_GE(tried, 2u);
 }
 
 TEST(ConnectionFakeBus, MessageOverTheCapIsDroppedAndTheNextOneArrives) {
