@@ -95,6 +95,10 @@ class Connection {
   // Send, remembering the message's serial so that its reply comes back with `tag`.
   // "too-many-pending-calls" when the table is full (nothing sent).
   Status Call(std::span<const uint8_t> message, uint64_t tag);
+  // Answers a method call someone made to us with org.freedesktop.DBus.Error.UnknownMethod
+  // (nothing when it was sent with NO_REPLY_EXPECTED): the daemon serves no methods, and an
+  // answer spares the caller its timeout. `call` may be a view from Receive.
+  Status RefuseCall(const Message& call);
   // Stops waiting for the reply to `serial` (e.g. after a timeout); its reply, if it comes,
   // is then handed out with is_reply false.
   void Forget(uint32_t serial);

@@ -271,6 +271,36 @@ TEST_F(ConnectionTest, ReceivesASignalEmittedByBusctl) {
   EXPECT_EQ(seen.sender, seen.latest_new_peer);
 }
 
+TEST_F(ConnectionTest, MethodCallsToUsAreRefusedWithUnknownMethod) {
+  Connection connection;
+  ASSERT_TRUE(connection.Open(bus_.address()).ok());
+  std::string output = bus_.directory() + "/dbus-send.out";
+  jsn::testing::BackgroundProcess caller;
+  ASSERT_TRUE(caller.Start({"dbus-send", "--session", "--print-reply",
+                            "--dest=" + std::string(connection.unique_name()), "/com/example/X",
+                            "com.example.Iface.Poke", "string:hi"},
+                           bus_.PeerEnvironment(), output));
+  std::string member;
+  ASSERT_TRUE(ReceiveUntil(&connection, [&](const Incoming& in) {
+    if (in.message.header().type != MessageType::kMethodCall) return false;
+    member = std::string(in.message.header().member);
+    Status status = connection.RefuseCall(in.message);
+    EXPECT_TRUE(status.ok()) << status.message();
+    return true;
+  }));
+  EXPECT_EQ(member, "Poke");
+  ProcessResult ended;
+  ASSERT_TRUE(caller.WaitForExit(10000, &ended));
+  std::ifstream in(output);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(ended.exit_status, 1);
+  EXPECT_NE(text.str().find("org.freedesktop.DBus.Error.UnknownMethod"), std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find("no method com.example.Iface.Poke here"), std::string::npos)
+      << text.str();
+}
+
 TEST_F(ConnectionTest, AddressesAreTriedInOrderUntilOneConnects) {
   Connection connection;
   std::string missing = bus_.directory() + "/no-such-socket";
