@@ -13,14 +13,17 @@
 //              BuildGetNameOwner(buffer, bus.NextSerial(), name, &call);
 //              bus.Call(call, kMyTag);                        // queued, written if possible
 //   EPOLLOUT:  bus.Flush();
-//   EPOLLIN, and once right after Open (Hello's reply may arrive with the first signals):
+//   EPOLLIN, and once right after Open (what came in with Hello's reply, such as
+//   NameAcquired, is already buffered and epoll will not announce it):
 //              Incoming in; bool have;
 //              while (true) {
 //                Status s = bus.Receive(&in, &have);
 //                if (!s.ok()) { log(s); if (!bus.is_open()) reconnect(); else continue; }
 //                if (!have) break;                            // socket drained: back to epoll
 //                if (in.is_reply) ...in.tag, in.is_error(), in.error_name()...
-//                else ...in.message.header().member...
+//                else if (in.message.header().type == MessageType::kMethodCall)
+//                  bus.RefuseCall(in.message);
+//                else ...in.message.header().member...            // a signal
 //              }
 //
 // A message handed out by Receive is a view into the receive buffer, valid until the next
