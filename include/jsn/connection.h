@@ -103,7 +103,9 @@ class Connection {
   // answer spares the caller its timeout. `call` may be a view from Receive.
   Status RefuseCall(const Message& call);
   // Stops waiting for the reply to `serial` (e.g. after a timeout); its reply, if it comes,
-  // is then handed out with is_reply false.
+  // is then handed out with is_reply false. A reply that never comes as such (dropped as
+  // "message-too-large", or invalid) keeps its slot until Forget or Close: the caller's
+  // timeout is what frees it.
   void Forget(uint32_t serial);
   size_t pending_calls() const { return pending_count_; }
 
