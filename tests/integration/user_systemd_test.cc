@@ -15,7 +15,7 @@
 #include "support/bus_monitor.h"
 #include "support/child_process.h"
 
-namespace jsn::test {
+namespace jsn::testing {
 namespace {
 
 const char kSleepService[] =
@@ -353,4 +353,4 @@ TEST(UserSystemd, UnitObjectPathEscapesLikeSystemdBusLabels) {
 }
 
 }  // namespace
-}  // namespace jsn::test
+}  // namespace jsn::testing
