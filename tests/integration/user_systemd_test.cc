@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -342,6 +344,27 @@ TEST(UserSystemd, StopAfterTheManagerWasKilledStillEndsItsServices) {
   for (const char* root : {"/sys/fs/cgroup/systemd/", "/sys/fs/cgroup/unified/", "/sys/fs/cgroup/"}) {
     EXPECT_FALSE(PathExists(root + cgroup)) << root << cgroup;
   }
+}
+
+// A test process killed outright leaves its managers' cgroup directories; the next Start in any
+// test process removes those whose process is gone.
+TEST(UserSystemd, StartRemovesCgroupsLeftByADeadTestProcess) {
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+  std::string name = "jsn-test-" + std::to_string(dead) + "-0";
+  std::vector<std::string> made;
+  for (const char* root : {"/sys/fs/cgroup/systemd/", "/sys/fs/cgroup/unified/"}) {
+    if (!PathExists(std::string(root) + "cgroup.procs")) continue;
+    ASSERT_EQ(mkdir((root + name).c_str(), 0755), 0) << root << name;
+    ASSERT_EQ(mkdir((root + name + "/init.scope").c_str(), 0755), 0);
+    made.push_back(root + name);
+  }
+  ASSERT_FALSE(made.empty()) << "no cgroup hierarchy to test with";
+  UserSystemd systemd;
+  ASSERT_TRUE(systemd.Start());
+  for (const std::string& path : made) EXPECT_FALSE(PathExists(path)) << path;
 }
 
 // The script's `run` is what demos use: a manager around one command, everything gone after.

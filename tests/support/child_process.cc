@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +54,7 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
     *error = std::string("pipe2: ") + strerror(errno);
     return -1;
   }
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     *error = std::string("fork: ") + strerror(errno);
@@ -64,6 +66,11 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
     // New process group, so a test can signal the child's whole tree and a terminal's ^C does
     // not race the fixture's own cleanup.
     setpgid(0, 0);
+    // Should the test process die without its destructors (SIGKILL, a crash), the child is
+    // told: SIGTERM ends the fakes and monitors, and makes a user manager stop its units and
+    // exit, instead of leaving them running for ever.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
     int null_fd = open("/dev/null", O_RDWR);
     dup2(stdin_fd >= 0 ? stdin_fd : null_fd, 0);
     dup2(output_fd >= 0 ? output_fd : null_fd, 1);

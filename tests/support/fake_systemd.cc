@@ -15,6 +15,13 @@ std::vector<std::string> Words(const std::string& line) {
   return words;
 }
 
+bool IsReply(const std::string& line) {
+  for (const char* prefix : {"ok", "error", "state ", "subscribers ", "gets ", "pong", "bye"}) {
+    if (line.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
 bool Emitted(const std::string& reply) { return reply == "ok emitted 1"; }
 
 }  // namespace
@@ -62,8 +69,14 @@ void FakeSystemd::Quit() {
     return ::testing::AssertionFailure() << "fake_systemd.py is not running (command: " << line
                                          << ")";
   }
-  if (!process_.ReadLine(&answer, timeout)) {
-    return ::testing::AssertionFailure() << "no reply from fake_systemd.py to \"" << line << "\"";
+  // stderr shares the pipe: skip anything that is not a reply (a Python warning, say), but
+  // show it when no reply comes.
+  std::vector<std::string> noise;
+  if (!process_.ReadLineUntil(IsReply, &answer, timeout, &noise)) {
+    std::string said;
+    for (const std::string& l : noise) said += l + "\n";
+    return ::testing::AssertionFailure() << "no reply from fake_systemd.py to \"" << line
+                                         << "\"; it said:\n" << said;
   }
   if (reply != nullptr) *reply = answer;
   if (answer.rfind("error", 0) == 0) {
