@@ -231,6 +231,20 @@ TEST_F(FakeSystemdTest, ReplaceOwnerMovesTheNameToANewUniqueNameAndDropsSubscrip
   EXPECT_FALSE(emitted) << "the subscription belonged to the old owner";
 }
 
+TEST_F(FakeSystemdTest, ReplaceOwnerCanKeepSubscriptionsAsRealSystemdDoes) {
+  Subscriber subscriber;
+  ASSERT_TRUE(subscriber.Start(bus_.address()));
+  ASSERT_TRUE(systemd_.ReplaceOwner(/*keep_subscribers=*/true));
+  EXPECT_EQ(systemd_.Subscribers(), 1);
+  bool emitted = false;
+  ASSERT_TRUE(systemd_.SetState("a-b_c.service", "inactive", "", &emitted));
+  EXPECT_TRUE(emitted);
+  ASSERT_TRUE(monitor_.Sync());
+  std::vector<BusMessage> signals = UnitSignals(monitor_, "a-b_c.service");
+  ASSERT_EQ(signals.size(), 1u) << monitor_.Dump();
+  EXPECT_EQ(signals[0].sender, systemd_.owner());
+}
+
 TEST(FakeSystemd, RefusesToStartWhenTheNameIsTaken) {
   PrivateBus bus;
   ASSERT_TRUE(bus.Start());

@@ -121,9 +121,10 @@ void FakeSystemd::Quit() {
   return result;
 }
 
-::testing::AssertionResult FakeSystemd::ReplaceOwner() {
+::testing::AssertionResult FakeSystemd::ReplaceOwner(bool keep_subscribers) {
   std::string reply;
-  ::testing::AssertionResult result = Command("replace-owner", &reply);
+  ::testing::AssertionResult result =
+      Command(keep_subscribers ? "replace-owner keep" : "replace-owner", &reply);
   std::vector<std::string> words = Words(reply);
   if (result && words.size() == 3) owner_ = words[2];
   return result;
