@@ -3,6 +3,8 @@
 // it, dbus-monitor watches what it sends.
 #include "support/fake_systemd.h"
 
+#include <signal.h>
+
 #include <thread>
 
 #include "support/bus_monitor.h"
@@ -243,6 +245,17 @@ TEST_F(FakeSystemdTest, ReplaceOwnerCanKeepSubscriptionsAsRealSystemdDoes) {
   std::vector<BusMessage> signals = UnitSignals(monitor_, "a-b_c.service");
   ASSERT_EQ(signals.size(), 1u) << monitor_.Dump();
   EXPECT_EQ(signals[0].sender, systemd_.owner());
+}
+
+TEST(FakeSystemd, CommandsToAFakeThatDiedFailWithoutKillingTheTest) {
+  PrivateBus bus;
+  ASSERT_TRUE(bus.Start());
+  FakeSystemd systemd;
+  ASSERT_TRUE(systemd.Start(bus.address()));
+  ASSERT_EQ(kill(systemd.pid(), SIGKILL), 0);
+  // Its stdin is a broken pipe now; writing must not raise SIGPIPE in the test process.
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(systemd.Command("ping"));
+  EXPECT_EQ(systemd.Subscribers(), -1);
 }
 
 TEST(FakeSystemd, RefusesToStartWhenTheNameIsTaken) {
