@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,8 +57,13 @@ pid_t Spawn(const std::vector<std::string>& argv, const Environment& environment
   std::vector<std::string> env_copy = MergedEnvironment(environment);
   std::vector<char*> argv_pointers = Pointers(argv_copy);
   std::vector<char*> env_pointers = Pointers(env_copy);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid != 0) return pid;  // parent (or -1)
+  // A test binary that crashes runs no destructor: its bus and peers must not outlive it (a
+  // leftover dbus-daemon holding the output pipe open would hang `make check | tee`).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
