@@ -10,39 +10,56 @@
 
 namespace jsn {
 
-Status MessageLength(std::span<const uint8_t> bytes, size_t* length) {
+namespace {
+
+// MessageLength's checks, reporting through *error only on failure (Parse's hot path builds no
+// Status until something is wrong).
+bool CheckMessageLength(std::span<const uint8_t> bytes, size_t* length, Status* error) {
   if (bytes.size() < kFixedHeaderLength) {
-    return Status::Error("short-read", bytes.size(),
-                         "expected at least %zu bytes of fixed header, found %zu",
-                         kFixedHeaderLength, bytes.size());
+    *error = Status::Error("short-read", bytes.size(),
+                           "expected at least %zu bytes of fixed header, found %zu",
+                           kFixedHeaderLength, bytes.size());
+    return false;
   }
   const uint8_t order = bytes[0];
   if (order != static_cast<uint8_t>(ByteOrder::kLittle) &&
       order != static_cast<uint8_t>(ByteOrder::kBig)) {
-    return Status::Error("bad-byte-order", 0, "expected byte order 'l' or 'B', found 0x%02x",
-                         order);
+    *error = Status::Error("bad-byte-order", 0, "expected byte order 'l' or 'B', found 0x%02x",
+                           order);
+    return false;
   }
   if (bytes[3] != kProtocolVersion) {
-    return Status::Error("bad-protocol-version", 3, "expected protocol version 1, found %u",
-                         bytes[3]);
+    *error = Status::Error("bad-protocol-version", 3, "expected protocol version 1, found %u",
+                           bytes[3]);
+    return false;
   }
   const ByteOrder byte_order = static_cast<ByteOrder>(order);
   const size_t body_length = LoadUint32(bytes.data() + 4, byte_order);
   const size_t fields_length = LoadUint32(bytes.data() + 12, byte_order);
   if (fields_length > kMaxArrayLength) {
-    return Status::Error("array-too-long", 12,
-                         "expected a header field array of at most %zu bytes, found %zu",
-                         kMaxArrayLength, fields_length);
+    *error = Status::Error("array-too-long", 12,
+                           "expected a header field array of at most %zu bytes, found %zu",
+                           kMaxArrayLength, fields_length);
+    return false;
   }
   // "Message Format": the header ends padded to a multiple of 8, then the body starts.
   const size_t total = AlignUp(kFixedHeaderLength + fields_length, 8) + body_length;
   if (total > kMaxMessageLength) {
-    return Status::Error("message-too-long", 4,
-                         "expected a message of at most %zu bytes, found %zu",
-                         kMaxMessageLength, total);
+    *error = Status::Error("message-too-long", 4,
+                           "expected a message of at most %zu bytes, found %zu",
+                           kMaxMessageLength, total);
+    return false;
   }
   *length = total;
-  return Status();
+  return true;
+}
+
+}  // namespace
+
+Status MessageLength(std::span<const uint8_t> bytes, size_t* length) {
+  Status status;
+  CheckMessageLength(bytes, length, &status);
+  return status;
 }
 
 namespace {
@@ -149,45 +166,54 @@ class Validator {
     return true;
   }
 
-  // A string's bytes after its length: UTF-8, no NUL inside, a NUL after.
+  // A string's bytes after its length: UTF-8 and no NUL inside (the NUL after is checked).
   bool CheckStringBytes(size_t start, size_t length) const {
     const auto* text = reinterpret_cast<const char*>(base_ + start);
-    if (text[length] != '\0') {
-      return Fail("string-missing-nul", start + length,
-                  "expected a NUL after the string, found 0x%02x", base_[start + length]);
-    }
-    if (const void* nul = memchr(text, 0, length); nul != nullptr) {
-      return Fail("string-contains-nul",
-                  start + static_cast<size_t>(static_cast<const char*>(nul) - text),
+    const size_t bad = FindNulOrInvalidUtf8(std::string_view(text, length));
+    if (bad == length) return true;
+    if (text[bad] == '\0') {
+      return Fail("string-contains-nul", start + bad,
                   "expected no NUL inside a string of %zu bytes, found one", length);
     }
-    const size_t bad = FindInvalidUtf8(std::string_view(text, length));
-    if (bad != length) {
-      return Fail("string-not-utf8", start + bad,
-                  "expected UTF-8, found byte 0x%02x starting a bad sequence",
-                  base_[start + bad]);
-    }
-    return true;
+    return Fail("string-not-utf8", start + bad,
+                "expected UTF-8, found byte 0x%02x starting a bad sequence", base_[start + bad]);
   }
 
-  // s and o: a 32-bit length, the bytes, a NUL.
-  bool ReadString(size_t end, std::string_view* out) {
+  // s and o: a 32-bit length, the bytes, a NUL. Leaves the cursor on the bytes.
+  bool ReadStringFrame(size_t end, std::string_view* out) {
     uint32_t length;
     if (!ReadUint32(end, "a string length", &length)) return false;
     if (!Need(size_t{length} + 1, end, "a string and its NUL")) return false;
-    if (!CheckStringBytes(offset_, length)) return false;
+    if (base_[offset_ + length] != 0) {
+      return Fail("string-missing-nul", offset_ + length,
+                  "expected a NUL after the string, found 0x%02x", base_[offset_ + length]);
+    }
     *out = std::string_view(reinterpret_cast<const char*>(base_ + offset_), length);
-    offset_ += size_t{length} + 1;
+    return true;
+  }
+
+  bool ReadString(size_t end, std::string_view* out) {
+    if (!ReadStringFrame(end, out) || !CheckStringBytes(offset_, out->size())) return false;
+    offset_ += out->size() + 1;
+    return true;
+  }
+
+  // A string that must also be a name (object path, interface, member, error or bus name).
+  // Every valid name is ASCII without NUL, so a name that passes needs no UTF-8 scan; one
+  // that fails is scanned, so a bad UTF-8 byte or a NUL is still the rule reported.
+  bool ReadName(size_t end, bool (*is_valid)(std::string_view), const char* rule,
+                const char* what, std::string_view* out) {
+    if (!ReadStringFrame(end, out)) return false;
+    if (!is_valid(*out)) {
+      if (!CheckStringBytes(offset_, out->size())) return false;
+      return Fail(rule, offset_, "expected %s, found \"%.*s\"", what, Clip(*out), out->data());
+    }
+    offset_ += out->size() + 1;
     return true;
   }
 
   bool ReadObjectPath(size_t end, std::string_view* out) {
-    if (!ReadString(end, out)) return false;
-    if (!IsValidObjectPath(*out)) {
-      return Fail("bad-object-path", offset_ - out->size() - 1,
-                  "expected an object path, found \"%.*s\"", Clip(*out), out->data());
-    }
-    return true;
+    return ReadName(end, IsValidObjectPath, "bad-object-path", "an object path", out);
   }
 
   // g (and a variant's type): an 8-bit length, the codes, a NUL. Not yet validated as types.
@@ -384,44 +410,26 @@ constexpr FieldRule kFieldRules[] = {
 };
 constexpr uint8_t kLastKnownField = static_cast<uint8_t>(HeaderField::kUnixFds);
 
-bool CheckName(const Validator& validator, bool valid, const char* rule, const char* what,
-               std::string_view name, size_t end_of_string) {
-  if (valid) return true;
-  return validator.Fail(rule, end_of_string - name.size() - 1, "expected %s, found \"%.*s\"",
-                        what, Validator::Clip(name), name.data());
-}
-
 // A known header field's value, of the type already checked, into `header`.
 bool ReadKnownField(Validator& validator, HeaderField field, size_t end, Header* header) {
-  std::string_view text;
   switch (field) {
     case HeaderField::kPath:
       return validator.ReadObjectPath(end, &header->path);
     case HeaderField::kInterface:
-      if (!validator.ReadString(end, &text)) return false;
-      header->interface = text;
-      return CheckName(validator, IsValidInterfaceName(text), "bad-interface-name",
-                       "an interface name", text, validator.offset());
+      return validator.ReadName(end, IsValidInterfaceName, "bad-interface-name",
+                                "an interface name", &header->interface);
     case HeaderField::kMember:
-      if (!validator.ReadString(end, &text)) return false;
-      header->member = text;
-      return CheckName(validator, IsValidMemberName(text), "bad-member-name", "a member name",
-                       text, validator.offset());
+      return validator.ReadName(end, IsValidMemberName, "bad-member-name", "a member name",
+                                &header->member);
     case HeaderField::kErrorName:
-      if (!validator.ReadString(end, &text)) return false;
-      header->error_name = text;
-      return CheckName(validator, IsValidErrorName(text), "bad-error-name", "an error name",
-                       text, validator.offset());
+      return validator.ReadName(end, IsValidErrorName, "bad-error-name", "an error name",
+                                &header->error_name);
     case HeaderField::kDestination:
-      if (!validator.ReadString(end, &text)) return false;
-      header->destination = text;
-      return CheckName(validator, IsValidBusName(text), "bad-bus-name", "a bus name", text,
-                       validator.offset());
+      return validator.ReadName(end, IsValidBusName, "bad-bus-name", "a bus name",
+                                &header->destination);
     case HeaderField::kSender:
-      if (!validator.ReadString(end, &text)) return false;
-      header->sender = text;
-      return CheckName(validator, IsValidBusName(text), "bad-bus-name", "a bus name", text,
-                       validator.offset());
+      return validator.ReadName(end, IsValidBusName, "bad-bus-name", "a bus name",
+                                &header->sender);
     case HeaderField::kSignature:
       header->has_signature = true;
       return validator.ReadSignature(end, &header->signature);
@@ -534,38 +542,46 @@ bool ParseHeaderFields(Validator& validator, const uint8_t* base, size_t fields_
 }  // namespace
 
 Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
+  // One Status, the return value itself, is written only if a check fails.
+  Status result;
   size_t total = 0;
-  JSN_RETURN_IF_ERROR(MessageLength(bytes, &total));
+  if (!CheckMessageLength(bytes, &total, &result)) return result;
   if (bytes.size() < total) {
-    return Status::Error("message-truncated", bytes.size(),
-                         "expected %zu bytes as the header declares, found %zu", total,
-                         bytes.size());
+    result = Status::Error("message-truncated", bytes.size(),
+                           "expected %zu bytes as the header declares, found %zu", total,
+                           bytes.size());
+    return result;
   }
   if (bytes.size() > total) {
-    return Status::Error("trailing-bytes", total,
-                         "expected the message to end after %zu bytes, found %zu", total,
-                         bytes.size());
+    result = Status::Error("trailing-bytes", total,
+                           "expected the message to end after %zu bytes, found %zu", total,
+                           bytes.size());
+    return result;
   }
   const uint8_t* base = bytes.data();
-  Header header;
-  header.byte_order = static_cast<ByteOrder>(base[0]);
   if (base[1] == 0) {
-    return Status::Error("bad-message-type", 1, "expected a message type from 1, found 0");
+    result = Status::Error("bad-message-type", 1, "expected a message type from 1, found 0");
+    return result;
   }
+  const ByteOrder byte_order = static_cast<ByteOrder>(base[0]);
+  if (LoadUint32(base + 8, byte_order) == 0) {
+    result = Status::Error("serial-zero", 8, "expected a non-zero serial, found 0");
+    return result;
+  }
+  // Filled in place (no copy of the Header at the end); on failure the caller must not use it.
+  Header& header = message->header_;
+  header = Header{};
+  header.byte_order = byte_order;
   header.type = static_cast<MessageType>(base[1]);
   header.flags = base[2];
-  header.body_length = LoadUint32(base + 4, header.byte_order);
-  header.serial = LoadUint32(base + 8, header.byte_order);
-  if (header.serial == 0) {
-    return Status::Error("serial-zero", 8, "expected a non-zero serial, found 0");
-  }
-  const size_t fields_end = kFixedHeaderLength + LoadUint32(base + 12, header.byte_order);
+  header.body_length = LoadUint32(base + 4, byte_order);
+  header.serial = LoadUint32(base + 8, byte_order);
+  const size_t fields_end = kFixedHeaderLength + LoadUint32(base + 12, byte_order);
   const size_t body_offset = AlignUp(fields_end, 8);
 
-  Status error;
-  Validator validator(base, header.byte_order, &error);
-  if (!ParseHeaderFields(validator, base, fields_end, &header)) return error;
-  if (!validator.Align(8, body_offset)) return error;
+  Validator validator(base, byte_order, &result);
+  if (!ParseHeaderFields(validator, base, fields_end, &header)) return result;
+  if (!validator.Align(8, body_offset)) return result;
 
   // The body: exactly the values its signature names, filling exactly body_length bytes.
   validator.set_unix_fds(header.unix_fds);
@@ -574,19 +590,19 @@ Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
   const char* code = signature.data();
   const char* const signature_end = code + signature.size();
   while (code < signature_end) {
-    if (!validator.Value(&code, total)) return error;
+    if (!validator.Value(&code, total)) return result;
   }
   if (validator.offset() != total) {
-    return Status::Error("trailing-bytes", validator.offset(),
-                         "expected the body to end after the values of \"%.*s\", found %zu more "
-                         "bytes",
-                         Validator::Clip(signature), signature.data(),
-                         total - validator.offset());
+    result = Status::Error("trailing-bytes", validator.offset(),
+                           "expected the body to end after the values of \"%.*s\", found %zu "
+                           "more bytes",
+                           Validator::Clip(signature), signature.data(),
+                           total - validator.offset());
+    return result;
   }
-  message->header_ = header;
   message->bytes_ = bytes;
   message->body_offset_ = body_offset;
-  return Status();
+  return result;
 }
 
 }  // namespace jsn
