@@ -1,5 +1,6 @@
 #include "jsn/reader.h"
 
+#include <bit>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -78,6 +79,19 @@ const char* SkipCompleteType(const char* code) {
   }
 }
 
+// v, a, ( and { by one table load: the reader asks this for every value it meets.
+constexpr auto kContainerCodes = [] {
+  struct Table {
+    bool is_container[256] = {};
+  } table;
+  for (char c : {'v', 'a', '(', '{'}) table.is_container[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+inline bool IsContainerCode(char code) {
+  return kContainerCodes.is_container[static_cast<unsigned char>(code)];
+}
+
 // Most variants (and every well-formed header field) hold one basic type or a variant, which
 // needs no signature walk; checking that here also spares building a NestingDepth argument.
 inline bool IsOneCodeType(std::string_view type) {
@@ -91,8 +105,8 @@ inline bool IsOneCodeType(std::string_view type) {
 class Validator {
  public:
   // Failures are written to *error; every check returns false once one is found.
-  Validator(const uint8_t* base, ByteOrder order, Status* error)
-      : base_(base), order_(order), error_(error) {}
+  Validator(std::span<const uint8_t> bytes, ByteOrder order, Status* error)
+      : base_(bytes.data()), size_(bytes.size()), order_(order), error_(error) {}
 
   // Records a failure and returns false, so a check can `return Fail(...)`. Only failures
   // build a Status; kept out of line so the hot path's frames stay small.
@@ -135,6 +149,19 @@ class Validator {
                   "expected %zu bytes of padding to %zu-byte alignment, found %zu",
                   aligned - offset_, alignment, end - offset_);
     }
+    // At most 7 padding bytes: test them with one 8-byte load when the buffer has 8 bytes
+    // from here, masking off the bytes after the padding.
+    const size_t padding = aligned - offset_;
+    if constexpr (std::endian::native == std::endian::little) {
+      if (size_ - offset_ >= 8) {
+        uint64_t word;
+        memcpy(&word, base_ + offset_, sizeof word);
+        if ((word & ((uint64_t{1} << (8 * padding)) - 1)) == 0) {
+          offset_ = aligned;
+          return true;
+        }
+      }
+    }
     for (size_t i = offset_; i < aligned; ++i) {
       if (base_[i] != 0) {
         return Fail("padding-not-zero", i, "expected a zero padding byte, found 0x%02x",
@@ -169,6 +196,17 @@ class Validator {
   // A string's bytes after its length: UTF-8 and no NUL inside (the NUL after is checked).
   bool CheckStringBytes(size_t start, size_t length) const {
     const auto* text = reinterpret_cast<const char*>(base_ + start);
+    // Short ASCII strings (keys, states, names) in one 8-byte load when the buffer allows:
+    // bytes past the string are replaced by spaces, then no byte may be 0 or above 0x7f.
+    if constexpr (std::endian::native == std::endian::little) {
+      if (length <= 8 && size_ - start >= 8) {
+        uint64_t word;
+        memcpy(&word, text, sizeof word);
+        const uint64_t keep = length == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * length)) - 1;
+        word = (word & keep) | (0x2020202020202020ull & ~keep);
+        if (((word | (word - 0x0101010101010101ull)) & 0x8080808080808080ull) == 0) return true;
+      }
+    }
     const size_t bad = FindNulOrInvalidUtf8(std::string_view(text, length));
     if (bad == length) return true;
     if (text[bad] == '\0') {
@@ -246,6 +284,29 @@ class Validator {
     const char type = **code;
     ++*code;
     switch (type) {
+      case 'v':
+        return Variant(end);
+      case 'a':
+        return Array(code, end);
+      case '(':
+      case '{':
+        return Struct(code, end);
+      default:
+        return BasicValue(type, end);
+    }
+  }
+
+  // As Value, with basic values handled in place: only containers cost a (recursive) call.
+  __attribute__((always_inline)) bool NextValue(const char** code, size_t end) {
+    const char type = **code;
+    if (IsContainerCode(type)) return Value(code, end);
+    ++*code;
+    return BasicValue(type, end);
+  }
+
+  // A value of a basic type: every code but v, a, ( and {.
+  __attribute__((always_inline)) bool BasicValue(char type, size_t end) {
+    switch (type) {
       case 'y':
         return SkipFixed(1, end, "a byte");
       case 'n':
@@ -284,16 +345,10 @@ class Validator {
         std::string_view ignored;
         return ReadObjectPath(end, &ignored);
       }
-      case 'g': {
+      default: {  // 'g': the signature was validated, so nothing else is left
         std::string_view ignored;
         return ReadSignature(end, &ignored);
       }
-      case 'v':
-        return Variant(end);
-      case 'a':
-        return Array(code, end);
-      default:  // '(' or '{': the signature was validated
-        return Struct(code, end);
     }
   }
 
@@ -312,7 +367,7 @@ class Validator {
       return false;
     }
     const char* code = contents.data();
-    if (!Value(&code, end)) return false;
+    if (!NextValue(&code, end)) return false;
     --variant_depth_;
     return true;
   }
@@ -357,10 +412,25 @@ class Validator {
       }
       return true;
     }
+    if (element[0] == '{' && element[1] == 's' && element[2] == 'v') {
+      // a{sv}, every property dictionary: the entries' shape is known, so no per-entry walk
+      // of the signature. The same checks as the general path, in the same order.
+      ++array_depth_;
+      ++struct_depth_;
+      std::string_view ignored;
+      while (offset_ < array_end) {
+        if (!Align(8, array_end) || !ReadString(array_end, &ignored) || !Variant(array_end)) {
+          return false;
+        }
+      }
+      --array_depth_;
+      --struct_depth_;
+      return true;
+    }
     ++array_depth_;
     while (offset_ < array_end) {
       const char* element_code = element;
-      if (!Value(&element_code, array_end)) return false;
+      if (!NextValue(&element_code, array_end)) return false;
     }
     --array_depth_;
     return true;
@@ -371,7 +441,7 @@ class Validator {
     if (!Align(8, end)) return false;
     ++struct_depth_;
     while (**code != ')' && **code != '}') {
-      if (!Value(code, end)) return false;
+      if (!NextValue(code, end)) return false;
     }
     ++*code;
     --struct_depth_;
@@ -384,6 +454,7 @@ class Validator {
 
  private:
   const uint8_t* base_;
+  size_t size_;
   ByteOrder order_;
   Status* error_;
   size_t offset_ = 0;
@@ -579,7 +650,7 @@ Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
   const size_t fields_end = kFixedHeaderLength + LoadUint32(base + 12, byte_order);
   const size_t body_offset = AlignUp(fields_end, 8);
 
-  Validator validator(base, byte_order, &result);
+  Validator validator(bytes, byte_order, &result);
   if (!ParseHeaderFields(validator, base, fields_end, &header)) return result;
   if (!validator.Align(8, body_offset)) return result;
 
@@ -590,7 +661,7 @@ Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
   const char* code = signature.data();
   const char* const signature_end = code + signature.size();
   while (code < signature_end) {
-    if (!validator.Value(&code, total)) return result;
+    if (!validator.NextValue(&code, total)) return result;
   }
   if (validator.offset() != total) {
     result = Status::Error("trailing-bytes", validator.offset(),
