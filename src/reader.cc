@@ -613,8 +613,16 @@ bool ParseHeaderFields(Validator& validator, const uint8_t* base, size_t fields_
 }  // namespace
 
 Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
-  // One Status, the return value itself, is written only if a check fails.
+  // One Status, the return value itself, is written only if a check fails; then `message`
+  // is emptied on the way out.
   Status result;
+  struct EmptyOnFailure {
+    Message* message;
+    const Status* result;
+    ~EmptyOnFailure() {
+      if (!result->ok()) *message = Message();
+    }
+  } empty_on_failure{message, &result};
   size_t total = 0;
   if (!CheckMessageLength(bytes, &total, &result)) return result;
   if (bytes.size() < total) {
@@ -639,7 +647,7 @@ Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
     result = Status::Error("serial-zero", 8, "expected a non-zero serial, found 0");
     return result;
   }
-  // Filled in place (no copy of the Header at the end); on failure the caller must not use it.
+  // Filled in place (no copy of the Header at the end).
   Header& header = message->header_;
   header = Header{};
   header.byte_order = byte_order;
