@@ -65,6 +65,17 @@ TEST_P(ValidFixture, ParsesAndRendersAsGLibReadsIt) {
   EXPECT_EQ(RenderExpect(message), expected);
 }
 
+// "exactly one whole message": one byte short or one byte over is not this message.
+TEST_P(ValidFixture, IsRejectedOneByteShortOrOneByteOver) {
+  std::vector<uint8_t> bytes = ReadBytes(kValidDirectory + GetParam() + ".bin");
+  ASSERT_GT(bytes.size(), kFixedHeaderLength);
+  Message message;
+  EXPECT_FALSE(Message::Parse(std::span<const uint8_t>(bytes).first(bytes.size() - 1), &message)
+                   .ok());
+  bytes.push_back(0);
+  EXPECT_FALSE(Message::Parse(bytes, &message).ok());
+}
+
 // gtest names must be identifiers: "glib-error-le" runs as Recorded/ValidFixture.X/glib_error_le.
 std::string TestNameOf(const ::testing::TestParamInfo<std::string>& fixture) {
   std::string name = fixture.param;
