@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -89,6 +92,30 @@ INSTANTIATE_TEST_SUITE_P(GlibMessages, ReaderRobustness,
                                            wire_test::kGlibPropertiesChangedBig,
                                            wire_test::kGlibEverythingLittle,
                                            wire_test::kGlibEverythingBig));
+
+// The recorded fixtures (three marshallers, edge cases such as 64 nested containers and a
+// 255-byte signature): every byte flipped, and every truncation, is safe too.
+TEST(ReaderRobustness, EveryRecordedFixtureSurvivesFlippedBytesAndTruncation) {
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("fixtures/valid")) {
+    if (entry.path().extension() != ".bin") continue;
+    SCOPED_TRACE(entry.path().string());
+    ++files;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::vector<uint8_t> original((std::istreambuf_iterator<char>(in)),
+                                        std::istreambuf_iterator<char>());
+    size_t accepted = 0;
+    ParseExactly(original, &accepted);
+    ASSERT_EQ(accepted, 1u);
+    for (size_t i = 0; i < original.size(); ++i) {
+      std::vector<uint8_t> changed = original;
+      changed[i] ^= 0xff;
+      ParseExactly(changed, &accepted);
+      ParseExactly(std::vector<uint8_t>(original.begin(), original.begin() + i), &accepted);
+    }
+  }
+  EXPECT_GE(files, 10u);
+}
 
 }  // namespace
 }  // namespace jsn
