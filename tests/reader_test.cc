@@ -73,7 +73,8 @@ TEST_P(GlibMessage, FindsActiveStateInTheChangedDictionary) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothByteOrders, GlibMessage,
-                         ::testing::Values(kGlibPropertiesChangedLittle, kGlibPropertiesChangedBig));
+                         ::testing::Values(kGlibPropertiesChangedLittle,
+                                           kGlibPropertiesChangedBig));
 
 class GlibEverything : public ::testing::TestWithParam<std::string_view> {};
 
