@@ -259,7 +259,7 @@ void ResolveDefaults(Options* options, const char* system_bus_env,
   if (options->bus_address == nullptr) {
     options->bus_address = system_bus_env != nullptr && system_bus_env[0] != '\0'
                                ? system_bus_env
-                               : kDefaultSystemBusAddress;
+                               : kSystemBusFallback;
   }
 }
 

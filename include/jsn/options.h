@@ -20,7 +20,7 @@ constexpr size_t kMaxAliasLength = 128;
 constexpr const char* kDefaultJujuExec = "/usr/bin/juju-exec";
 constexpr const char* kLegacyJujuRun = "/usr/bin/juju-run";  // Juju 2.9
 // Where libdbus and sd-bus look when DBUS_SYSTEM_BUS_ADDRESS is unset.
-constexpr const char* kDefaultSystemBusAddress = "unix:path=/run/dbus/system_bus_socket";
+constexpr const char* kSystemBusFallback = "unix:path=/run/dbus/system_bus_socket";
 
 struct WatchedUnit {
   char unit[kMaxUnitNameLength + 1];  // full systemd unit name, e.g. "slurmd.service"
