@@ -42,7 +42,8 @@ TEST_F(LoopTest, SignalsArriveThroughTheLoop) {
   size_t count = 0;
   ASSERT_TRUE(loop.Wait(events, 4, &count).ok());
   ASSERT_EQ(count, 1u);
-  EXPECT_EQ(events[0].data.u64, Loop::kSignalTag);
+  uint64_t tag = events[0].data.u64;  // epoll_event is packed: copy before binding a reference
+  EXPECT_EQ(tag, Loop::kSignalTag);
   int signals[8];
   size_t signal_count = 0;
   ASSERT_TRUE(loop.ReadSignals(signals, 8, &signal_count).ok());
@@ -62,7 +63,8 @@ TEST_F(LoopTest, AnExpiredTimerFiresAndCanBeDisarmed) {
   size_t count = 0;
   ASSERT_TRUE(loop.Wait(events, 4, &count).ok());
   ASSERT_EQ(count, 1u);
-  EXPECT_EQ(events[0].data.u64, Loop::kTimerTag);
+  uint64_t tag = events[0].data.u64;  // epoll_event is packed: copy before binding a reference
+  EXPECT_EQ(tag, Loop::kTimerTag);
   loop.AcknowledgeTimer();
 
   // Armed far ahead then disarmed: a pipe becoming readable is the only event.
@@ -74,7 +76,8 @@ TEST_F(LoopTest, AnExpiredTimerFiresAndCanBeDisarmed) {
   ASSERT_EQ(write(fds[1], "x", 1), 1);
   ASSERT_TRUE(loop.Wait(events, 4, &count).ok());
   ASSERT_EQ(count, 1u);
-  EXPECT_EQ(events[0].data.u64, 7u);
+  tag = events[0].data.u64;
+  EXPECT_EQ(tag, 7u);
   ASSERT_TRUE(loop.Unwatch(fds[0]).ok());
   close(fds[0]);
   close(fds[1]);
