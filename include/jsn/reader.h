@@ -43,6 +43,8 @@ struct Header {
 };
 
 class Iterator;
+class Value;
+bool FindInStringVariantDict(const Value& dict, std::string_view key, Value* variant_content);
 
 // One value of the body. Its type is its complete single type (signature()); the accessor
 // matching type() returns its contents; containers are walked with children().
@@ -71,6 +73,7 @@ class Value {
  private:
   friend class Iterator;
   friend class Message;
+  friend bool FindInStringVariantDict(const Value&, std::string_view, Value*);
   const uint8_t* base_ = nullptr;  // start of the message: alignment is relative to it
   size_t offset_ = 0;              // where this value's bytes start
   size_t end_ = 0;                 // one past its last byte

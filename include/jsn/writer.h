@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "jsn/message.h"
+#include "jsn/signature.h"
 #include "jsn/status.h"
 
 namespace jsn {
@@ -68,6 +69,28 @@ class Writer {
   const Status& status() const { return status_; }
 
  private:
+  // Keeps `status` if it is the first failure.
+  void Fail(const Status& status);
+  // Checks that the current container expects a value of type `code` next.
+  bool Expect(char code);
+  // Moves past a complete type of `length` codes in the current container.
+  void Advance(size_t length);
+  bool Reserve(size_t count);
+  void Pad(size_t alignment);
+  void WriteByte(uint8_t value);
+  void WriteUint16(uint16_t value);
+  void WriteUint32(uint32_t value);
+  void WriteUint64(uint64_t value);
+  void WriteString(std::string_view value);     // s and o: 32-bit length, bytes, NUL
+  void WriteSignature(std::string_view value);  // g: 8-bit length, codes, NUL
+  void WriteField(HeaderField code, char type, std::string_view text);
+  void WriteField(HeaderField code, uint32_t value);
+  bool CheckHeaderFields(const HeaderFields& fields);
+  bool CheckString(std::string_view value);
+  NestingDepth CurrentDepth() const;
+  void OpenContainer(char code, char kind, std::string_view contents);
+  void CloseContainer(char kind, size_t signature_length);
+
   // The implementation decides what state it needs; these are what the interface implies.
   std::span<uint8_t> buffer_;
   size_t size_ = 0;
@@ -84,6 +107,8 @@ class Writer {
   };
   Frame frames_[kMaxDepth + 1];
   size_t depth_ = 0;
+  uint32_t unix_fds_ = 0;  // from the header: every h appended must index below it
+  bool begun_ = false;
 };
 
 }  // namespace jsn
