@@ -319,8 +319,12 @@ Status Watch::HandleOwnerChanged(const Message& message, MessageSink* sink) {
   JSN_LOG_INFO("systemd is now %.*s on the bus; subscribing and re-reading every state",
                static_cast<int>(owner.size()), owner.data());
   JSN_RETURN_IF_ERROR(SendSubscribe(sink, false));
+  return RereadStates(sink);
+}
+
+Status Watch::RereadStates(MessageSink* sink) {
   for (size_t i = 0; i < unit_count_; ++i) {
-    if (units_[i].get_pending) continue;
+    if (units_[i].get_pending) continue;  // the answer on its way is as new
     JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kGet, i, false));
   }
   return Status();

@@ -67,12 +67,12 @@ class RecordingListener : public WatchListener {
 };
 
 // A message built with the Writer, kept alive with its bytes.
-struct Incoming {
+struct BuiltMessage {
   std::vector<uint8_t> bytes = std::vector<uint8_t>(4096);
   Message message;
 };
 
-std::unique_ptr<Incoming> Finish(Writer* writer, std::unique_ptr<Incoming> in) {
+std::unique_ptr<BuiltMessage> Finish(Writer* writer, std::unique_ptr<BuiltMessage> in) {
   std::span<const uint8_t> bytes;
   Status status = writer->Finish(&bytes);
   EXPECT_TRUE(status.ok()) << status.message();
@@ -81,9 +81,9 @@ std::unique_ptr<Incoming> Finish(Writer* writer, std::unique_ptr<Incoming> in) {
   return in;
 }
 
-std::unique_ptr<Incoming> ReplyString(uint32_t reply_serial, const char* sender, const char* text,
+std::unique_ptr<BuiltMessage> ReplyString(uint32_t reply_serial, const char* sender, const char* text,
                                       bool in_variant) {
-  auto in = std::make_unique<Incoming>();
+  auto in = std::make_unique<BuiltMessage>();
   Writer w(in->bytes);
   HeaderFields f;
   f.type = MessageType::kMethodReturn;
@@ -99,8 +99,8 @@ std::unique_ptr<Incoming> ReplyString(uint32_t reply_serial, const char* sender,
   return Finish(&w, std::move(in));
 }
 
-std::unique_ptr<Incoming> ReplyEmpty(uint32_t reply_serial, const char* sender) {
-  auto in = std::make_unique<Incoming>();
+std::unique_ptr<BuiltMessage> ReplyEmpty(uint32_t reply_serial, const char* sender) {
+  auto in = std::make_unique<BuiltMessage>();
   Writer w(in->bytes);
   HeaderFields f;
   f.type = MessageType::kMethodReturn;
@@ -111,8 +111,8 @@ std::unique_ptr<Incoming> ReplyEmpty(uint32_t reply_serial, const char* sender) 
   return Finish(&w, std::move(in));
 }
 
-std::unique_ptr<Incoming> ReplyError(uint32_t reply_serial, const char* sender, const char* name) {
-  auto in = std::make_unique<Incoming>();
+std::unique_ptr<BuiltMessage> ReplyError(uint32_t reply_serial, const char* sender, const char* name) {
+  auto in = std::make_unique<BuiltMessage>();
   Writer w(in->bytes);
   HeaderFields f;
   f.type = MessageType::kError;
@@ -126,10 +126,10 @@ std::unique_ptr<Incoming> ReplyError(uint32_t reply_serial, const char* sender, 
   return Finish(&w, std::move(in));
 }
 
-std::unique_ptr<Incoming> PropertiesChanged(const std::string& path, const char* sender,
+std::unique_ptr<BuiltMessage> PropertiesChanged(const std::string& path, const char* sender,
                                             const char* state, bool invalidated_only = false,
                                             const char* interface = "org.freedesktop.systemd1.Unit") {
-  auto in = std::make_unique<Incoming>();
+  auto in = std::make_unique<BuiltMessage>();
   Writer w(in->bytes);
   HeaderFields f;
   f.type = MessageType::kSignal;
@@ -163,9 +163,9 @@ std::unique_ptr<Incoming> PropertiesChanged(const std::string& path, const char*
   return Finish(&w, std::move(in));
 }
 
-std::unique_ptr<Incoming> NameOwnerChanged(const char* sender, const char* name, const char* old_owner,
+std::unique_ptr<BuiltMessage> NameOwnerChanged(const char* sender, const char* name, const char* old_owner,
                                            const char* new_owner) {
-  auto in = std::make_unique<Incoming>();
+  auto in = std::make_unique<BuiltMessage>();
   Writer w(in->bytes);
   HeaderFields f;
   f.type = MessageType::kSignal;
@@ -190,7 +190,7 @@ class WatchTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(watch_->Init(kUnits, &listener_).ok()); }
 
-  Status Handle(const std::unique_ptr<Incoming>& in) { return watch_->HandleMessage(in->message, &sink_); }
+  Status Handle(const std::unique_ptr<BuiltMessage>& in) { return watch_->HandleMessage(in->message, &sink_); }
 
   // Starts and answers every start-up call: owner kOwner, states as given.
   void StartAndAnswer(const char* state0, const char* state1) {

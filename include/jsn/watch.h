@@ -90,6 +90,9 @@ class Watch {
   // connection (a match could not be added: the daemon would never hear of a transition).
   Status HandleMessage(const Message& message, MessageSink* sink);
 
+  // Asks systemd again for every unit's ActiveState (SIGHUP); the answers come as OnState.
+  Status RereadStates(MessageSink* sink);
+
   // The unique name trusted as systemd now ("" when none).
   std::string_view systemd_owner() const { return std::string_view(owner_, owner_length_); }
   bool ready() const { return ready_; }
