@@ -21,6 +21,9 @@ static_assert(Tracker::kMaxUnits >= kMaxWatchedUnits && Watch::kMaxUnits >= kMax
 
 constexpr uint64_t kBusTag = 3;
 constexpr size_t kMaxEventsPerWait = 8;
+// On SIGTERM, running hooks get this long to finish: systemd's own stop timeout (90 s by
+// default) is far longer, and a hook cut short may leave the charm half-way.
+constexpr MonotonicTime kStopGrace = std::chrono::seconds(10);
 
 double Seconds(MonotonicTime duration) {
   return std::chrono::duration<double>(duration).count();
@@ -55,13 +58,27 @@ class Daemon final : public MessageSink, public WatchListener {
     // Hello's reply may have arrived together with the first messages: read before waiting.
     if (!ReceiveFromBus()) return 1;
 
-    while (!stopping_) {
+    for (;;) {
+      MonotonicTime now = MonotonicNow();
+      if (stopping_) {
+        // Hooks already running may finish (their end is logged); nothing new starts.
+        if (!tracker_.AnyRunning()) break;
+        if (now >= stop_deadline_) {
+          JSN_LOG_WARNING("hooks still running after %.0f s; leaving them", Seconds(kStopGrace));
+          break;
+        }
+      } else {
+        DeliverDue(now);
+      }
+      status = loop_.ArmTimer(stopping_ ? stop_deadline_ : tracker_.NextWakeup());
+      if (!status.ok()) return Fail("cannot arm the timer", status);
       if (!UpdateBusInterest()) return 1;
+
       epoll_event events[kMaxEventsPerWait];
       size_t count = 0;
       status = loop_.Wait(events, kMaxEventsPerWait, &count);
       if (!status.ok()) return Fail("cannot wait for events", status);
-      for (size_t i = 0; i < count && !stopping_; ++i) {
+      for (size_t i = 0; i < count; ++i) {
         uint64_t tag = events[i].data.u64;
         uint32_t ready = events[i].events;
         if (tag == Loop::kSignalTag) {
@@ -73,10 +90,6 @@ class Daemon final : public MessageSink, public WatchListener {
           if ((ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !ReceiveFromBus()) return 1;
         }
       }
-      if (stopping_) break;
-      DeliverDue();
-      status = loop_.ArmTimer(tracker_.NextWakeup());
-      if (!status.ok()) return Fail("cannot arm the timer", status);
     }
     JSN_LOG_INFO("stopping");
     return 0;
@@ -171,10 +184,14 @@ class Daemon final : public MessageSink, public WatchListener {
       switch (signals[i]) {
         case SIGTERM:
         case SIGINT:
-          // Issue 5: STOPPING=1, and let a running hook finish within a grace time.
-          JSN_LOG_INFO("received %s", signals[i] == SIGTERM ? "SIGTERM" : "SIGINT");
-          stopping_ = true;
-          return true;
+          // Issue 5: STOPPING=1 goes here.
+          if (!stopping_) {
+            JSN_LOG_INFO("received %s; stopping once running hooks end",
+                         signals[i] == SIGTERM ? "SIGTERM" : "SIGINT");
+            stopping_ = true;
+            stop_deadline_ = MonotonicNow() + kStopGrace;
+          }
+          break;
         case SIGHUP:
           JSN_LOG_INFO("received SIGHUP: re-reading every state");
           status = watch_.RereadStates(this);
@@ -211,8 +228,7 @@ class Daemon final : public MessageSink, public WatchListener {
     }
   }
 
-  void DeliverDue() {
-    MonotonicTime now = MonotonicNow();
+  void DeliverDue(MonotonicTime now) {
     Delivery delivery;
     while (tracker_.TakeNextDelivery(now, &delivery)) {
       const WatchedUnit& watched = options_.watches[delivery.unit];
@@ -249,6 +265,7 @@ class Daemon final : public MessageSink, public WatchListener {
   RunningHook running_[kMaxWatchedUnits];
   uint32_t bus_events_ = EPOLLIN;
   bool stopping_ = false;
+  MonotonicTime stop_deadline_{0};
 };
 
 }  // namespace
