@@ -8,7 +8,7 @@
 
 #include "support/child_process.h"
 
-namespace jsn::test {
+namespace jsn::testing {
 namespace {
 
 int64_t MonotonicNow() {
@@ -143,4 +143,4 @@ TEST(FakeJujuExec, ParseLogPairsEndLinesWithTheLatestOpenCallOfThatPid) {
 }
 
 }  // namespace
-}  // namespace jsn::test
+}  // namespace jsn::testing

@@ -15,7 +15,7 @@
 #include "support/bus_monitor.h"
 #include "support/child_process.h"
 
-namespace jsn::test {
+namespace jsn::testing {
 namespace {
 
 const char kSleepService[] =
@@ -344,6 +344,50 @@ TEST(UserSystemd, StopAfterTheManagerWasKilledStillEndsItsServices) {
   }
 }
 
+// The script's `run` is what demos use: a manager around one command, everything gone after.
+TEST(UserSystemdScript, RunGivesTheCommandAManagerAndRemovesItAfterwards) {
+  TempDir units;
+  ASSERT_TRUE(WriteFile(units.Join("demo.service"), kSleepService));
+  CommandResult run = RunCommand(
+      {SupportPath("user-systemd"), "run", "--units", units.path(), "--", "sh", "-c",
+       "systemctl --user start demo.service && systemctl --user is-active demo.service && "
+       "pid=$(systemctl --user show -P MainPID demo.service) && "
+       "echo \"runtime $XDG_RUNTIME_DIR\" && echo \"service $pid\" && "
+       "sed -n 's/^0::/cgroup /p' /proc/$pid/cgroup && exit 7"});
+  EXPECT_EQ(run.exit_code(), 7) << run.output;
+  std::string runtime, cgroup;
+  pid_t service = 0;
+  for (size_t at = 0, end; (end = run.output.find('\n', at)) != std::string::npos; at = end + 1) {
+    std::string line = run.output.substr(at, end - at);
+    if (line.rfind("runtime ", 0) == 0) runtime = line.substr(8);
+    if (line.rfind("service ", 0) == 0) service = std::stoi(line.substr(8));
+    if (line.rfind("cgroup ", 0) == 0) cgroup = line.substr(7);
+  }
+  EXPECT_NE(run.output.find("active\n"), std::string::npos) << run.output;
+  ASSERT_FALSE(runtime.empty()) << run.output;
+  ASSERT_GT(service, 0) << run.output;
+  // The service ran in the manager's own tree: /<name>/app.slice/demo.service.
+  ASSERT_NE(cgroup.find("/app.slice/demo.service"), std::string::npos) << cgroup;
+  std::string top = cgroup.substr(0, cgroup.find('/', 1));
+  EXPECT_FALSE(PathExists(runtime));
+  EXPECT_TRUE(ProcessGoneOrZombie(service));
+  EXPECT_FALSE(PathExists("/sys/fs/cgroup/unified" + top)) << top;
+  EXPECT_FALSE(PathExists("/sys/fs/cgroup/systemd" + top)) << top;
+}
+
+TEST(UserSystemdScript, HelpSaysHowToRunStartAndClean) {
+  CommandResult help = RunCommand({SupportPath("user-systemd"), "--help"});
+  EXPECT_TRUE(help.succeeded());
+  EXPECT_NE(help.output.find("usage: tests/support/user-systemd run"), std::string::npos);
+  TempDir dirs;
+  CommandResult bad = RunCommand({SupportPath("user-systemd"), "start", "--runtime-dir",
+                                  dirs.Join("runtime"), "--config-home", dirs.Join("config"),
+                                  "--cgroup", "../x"});
+  EXPECT_EQ(bad.exit_code(), 2) << bad.output;
+  EXPECT_NE(bad.output.find("found '../x'"), std::string::npos) << bad.output;
+  EXPECT_FALSE(PathExists(dirs.Join("runtime"))) << "nothing is made before the checks pass";
+}
+
 TEST(UserSystemd, UnitObjectPathEscapesLikeSystemdBusLabels) {
   EXPECT_EQ(UserSystemd::UnitObjectPath(""), "/org/freedesktop/systemd1/unit/_");
   EXPECT_EQ(UserSystemd::UnitObjectPath("snap.slurm.slurmd.service"),
@@ -353,4 +397,4 @@ TEST(UserSystemd, UnitObjectPathEscapesLikeSystemdBusLabels) {
 }
 
 }  // namespace
-}  // namespace jsn::test
+}  // namespace jsn::testing

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <thread>
 
-namespace jsn::test {
+namespace jsn::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -181,4 +181,4 @@ std::string BusMonitor::Dump(size_t from) const {
   return text;
 }
 
-}  // namespace jsn::test
+}  // namespace jsn::testing

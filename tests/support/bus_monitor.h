@@ -19,7 +19,7 @@
 
 #include "support/child_process.h"
 
-namespace jsn::test {
+namespace jsn::testing {
 
 struct BusMessage {
   std::string type;  // "signal", "method call", "method return", "error"
@@ -77,4 +77,4 @@ class BusMonitor {
   int markers_ = 0;
 };
 
-}  // namespace jsn::test
+}  // namespace jsn::testing

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,9 +13,11 @@
 
 #include <thread>
 
+#include "support/private_bus.h"
+
 extern char** environ;
 
-namespace jsn::test {
+namespace jsn::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -105,10 +106,6 @@ bool WaitWithDeadline(pid_t pid, int* wait_status, Clock::time_point deadline) {
     if (Clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-}
-
-int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
-  return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
 }  // namespace
@@ -330,12 +327,6 @@ TempDir::~TempDir() {
   if (!path_.empty()) RemoveTree(path_);
 }
 
-bool RemoveTree(const std::string& path) {
-  nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
-  struct stat st;
-  return lstat(path.c_str(), &st) != 0;
-}
-
 bool WriteFile(const std::string& path, const std::string& text, mode_t mode) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return false;
@@ -368,4 +359,4 @@ std::string ReadFile(const std::string& path) {
   return text;
 }
 
-}  // namespace jsn::test
+}  // namespace jsn::testing

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace jsn::test {
+namespace jsn::testing {
 
 // Absolute path of a file in tests/support/ (scripts such as user-systemd). Found next to this
 // source file, or in $JSN_TEST_SUPPORT_DIR when that is set (a test binary run from elsewhere).
@@ -106,11 +106,10 @@ class TempDir {
   std::string path_;
 };
 
-// Removes a directory tree (like rm -rf); true when nothing is left.
-bool RemoveTree(const std::string& path);
+// (RemoveTree and MakeTempDirectory come from support/private_bus.h.)
 // Writes `text` to `path` (created or truncated), with `mode`; true on success.
 bool WriteFile(const std::string& path, const std::string& text, mode_t mode = 0644);
 // The whole content of `path`, or "" when it cannot be read.
 std::string ReadFile(const std::string& path);
 
-}  // namespace jsn::test
+}  // namespace jsn::testing

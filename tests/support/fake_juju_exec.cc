@@ -4,7 +4,7 @@
 
 #include <thread>
 
-namespace jsn::test {
+namespace jsn::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -139,4 +139,4 @@ std::string FakeJujuExec::Describe(const std::vector<JujuExecCall>& calls) {
   }
 }
 
-}  // namespace jsn::test
+}  // namespace jsn::testing

@@ -19,7 +19,7 @@
 
 #include "support/child_process.h"
 
-namespace jsn::test {
+namespace jsn::testing {
 
 // One call, from its begin line and (once it ended) its end line.
 struct JujuExecCall {
@@ -73,4 +73,4 @@ class FakeJujuExec {
   TempDir directory_;
 };
 
-}  // namespace jsn::test
+}  // namespace jsn::testing

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <thread>
 
-namespace jsn::test {
+namespace jsn::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -178,4 +178,4 @@ std::string UserSystemd::UnitObjectPath(const std::string& unit) {
   return path;
 }
 
-}  // namespace jsn::test
+}  // namespace jsn::testing

@@ -3,7 +3,7 @@
 // its own, a private mount namespace with a tmpfs on /run/systemd) and socket-activates its own
 // dbus-daemon at bus_address(), where it owns org.freedesktop.systemd1.
 //
-//   jsn::test::UserSystemd systemd;
+//   jsn::testing::UserSystemd systemd;
 //   systemd.WriteUnit("hello.service", "[Service]\nExecStart=/bin/sleep infinity\n");
 //   ASSERT_TRUE(systemd.Start());
 //   EXPECT_TRUE(systemd.Systemctl({"start", "hello.service"}).succeeded());
@@ -27,7 +27,7 @@
 
 #include "support/child_process.h"
 
-namespace jsn::test {
+namespace jsn::testing {
 
 class UserSystemd {
  public:
@@ -100,4 +100,4 @@ class UserSystemd {
   bool cgroups_made_ = false;
 };
 
-}  // namespace jsn::test
+}  // namespace jsn::testing
