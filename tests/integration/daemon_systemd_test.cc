@@ -17,7 +17,7 @@
 #include "support/fake_juju_exec.h"
 #include "support/user_systemd.h"
 
-namespace jsn::test {
+namespace jsn::testing {
 namespace {
 
 using Hooks = std::vector<std::string>;
@@ -172,13 +172,7 @@ print('spoofed as', bus.get_unique_name())
 
 TEST_F(DaemonWithSystemd, ASpoofedPropertiesChangedRunsNoHook) {
   StartAll({{"hello.service", kSleeper}}, {"hello"});
-  std::string daemon_name;
-  for (const std::string& line : daemon_.lines()) {
-    size_t at = line.find(" as :");
-    if (line.find("connected to") != std::string::npos && at != std::string::npos) {
-      daemon_name = line.substr(at + 4);
-    }
-  }
+  std::string daemon_name = daemon_.UniqueName();
   ASSERT_FALSE(daemon_name.empty()) << daemon_.Log();
   CommandResult spoof = RunCommand({"/usr/bin/python3", "-c", kSpoofScript, systemd_.bus_address(),
                                     UserSystemd::UnitObjectPath("hello.service"), daemon_name});
@@ -187,11 +181,7 @@ TEST_F(DaemonWithSystemd, ASpoofedPropertiesChangedRunsNoHook) {
   ASSERT_TRUE(daemon_.WaitForLine("ignoring PropertiesChanged for hello.service from :"));
   // The broadcast one never reached it (our match names systemd as the sender): had it come
   // first, it would have been refused, and logged, first.
-  size_t refused = 0;
-  for (const std::string& line : daemon_.lines()) {
-    if (line.find("ignoring PropertiesChanged") != std::string::npos) ++refused;
-  }
-  EXPECT_EQ(refused, 1u) << daemon_.Log();
+  EXPECT_EQ(daemon_.CountLines("ignoring PropertiesChanged"), 1u) << daemon_.Log();
   // The real start afterwards is what runs started, and a stop follows it.
   timespec before{};
   clock_gettime(CLOCK_MONOTONIC, &before);
@@ -242,4 +232,4 @@ TEST_F(DaemonWithSystemd, SigtermExitsZero) {
 }
 
 }  // namespace
-}  // namespace jsn::test
+}  // namespace jsn::testing

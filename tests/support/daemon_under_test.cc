@@ -3,7 +3,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-namespace jsn::test {
+namespace jsn::testing {
 
 namespace {
 constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run from the repo root
@@ -41,6 +41,41 @@ constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run 
                                        << Log();
 }
 
+size_t DaemonUnderTest::CountLines(const std::string& text) const {
+  size_t count = 0;
+  for (const std::string& line : lines_) {
+    if (line.find(text) != std::string::npos) ++count;
+  }
+  return count;
+}
+
+::testing::AssertionResult DaemonUnderTest::WaitForLines(const std::string& text, size_t count,
+                                                         std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string line;
+  while (CountLines(text) < count) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !process_.ReadLine(&line, left)) {
+      return ::testing::AssertionFailure() << "the daemon logged \"" << text << "\" "
+                                           << CountLines(text) << " times, not " << count
+                                           << "; its log:\n" << Log();
+    }
+    lines_.push_back(line);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+std::string DaemonUnderTest::UniqueName() const {
+  for (const std::string& line : lines_) {
+    size_t at = line.find(" as :");
+    if (line.find("connected to") != std::string::npos && at != std::string::npos) {
+      return line.substr(at + 4);
+    }
+  }
+  return "";
+}
+
 int DaemonUnderTest::Stop() {
   if (stopped_ || !process_.running()) return exit_code_;
   stopped_ = true;
@@ -64,4 +99,4 @@ std::vector<std::string> HookList(const FakeJujuExec& juju_exec) {
   return hooks;
 }
 
-}  // namespace jsn::test
+}  // namespace jsn::testing

@@ -13,7 +13,7 @@
 #include "support/child_process.h"
 #include "support/fake_juju_exec.h"
 
-namespace jsn::test {
+namespace jsn::testing {
 
 class DaemonUnderTest {
  public:
@@ -26,6 +26,12 @@ class DaemonUnderTest {
   // Reads the daemon's log until a line contains `text` (bounded); lines read are kept.
   ::testing::AssertionResult WaitForLine(const std::string& text,
                                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Reads until `count` lines in all contain `text` (bounded).
+  ::testing::AssertionResult WaitForLines(const std::string& text, size_t count,
+                                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  size_t CountLines(const std::string& text) const;
+  // The daemon's unique name on the bus, from its debug line "connected to ... as :1.N".
+  std::string UniqueName() const;
   // SIGTERM, then waits for the exit (which comes after running hooks end). Returns the exit
   // code (-1 when killed). Reads the rest of the log first.
   int Stop();
@@ -43,4 +49,4 @@ class DaemonUnderTest {
 // The hooks recorded, as "UNIT HOOK" strings ("app/0 hooks/service-x-started"), in call order.
 std::vector<std::string> HookList(const FakeJujuExec& juju_exec);
 
-}  // namespace jsn::test
+}  // namespace jsn::testing
