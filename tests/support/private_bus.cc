@@ -238,6 +238,16 @@ bool BackgroundProcess::Exited(ProcessResult* result) {
   return true;
 }
 
+bool BackgroundProcess::WaitForExit(int timeout_ms, ProcessResult* result) {
+  if (!running()) return true;
+  int wait_status = 0;
+  if (!ReapUntil(pid_, NowMilliseconds() + timeout_ms, &wait_status)) return false;
+  result->started = true;
+  FillEnding(wait_status, result);
+  pid_ = -1;
+  return true;
+}
+
 std::string MakeTempDirectory(const std::string& prefix) {
   const char* base = getenv("TMPDIR");
   std::string pattern = std::string(base != nullptr && base[0] != '\0' ? base : "/tmp") + "/" +
@@ -303,11 +313,15 @@ PrivateBus::~PrivateBus() {
     return ::testing::AssertionFailure() << "pipe: " << strerror(errno);
   }
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  // Its complaints (e.g. "Failed to set fd limit" when not privileged enough) go to a log in
+  // the directory rather than into every test's output.
+  int log_fd = open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   // --print-address writes the address once the socket listens: our readiness signal.
   pid_t pid = Spawn({"dbus-daemon", "--config-file=" + config_path_, "--nofork", "--nopidfile",
                      "--print-address=1"},
-                    {}, null_fd, ready_pipe[1], -1);
+                    {}, null_fd, ready_pipe[1], log_fd);
   if (null_fd >= 0) close(null_fd);
+  if (log_fd >= 0) close(log_fd);
   close(ready_pipe[1]);
   if (pid < 0) {
     close(ready_pipe[0]);
@@ -331,8 +345,11 @@ PrivateBus::~PrivateBus() {
   close(ready_pipe[0]);
   if (printed.find('\n') == std::string::npos) {
     ProcessResult ending = daemon_.Stop(SIGKILL);
-    return ::testing::AssertionFailure()
-           << "dbus-daemon did not print its address (" << ending.Describe() << ")";
+    std::ifstream log(log_path());
+    std::stringstream log_text;
+    log_text << log.rdbuf();
+    return ::testing::AssertionFailure() << "dbus-daemon did not print its address ("
+                                         << ending.Describe() << "); its log: " << log_text.str();
   }
   if (printed.rfind(address_, 0) != 0) {
     daemon_.Stop(SIGKILL);

@@ -63,6 +63,9 @@ class BackgroundProcess {
   ProcessResult Stop(int signal = SIGTERM, int timeout_ms = 5000);
   // Has it exited on its own? Reaps it when it has (then `result` says how).
   bool Exited(ProcessResult* result);
+  // Waits up to `timeout_ms` for it to exit on its own (true, reaped, `result` says how);
+  // false when it is still running at the deadline (it is left running).
+  bool WaitForExit(int timeout_ms, ProcessResult* result);
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
 
@@ -90,6 +93,7 @@ class PrivateBus {
   const std::string& address() const { return address_; }          // unix:path=...
   const std::string& socket_path() const { return socket_path_; }  // the path alone
   const std::string& directory() const { return directory_; }      // scratch space for tests
+  std::string log_path() const { return directory_ + "/bus.log"; }  // dbus-daemon's stderr
 
   // The environment a peer needs to find this bus as its session and its system bus.
   Environment PeerEnvironment() const;
