@@ -167,6 +167,12 @@ class Daemon final : public MessageSink, public WatchListener {
         continue;
       }
       if (!have) return true;
+      if (incoming.message.header().type == MessageType::kMethodCall) {
+        // We serve no methods; an answer spares the caller its timeout.
+        status = bus_.RefuseCall(incoming.message);
+        if (!status.ok() && !bus_.is_open()) return BusLost(status);
+        continue;
+      }
       status = watch_.HandleMessage(incoming.message, this);
       if (!status.ok()) {
         Fail("cannot watch systemd", status);
