@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "jsn/reader.h"
-#include "support/wire_render.h"
+#include "support/hex.h"
 
 extern char** environ;
 

@@ -13,7 +13,7 @@
 
 #include "jsn/reader.h"
 #include "support/glib_messages.h"
-#include "support/wire_render.h"
+#include "support/hex.h"
 
 namespace jsn {
 namespace {

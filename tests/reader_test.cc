@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "support/glib_messages.h"
-#include "support/wire_render.h"
+#include "support/hex.h"
 
 namespace jsn {
 namespace {

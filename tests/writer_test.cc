@@ -11,7 +11,7 @@
 
 #include "jsn/reader.h"
 #include "support/glib_messages.h"
-#include "support/wire_render.h"
+#include "support/hex.h"
 
 namespace jsn {
 namespace {
