@@ -94,7 +94,9 @@ check: deps
 	  unit-asan=$(BUILD)/asan/unit_tests
 
 # The daemon against a real systemd user manager with a printing fake juju-exec (as root).
-demo: $(BUILD)/$(PROGRAM)
+# Like check, the demo installs what it needs first (systemd, dbus) on a fresh machine.
+demo: deps
+	$(MAKE) $(BUILD)/$(PROGRAM)
 	tools/demo
 
 install: $(BUILD)/$(PROGRAM)
