@@ -130,16 +130,22 @@ class Daemon final : public MessageSink, public WatchListener {
 
   const char* UnitName(size_t unit) const { return options_.watches[unit].unit; }
 
+  // Logs why the daemon cannot go on; returns its exit status.
   int Fail(const char* doing, const Status& status) {
     JSN_LOG_ERROR("%s: %s", doing, status.message());
     return 1;
+  }
+  // The same, for the steps of the loop that report "go on" as true.
+  bool Stopped(const char* doing, const Status& status) {
+    Fail(doing, status);
+    return false;
   }
 
   bool UpdateBusInterest() {
     uint32_t events = EPOLLIN | (bus_.wants_write() ? EPOLLOUT : 0u);
     if (events == bus_events_) return true;
     Status status = loop_.Modify(bus_.fd(), events, kBusTag);
-    if (!status.ok()) return Fail("cannot watch the bus", status) == 0;
+    if (!status.ok()) return Stopped("cannot watch the bus", status);
     bus_events_ = events;
     return true;
   }
@@ -167,10 +173,15 @@ class Daemon final : public MessageSink, public WatchListener {
         continue;
       }
       if (!have) return true;
+      if (incoming.message.header().type == MessageType::kMethodCall) {
+        // We serve no methods; an answer spares the caller its timeout.
+        status = bus_.RefuseCall(incoming.message);
+        if (!status.ok() && !bus_.is_open()) return BusLost(status);
+        continue;
+      }
       status = watch_.HandleMessage(incoming.message, this);
       if (!status.ok()) {
-        Fail("cannot watch systemd", status);
-        return false;
+        return Stopped("cannot watch systemd", status);
       }
     }
   }
@@ -179,7 +190,7 @@ class Daemon final : public MessageSink, public WatchListener {
     int signals[Loop::kMaxSignalsPerRead];
     size_t count = 0;
     Status status = loop_.ReadSignals(signals, Loop::kMaxSignalsPerRead, &count);
-    if (!status.ok()) return Fail("cannot read signals", status) == 0;
+    if (!status.ok()) return Stopped("cannot read signals", status);
     for (size_t i = 0; i < count; ++i) {
       switch (signals[i]) {
         case SIGTERM:
@@ -195,7 +206,7 @@ class Daemon final : public MessageSink, public WatchListener {
         case SIGHUP:
           JSN_LOG_INFO("received SIGHUP: re-reading every state");
           status = watch_.RereadStates(this);
-          if (!status.ok()) return Fail("cannot re-read states", status) == 0;
+          if (!status.ok()) return Stopped("cannot re-read states", status);
           break;
         case SIGCHLD:
           ReapHooks();

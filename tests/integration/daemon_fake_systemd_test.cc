@@ -169,5 +169,17 @@ TEST_F(DaemonWithFakeSystemd, SighupReReadsEveryState) {
   EXPECT_EQ(StopAndListHooks(), Hooks{}) << daemon_.Log();
 }
 
+TEST_F(DaemonWithFakeSystemd, AMethodCallToTheDaemonIsAnsweredUnknownMethod) {
+  StartAll({"foo.service=inactive"}, {"foo"});
+  std::string name = daemon_.UniqueName();
+  ASSERT_FALSE(name.empty()) << daemon_.Log();
+  CommandResult result = RunCommand({"dbus-send", "--bus=" + bus_.address(), "--print-reply",
+                                     "--dest=" + name, "/", "org.example.Nothing.Here"});
+  EXPECT_FALSE(result.succeeded());
+  EXPECT_NE(result.output.find("org.freedesktop.DBus.Error.UnknownMethod"), std::string::npos)
+      << result.output;
+  EXPECT_EQ(daemon_.Stop(), 0) << daemon_.Log();
+}
+
 }  // namespace
 }  // namespace jsn::testing
