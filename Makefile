@@ -4,6 +4,10 @@
 #                   tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       run the daemon against a real systemd user manager (as root), see tools/demo
 #   make static     fully static, stripped $(BUILD)/juju-systemd-notices-static
+#   make static-musl  the same against musl (Debian musl-tools) with no libstdc++ run time:
+#                   $(BUILD)/juju-systemd-notices-musl
+#   make bench      install the bench-only packages (as root), build and run every benchmark,
+#                   print one table and write it to $(BUILD)/bench.tsv and $(BUILD)/bench.json
 #   make install / uninstall   honour PREFIX and DESTDIR
 # CXX, CXXFLAGS and LDFLAGS override as usual; the flags the code needs are kept apart from them.
 
@@ -41,7 +45,7 @@ INTEG_SRCS   := $(wildcard tests/integration/*_test.cc)
 INTEG_OBJS   := $(INTEG_SRCS:tests/integration/%.cc=$(BUILD)/tests/integration/%.o)
 GTEST_LIBS   := -lgtest_main -lgtest -pthread
 
-.PHONY: all static check deps demo unit-tests integration-tests asan-unit-tests install uninstall clean
+.PHONY: all static static-musl bench bench-deps check deps demo unit-tests integration-tests asan-unit-tests install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/$(PROGRAM)
@@ -57,6 +61,30 @@ $(BUILD)/$(PROGRAM): $(BUILD)/obj/main.o $(BUILD)/libjsn.a
 static: $(BUILD)/$(PROGRAM)-static
 $(BUILD)/$(PROGRAM)-static: $(BUILD)/obj/main.o $(BUILD)/libjsn.a
 	$(CXX) $(CXXFLAGS) -static -s $(LDFLAGS) -o $@ $^
+
+# musl: libstdc++'s headers (only header-only parts are used) over musl's libc headers, with
+# musl/glibc_compat.h standing in for the glibc macros Debian's libstdc++ configuration names,
+# and musl/runtime.cc for the few run-time symbols those headers reference. No libstdc++ is
+# linked. -Os keeps it under 128 KiB (-O2 gives about 140 KiB).
+MUSL_CXX     ?= g++
+MUSL_CC      ?= musl-gcc
+MUSL_GCC_VER  = $(shell $(MUSL_CXX) -dumpversion)
+MUSL_GNU      = $(shell $(MUSL_CXX) -dumpmachine)
+MUSL_FLAGS    = -Os -fno-threadsafe-statics -fno-asynchronous-unwind-tables \
+  -ffunction-sections -fdata-sections -nostdinc \
+  -isystem /usr/include/c++/$(MUSL_GCC_VER) -isystem /usr/include/$(MUSL_GNU)/c++/$(MUSL_GCC_VER) \
+  -isystem /usr/include/$(shell uname -m)-linux-musl -isystem $(shell $(MUSL_CXX) -print-file-name=include) \
+  -include musl/glibc_compat.h
+MUSL_OBJS    := $(LIB_SRCS:src/%.cc=$(BUILD)/musl/%.o) $(BUILD)/musl/main.o $(BUILD)/musl/runtime.o
+static-musl: $(BUILD)/$(PROGRAM)-musl
+$(BUILD)/$(PROGRAM)-musl: $(MUSL_OBJS)
+	$(MUSL_CC) -static -s -Wl,--gc-sections -o $@ $^
+$(BUILD)/musl/%.o: src/%.cc
+	@mkdir -p $(@D)
+	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -c -o $@ $<
+$(BUILD)/musl/runtime.o: musl/runtime.cc
+	@mkdir -p $(@D)
+	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: src/%.cc
 	@mkdir -p $(@D)
@@ -82,6 +110,34 @@ asan-unit-tests:
 
 deps:
 	@tools/install-deps
+
+# Benchmarks measure; they are never part of `make check`. The parser benchmark links the
+# parsers it is compared with (libdbus, GLib) and Google Benchmark, which only `make bench`
+# installs. Their headers are -isystem so our warnings stay on for our code only.
+BENCH_PKGS   := dbus-1 gio-2.0
+BENCH_CFLAGS  = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(BENCH_PKGS)))
+BENCH_LIBS    = $(shell pkg-config --libs $(BENCH_PKGS)) -lbenchmark -pthread
+BENCH_TOOLS  := $(BUILD)/bench/parse_bench $(BUILD)/bench/juju-exec-stamp $(BUILD)/bench/alloc_count.so
+bench-deps:
+	@tools/install-deps --bench
+bench: bench-deps
+	$(MAKE) -j2 $(BUILD)/$(PROGRAM) static static-musl $(BENCH_TOOLS)
+	tools/bench --build $(BUILD) $(BENCH_ARGS)
+$(BUILD)/bench/%.o: bench/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(TEST_FLAGS) $(BENCH_CFLAGS) $(CXXFLAGS) -c -o $@ $<
+$(BUILD)/bench/parse_bench: $(BUILD)/bench/parse_bench.o $(BUILD)/libjsn.a
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_LIBS)
+# The hook stand-in is static and built against musl (about 30 KiB): as little as possible
+# between the daemon's spawn and its first clock read, which is what the latency measures.
+$(BUILD)/bench/juju-exec-stamp: $(BUILD)/bench/juju_exec_stamp.musl.o
+	$(MUSL_CC) -static -s -o $@ $<
+$(BUILD)/bench/juju_exec_stamp.musl.o: bench/juju_exec_stamp.cc
+	@mkdir -p $(@D)
+	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -O2 -c -o $@ $<
+$(BUILD)/bench/alloc_count.so: bench/alloc_count.cc
+	@mkdir -p $(@D)
+	$(CXX) $(TEST_FLAGS) -O2 -fPIC -shared -o $@ $<
 
 # deps first (alone), then build everything in parallel, then run every suite and print one
 # summary line over all of them.
@@ -109,4 +165,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d)
