@@ -63,8 +63,8 @@ $(BUILD)/$(PROGRAM)-static: $(BUILD)/obj/main.o $(BUILD)/libjsn.a
 	$(CXX) $(CXXFLAGS) -static -s $(LDFLAGS) -o $@ $^
 
 # musl: libstdc++'s headers (only header-only parts are used) over musl's libc headers, with
-# musl/glibc_compat.h standing in for the glibc macros Debian's libstdc++ configuration names,
-# and musl/runtime.cc for the few run-time symbols those headers reference. No libstdc++ is
+# src/musl/glibc_compat.h standing in for the glibc macros Debian's libstdc++ configuration names,
+# and src/musl/runtime.cc for the few run-time symbols those headers reference. No libstdc++ is
 # linked. -Os keeps it under 128 KiB (-O2 gives about 140 KiB).
 MUSL_CXX     ?= g++
 MUSL_CC      ?= musl-gcc
@@ -74,7 +74,7 @@ MUSL_FLAGS    = -Os -fno-threadsafe-statics -fno-asynchronous-unwind-tables \
   -ffunction-sections -fdata-sections -nostdinc \
   -isystem /usr/include/c++/$(MUSL_GCC_VER) -isystem /usr/include/$(MUSL_GNU)/c++/$(MUSL_GCC_VER) \
   -isystem /usr/include/$(shell uname -m)-linux-musl -isystem $(shell $(MUSL_CXX) -print-file-name=include) \
-  -include musl/glibc_compat.h
+  -include src/musl/glibc_compat.h
 MUSL_OBJS    := $(LIB_SRCS:src/%.cc=$(BUILD)/musl/%.o) $(BUILD)/musl/main.o $(BUILD)/musl/runtime.o
 static-musl: $(BUILD)/$(PROGRAM)-musl
 $(BUILD)/$(PROGRAM)-musl: $(MUSL_OBJS)
@@ -82,7 +82,7 @@ $(BUILD)/$(PROGRAM)-musl: $(MUSL_OBJS)
 $(BUILD)/musl/%.o: src/%.cc
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -c -o $@ $<
-$(BUILD)/musl/runtime.o: musl/runtime.cc
+$(BUILD)/musl/runtime.o: src/musl/runtime.cc
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -c -o $@ $<
 
@@ -123,7 +123,7 @@ bench-deps:
 bench: bench-deps
 	$(MAKE) -j2 $(BUILD)/$(PROGRAM) static static-musl $(BENCH_TOOLS)
 	tools/bench --build $(BUILD) $(BENCH_ARGS)
-$(BUILD)/bench/%.o: bench/%.cc
+$(BUILD)/bench/%.o: tools/benchmarks/%.cc
 	@mkdir -p $(@D)
 	$(CXX) $(TEST_FLAGS) $(BENCH_CFLAGS) $(CXXFLAGS) -c -o $@ $<
 $(BUILD)/bench/parse_bench: $(BUILD)/bench/parse_bench.o $(BUILD)/libjsn.a
@@ -132,10 +132,10 @@ $(BUILD)/bench/parse_bench: $(BUILD)/bench/parse_bench.o $(BUILD)/libjsn.a
 # between the daemon's spawn and its first clock read, which is what the latency measures.
 $(BUILD)/bench/juju-exec-stamp: $(BUILD)/bench/juju_exec_stamp.musl.o
 	$(MUSL_CC) -static -s -o $@ $<
-$(BUILD)/bench/juju_exec_stamp.musl.o: bench/juju_exec_stamp.cc
+$(BUILD)/bench/juju_exec_stamp.musl.o: tools/benchmarks/juju_exec_stamp.cc
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -O2 -c -o $@ $<
-$(BUILD)/bench/alloc_count.so: bench/alloc_count.cc
+$(BUILD)/bench/alloc_count.so: tools/benchmarks/alloc_count.cc
 	@mkdir -p $(@D)
 	$(CXX) $(TEST_FLAGS) -O2 -fPIC -shared -o $@ $<
 
