@@ -1,0 +1,311 @@
+#include "jsn/connection.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "jsn/blocking_io.h"
+#include "jsn/calls.h"
+#include "jsn/message.h"
+
+namespace jsn {
+namespace {
+
+// The serial of an outgoing message we built: bytes 8..11 of the fixed header, in the byte
+// order named by byte 0 ("Message Format").
+uint32_t SerialOf(std::span<const uint8_t> message) {
+  const uint8_t* p = message.data() + 8;
+  if (message[0] == static_cast<uint8_t>(ByteOrder::kBig)) {
+    return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
+           static_cast<uint32_t>(p[2]) << 8 | p[3];
+  }
+  return static_cast<uint32_t>(p[3]) << 24 | static_cast<uint32_t>(p[2]) << 16 |
+         static_cast<uint32_t>(p[1]) << 8 | p[0];
+}
+
+// For messages: "unix:path=/run/dbus/system_bus_socket" or "unix:abstract=...".
+struct AddressForHumans {
+  const char* kind;
+  int length;
+  const char* name;
+};
+AddressForHumans Describe(const UnixAddress& address) {
+  return {address.abstract ? "abstract" : "path", static_cast<int>(address.length),
+          address.name};
+}
+
+}  // namespace
+
+Connection::Connection(const ConnectionOptions& options)
+    : options_(options), framer_(options.receive_buffer_bytes, options.max_message_length) {}
+
+Connection::~Connection() {
+  Close();
+  free(send_buffer_);
+}
+
+void Connection::Close() {
+  if (fd_ >= 0) {
+    // close() is not retried on EINTR: on Linux the descriptor is gone either way.
+    close(fd_);
+    fd_ = -1;
+  }
+  framer_.Reset();
+  send_head_ = 0;
+  send_tail_ = 0;
+  for (PendingCall& call : pending_) call = PendingCall();
+  pending_count_ = 0;
+  unique_name_length_ = 0;
+  auth_ = AuthResult();
+}
+
+Status Connection::Closed(const char* doing) const {
+  return Status::Failure("connection-closed", "expected an open bus connection while %s, "
+                         "found it closed", doing);
+}
+
+Status Connection::CloseWith(Status status) {
+  Close();
+  return status;
+}
+
+uint32_t Connection::NextSerial() {
+  ++last_serial_;
+  if (last_serial_ == 0) last_serial_ = 1;  // 0 is not a valid serial
+  return last_serial_;
+}
+
+Status Connection::Open(std::string_view address_text) {
+  AddressList addresses;
+  JSN_RETURN_IF_ERROR(ParseAddressList(address_text, &addresses));
+  return Open(addresses);
+}
+
+Status Connection::Open(const AddressList& addresses) {
+  Close();
+  if (send_buffer_ == nullptr) {
+    send_buffer_ = static_cast<uint8_t*>(malloc(options_.send_queue_bytes));
+    if (send_buffer_ == nullptr) {
+      return Status::Failure("out-of-memory", "expected %zu bytes for the send queue, found "
+                             "malloc failing", options_.send_queue_bytes);
+    }
+  }
+  int64_t deadline = MonotonicMilliseconds() + options_.startup_timeout_ms;
+  Status status = Status::Failure("no-usable-address", "expected at least one address");
+  for (size_t i = 0; i < addresses.count; ++i) {
+    const UnixAddress& address = addresses.entries[i];
+    status = Connect(address, deadline);
+    if (status.ok()) status = Authenticate(fd_, geteuid(), deadline, &auth_);
+    if (status.ok()) status = SayHello(deadline);
+    if (status.ok()) return status;
+    Close();
+  }
+  return status;
+}
+
+Status Connection::Connect(const UnixAddress& address, int64_t deadline_ms) {
+  AddressForHumans human = Describe(address);
+  fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    return Status::Failure("socket-failed", "socket(AF_UNIX): %s", strerror(errno));
+  }
+  sockaddr_un socket_address;
+  socklen_t length = address.ToSockaddr(&socket_address);
+  if (connect(fd_, reinterpret_cast<const sockaddr*>(&socket_address), length) == 0) {
+    return Status();
+  }
+  // A non-blocking unix connect that cannot finish at once (a full backlog: EAGAIN) or was
+  // interrupted (EINTR) completes in the background: wait for writability, then ask.
+  if (errno != EAGAIN && errno != EINPROGRESS && errno != EINTR) {
+    return Status::Failure("connect-failed", "expected to connect to unix:%s=%.*s, found %s",
+                           human.kind, human.length, human.name, strerror(errno));
+  }
+  JSN_RETURN_IF_ERROR(WaitReady(fd_, POLLOUT, deadline_ms, "connect-timeout", "connecting"));
+  int error = 0;
+  socklen_t error_length = sizeof error;
+  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &error_length) != 0) {
+    return Status::Failure("connect-failed", "getsockopt(SO_ERROR): %s", strerror(errno));
+  }
+  if (error != 0) {
+    return Status::Failure("connect-failed", "expected to connect to unix:%s=%.*s, found %s",
+                           human.kind, human.length, human.name, strerror(error));
+  }
+  return Status();
+}
+
+Status Connection::SayHello(int64_t deadline_ms) {
+  uint8_t buffer[256];
+  std::span<const uint8_t> hello;
+  uint32_t serial = NextSerial();
+  JSN_RETURN_IF_ERROR(BuildHello(buffer, serial, &hello));
+  JSN_RETURN_IF_ERROR(SendAll(fd_, hello, deadline_ms, "hello-timeout", "sending Hello"));
+  // Only the bus speaks before we have a name, and its first word is Hello's reply; whatever
+  // follows it in the same read (NameAcquired) stays buffered for Receive.
+  while (true) {
+    Incoming incoming;
+    bool have = false;
+    Status status = Receive(&incoming, &have);
+    if (!status.ok()) {
+      if (!is_open()) return status;
+      continue;  // an invalid message before the reply: skipped like any other
+    }
+    if (!have) {
+      JSN_RETURN_IF_ERROR(WaitReady(fd_, POLLIN, deadline_ms, "hello-timeout",
+                                    "waiting for Hello's reply"));
+      continue;
+    }
+    const Header& header = incoming.message.header();
+    if (header.reply_serial != serial) continue;
+    if (header.type == MessageType::kError) {
+      return Status::Failure("hello-failed", "expected a unique name from Hello, found error "
+                             "%.*s", static_cast<int>(header.error_name.size()),
+                             header.error_name.data());
+    }
+    Iterator body = incoming.message.body();
+    Value name;
+    if (header.type != MessageType::kMethodReturn || !body.Next(&name) || name.type() != 's' ||
+        name.as_string().empty() || name.as_string().size() > kMaxBusNameLength) {
+      return Status::Failure("hello-failed", "expected Hello's reply to hold one bus name "
+                             "(signature s), found signature \"%.*s\"",
+                             static_cast<int>(header.signature.size()),
+                             header.signature.data());
+    }
+    std::string_view unique = name.as_string();
+    memcpy(unique_name_, unique.data(), unique.size());
+    unique_name_length_ = unique.size();
+    return Status();
+  }
+}
+
+Status Connection::Send(std::span<const uint8_t> message) {
+  if (!is_open()) return Closed("sending");
+  size_t queued = send_tail_ - send_head_;
+  if (message.size() > options_.send_queue_bytes - queued) {
+    return Status::Failure("send-queue-full", "expected room for a %zu-byte message in the "
+                           "send queue, found %zu of %zu bytes free", message.size(),
+                           options_.send_queue_bytes - queued, options_.send_queue_bytes);
+  }
+  if (message.size() > options_.send_queue_bytes - send_tail_) {
+    memmove(send_buffer_, send_buffer_ + send_head_, queued);
+    send_head_ = 0;
+    send_tail_ = queued;
+  }
+  memcpy(send_buffer_ + send_tail_, message.data(), message.size());
+  send_tail_ += message.size();
+  return Flush();
+}
+
+Status Connection::Call(std::span<const uint8_t> message, uint64_t tag) {
+  if (!is_open()) return Closed("calling");
+  if (message.size() < kFixedHeaderLength) {
+    return Status::Failure("bad-call", "expected a whole message to call with, found %zu bytes",
+                           message.size());
+  }
+  uint32_t serial = SerialOf(message);
+  PendingCall* slot = nullptr;
+  for (PendingCall& call : pending_) {
+    if (call.serial == 0) {
+      slot = &call;
+      break;
+    }
+  }
+  if (slot == nullptr) {
+    return Status::Failure("too-many-pending-calls", "expected fewer than %zu calls awaiting "
+                           "replies, found the table full", kMaxPendingCalls);
+  }
+  JSN_RETURN_IF_ERROR(Send(message));
+  // Recorded after Send: a failed Send leaves nothing to wait for, and no reply can be read
+  // before we return (one thread).
+  slot->serial = serial;
+  slot->tag = tag;
+  ++pending_count_;
+  return Status();
+}
+
+void Connection::Forget(uint32_t serial) {
+  for (PendingCall& call : pending_) {
+    if (serial != 0 && call.serial == serial) {
+      call = PendingCall();
+      --pending_count_;
+      return;
+    }
+  }
+}
+
+Status Connection::Flush() {
+  if (!is_open()) return Closed("writing");
+  while (send_head_ < send_tail_) {
+    ssize_t sent = send(fd_, send_buffer_ + send_head_, send_tail_ - send_head_, MSG_NOSIGNAL);
+    if (sent >= 0) {
+      send_head_ += static_cast<size_t>(sent);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Status();  // wants_write() stays true
+    if (errno == EPIPE || errno == ECONNRESET) {
+      return CloseWith(Status::Failure("connection-closed",
+                                       "the bus closed the connection while we were writing"));
+    }
+    return CloseWith(Status::Failure("send-failed", "send() to the bus: %s", strerror(errno)));
+  }
+  send_head_ = 0;
+  send_tail_ = 0;
+  return Status();
+}
+
+Status Connection::Receive(Incoming* incoming, bool* have) {
+  *have = false;
+  if (!is_open()) return Closed("receiving");
+  while (true) {
+    std::span<const uint8_t> bytes;
+    Status status = framer_.Next(&bytes);
+    if (!status.ok()) {
+      // A corrupt fixed header leaves no way to find the next message: drop the connection.
+      if (framer_.broken()) return CloseWith(status);
+      return status;  // one over-long message dropped; the stream goes on
+    }
+    if (!bytes.empty()) {
+      *incoming = Incoming();
+      JSN_RETURN_IF_ERROR(Message::Parse(bytes, &incoming->message));
+      const Header& header = incoming->message.header();
+      if ((header.type == MessageType::kMethodReturn || header.type == MessageType::kError) &&
+          header.reply_serial != 0) {
+        for (PendingCall& call : pending_) {
+          if (call.serial == header.reply_serial) {
+            incoming->is_reply = true;
+            incoming->tag = call.tag;
+            call = PendingCall();
+            --pending_count_;
+            break;
+          }
+        }
+      }
+      *have = true;
+      return Status();
+    }
+    std::span<uint8_t> space;
+    status = framer_.ReceiveSpace(&space);
+    if (!status.ok()) return CloseWith(status);
+    ssize_t got = recv(fd_, space.data(), space.size(), 0);
+    if (got > 0) {
+      framer_.Received(static_cast<size_t>(got));
+      continue;
+    }
+    if (got == 0) {
+      return CloseWith(Status::Failure("connection-closed",
+                                       "the bus closed the connection (end of stream)"));
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Status();
+    if (errno == ECONNRESET) {
+      return CloseWith(Status::Failure("connection-closed", "the bus reset the connection"));
+    }
+    return CloseWith(Status::Failure("recv-failed", "recv() from the bus: %s", strerror(errno)));
+  }
+}
+
+}  // namespace jsn
