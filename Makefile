@@ -2,6 +2,7 @@
 #   make            build $(BUILD)/juju-systemd-notices (only libc linked dynamically)
 #   make check      install missing test packages (as root), run every suite, then the unit
 #                   tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo       run the daemon against a real systemd user manager (as root), see tools/demo
 #   make static     fully static, stripped $(BUILD)/juju-systemd-notices-static
 #   make install / uninstall   honour PREFIX and DESTDIR
 # CXX, CXXFLAGS and LDFLAGS override as usual; the flags the code needs are kept apart from them.
@@ -44,7 +45,7 @@ INTEG_SRCS   := $(wildcard tests/integration/*_test.cc)
 INTEG_OBJS   := $(INTEG_SRCS:tests/integration/%.cc=$(BUILD)/tests/integration/%.o)
 GTEST_LIBS   := -lgtest_main -lgtest -pthread
 
-.PHONY: all static check deps unit-tests integration-tests asan-unit-tests install uninstall clean
+.PHONY: all static check deps demo unit-tests integration-tests asan-unit-tests install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/$(PROGRAM)
@@ -96,6 +97,10 @@ check: deps
 	  integration="$(BUILD)/integration_tests" \
 	  unit-asan=$(BUILD)/asan/unit_tests \
 	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" 
+
+# The daemon against a real systemd user manager with a printing fake juju-exec (as root).
+demo: $(BUILD)/$(PROGRAM)
+	tools/demo
 
 install: $(BUILD)/$(PROGRAM)
 	install -d $(DESTDIR)$(BINDIR)

@@ -1,18 +1,48 @@
-// The juju-systemd-notices command line: parses argv and hands over to the daemon.
+// The juju-systemd-notices command line: parses argv, answers --help and --version, rejects a
+// bad command line with exit 2 before anything connects, and hands over to the daemon.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
+#include "jsn/daemon.h"
+#include "jsn/options.h"
+
+extern char** environ;
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+bool IsExecutable(const char* path) { return access(path, X_OK) == 0; }
+
+// The first line of the usage text, for a bad command line.
+void PrintUsageLine(FILE* out) {
+  const char* usage = jsn::UsageText();
+  const char* newline = strchr(usage, '\n');
+  fprintf(out, "%.*s\n", static_cast<int>(newline - usage), usage);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--version") == 0) {
-      puts("juju-systemd-notices 0.1.0");
-      return 0;
-    }
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      puts("usage: juju-systemd-notices --unit UNIT [-d|--debug] NAME=ALIAS ...");
-      return 0;
-    }
+  static jsn::Options options;  // fixed-size and large: not on the stack
+  jsn::Status status = jsn::ParseOptions(argc, argv, &options);
+  if (!status.ok()) {
+    fprintf(stderr, "juju-systemd-notices: %s\n", status.message());
+    PrintUsageLine(stderr);
+    fputs("Try 'juju-systemd-notices --help' for more.\n", stderr);
+    return kExitUsage;
   }
-  fputs("juju-systemd-notices: the daemon is not built yet; see --help\n", stderr);
-  return 2;
+  if (options.action == jsn::Options::Action::kHelp) {
+    fputs(jsn::UsageText(), stdout);
+    return 0;
+  }
+  if (options.action == jsn::Options::Action::kVersion) {
+    fputs(jsn::VersionText(), stdout);
+    return 0;
+  }
+  jsn::ResolveDefaults(&options, getenv("DBUS_SYSTEM_BUS_ADDRESS"), IsExecutable);
+  return jsn::RunDaemon(options, environ);
 }

@@ -1,0 +1,65 @@
+// Options: the daemon's command line, compatible with the original's ExecStart line
+//   juju-systemd-notices --unit UNIT [-d|--debug] NAME[=ALIAS] ...
+// plus --juju-exec PATH, --bus ADDRESS, --help and --version. Parsing is pure (argv in,
+// Options or a Status out); nothing connects or runs before it has succeeded. Options holds
+// fixed-size arrays (no heap): unit names are copied in because ".service" may be appended;
+// every other string points into argv or the environment, which live as long as the process.
+#pragma once
+
+#include <cstddef>
+
+#include "jsn/status.h"
+#include "jsn/unit_path.h"
+
+namespace jsn {
+
+// Fixed limits, stated in --help.
+constexpr size_t kMaxWatchedUnits = 64;
+constexpr size_t kMaxAliasLength = 128;
+
+constexpr const char* kDefaultJujuExec = "/usr/bin/juju-exec";
+constexpr const char* kLegacyJujuRun = "/usr/bin/juju-run";  // Juju 2.9
+// Where libdbus and sd-bus look when DBUS_SYSTEM_BUS_ADDRESS is unset.
+constexpr const char* kSystemBusFallback = "unix:path=/run/dbus/system_bus_socket";
+
+struct WatchedUnit {
+  char unit[kMaxUnitNameLength + 1];  // full systemd unit name, e.g. "slurmd.service"
+  char alias[kMaxAliasLength + 1];    // the hook is hooks/service-ALIAS-started|stopped
+};
+
+struct Options {
+  enum class Action { kRun, kHelp, kVersion };
+  Action action = Action::kRun;
+  const char* juju_unit = nullptr;  // "app/0"
+  bool debug = false;
+  const char* juju_exec = nullptr;  // nullptr until given or resolved by ResolveDefaults
+  const char* bus_address = nullptr;
+  size_t watch_count = 0;
+  WatchedUnit watches[kMaxWatchedUnits];
+};
+
+// Parses argv[1..argc). On failure the Status says what was expected and what was found
+// (rule names: "unknown-option", "missing-value", "missing-unit", "invalid-juju-unit",
+// "invalid-unit-name", "invalid-alias", "duplicate-unit", "duplicate-alias", "no-units",
+// "too-many-units", "invalid-juju-exec", "invalid-bus"); the caller prints it with the usage line and exits 2.
+Status ParseOptions(int argc, const char* const* argv, Options* options);
+
+// Fills what the command line left out: juju_exec (/usr/bin/juju-exec when `is_executable`
+// says so, else /usr/bin/juju-run when it says so, else /usr/bin/juju-exec so that the first
+// delivery reports it missing) and bus_address (`system_bus_env`, the value of
+// DBUS_SYSTEM_BUS_ADDRESS, when set and non-empty, else the system bus socket).
+void ResolveDefaults(Options* options, const char* system_bus_env,
+                     bool (*is_executable)(const char* path));
+
+// The text --help prints (and, first line only, what follows a usage error).
+const char* UsageText();
+const char* VersionText();
+
+// Checks used by ParseOptions, exposed for tests.
+bool IsValidJujuUnitName(const char* name);
+bool IsValidUnitName(const char* name);  // systemd's unit_name_is_valid, plain or instance
+bool IsValidAlias(const char* alias);
+// Whether `name` ends in ".TYPE" for a systemd unit type (.service, .socket, .timer, ...).
+bool HasUnitTypeSuffix(const char* name);
+
+}  // namespace jsn

@@ -1,0 +1,68 @@
+// Spawner: starts hook commands and reaps them, never blocking the loop. A child is started
+// with posix_spawn (no shell) in a process group of its own (so a timeout can kill all it
+// started), with "/" as its working directory, stdin on /dev/null, stdout and stderr inherited
+// (the journal), an empty signal mask and default signal dispositions (the daemon blocks
+// signals for its signalfd, and a blocked mask is inherited across exec), and the daemon's
+// environment minus what systemd meant for the daemon alone (NOTIFY_SOCKET, WATCHDOG_*,
+// LISTEN_*), with a standard PATH when none is set. Exits are collected with ReapExited when
+// the loop sees SIGCHLD. The Spawner keeps pointers into the environment it was given, which
+// must outlive it (the process's own environ does).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+
+#include "jsn/status.h"
+#include "jsn/tracker.h"
+
+namespace jsn {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+struct ExitStatus {
+  bool signaled = false;  // killed by a signal rather than exited
+  int code = 0;           // the exit code, or the signal number when signaled
+  bool ok() const { return !signaled && code == 0; }
+};
+ExitStatus DecodeWaitStatus(int wait_status);
+// "exit 0", "exit 3", "killed by signal 9 (Killed)"; returns `buffer`.
+const char* DescribeExitStatus(ExitStatus status, char* buffer, size_t capacity);
+
+// The argv of `juju-exec UNIT hooks/service-ALIAS-started|stopped`, in fixed storage.
+struct HookCommand {
+  static constexpr size_t kMaxHookPathLength = 200;
+  char hook_path[kMaxHookPathLength + 1];  // "hooks/service-ALIAS-started"
+  const char* argv[4];                     // juju_exec, unit, hook_path, nullptr
+};
+Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char* alias,
+                        Hook hook, HookCommand* command);
+
+class Spawner {
+ public:
+  static constexpr size_t kMaxEnvironment = 256;  // entries passed on; more are dropped
+
+  // Captures the children's environment from `environment` (NULL-terminated).
+  void Init(const char* const* environment);
+
+  // Starts argv[0] (an absolute path) with `argv` (NULL-terminated). Rules: "program-missing"
+  // (ENOENT), "program-not-executable" (EACCES, ENOEXEC, ...), "spawn-failed" (anything else,
+  // e.g. EAGAIN at the process limit).
+  Status Spawn(const char* const* argv, pid_t* pid) const;
+
+  // Reaps one exited child without blocking: true with its pid and status, false when no
+  // child has exited (or there are none).
+  bool ReapExited(pid_t* pid, ExitStatus* status) const;
+
+  // Sends `signal` to the child's whole process group (for issue 5's hook timeout).
+  Status SignalProcessGroup(pid_t pid, int signal) const;
+
+  size_t environment_size() const { return environment_count_; }
+  const char* const* environment() const { return environment_; }
+
+ private:
+  const char* environment_[kMaxEnvironment + 1] = {};
+  size_t environment_count_ = 0;
+};
+
+}  // namespace jsn

@@ -1,0 +1,110 @@
+// Tracker: the pure decisions of the daemon. For each watched unit it takes the ActiveState
+// values systemd reports and the outcomes of the hooks it ran, and says which hook to run next
+// and when. It knows nothing of sockets, D-Bus or processes; time comes in as `now`, so tests
+// drive it with plain values ("state failed at t", "hook exited 1") and never sleep.
+//
+// Rules (the original's, compared on the hook rather than the raw state):
+//  - a state ending in "ing" (activating, deactivating, reloading, refreshing) is in passing
+//    and ignored; "active" calls for the started hook, every other settled state for stopped;
+//  - the initial state (read at start-up) is recorded, never delivered; a unit whose initial
+//    state is unknown (not loaded, or in passing) has no baseline, so its first settled state
+//    is delivered, as the original does;
+//  - a state calling for the hook already wanted is a repeat and dropped, so active -> failed
+//    -> activating -> inactive -> active gives one stopped and one started;
+//  - per unit one hook runs at a time, in order; while it runs newer states coalesce to the
+//    latest one, and when that calls for the hook last delivered nothing more is sent;
+//  - a failed hook (non-zero exit, killed) counts as delivered unless the RetryPolicy says to
+//    retry: then it is run again after an exponential backoff, unless a newer state makes it
+//    moot. (Issue 5 turns retries on; the decision lives here so the loop stays I/O only.)
+// The Tracker owns all its state in fixed arrays; it allocates nothing.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace jsn {
+
+// Nanoseconds since CLOCK_MONOTONIC's origin, as the loop reads it.
+using MonotonicTime = std::chrono::nanoseconds;
+constexpr MonotonicTime kNever = MonotonicTime::max();
+
+enum class Hook : uint8_t { kNone, kStarted, kStopped };
+const char* HookName(Hook hook);  // "started", "stopped", "none"
+
+// The hook a raw ActiveState calls for: kNone for a state in passing ("...ing") or empty.
+Hook HookForState(std::string_view state);
+
+struct RetryPolicy {
+  bool retry_failed_hooks = false;
+  MonotonicTime first_delay = std::chrono::seconds(1);
+  MonotonicTime max_delay = std::chrono::seconds(60);
+};
+
+// What ObserveState made of a state, for the debug log and for tests.
+enum class Observation : uint8_t {
+  kInPassing,     // "...ing" or empty: ignored
+  kRepeat,        // calls for the hook already wanted: dropped
+  kWanted,        // calls for a new hook: queued (or coalesced behind a running one)
+  kBackToDelivered,  // calls for the hook last delivered again: what was queued is dropped
+};
+const char* ObservationName(Observation observation);
+
+struct Delivery {
+  size_t unit = 0;
+  Hook hook = Hook::kNone;
+};
+
+class Tracker {
+ public:
+  static constexpr size_t kMaxUnits = 64;
+  static constexpr size_t kMaxStateLength = 31;  // longer states are cut in logs only
+
+  struct UnitState {
+    Hook delivered = Hook::kNone;  // last hook delivered, or the initial state's (recorded)
+    Hook wanted = Hook::kNone;     // the hook the latest settled state calls for
+    Hook running = Hook::kNone;    // the hook in flight; kNone when idle
+    char state[kMaxStateLength + 1] = "unknown";  // latest state seen, for logs
+    MonotonicTime running_since{0};
+    uint32_t failures = 0;         // consecutive failures of the wanted hook
+    MonotonicTime retry_at{0};     // a failed hook is not run again before this
+  };
+
+  // Tracks units 0 .. unit_count-1 (at most kMaxUnits), every one unknown.
+  explicit Tracker(size_t unit_count, RetryPolicy retry = RetryPolicy());
+
+  size_t unit_count() const { return unit_count_; }
+  const UnitState& unit(size_t index) const { return units_[index]; }
+
+  // The state read at start-up: becomes the baseline, nothing is delivered.
+  void RecordInitialState(size_t unit, std::string_view state);
+  // The state could not be read (the unit is not loaded): no baseline.
+  void RecordUnknown(size_t unit);
+
+  // A state reported later (a PropertiesChanged, or a Get after an invalidation).
+  Observation ObserveState(size_t unit, std::string_view state);
+
+  // The next hook to run now, if any: marks it running and returns true. Call until false;
+  // hooks of different units may run side by side, of one unit never.
+  bool TakeNextDelivery(MonotonicTime now, Delivery* delivery);
+
+  // The running hook of `unit` has finished.
+  void HookFinished(size_t unit, bool succeeded, MonotonicTime now);
+
+  // The earliest time TakeNextDelivery may have something that it does not have now (a retry
+  // becoming due), or kNever. The loop arms a timer for it.
+  MonotonicTime NextWakeup() const;
+
+  bool AnyRunning() const;
+
+ private:
+  bool IsDue(const UnitState& state, MonotonicTime now) const;
+  MonotonicTime RetryDelay(uint32_t failures) const;
+
+  size_t unit_count_;
+  RetryPolicy retry_;
+  UnitState units_[kMaxUnits];
+};
+
+}  // namespace jsn

@@ -1,0 +1,145 @@
+// Watch: the systemd side of the daemon, as a protocol state machine with no I/O of its own.
+// It says which messages to send (through a MessageSink the daemon connects to the bus) and
+// makes sense of the messages that come back, telling a WatchListener what systemd reported.
+//
+// Start-up, pipelined in this order so that no transition can fall between two steps (the
+// bus and systemd each handle one connection's messages in order):
+//   1. AddMatch NameOwnerChanged for org.freedesktop.systemd1, and one AddMatch per unit on its
+//      exact path (sender, interface, member, path, arg0='org.freedesktop.systemd1.Unit'), so
+//      the bus filters for us and unrelated units never wake the daemon;
+//   2. GetNameOwner(org.freedesktop.systemd1): the unique name we trust from then on;
+//   3. Manager.Subscribe(): systemd emits unit signals only while some client is subscribed
+//      (AlreadySubscribed is fine);
+//   4. Properties.Get(Unit, ActiveState) per unit: the initial states. A signal for a unit that
+//      arrives before that unit's reply is dropped: systemd answered the Get after sending it,
+//      so the reply is at least as new.
+// Afterwards a PropertiesChanged is accepted only from the current unique owner of
+// org.freedesktop.systemd1; anything else on a watched path is a spoof, logged at debug level.
+// ActiveState comes from the changed dict, or from a Get when it is only invalidated. When the
+// owner changes (systemd re-executed or restarted) the new one is trusted, Subscribe is sent
+// again and every state re-read and reported as a state (not an initial one), so net changes
+// are delivered.
+//
+// Views passed to the listener point into the message being handled and are valid only during
+// the call. The Watch keeps its unit paths and its pending calls in fixed arrays.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "jsn/reader.h"
+#include "jsn/status.h"
+#include "jsn/unit_path.h"
+
+namespace jsn {
+
+constexpr std::string_view kSystemdName = "org.freedesktop.systemd1";
+constexpr std::string_view kSystemdPath = "/org/freedesktop/systemd1";
+constexpr std::string_view kSystemdManagerInterface = "org.freedesktop.systemd1.Manager";
+constexpr std::string_view kSystemdUnitInterface = "org.freedesktop.systemd1.Unit";
+constexpr std::string_view kAlreadySubscribedError = "org.freedesktop.systemd1.AlreadySubscribed";
+
+// Where the Watch's messages go: the daemon's bus connection, or a test's recorder.
+class MessageSink {
+ public:
+  virtual uint32_t NextSerial() = 0;
+  // Queues one whole message (the bytes are copied before Send returns).
+  virtual Status Send(std::span<const uint8_t> message) = 0;
+
+ protected:
+  ~MessageSink() = default;
+};
+
+// What the Watch learned, in the order it learned it.
+class WatchListener {
+ public:
+  // The reply to a start-up Get: `state` is the ActiveState, or `known` is false when systemd
+  // could not say (an error reply).
+  virtual void OnInitialState(size_t unit, std::string_view state, bool known) = 0;
+  // A later state: from a trusted PropertiesChanged, or a Get after an invalidation or an
+  // owner change.
+  virtual void OnState(size_t unit, std::string_view state) = 0;
+  // Every start-up call has been answered: matches are in place, Subscribe has returned and
+  // every initial state is known (issue 5 sends READY=1 here).
+  virtual void OnReady() = 0;
+
+ protected:
+  ~WatchListener() = default;
+};
+
+class Watch {
+ public:
+  static constexpr size_t kMaxUnits = 64;
+  // Each unit can have a start-up match and Get plus one re-read outstanding; plus the few
+  // manager calls.
+  static constexpr size_t kMaxPendingCalls = 3 * kMaxUnits + 8;
+  // A match rule for the longest unit path fits.
+  static constexpr size_t kMaxMatchRuleLength = kMaxUnitPathLength + 256;
+  static constexpr size_t kMaxUniqueNameLength = 255;  // "Valid Names": at most 255 bytes
+
+  // Watches `units` (systemd unit names; at most kMaxUnits, each a valid unit name). Unit
+  // indexes given to the listener are indexes into `units`.
+  Status Init(std::span<const char* const> units, WatchListener* listener);
+
+  // Sends the start-up calls (see above).
+  Status Start(MessageSink* sink);
+
+  // Handles one incoming message; ignores what is not ours. A failure is fatal for the
+  // connection (a match could not be added: the daemon would never hear of a transition).
+  Status HandleMessage(const Message& message, MessageSink* sink);
+
+  // Asks systemd again for every unit's ActiveState (SIGHUP); the answers come as OnState.
+  Status RereadStates(MessageSink* sink);
+
+  // The unique name trusted as systemd now ("" when none).
+  std::string_view systemd_owner() const { return std::string_view(owner_, owner_length_); }
+  bool ready() const { return ready_; }
+  std::string_view unit_path(size_t unit) const { return units_[unit].path; }
+
+  // The match rule for a unit path, and for systemd's NameOwnerChanged (exposed for tests).
+  static Status UnitMatchRule(std::string_view unit_path, std::span<char> buffer,
+                              std::string_view* rule);
+  static std::string_view OwnerMatchRule();
+
+ private:
+  enum class CallKind : uint8_t { kNone, kAddMatch, kGetNameOwner, kSubscribe, kInitialGet, kGet };
+  struct PendingCall {
+    uint32_t serial = 0;
+    CallKind kind = CallKind::kNone;
+    uint16_t unit = 0;
+    bool startup = false;  // counts towards readiness
+  };
+  struct Unit {
+    const char* name = nullptr;
+    char path_buffer[kMaxUnitPathLength];
+    std::string_view path;
+    bool initial_known = false;  // the start-up Get has been answered
+    bool get_pending = false;    // a re-read is outstanding: no second one
+  };
+
+  Status Call(MessageSink* sink, CallKind kind, size_t unit, std::span<const uint8_t> message,
+              uint32_t serial, bool startup);
+  Status SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startup);
+  Status SendSubscribe(MessageSink* sink, bool startup);
+  bool TakePending(uint32_t reply_serial, PendingCall* call);
+  Status HandleReply(const Message& message);
+  Status HandleSignal(const Message& message, MessageSink* sink);
+  Status HandlePropertiesChanged(const Message& message, size_t unit, MessageSink* sink);
+  Status HandleOwnerChanged(const Message& message, MessageSink* sink);
+  void SetOwner(std::string_view owner);
+  bool FindUnit(std::string_view path, size_t* unit) const;
+  void CheckReady();
+
+  WatchListener* listener_ = nullptr;
+  Unit units_[kMaxUnits];
+  size_t unit_count_ = 0;
+  PendingCall pending_[kMaxPendingCalls];
+  size_t startup_calls_left_ = 0;
+  bool ready_ = false;
+  char owner_[kMaxUniqueNameLength + 1] = {};
+  size_t owner_length_ = 0;
+};
+
+}  // namespace jsn

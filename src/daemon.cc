@@ -1,0 +1,279 @@
+#include "jsn/daemon.h"
+
+#include <signal.h>
+#include <sys/epoll.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "jsn/connection.h"
+#include "jsn/log.h"
+#include "jsn/loop.h"
+#include "jsn/spawner.h"
+#include "jsn/tracker.h"
+#include "jsn/watch.h"
+
+namespace jsn {
+namespace {
+
+static_assert(Tracker::kMaxUnits >= kMaxWatchedUnits && Watch::kMaxUnits >= kMaxWatchedUnits,
+              "every unit the command line accepts must fit the tracker and the watch");
+
+constexpr uint64_t kBusTag = 3;
+constexpr size_t kMaxEventsPerWait = 8;
+// On SIGTERM, running hooks get this long to finish: systemd's own stop timeout (90 s by
+// default) is far longer, and a hook cut short may leave the charm half-way.
+constexpr MonotonicTime kStopGrace = std::chrono::seconds(10);
+
+double Seconds(MonotonicTime duration) {
+  return std::chrono::duration<double>(duration).count();
+}
+
+// The daemon's life, top to bottom in Run(): connect, subscribe, watch, decide, deliver. It is
+// the bus's MessageSink (the Watch's calls go out on the connection) and the Watch's listener
+// (what systemd reports goes into the Tracker); the loop only moves bytes and signals.
+class Daemon final : public MessageSink, public WatchListener {
+ public:
+  Daemon(const Options& options, char** environment)
+      : options_(options), environment_(environment), tracker_(options.watch_count) {}
+
+  int Run() {
+    SetDebugLogging(options_.debug);
+    spawner_.Init(environment_);
+    Status status = loop_.Open();
+    if (!status.ok()) return Fail("cannot set up the event loop", status);
+
+    status = bus_.Open(options_.bus_address);
+    if (!status.ok()) return Fail("cannot connect to the bus", status);
+    JSN_LOG_DEBUG("connected to %s as %.*s", options_.bus_address,
+                  static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
+    status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
+    if (!status.ok()) return Fail("cannot watch the bus", status);
+
+    const char* units[kMaxWatchedUnits];
+    for (size_t i = 0; i < options_.watch_count; ++i) units[i] = options_.watches[i].unit;
+    status = watch_.Init(std::span<const char* const>(units, options_.watch_count), this);
+    if (status.ok()) status = watch_.Start(this);
+    if (!status.ok()) return Fail("cannot start watching systemd", status);
+    // Hello's reply may have arrived together with the first messages: read before waiting.
+    if (!ReceiveFromBus()) return 1;
+
+    for (;;) {
+      MonotonicTime now = MonotonicNow();
+      if (stopping_) {
+        // Hooks already running may finish (their end is logged); nothing new starts.
+        if (!tracker_.AnyRunning()) break;
+        if (now >= stop_deadline_) {
+          JSN_LOG_WARNING("hooks still running after %.0f s; leaving them", Seconds(kStopGrace));
+          break;
+        }
+      } else {
+        DeliverDue(now);
+      }
+      status = loop_.ArmTimer(stopping_ ? stop_deadline_ : tracker_.NextWakeup());
+      if (!status.ok()) return Fail("cannot arm the timer", status);
+      if (!UpdateBusInterest()) return 1;
+
+      epoll_event events[kMaxEventsPerWait];
+      size_t count = 0;
+      status = loop_.Wait(events, kMaxEventsPerWait, &count);
+      if (!status.ok()) return Fail("cannot wait for events", status);
+      for (size_t i = 0; i < count; ++i) {
+        uint64_t tag = events[i].data.u64;
+        uint32_t ready = events[i].events;
+        if (tag == Loop::kSignalTag) {
+          if (!HandleSignals()) return 1;
+        } else if (tag == Loop::kTimerTag) {
+          loop_.AcknowledgeTimer();
+        } else if (tag == kBusTag) {
+          if ((ready & EPOLLOUT) != 0 && !FlushBus()) return 1;
+          if ((ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !ReceiveFromBus()) return 1;
+        }
+      }
+    }
+    JSN_LOG_INFO("stopping");
+    return 0;
+  }
+
+  // MessageSink: the Watch's calls go out on the bus.
+  uint32_t NextSerial() override { return bus_.NextSerial(); }
+  Status Send(std::span<const uint8_t> message) override { return bus_.Send(message); }
+
+  // WatchListener: what systemd reported goes into the tracker.
+  void OnInitialState(size_t unit, std::string_view state, bool known) override {
+    if (known) {
+      tracker_.RecordInitialState(unit, state);
+      JSN_LOG_INFO("%s: initially %.*s", UnitName(unit), static_cast<int>(state.size()), state.data());
+    } else {
+      tracker_.RecordUnknown(unit);
+      JSN_LOG_INFO("%s: initial state unknown (not loaded?)", UnitName(unit));
+    }
+  }
+  void OnState(size_t unit, std::string_view state) override {
+    Observation observation = tracker_.ObserveState(unit, state);
+    JSN_LOG_DEBUG("%s: %.*s (%s)", UnitName(unit), static_cast<int>(state.size()), state.data(),
+                  ObservationName(observation));
+  }
+  void OnReady() override {
+    // Issue 5: READY=1 goes here.
+    JSN_LOG_INFO("watching %zu unit%s for %s; hooks run with %s", options_.watch_count,
+                 options_.watch_count == 1 ? "" : "s", options_.juju_unit, options_.juju_exec);
+  }
+
+ private:
+  struct RunningHook {
+    pid_t pid = 0;  // 0: none
+    MonotonicTime started{0};
+    Hook hook = Hook::kNone;
+    char state[Tracker::kMaxStateLength + 1] = {};
+  };
+
+  const char* UnitName(size_t unit) const { return options_.watches[unit].unit; }
+
+  int Fail(const char* doing, const Status& status) {
+    JSN_LOG_ERROR("%s: %s", doing, status.message());
+    return 1;
+  }
+
+  bool UpdateBusInterest() {
+    uint32_t events = EPOLLIN | (bus_.wants_write() ? EPOLLOUT : 0u);
+    if (events == bus_events_) return true;
+    Status status = loop_.Modify(bus_.fd(), events, kBusTag);
+    if (!status.ok()) return Fail("cannot watch the bus", status) == 0;
+    bus_events_ = events;
+    return true;
+  }
+
+  bool FlushBus() {
+    Status status = bus_.Flush();
+    if (!status.ok() && !bus_.is_open()) return BusLost(status);
+    return true;
+  }
+
+  // Issue 5 reconnects here; until then the daemon exits and systemd's Restart= brings it back.
+  bool BusLost(const Status& status) {
+    JSN_LOG_ERROR("lost the bus connection: %s", status.message());
+    return false;
+  }
+
+  bool ReceiveFromBus() {
+    for (;;) {
+      Incoming incoming;
+      bool have = false;
+      Status status = bus_.Receive(&incoming, &have);
+      if (!status.ok()) {
+        if (!bus_.is_open()) return BusLost(status);
+        JSN_LOG_DEBUG("skipping a message: %s", status.message());
+        continue;
+      }
+      if (!have) return true;
+      status = watch_.HandleMessage(incoming.message, this);
+      if (!status.ok()) {
+        Fail("cannot watch systemd", status);
+        return false;
+      }
+    }
+  }
+
+  bool HandleSignals() {
+    int signals[Loop::kMaxSignalsPerRead];
+    size_t count = 0;
+    Status status = loop_.ReadSignals(signals, Loop::kMaxSignalsPerRead, &count);
+    if (!status.ok()) return Fail("cannot read signals", status) == 0;
+    for (size_t i = 0; i < count; ++i) {
+      switch (signals[i]) {
+        case SIGTERM:
+        case SIGINT:
+          // Issue 5: STOPPING=1 goes here.
+          if (!stopping_) {
+            JSN_LOG_INFO("received %s; stopping once running hooks end",
+                         signals[i] == SIGTERM ? "SIGTERM" : "SIGINT");
+            stopping_ = true;
+            stop_deadline_ = MonotonicNow() + kStopGrace;
+          }
+          break;
+        case SIGHUP:
+          JSN_LOG_INFO("received SIGHUP: re-reading every state");
+          status = watch_.RereadStates(this);
+          if (!status.ok()) return Fail("cannot re-read states", status) == 0;
+          break;
+        case SIGCHLD:
+          ReapHooks();
+          break;
+        default:
+          break;
+      }
+    }
+    return true;
+  }
+
+  void ReapHooks() {
+    pid_t pid = 0;
+    ExitStatus exit;
+    while (spawner_.ReapExited(&pid, &exit)) {
+      MonotonicTime now = MonotonicNow();
+      for (size_t unit = 0; unit < options_.watch_count; ++unit) {
+        RunningHook& running = running_[unit];
+        if (running.pid != pid) continue;
+        char exit_text[64];
+        DescribeExitStatus(exit, exit_text, sizeof exit_text);
+        Log(exit.ok() ? LogLevel::kInfo : LogLevel::kWarning,
+            "%s: %s -> hooks/service-%s-%s: %s after %.3f s", UnitName(unit), running.state,
+            options_.watches[unit].alias, HookName(running.hook), exit_text,
+            Seconds(now - running.started));
+        running.pid = 0;
+        tracker_.HookFinished(unit, exit.ok(), now);
+        break;
+      }
+    }
+  }
+
+  void DeliverDue(MonotonicTime now) {
+    Delivery delivery;
+    while (tracker_.TakeNextDelivery(now, &delivery)) {
+      const WatchedUnit& watched = options_.watches[delivery.unit];
+      RunningHook& running = running_[delivery.unit];
+      memcpy(running.state, tracker_.unit(delivery.unit).state, sizeof running.state);
+      HookCommand command;
+      Status status = BuildHookCommand(options_.juju_exec, options_.juju_unit, watched.alias,
+                                       delivery.hook, &command);
+      pid_t pid = 0;
+      if (status.ok()) status = spawner_.Spawn(command.argv, &pid);
+      if (!status.ok()) {
+        // Reported as a failed delivery: without retries it counts as done, so a missing
+        // juju-exec is logged once per transition, never in a loop.
+        JSN_LOG_ERROR("%s: %s -> hooks/service-%s-%s: not run: %s", watched.unit, running.state,
+                      watched.alias, HookName(delivery.hook), status.message());
+        tracker_.HookFinished(delivery.unit, false, now);
+        continue;
+      }
+      running.pid = pid;
+      running.started = now;
+      running.hook = delivery.hook;
+      JSN_LOG_DEBUG("%s: %s -> running %s %s %s (pid %d)", watched.unit, running.state, command.argv[0],
+                    command.argv[1], command.argv[2], static_cast<int>(pid));
+    }
+  }
+
+  const Options& options_;
+  char** environment_;
+  Loop loop_;
+  Connection bus_;
+  Watch watch_;
+  Tracker tracker_;
+  Spawner spawner_;
+  RunningHook running_[kMaxWatchedUnits];
+  uint32_t bus_events_ = EPOLLIN;
+  bool stopping_ = false;
+  MonotonicTime stop_deadline_{0};
+};
+
+}  // namespace
+
+int RunDaemon(const Options& options, char** environment) {
+  // Large (fixed arrays for every unit): kept off the stack.
+  static Daemon daemon(options, environment);
+  return daemon.Run();
+}
+
+}  // namespace jsn

@@ -1,0 +1,70 @@
+#include "jsn/log.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <unistd.h>
+
+namespace jsn {
+namespace {
+
+bool debug_enabled = false;
+int log_fd = 2;
+
+const char* LevelPrefix(LogLevel level) {
+  switch (level) {
+    case LogLevel::kError:
+      return "error: ";
+    case LogLevel::kWarning:
+      return "warning: ";
+    case LogLevel::kInfo:
+      return "";
+    case LogLevel::kDebug:
+      return "debug: ";
+  }
+  return "";
+}
+
+}  // namespace
+
+void SetDebugLogging(bool enabled) { debug_enabled = enabled; }
+bool DebugLoggingEnabled() { return debug_enabled; }
+void SetLogFd(int fd) { log_fd = fd; }
+
+size_t FormatLogLine(char* buffer, size_t capacity, LogLevel level, const char* format,
+                     va_list args) {
+  static constexpr char kEllipsis[] = "...\n";
+  if (capacity < 16) return 0;  // room for the longest prefix and "...\n"
+  const char* prefix = LevelPrefix(level);
+  size_t prefix_length = strlen(prefix);
+  memcpy(buffer, prefix, prefix_length);
+  // Room for the text and its newline; vsnprintf writes a NUL we then overwrite.
+  size_t room = capacity - prefix_length;
+  int written = vsnprintf(buffer + prefix_length, room, format, args);
+  if (written < 0) written = 0;
+  size_t length = prefix_length + static_cast<size_t>(written);
+  if (length + 1 >= capacity) {  // cut: no room for all of it and the newline
+    memcpy(buffer + capacity - sizeof kEllipsis, kEllipsis, sizeof kEllipsis - 1);
+    return capacity - 1;
+  }
+  buffer[length] = '\n';
+  return length + 1;
+}
+
+void Log(LogLevel level, const char* format, ...) {
+  if (level == LogLevel::kDebug && !debug_enabled) return;
+  char line[kMaxLogLineLength + 1];
+  va_list args;
+  va_start(args, format);
+  size_t length = FormatLogLine(line, sizeof line, level, format, args);
+  va_end(args);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = write(log_fd, line + done, length - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to report a broken stderr; the daemon goes on
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace jsn

@@ -1,0 +1,163 @@
+#include "jsn/spawner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace jsn {
+namespace {
+
+// Variables systemd sets for the daemon itself: a hook inheriting them could send READY=1 or
+// watchdog pings in the daemon's name, or think it was handed the daemon's sockets.
+constexpr const char* kDaemonOnlyVariables[] = {"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=",
+                                                "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES="};
+
+bool IsDaemonOnly(const char* entry) {
+  for (const char* prefix : kDaemonOnlyVariables) {
+    if (strncmp(entry, prefix, strlen(prefix)) == 0) return true;
+  }
+  return false;
+}
+
+constexpr char kDefaultPathEntry[] =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// Frees the posix_spawn attributes and file actions however Spawn leaves.
+struct SpawnSetup {
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_t actions;
+  bool have_attributes = false;
+  bool have_actions = false;
+  ~SpawnSetup() {
+    if (have_attributes) posix_spawnattr_destroy(&attributes);
+    if (have_actions) posix_spawn_file_actions_destroy(&actions);
+  }
+};
+
+Status SpawnSetupFailed(const char* what, int error) {
+  return Status::Failure("spawn-failed", "expected %s to succeed, found error: %s", what, strerror(error));
+}
+
+}  // namespace
+
+ExitStatus DecodeWaitStatus(int wait_status) {
+  ExitStatus status;
+  if (WIFSIGNALED(wait_status)) {
+    status.signaled = true;
+    status.code = WTERMSIG(wait_status);
+  } else {
+    status.code = WEXITSTATUS(wait_status);
+  }
+  return status;
+}
+
+const char* DescribeExitStatus(ExitStatus status, char* buffer, size_t capacity) {
+  if (status.signaled) {
+    const char* name = strsignal(status.code);
+    snprintf(buffer, capacity, "killed by signal %d (%s)", status.code, name != nullptr ? name : "?");
+  } else {
+    snprintf(buffer, capacity, "exit %d", status.code);
+  }
+  return buffer;
+}
+
+Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char* alias, Hook hook,
+                        HookCommand* command) {
+  if (hook == Hook::kNone) {
+    return Status::Failure("no-hook", "expected the started or stopped hook, found none");
+  }
+  int length = snprintf(command->hook_path, sizeof command->hook_path, "hooks/service-%s-%s", alias,
+                        HookName(hook));
+  if (length < 0 || static_cast<size_t>(length) >= sizeof command->hook_path) {
+    return Status::Failure("hook-path-too-long", "expected a hook path of at most %zu bytes, found %d",
+                           HookCommand::kMaxHookPathLength, length);
+  }
+  command->argv[0] = juju_exec;
+  command->argv[1] = juju_unit;
+  command->argv[2] = command->hook_path;
+  command->argv[3] = nullptr;
+  return Status();
+}
+
+void Spawner::Init(const char* const* environment) {
+  environment_count_ = 0;
+  bool have_path = false;
+  for (const char* const* entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
+    if (IsDaemonOnly(*entry)) continue;
+    if (strncmp(*entry, "PATH=", 5) == 0) have_path = true;
+    // Keep one slot for PATH.
+    if (environment_count_ + 1 >= kMaxEnvironment) break;
+    environment_[environment_count_++] = *entry;
+  }
+  if (!have_path) environment_[environment_count_++] = kDefaultPathEntry;
+  environment_[environment_count_] = nullptr;
+}
+
+Status Spawner::Spawn(const char* const* argv, pid_t* pid) const {
+  SpawnSetup setup;
+  int error = posix_spawnattr_init(&setup.attributes);
+  if (error != 0) return SpawnSetupFailed("posix_spawnattr_init", error);
+  setup.have_attributes = true;
+  error = posix_spawn_file_actions_init(&setup.actions);
+  if (error != 0) return SpawnSetupFailed("posix_spawn_file_actions_init", error);
+  setup.have_actions = true;
+
+  sigset_t empty;
+  sigset_t all;
+  sigemptyset(&empty);
+  sigfillset(&all);
+  short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if ((error = posix_spawnattr_setflags(&setup.attributes, flags)) != 0 ||
+      (error = posix_spawnattr_setpgroup(&setup.attributes, 0)) != 0 ||
+      (error = posix_spawnattr_setsigmask(&setup.attributes, &empty)) != 0 ||
+      (error = posix_spawnattr_setsigdefault(&setup.attributes, &all)) != 0) {
+    return SpawnSetupFailed("setting the spawn attributes", error);
+  }
+  if ((error = posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0)) != 0 ||
+      (error = posix_spawn_file_actions_addchdir_np(&setup.actions, "/")) != 0) {
+    return SpawnSetupFailed("setting the spawn file actions", error);
+  }
+
+  // posix_spawn's argv and envp are not const for historical reasons; it does not write them.
+  error = posix_spawn(pid, argv[0], &setup.actions, &setup.attributes, const_cast<char* const*>(argv),
+                      const_cast<char* const*>(environment_));
+  if (error == 0) return Status();
+  if (error == ENOENT || error == ENOTDIR) {
+    return Status::Failure("program-missing", "expected an executable at %.120s, found none (%s)",
+                           argv[0], strerror(error));
+  }
+  if (error == EACCES || error == ENOEXEC || error == EPERM || error == EISDIR) {
+    return Status::Failure("program-not-executable", "expected %.120s to be executable, found: %s",
+                           argv[0], strerror(error));
+  }
+  return Status::Failure("spawn-failed", "expected to start %.120s, found error: %s", argv[0],
+                         strerror(error));
+}
+
+bool Spawner::ReapExited(pid_t* pid, ExitStatus* status) const {
+  for (;;) {
+    int wait_status = 0;
+    pid_t reaped = waitpid(-1, &wait_status, WNOHANG);
+    if (reaped < 0 && errno == EINTR) continue;
+    if (reaped <= 0) return false;  // 0: children still running; ECHILD: none at all
+    *pid = reaped;
+    *status = DecodeWaitStatus(wait_status);
+    return true;
+  }
+}
+
+Status Spawner::SignalProcessGroup(pid_t pid, int signal) const {
+  if (kill(-pid, signal) != 0 && errno != ESRCH) {
+    return Status::Failure("kill-failed", "expected to signal process group %d, found error: %s",
+                           static_cast<int>(pid), strerror(errno));
+  }
+  return Status();
+}
+
+}  // namespace jsn

@@ -1,0 +1,333 @@
+#include "jsn/watch.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "jsn/calls.h"
+#include "jsn/log.h"
+
+namespace jsn {
+namespace {
+
+constexpr std::string_view kActiveState = "ActiveState";
+// The bus itself sends NameOwnerChanged, from this name ("Message Bus Messages").
+constexpr std::string_view kBusSender = "org.freedesktop.DBus";
+constexpr size_t kCallBufferSize = 4096;
+
+// The string inside a reply's single variant (the body of Properties.Get), if it is one.
+bool VariantString(const Message& message, std::string_view* text) {
+  Iterator body = message.body();
+  Value variant;
+  if (!body.Next(&variant) || variant.type() != 'v') return false;
+  Iterator inside = variant.children();
+  Value value;
+  if (!inside.Next(&value) || value.type() != 's') return false;
+  *text = value.as_string();
+  return true;
+}
+
+bool FirstString(const Message& message, std::string_view* text) {
+  Iterator body = message.body();
+  Value value;
+  if (!body.Next(&value) || value.type() != 's') return false;
+  *text = value.as_string();
+  return true;
+}
+
+}  // namespace
+
+std::string_view Watch::OwnerMatchRule() {
+  return "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+         "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+         "arg0='org.freedesktop.systemd1'";
+}
+
+Status Watch::UnitMatchRule(std::string_view unit_path, std::span<char> buffer, std::string_view* rule) {
+  // Unit paths hold only [A-Za-z0-9_/], so nothing in them needs quoting in a match rule.
+  int length = snprintf(buffer.data(), buffer.size(),
+                        "type='signal',sender='org.freedesktop.systemd1',"
+                        "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+                        "path='%.*s',arg0='org.freedesktop.systemd1.Unit'",
+                        static_cast<int>(unit_path.size()), unit_path.data());
+  if (length < 0 || static_cast<size_t>(length) >= buffer.size()) {
+    return Status::Failure("buffer-too-small", "expected room for a match rule, found %zu bytes",
+                           buffer.size());
+  }
+  *rule = std::string_view(buffer.data(), static_cast<size_t>(length));
+  return Status();
+}
+
+Status Watch::Init(std::span<const char* const> units, WatchListener* listener) {
+  if (units.size() > kMaxUnits) {
+    return Status::Failure("too-many-units", "expected at most %zu units, found %zu", kMaxUnits,
+                           units.size());
+  }
+  listener_ = listener;
+  unit_count_ = units.size();
+  for (size_t i = 0; i < unit_count_; ++i) {
+    Unit& unit = units_[i];
+    unit.name = units[i];
+    JSN_RETURN_IF_ERROR(UnitObjectPath(unit.name, unit.path_buffer, &unit.path));
+    unit.initial_known = false;
+    unit.get_pending = false;
+  }
+  for (PendingCall& call : pending_) call = PendingCall();
+  ready_ = false;
+  SetOwner("");
+  return Status();
+}
+
+Status Watch::Call(MessageSink* sink, CallKind kind, size_t unit, std::span<const uint8_t> message,
+                   uint32_t serial, bool startup) {
+  for (PendingCall& call : pending_) {
+    if (call.kind != CallKind::kNone) continue;
+    JSN_RETURN_IF_ERROR(sink->Send(message));
+    call.serial = serial;
+    call.kind = kind;
+    call.unit = static_cast<uint16_t>(unit);
+    call.startup = startup;
+    if (startup) startup_calls_left_ += 1;
+    return Status();
+  }
+  return Status::Failure("too-many-pending-calls", "expected at most %zu calls in flight, found more",
+                         kMaxPendingCalls);
+}
+
+Status Watch::SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startup) {
+  uint8_t buffer[kCallBufferSize];
+  std::span<const uint8_t> message;
+  uint32_t serial = sink->NextSerial();
+  JSN_RETURN_IF_ERROR(BuildPropertiesGet(buffer, serial, kSystemdName, units_[unit].path,
+                                         kSystemdUnitInterface, kActiveState, &message));
+  JSN_RETURN_IF_ERROR(Call(sink, kind, unit, message, serial, startup));
+  units_[unit].get_pending = true;
+  return Status();
+}
+
+Status Watch::SendSubscribe(MessageSink* sink, bool startup) {
+  uint8_t buffer[kCallBufferSize];
+  std::span<const uint8_t> message;
+  uint32_t serial = sink->NextSerial();
+  JSN_RETURN_IF_ERROR(BuildMethodCall(buffer, serial, kSystemdName, kSystemdPath,
+                                      kSystemdManagerInterface, "Subscribe", &message));
+  return Call(sink, CallKind::kSubscribe, 0, message, serial, startup);
+}
+
+Status Watch::Start(MessageSink* sink) {
+  uint8_t buffer[kCallBufferSize];
+  std::span<const uint8_t> message;
+  startup_calls_left_ = 0;
+
+  uint32_t serial = sink->NextSerial();
+  JSN_RETURN_IF_ERROR(BuildAddMatch(buffer, serial, OwnerMatchRule(), &message));
+  JSN_RETURN_IF_ERROR(Call(sink, CallKind::kAddMatch, 0, message, serial, true));
+  for (size_t i = 0; i < unit_count_; ++i) {
+    char rule_buffer[kMaxMatchRuleLength];
+    std::string_view rule;
+    JSN_RETURN_IF_ERROR(UnitMatchRule(units_[i].path, rule_buffer, &rule));
+    serial = sink->NextSerial();
+    JSN_RETURN_IF_ERROR(BuildAddMatch(buffer, serial, rule, &message));
+    JSN_RETURN_IF_ERROR(Call(sink, CallKind::kAddMatch, i, message, serial, true));
+  }
+
+  serial = sink->NextSerial();
+  JSN_RETURN_IF_ERROR(BuildGetNameOwner(buffer, serial, kSystemdName, &message));
+  JSN_RETURN_IF_ERROR(Call(sink, CallKind::kGetNameOwner, 0, message, serial, true));
+
+  JSN_RETURN_IF_ERROR(SendSubscribe(sink, true));
+
+  for (size_t i = 0; i < unit_count_; ++i) {
+    JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kInitialGet, i, true));
+  }
+  return Status();
+}
+
+bool Watch::TakePending(uint32_t reply_serial, PendingCall* call) {
+  for (PendingCall& pending : pending_) {
+    if (pending.kind != CallKind::kNone && pending.serial == reply_serial) {
+      *call = pending;
+      pending = PendingCall();
+      return true;
+    }
+  }
+  return false;
+}
+
+void Watch::SetOwner(std::string_view owner) {
+  owner_length_ = owner.size() < kMaxUniqueNameLength ? owner.size() : kMaxUniqueNameLength;
+  memcpy(owner_, owner.data(), owner_length_);
+  owner_[owner_length_] = '\0';
+}
+
+bool Watch::FindUnit(std::string_view path, size_t* unit) const {
+  for (size_t i = 0; i < unit_count_; ++i) {
+    if (units_[i].path == path) {
+      *unit = i;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Watch::CheckReady() {
+  if (ready_ || startup_calls_left_ != 0) return;
+  ready_ = true;
+  listener_->OnReady();
+}
+
+Status Watch::HandleMessage(const Message& message, MessageSink* sink) {
+  switch (message.header().type) {
+    case MessageType::kMethodReturn:
+    case MessageType::kError:
+      return HandleReply(message);
+    case MessageType::kSignal:
+      return HandleSignal(message, sink);
+    default:
+      return Status();
+  }
+}
+
+Status Watch::HandleReply(const Message& message) {
+  const Header& header = message.header();
+  PendingCall call;
+  if (!TakePending(header.reply_serial, &call)) return Status();  // not one of ours
+  bool is_error = header.type == MessageType::kError;
+  switch (call.kind) {
+    case CallKind::kAddMatch:
+      if (is_error) {
+        return Status::Failure("add-match-failed",
+                               "expected the bus to accept our match rule, found error %.*s",
+                               static_cast<int>(header.error_name.size()), header.error_name.data());
+      }
+      break;
+    case CallKind::kGetNameOwner: {
+      std::string_view owner;
+      if (!is_error && FirstString(message, &owner)) {
+        SetOwner(owner);
+        JSN_LOG_DEBUG("systemd is %.*s on this bus", static_cast<int>(owner.size()), owner.data());
+      } else {
+        // No systemd yet: nothing is trusted until NameOwnerChanged names one.
+        SetOwner("");
+        JSN_LOG_WARNING("org.freedesktop.systemd1 has no owner on the bus (%.*s); waiting for it",
+                        static_cast<int>(header.error_name.size()), header.error_name.data());
+      }
+      break;
+    }
+    case CallKind::kSubscribe:
+      if (is_error && header.error_name != kAlreadySubscribedError) {
+        JSN_LOG_WARNING("systemd refused Subscribe (%.*s): transitions may not be signalled",
+                        static_cast<int>(header.error_name.size()), header.error_name.data());
+      } else {
+        JSN_LOG_DEBUG("subscribed to systemd%s", is_error ? " (already)" : "");
+      }
+      break;
+    case CallKind::kInitialGet:
+    case CallKind::kGet: {
+      Unit& unit = units_[call.unit];
+      unit.get_pending = false;
+      std::string_view state;
+      bool known = !is_error && VariantString(message, &state);
+      if (is_error) {
+        JSN_LOG_DEBUG("%s: ActiveState unknown (%.*s)", unit.name,
+                      static_cast<int>(header.error_name.size()), header.error_name.data());
+      }
+      if (call.kind == CallKind::kInitialGet) {
+        unit.initial_known = true;
+        listener_->OnInitialState(call.unit, known ? state : std::string_view(), known);
+      } else if (known) {
+        listener_->OnState(call.unit, state);
+      }
+      break;
+    }
+    case CallKind::kNone:
+      break;
+  }
+  if (call.startup && startup_calls_left_ > 0) {
+    startup_calls_left_ -= 1;
+    CheckReady();
+  }
+  return Status();
+}
+
+Status Watch::HandleSignal(const Message& message, MessageSink* sink) {
+  const Header& header = message.header();
+  if (header.member == "NameOwnerChanged" && header.interface == kBusInterface) {
+    if (header.sender != kBusSender || header.path != kBusPath) {
+      JSN_LOG_DEBUG("ignoring NameOwnerChanged from %.*s, not the bus",
+                    static_cast<int>(header.sender.size()), header.sender.data());
+      return Status();
+    }
+    return HandleOwnerChanged(message, sink);
+  }
+  if (header.member != "PropertiesChanged" || header.interface != kPropertiesInterface) {
+    return Status();
+  }
+  size_t unit;
+  if (!FindUnit(header.path, &unit)) return Status();
+  if (owner_length_ == 0 || header.sender != systemd_owner()) {
+    JSN_LOG_DEBUG("ignoring PropertiesChanged for %s from %.*s: systemd is %s", units_[unit].name,
+                  static_cast<int>(header.sender.size()), header.sender.data(),
+                  owner_length_ == 0 ? "not on the bus" : owner_);
+    return Status();
+  }
+  return HandlePropertiesChanged(message, unit, sink);
+}
+
+Status Watch::HandlePropertiesChanged(const Message& message, size_t unit, MessageSink* sink) {
+  if (message.header().signature != "sa{sv}as") return Status();
+  Iterator body = message.body();
+  Value interface, changed, invalidated;
+  if (!body.Next(&interface) || !body.Next(&changed) || !body.Next(&invalidated)) return Status();
+  if (interface.as_string() != kSystemdUnitInterface) return Status();
+  Unit& u = units_[unit];
+  if (!u.initial_known) {
+    // The start-up Get is still outstanding and its answer will be at least as new.
+    JSN_LOG_DEBUG("%s: dropping a change that precedes its initial state", u.name);
+    return Status();
+  }
+  Value state;
+  if (FindInStringVariantDict(changed, kActiveState, &state)) {
+    if (state.type() == 's') listener_->OnState(unit, state.as_string());
+    return Status();
+  }
+  Iterator names = invalidated.children();
+  Value name;
+  while (names.Next(&name)) {
+    if (name.as_string() != kActiveState) continue;
+    if (u.get_pending) return Status();  // the reply on its way answers this too
+    JSN_LOG_DEBUG("%s: ActiveState invalidated; asking for it", u.name);
+    return SendGet(sink, CallKind::kGet, unit, false);
+  }
+  return Status();
+}
+
+Status Watch::HandleOwnerChanged(const Message& message, MessageSink* sink) {
+  Iterator body = message.body();
+  Value name, old_owner, new_owner;
+  if (message.header().signature != "sss" || !body.Next(&name) || !body.Next(&old_owner) ||
+      !body.Next(&new_owner)) {
+    return Status();
+  }
+  if (name.as_string() != kSystemdName) return Status();
+  std::string_view owner = new_owner.as_string();
+  if (owner == systemd_owner()) return Status();
+  SetOwner(owner);
+  if (owner.empty()) {
+    JSN_LOG_WARNING("systemd left the bus; waiting for it to come back");
+    return Status();
+  }
+  JSN_LOG_INFO("systemd is now %.*s on the bus; subscribing and re-reading every state",
+               static_cast<int>(owner.size()), owner.data());
+  JSN_RETURN_IF_ERROR(SendSubscribe(sink, false));
+  return RereadStates(sink);
+}
+
+Status Watch::RereadStates(MessageSink* sink) {
+  for (size_t i = 0; i < unit_count_; ++i) {
+    if (units_[i].get_pending) continue;  // the answer on its way is as new
+    JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kGet, i, false));
+  }
+  return Status();
+}
+
+}  // namespace jsn

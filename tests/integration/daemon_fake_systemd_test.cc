@@ -1,0 +1,142 @@
+// The daemon against the fake systemd (tests/support/fake_systemd.py, an independent dbus-python
+// implementation) on a private dbus-daemon, for what real systemd will not do on demand:
+// ActiveState only in the invalidated list, exact ordering and coalescing behind a slow hook,
+// transitions faster than hooks, and an owner change.
+//
+// As in the real-systemd tests, the daemon is stopped (it lets running hooks end first) before
+// the complete list of hooks is compared. A slow hook is held on a gate the test opens, so
+// nothing here depends on timing.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/daemon_under_test.h"
+#include "support/fake_juju_exec.h"
+#include "support/fake_systemd.h"
+#include "support/private_bus.h"
+
+namespace jsn::testing {
+namespace {
+
+using Hooks = std::vector<std::string>;
+
+class DaemonWithFakeSystemd : public ::testing::Test {
+ protected:
+  void StartAll(const std::vector<std::string>& units, const std::vector<std::string>& names) {
+    ASSERT_TRUE(bus_.Start());
+    ASSERT_TRUE(systemd_.Start(bus_.address(), units));
+    ASSERT_TRUE(daemon_.Start(bus_.address(), juju_.path(), names));
+  }
+  Hooks StopAndListHooks() {
+    EXPECT_EQ(daemon_.Stop(), 0) << daemon_.Log();
+    return HookList(juju_);
+  }
+
+  PrivateBus bus_;
+  FakeSystemd systemd_;
+  FakeJujuExec juju_;
+  DaemonUnderTest daemon_;
+};
+
+TEST_F(DaemonWithFakeSystemd, ActiveStateOnlyInvalidatedIsFetchedWithGet) {
+  StartAll({"foo.service=inactive"}, {"foo"});
+  int gets_at_start = systemd_.Gets("foo.service");
+  EXPECT_EQ(gets_at_start, 1);
+  bool emitted = false;
+  ASSERT_TRUE(systemd_.Invalidate("foo.service", "active", "", &emitted));
+  ASSERT_TRUE(emitted);  // the daemon subscribed
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  ASSERT_TRUE(systemd_.Invalidate("foo.service", "failed"));
+  ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(),
+            (Hooks{"app/0 hooks/service-foo-started", "app/0 hooks/service-foo-stopped"}))
+      << daemon_.Log();
+  EXPECT_EQ(systemd_.Gets("foo.service"), gets_at_start + 2);
+}
+
+TEST_F(DaemonWithFakeSystemd, WhileAHookRunsLaterStatesCoalesceToTheNetState) {
+  ASSERT_TRUE(juju_.SetRules("service-foo-stopped wait=" + juju_.GatePath("stopped") + "\n"));
+  StartAll({"foo.service=active"}, {"foo"});
+  ASSERT_TRUE(systemd_.SetState("foo.service", "inactive"));
+  ASSERT_TRUE(juju_.WaitForBegun(1)) << daemon_.Log();  // stopped runs, held on its gate
+  ASSERT_TRUE(systemd_.Sequence("foo.service", {"activating", "active", "deactivating", "inactive",
+                                                "active", "failed", "activating", "active"}));
+  // The daemon has seen the whole sequence (the last "active" is the third) before the gate opens.
+  ASSERT_TRUE(daemon_.WaitForLines("foo.service: active (", 3));
+  ASSERT_TRUE(juju_.OpenGate("stopped"));
+  ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(),
+            (Hooks{"app/0 hooks/service-foo-stopped", "app/0 hooks/service-foo-started"}))
+      << daemon_.Log();
+  std::vector<JujuExecCall> calls = juju_.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_LE(calls[0].end_ns, calls[1].start_ns);  // in order, one at a time
+}
+
+TEST_F(DaemonWithFakeSystemd, AFlapThatEndsWhereTheRunningHookLeftItSendsNothingMore) {
+  ASSERT_TRUE(juju_.SetRules("service-foo-stopped wait=" + juju_.GatePath("stopped") + "\n"));
+  StartAll({"foo.service=active"}, {"foo"});
+  ASSERT_TRUE(systemd_.SetState("foo.service", "inactive"));
+  ASSERT_TRUE(juju_.WaitForBegun(1)) << daemon_.Log();
+  ASSERT_TRUE(systemd_.Sequence("foo.service", {"active", "failed"}));
+  ASSERT_TRUE(daemon_.WaitForLine("foo.service: failed ("));
+  ASSERT_TRUE(juju_.OpenGate("stopped"));
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  // A later, different transition is the barrier: it is delivered right after the stopped.
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(),
+            (Hooks{"app/0 hooks/service-foo-stopped", "app/0 hooks/service-foo-started"}))
+      << daemon_.Log();
+}
+
+TEST_F(DaemonWithFakeSystemd, ManyTransitionsBehindASlowHookGiveOneHookForTheNetChange) {
+  ASSERT_TRUE(juju_.SetRules("service-foo-started wait=" + juju_.GatePath("foo") + "\n"));
+  StartAll({"foo.service=inactive", "bar.service=inactive"}, {"foo", "bar"});
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(juju_.WaitForBegun(1)) << daemon_.Log();  // foo's started, held on its gate
+  std::vector<std::string> flaps;
+  for (int i = 0; i < 10; ++i) {
+    for (const char* state : {"deactivating", "inactive", "activating", "active"}) flaps.push_back(state);
+  }
+  flaps.push_back("deactivating");
+  flaps.push_back("failed");
+  ASSERT_TRUE(systemd_.Sequence("foo.service", flaps));
+  // Another unit is not held up by foo's running hook.
+  ASSERT_TRUE(systemd_.SetState("bar.service", "active"));
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  ASSERT_TRUE(daemon_.WaitForLine("foo.service: failed ("));
+  ASSERT_TRUE(juju_.OpenGate("foo"));
+  ASSERT_TRUE(juju_.WaitForEnded(3)) << daemon_.Log();
+  Hooks hooks = StopAndListHooks();
+  EXPECT_EQ(hooks, (Hooks{"app/0 hooks/service-foo-started", "app/0 hooks/service-bar-started",
+                          "app/0 hooks/service-foo-stopped"}))
+      << daemon_.Log();
+  std::vector<JujuExecCall> calls = juju_.Calls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_LE(calls[0].end_ns, calls[2].start_ns) << "foo's hooks overlap";
+  EXPECT_LT(calls[1].end_ns, calls[0].end_ns) << "bar waited for foo";
+}
+
+TEST_F(DaemonWithFakeSystemd, ANewOwnerIsTrustedAndSubscribedTo) {
+  StartAll({"foo.service=inactive"}, {"foo"});
+  EXPECT_EQ(systemd_.SubscribeCalls(), 1);
+  std::string old_owner = systemd_.owner();
+  ASSERT_TRUE(systemd_.ReplaceOwner());
+  ASSERT_NE(systemd_.owner(), old_owner);
+  ASSERT_TRUE(daemon_.WaitForLine("systemd is now " + systemd_.owner()));
+  // The new owner drops subscriptions: a signal now comes only because the daemon subscribed again.
+  for (int attempt = 0; attempt < 100 && systemd_.Subscribers() < 1; ++attempt) {
+    ASSERT_TRUE(systemd_.Command("ping"));
+  }
+  ASSERT_EQ(systemd_.Subscribers(), 1);
+  bool emitted = false;
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active", "", &emitted));
+  EXPECT_TRUE(emitted);
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(), (Hooks{"app/0 hooks/service-foo-started"})) << daemon_.Log();
+}
+
+}  // namespace
+}  // namespace jsn::testing

@@ -1,0 +1,146 @@
+// Proves the fake juju-exec (tests/support/fake-juju-exec and FakeJujuExec) records what the
+// daemon's delivery tests will compare against, and fails, sleeps and waits as told.
+#include "support/fake_juju_exec.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "support/child_process.h"
+
+namespace jsn::testing {
+namespace {
+
+int64_t MonotonicNow() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+}
+
+// Runs the fake in `cwd` with an environment that holds none of its JSN_ variables, as a daemon
+// that cleans its children's environment would.
+CommandResult RunIn(const FakeJujuExec& fake, const std::string& cwd,
+                    const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"env", "-i", "PATH=/usr/bin:/bin", "sh", "-c",
+                                   "cd \"$1\" && shift && exec \"$@\"", "sh", cwd, fake.path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
+}
+
+TEST(FakeJujuExec, RecordsArgvCwdAndMonotonicStartAndEndOfEachCall) {
+  FakeJujuExec fake;
+  TempDir cwd;
+  int64_t before = MonotonicNow();
+  CommandResult result = RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"});
+  int64_t after = MonotonicNow();
+  ASSERT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
+
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u) << FakeJujuExec::Describe(calls);
+  const JujuExecCall& call = calls[0];
+  EXPECT_EQ(call.argv, (std::vector<std::string>{fake.path(), "app/0", "hooks/service-foo-started"}));
+  EXPECT_EQ(call.unit(), "app/0");
+  EXPECT_EQ(call.hook(), "hooks/service-foo-started");
+  EXPECT_EQ(call.cwd, cwd.path());
+  ASSERT_TRUE(call.ended());
+  EXPECT_EQ(call.exit_code, 0);
+  EXPECT_EQ(call.signal, 0);
+  EXPECT_LE(before, call.start_ns);
+  EXPECT_LE(call.start_ns, call.end_ns);
+  EXPECT_LE(call.end_ns, after);
+}
+
+TEST(FakeJujuExec, KeepsArgumentsWithTabsNewlinesAndBackslashesIntact) {
+  FakeJujuExec fake;
+  TempDir cwd;
+  std::string odd = "a\tb\nc\\d \xc3\xa9";
+  ASSERT_TRUE(RunIn(fake, cwd.path(), {odd, ""}).succeeded());
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].argv, (std::vector<std::string>{fake.path(), odd, ""}));
+}
+
+TEST(FakeJujuExec, ExitsWithTheCodeOfTheFirstMatchingRuleForItsFirstTimesCalls) {
+  FakeJujuExec fake;
+  TempDir cwd;
+  ASSERT_TRUE(fake.SetRules("# the first two starts of foo fail\n"
+                            "service-foo-started exit=3 times=2\n"
+                            "service-*-stopped exit=4\n"));
+  EXPECT_EQ(RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"}).exit_code(), 3);
+  EXPECT_EQ(RunIn(fake, cwd.path(), {"app/0", "hooks/service-bar-started"}).exit_code(), 0);
+  EXPECT_EQ(RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"}).exit_code(), 3);
+  EXPECT_EQ(RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"}).exit_code(), 0);
+  EXPECT_EQ(RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-stopped"}).exit_code(), 4);
+
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 5u);
+  std::vector<int> codes;
+  for (const JujuExecCall& call : calls) codes.push_back(call.exit_code);
+  EXPECT_EQ(codes, (std::vector<int>{3, 0, 3, 0, 4}));
+}
+
+TEST(FakeJujuExec, SleepsAtLeastAsLongAsItsRuleSays) {
+  FakeJujuExec fake;
+  TempDir cwd;
+  ASSERT_TRUE(fake.SetRules("* sleep=0.3\n"));
+  ASSERT_TRUE(RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"}).succeeded());
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_GE(calls[0].end_ns - calls[0].start_ns, 300000000);
+}
+
+TEST(FakeJujuExec, WaitsOnItsGateUntilTheTestOpensIt) {
+  FakeJujuExec fake;
+  ASSERT_TRUE(fake.SetRules("service-foo-started wait=" + fake.GatePath("foo") + "\n"));
+  ChildProcess hook;
+  std::string error;
+  ASSERT_TRUE(hook.Start({fake.path(), "app/0", "hooks/service-foo-started"}, {}, &error)) << error;
+  ASSERT_TRUE(fake.WaitForBegun(1));
+  // Begun and held: no end line while the gate is closed, and the process still runs.
+  EXPECT_FALSE(fake.Calls()[0].ended());
+  EXPECT_EQ(fake.Calls()[0].pid, hook.pid());
+  EXPECT_FALSE(hook.WaitForExit(std::chrono::milliseconds(0)));
+
+  ASSERT_TRUE(fake.OpenGate("foo"));
+  ASSERT_TRUE(hook.WaitForExit(std::chrono::seconds(30)));
+  EXPECT_TRUE(WIFEXITED(hook.wait_status()) && WEXITSTATUS(hook.wait_status()) == 0);
+  ASSERT_TRUE(fake.WaitForEnded(1));
+  EXPECT_EQ(fake.Calls()[0].exit_code, 0);
+}
+
+TEST(FakeJujuExec, RecordsTheSignalThatEndedARunningCall) {
+  FakeJujuExec fake;
+  ASSERT_TRUE(fake.SetRules("* wait=" + fake.GatePath("never") + "\n"));
+  ChildProcess hook;
+  std::string error;
+  ASSERT_TRUE(hook.Start({fake.path(), "app/0", "hooks/service-foo-stopped"}, {}, &error)) << error;
+  ASSERT_TRUE(fake.WaitForBegun(1));
+  int status = hook.Stop(SIGTERM, std::chrono::seconds(30));
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  ASSERT_TRUE(calls[0].ended());
+  EXPECT_EQ(calls[0].signal, SIGTERM);
+  EXPECT_EQ(calls[0].exit_code, -1);
+}
+
+TEST(FakeJujuExec, ParseLogPairsEndLinesWithTheLatestOpenCallOfThatPid) {
+  std::vector<JujuExecCall> calls = FakeJujuExec::ParseLog(
+      "begin\t7\t100\t/\tx\tu/0\thooks/a\n"
+      "end\t7\t200\texit 1\n"
+      "begin\t7\t300\t/\tx\tu/0\thooks/b\n"
+      "begin\t8\t310\t/\tx\tu/0\thooks/c\n"
+      "end\t7\t400\tsignal 15\n"
+      "begin\t9\t500\t/\tx\tu/0\thooks/d");  // no newline yet: still being written
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].hook(), "hooks/a");
+  EXPECT_EQ(calls[0].end_ns, 200);
+  EXPECT_EQ(calls[0].exit_code, 1);
+  EXPECT_EQ(calls[1].hook(), "hooks/b");
+  EXPECT_EQ(calls[1].end_ns, 400);
+  EXPECT_EQ(calls[1].signal, 15);
+  EXPECT_FALSE(calls[2].ended());
+}
+
+}  // namespace
+}  // namespace jsn::testing

@@ -1,0 +1,244 @@
+// Proves the fake systemd (tests/support/fake_systemd.py and FakeSystemd) behaves as the
+// daemon's tests assume, seen only through independent peers: busctl and a Python client call
+// it, dbus-monitor watches what it sends.
+#include "support/fake_systemd.h"
+
+#include <thread>
+
+#include "support/bus_monitor.h"
+#include "support/child_process.h"
+#include "support/private_bus.h"
+#include "support/user_systemd.h"
+
+namespace jsn::testing {
+namespace {
+
+const char kPropertiesChangedRule[] =
+    "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'";
+
+std::string Path(const std::string& unit) { return UserSystemd::UnitObjectPath(unit); }
+
+std::string BusctlGet(const PrivateBus& bus, const std::string& unit, const std::string& property) {
+  CommandResult result = RunCommand({"busctl", "--address=" + bus.address(), "get-property",
+                                     "org.freedesktop.systemd1", Path(unit),
+                                     "org.freedesktop.systemd1.Unit", property});
+  return result.output;
+}
+
+// PropertiesChanged signals for `unit`'s path from index `from` on.
+std::vector<BusMessage> UnitSignals(const BusMonitor& monitor, const std::string& unit,
+                                    size_t from = 0) {
+  std::vector<BusMessage> found;
+  for (size_t i = from; i < monitor.messages().size(); ++i) {
+    const BusMessage& m = monitor.messages()[i];
+    if (m.member == "PropertiesChanged" && m.path == Path(unit)) found.push_back(m);
+  }
+  return found;
+}
+
+// A client that stays subscribed until destroyed (tests/support/systemd-subscriber).
+class Subscriber {
+ public:
+  ::testing::AssertionResult Start(const std::string& address) {
+    std::string error;
+    if (!process_.Start({SupportPath("systemd-subscriber"), "--address", address}, {}, &error, "",
+                        true)) {
+      return ::testing::AssertionFailure() << error;
+    }
+    std::string line;
+    if (!process_.ReadLine(&line, std::chrono::seconds(20)) || line.rfind("subscribed ", 0) != 0) {
+      return ::testing::AssertionFailure() << "systemd-subscriber said \"" << line << "\"";
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+ private:
+  ChildProcess process_;
+};
+
+class FakeSystemdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(bus_.Start());
+    ASSERT_TRUE(systemd_.Start(bus_.address(), {"a-b_c.service=active", "0lead.service=failed"}));
+    ASSERT_TRUE(monitor_.Start(bus_.address(), {kPropertiesChangedRule}));
+  }
+
+  PrivateBus bus_;
+  FakeSystemd systemd_;
+  BusMonitor monitor_;
+};
+
+TEST_F(FakeSystemdTest, OwnsTheSystemdNameAndAnswersGetAtEscapedUnitPaths) {
+  CommandResult owner = RunCommand({"busctl", "--address=" + bus_.address(), "call",
+                                    "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                    "org.freedesktop.DBus", "GetNameOwner", "s",
+                                    "org.freedesktop.systemd1"});
+  EXPECT_EQ(owner.output, "s \"" + systemd_.owner() + "\"\n");
+  EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "ActiveState"), "s \"active\"\n");
+  EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "SubState"), "s \"running\"\n");
+  EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "Id"), "s \"a-b_c.service\"\n");
+  EXPECT_EQ(BusctlGet(bus_, "0lead.service", "ActiveState"), "s \"failed\"\n");
+  // Like systemd, a name never seen is a not-found stub, inactive.
+  EXPECT_EQ(BusctlGet(bus_, "foo@bar.service", "ActiveState"), "s \"inactive\"\n");
+  EXPECT_EQ(BusctlGet(bus_, "foo@bar.service", "LoadState"), "s \"not-found\"\n");
+  EXPECT_EQ(BusctlGet(bus_, "foo@bar.service", "Id"), "s \"foo@bar.service\"\n");
+  EXPECT_EQ(systemd_.Gets("a-b_c.service"), 3);
+
+  CommandResult all = RunCommand({"gdbus", "call", "--address", bus_.address(), "--dest",
+                                  "org.freedesktop.systemd1", "--object-path",
+                                  Path("0lead.service"), "--method",
+                                  "org.freedesktop.DBus.Properties.GetAll",
+                                  "org.freedesktop.systemd1.Unit"});
+  EXPECT_NE(all.output.find("'ActiveState': <'failed'>"), std::string::npos) << all.output;
+}
+
+TEST_F(FakeSystemdTest, EmitsNoUnitSignalUntilAClientSubscribes) {
+  bool emitted = true;
+  ASSERT_TRUE(systemd_.SetState("a-b_c.service", "inactive", "", &emitted));
+  EXPECT_FALSE(emitted);
+  ASSERT_TRUE(monitor_.Sync());
+  EXPECT_TRUE(UnitSignals(monitor_, "a-b_c.service").empty()) << monitor_.Dump();
+  // The state changed all the same.
+  EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "ActiveState"), "s \"inactive\"\n");
+
+  Subscriber subscriber;
+  ASSERT_TRUE(subscriber.Start(bus_.address()));
+  ASSERT_TRUE(systemd_.SetState("a-b_c.service", "active", "", &emitted));
+  EXPECT_TRUE(emitted);
+  ASSERT_TRUE(monitor_.Sync());
+  EXPECT_EQ(UnitSignals(monitor_, "a-b_c.service").size(), 1u) << monitor_.Dump();
+}
+
+TEST_F(FakeSystemdTest, SetStateSendsActiveStateInTheChangedDictFromTheOwner) {
+  Subscriber subscriber;
+  ASSERT_TRUE(subscriber.Start(bus_.address()));
+  ASSERT_TRUE(systemd_.SetState("a-b_c.service", "deactivating", "stop-sigterm"));
+  ASSERT_TRUE(monitor_.Sync());
+  std::vector<BusMessage> signals = UnitSignals(monitor_, "a-b_c.service");
+  ASSERT_EQ(signals.size(), 1u) << monitor_.Dump();
+  EXPECT_EQ(signals[0].sender, systemd_.owner());
+  EXPECT_EQ(signals[0].interface, "org.freedesktop.DBus.Properties");
+  EXPECT_EQ(signals[0].body[0], "string \"org.freedesktop.systemd1.Unit\"");
+  EXPECT_EQ(signals[0].ChangedString("ActiveState"), "deactivating");
+  EXPECT_EQ(signals[0].ChangedString("SubState"), "stop-sigterm");
+  EXPECT_FALSE(signals[0].Invalidates("ActiveState"));
+}
+
+TEST_F(FakeSystemdTest, InvalidateSendsActiveStateOnlyInTheInvalidatedListAndGetHasTheNewValue) {
+  Subscriber subscriber;
+  ASSERT_TRUE(subscriber.Start(bus_.address()));
+  ASSERT_TRUE(systemd_.Invalidate("a-b_c.service", "failed"));
+  ASSERT_TRUE(monitor_.Sync());
+  std::vector<BusMessage> signals = UnitSignals(monitor_, "a-b_c.service");
+  ASSERT_EQ(signals.size(), 1u) << monitor_.Dump();
+  EXPECT_EQ(signals[0].ChangedString("ActiveState"), "");
+  EXPECT_TRUE(signals[0].Invalidates("ActiveState"));
+  EXPECT_TRUE(signals[0].Invalidates("SubState"));
+  int gets_before = systemd_.Gets("a-b_c.service");
+  EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "ActiveState"), "s \"failed\"\n");
+  EXPECT_EQ(systemd_.Gets("a-b_c.service"), gets_before + 1);
+}
+
+TEST_F(FakeSystemdTest, SequenceSendsEveryStateInOrderBackToBack) {
+  Subscriber subscriber;
+  ASSERT_TRUE(subscriber.Start(bus_.address()));
+  ASSERT_TRUE(systemd_.Sequence("0lead.service",
+                                {"activating", "active", "failed", "activating", "active"}));
+  ASSERT_TRUE(monitor_.Sync());
+  std::vector<std::string> states;
+  for (const BusMessage& m : UnitSignals(monitor_, "0lead.service")) {
+    states.push_back(m.ChangedString("ActiveState"));
+  }
+  EXPECT_EQ(states, (std::vector<std::string>{"activating", "active", "failed", "activating",
+                                              "active"}));
+  EXPECT_EQ(systemd_.ActiveState("0lead.service"), "active");
+}
+
+TEST_F(FakeSystemdTest, CountsSubscribeCallsAndAnswersAlreadySubscribedLikeSystemd) {
+  // One connection subscribing twice, then unsubscribing twice.
+  CommandResult client = RunCommand(
+      {"/usr/bin/python3", "-c",
+       "import dbus, sys\n"
+       "bus = dbus.bus.BusConnection(sys.argv[1])\n"
+       "m = dbus.Interface(bus.get_object('org.freedesktop.systemd1', '/org/freedesktop/systemd1'),"
+       " 'org.freedesktop.systemd1.Manager')\n"
+       "for call in (m.Subscribe, m.Subscribe, m.Unsubscribe, m.Unsubscribe):\n"
+       "    try:\n"
+       "        call(); print('ok')\n"
+       "    except dbus.DBusException as e:\n"
+       "        print(e.get_dbus_name())\n",
+       bus_.address()});
+  ASSERT_TRUE(client.succeeded()) << client.output;
+  EXPECT_EQ(client.output,
+            "ok\norg.freedesktop.systemd1.AlreadySubscribed\nok\n"
+            "org.freedesktop.systemd1.NotSubscribed\n");
+  EXPECT_EQ(systemd_.SubscribeCalls(), 2);
+  EXPECT_EQ(systemd_.UnsubscribeCalls(), 2);
+  EXPECT_EQ(systemd_.Subscribers(), 0);
+
+  Subscriber subscriber;
+  ASSERT_TRUE(subscriber.Start(bus_.address()));
+  EXPECT_EQ(systemd_.Subscribers(), 1);
+  EXPECT_EQ(systemd_.SubscribeCalls(), 3);
+}
+
+TEST_F(FakeSystemdTest, ForgetsASubscriberThatDisconnects) {
+  {
+    Subscriber subscriber;
+    ASSERT_TRUE(subscriber.Start(bus_.address()));
+    ASSERT_EQ(systemd_.Subscribers(), 1);
+  }  // killed and reaped: its connection closes without Unsubscribe
+  // The fake learns it from NameOwnerChanged, in its own time: poll, bounded.
+  int subscribers = -1;
+  for (int i = 0; i < 1000 && subscribers != 0; ++i) {
+    subscribers = systemd_.Subscribers();
+    if (subscribers != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(subscribers, 0);
+  bool emitted = true;
+  ASSERT_TRUE(systemd_.SetState("a-b_c.service", "inactive", "", &emitted));
+  EXPECT_FALSE(emitted);
+}
+
+TEST_F(FakeSystemdTest, SpoofComesFromAnotherConnectionAndLeavesTheStateAlone) {
+  std::string spoofer;
+  ASSERT_TRUE(systemd_.Spoof("a-b_c.service", "inactive", &spoofer));
+  ASSERT_TRUE(monitor_.Sync());
+  std::vector<BusMessage> signals = UnitSignals(monitor_, "a-b_c.service");
+  ASSERT_EQ(signals.size(), 1u) << monitor_.Dump();
+  EXPECT_EQ(signals[0].sender, spoofer);
+  EXPECT_NE(signals[0].sender, systemd_.owner());
+  EXPECT_EQ(signals[0].ChangedString("ActiveState"), "inactive");
+  EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "ActiveState"), "s \"active\"\n");
+}
+
+TEST_F(FakeSystemdTest, ReplaceOwnerMovesTheNameToANewUniqueNameAndDropsSubscriptions) {
+  Subscriber subscriber;
+  ASSERT_TRUE(subscriber.Start(bus_.address()));
+  std::string old_owner = systemd_.owner();
+  ASSERT_TRUE(systemd_.ReplaceOwner());
+  EXPECT_NE(systemd_.owner(), old_owner);
+  CommandResult owner = RunCommand({"busctl", "--address=" + bus_.address(), "call",
+                                    "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                    "org.freedesktop.DBus", "GetNameOwner", "s",
+                                    "org.freedesktop.systemd1"});
+  EXPECT_EQ(owner.output, "s \"" + systemd_.owner() + "\"\n");
+  EXPECT_EQ(systemd_.Subscribers(), 0);
+  EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "ActiveState"), "s \"active\"\n");
+  bool emitted = true;
+  ASSERT_TRUE(systemd_.SetState("a-b_c.service", "inactive", "", &emitted));
+  EXPECT_FALSE(emitted) << "the subscription belonged to the old owner";
+}
+
+TEST(FakeSystemd, RefusesToStartWhenTheNameIsTaken) {
+  PrivateBus bus;
+  ASSERT_TRUE(bus.Start());
+  FakeSystemd first;
+  ASSERT_TRUE(first.Start(bus.address()));
+  FakeSystemd second;
+  EXPECT_FALSE(second.Start(bus.address()));
+}
+
+}  // namespace
+}  // namespace jsn::testing

@@ -1,0 +1,232 @@
+#include "jsn/spawner.h"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace jsn {
+namespace {
+
+// Waits (in the test, not in the daemon) until `pid` has exited, without reaping it, so
+// that ReapExited is what collects it.
+void WaitUntilExited(pid_t pid) {
+  siginfo_t info;
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT), 0);
+}
+
+ExitStatus ReapOnly(const Spawner& spawner, pid_t expected) {
+  pid_t pid = 0;
+  ExitStatus status;
+  EXPECT_TRUE(spawner.ReapExited(&pid, &status));
+  EXPECT_EQ(pid, expected);
+  return status;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Field `n` (1-based, after the comm field) of /proc/PID/stat.
+long StatField(pid_t pid, int n) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i <= n; ++i) fields >> field;
+  return std::stol(field);
+}
+
+class SpawnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmpdir = getenv("TMPDIR");
+    std::string templ = std::string(tmpdir != nullptr ? tmpdir : "/tmp") + "/spawner_test.XXXXXX";
+    std::vector<char> buffer(templ.begin(), templ.end());
+    buffer.push_back('\0');
+    ASSERT_NE(mkdtemp(buffer.data()), nullptr);
+    dir_ = buffer.data();
+  }
+  void TearDown() override {
+    for (const std::string& file : files_) unlink(file.c_str());
+    rmdir(dir_.c_str());
+  }
+  std::string WriteScript(const std::string& name, const std::string& text, mode_t mode) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    chmod(path.c_str(), mode);
+    files_.push_back(path);
+    return path;
+  }
+  std::string dir_;
+  std::vector<std::string> files_;
+};
+
+TEST_F(SpawnerTest, ReportsTheExitCode) {
+  Spawner spawner;
+  const char* environment[] = {nullptr};
+  spawner.Init(environment);
+  const char* argv[] = {"/bin/sh", "-c", "exit 3", nullptr};
+  pid_t pid = 0;
+  ASSERT_TRUE(spawner.Spawn(argv, &pid).ok());
+  WaitUntilExited(pid);
+  ExitStatus status = ReapOnly(spawner, pid);
+  EXPECT_FALSE(status.ok());
+  EXPECT_FALSE(status.signaled);
+  EXPECT_EQ(status.code, 3);
+  char text[64];
+  EXPECT_STREQ(DescribeExitStatus(status, text, sizeof text), "exit 3");
+}
+
+TEST_F(SpawnerTest, ReapingNeverBlocks) {
+  Spawner spawner;
+  const char* environment[] = {nullptr};
+  spawner.Init(environment);
+  pid_t none = 0;
+  ExitStatus status;
+  EXPECT_FALSE(spawner.ReapExited(&none, &status));  // no children at all
+
+  const char* argv[] = {"/bin/sleep", "30", nullptr};
+  pid_t pid = 0;
+  ASSERT_TRUE(spawner.Spawn(argv, &pid).ok());
+  EXPECT_FALSE(spawner.ReapExited(&none, &status));  // running: returns at once
+  kill(pid, SIGKILL);
+  WaitUntilExited(pid);
+  status = ReapOnly(spawner, pid);
+  EXPECT_TRUE(status.signaled);
+  EXPECT_EQ(status.code, SIGKILL);
+  char text[64];
+  EXPECT_STREQ(DescribeExitStatus(status, text, sizeof text), "killed by signal 9 (Killed)");
+}
+
+TEST_F(SpawnerTest, ChildHasItsOwnProcessGroupRootCwdAndNoBlockedSignals) {
+  // Block a signal here, as the daemon does for its signalfd: the child must not inherit it.
+  sigset_t block, previous;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  ASSERT_EQ(sigprocmask(SIG_BLOCK, &block, &previous), 0);
+  Spawner spawner;
+  const char* environment[] = {nullptr};
+  spawner.Init(environment);
+  const char* argv[] = {"/bin/sleep", "30", nullptr};
+  pid_t pid = 0;
+  Status spawned = spawner.Spawn(argv, &pid);
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
+  ASSERT_TRUE(spawned.ok()) << spawned.message();
+
+  // exec may not have happened yet; /proc/PID/exe changes when it has.
+  for (int i = 0; i < 1000; ++i) {
+    char exe[256] = {};
+    ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), exe, sizeof exe - 1);
+    if (n > 0 && strstr(exe, "sleep") != nullptr) break;
+    usleep(1000);
+  }
+  EXPECT_EQ(StatField(pid, 5), pid);  // pgrp
+  EXPECT_NE(getpgrp(), pid);
+  char cwd[256] = {};
+  ASSERT_GT(readlink(("/proc/" + std::to_string(pid) + "/cwd").c_str(), cwd, sizeof cwd - 1), 0);
+  EXPECT_STREQ(cwd, "/");
+  std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  EXPECT_NE(status.find("SigBlk:\t0000000000000000"), std::string::npos) << status;
+  char stdin_target[256] = {};
+  ASSERT_GT(readlink(("/proc/" + std::to_string(pid) + "/fd/0").c_str(), stdin_target,
+                     sizeof stdin_target - 1), 0);
+  EXPECT_STREQ(stdin_target, "/dev/null");
+
+  // The whole group can be signalled (issue 5's hook timeout).
+  ASSERT_TRUE(spawner.SignalProcessGroup(pid, SIGKILL).ok());
+  WaitUntilExited(pid);
+  EXPECT_TRUE(ReapOnly(spawner, pid).signaled);
+}
+
+TEST_F(SpawnerTest, EnvironmentDropsTheDaemonsOwnVariablesAndAddsAPath) {
+  Spawner spawner;
+  const char* environment[] = {"HOME=/root", "NOTIFY_SOCKET=/run/systemd/notify", "WATCHDOG_USEC=1",
+                               "WATCHDOG_PID=1", "LISTEN_FDS=1", "LISTEN_PID=1",
+                               "LISTEN_FDNAMES=x", "JUJU_X=y", nullptr};
+  spawner.Init(environment);
+  std::vector<std::string> seen(spawner.environment(),
+                                spawner.environment() + spawner.environment_size());
+  EXPECT_EQ(seen, (std::vector<std::string>{"HOME=/root", "JUJU_X=y",
+                                            std::string("PATH=") + kDefaultPath}));
+  EXPECT_EQ(spawner.environment()[spawner.environment_size()], nullptr);
+
+  const char* with_path[] = {"PATH=/custom", nullptr};
+  spawner.Init(with_path);
+  ASSERT_EQ(spawner.environment_size(), 1u);
+  EXPECT_STREQ(spawner.environment()[0], "PATH=/custom");
+}
+
+TEST_F(SpawnerTest, ChildSeesTheCapturedEnvironment) {
+  std::string out = dir_ + "/env.out";
+  files_.push_back(out);
+  std::string script = WriteScript("print-env", "#!/bin/sh\nenv > \"$1\"\n", 0755);
+  Spawner spawner;
+  const char* environment[] = {"NOTIFY_SOCKET=@x", "KEEP=1", nullptr};
+  spawner.Init(environment);
+  const char* argv[] = {script.c_str(), out.c_str(), nullptr};
+  pid_t pid = 0;
+  ASSERT_TRUE(spawner.Spawn(argv, &pid).ok());
+  WaitUntilExited(pid);
+  EXPECT_TRUE(ReapOnly(spawner, pid).ok());
+  std::string env = ReadFile(out);
+  EXPECT_NE(env.find("KEEP=1\n"), std::string::npos) << env;
+  EXPECT_NE(env.find(std::string("PATH=") + kDefaultPath), std::string::npos) << env;
+  EXPECT_EQ(env.find("NOTIFY_SOCKET"), std::string::npos) << env;
+}
+
+TEST_F(SpawnerTest, MissingProgramIsReportedClearly) {
+  Spawner spawner;
+  const char* environment[] = {nullptr};
+  spawner.Init(environment);
+  std::string missing = dir_ + "/juju-exec";
+  const char* argv[] = {missing.c_str(), "app/0", "hooks/service-x-started", nullptr};
+  pid_t pid = 0;
+  Status status = spawner.Spawn(argv, &pid);
+  EXPECT_STREQ(status.rule(), "program-missing");
+  EXPECT_NE(strstr(status.message(), missing.c_str()), nullptr) << status.message();
+  ExitStatus exit;
+  EXPECT_FALSE(spawner.ReapExited(&pid, &exit));  // no zombie left behind
+}
+
+TEST_F(SpawnerTest, NonExecutableProgramIsReportedClearly) {
+  std::string script = WriteScript("juju-exec", "#!/bin/sh\nexit 0\n", 0644);
+  Spawner spawner;
+  const char* environment[] = {nullptr};
+  spawner.Init(environment);
+  const char* argv[] = {script.c_str(), nullptr};
+  pid_t pid = 0;
+  Status status = spawner.Spawn(argv, &pid);
+  // Root may execute a file with no x bit only when some x bit is set; none is here.
+  EXPECT_STREQ(status.rule(), "program-not-executable") << status.message();
+  EXPECT_NE(strstr(status.message(), "juju-exec"), nullptr) << status.message();
+}
+
+TEST(HookCommand, BuildsTheJujuExecCommandLine) {
+  HookCommand command;
+  ASSERT_TRUE(BuildHookCommand("/usr/bin/juju-exec", "slurmd/0", "slurmd", Hook::kStarted, &command).ok());
+  EXPECT_STREQ(command.argv[0], "/usr/bin/juju-exec");
+  EXPECT_STREQ(command.argv[1], "slurmd/0");
+  EXPECT_STREQ(command.argv[2], "hooks/service-slurmd-started");
+  EXPECT_EQ(command.argv[3], nullptr);
+  ASSERT_TRUE(BuildHookCommand("/j", "a/1", "x.timer", Hook::kStopped, &command).ok());
+  EXPECT_STREQ(command.argv[2], "hooks/service-x.timer-stopped");
+  EXPECT_STREQ(BuildHookCommand("/j", "a/1", "x", Hook::kNone, &command).rule(), "no-hook");
+  std::string long_alias(HookCommand::kMaxHookPathLength, 'a');
+  EXPECT_STREQ(BuildHookCommand("/j", "a/1", long_alias.c_str(), Hook::kStopped, &command).rule(),
+               "hook-path-too-long");
+}
+
+}  // namespace
+}  // namespace jsn

@@ -1,0 +1,102 @@
+#include "support/daemon_under_test.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+namespace jsn::testing {
+
+namespace {
+constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run from the repo root
+}
+
+::testing::AssertionResult DaemonUnderTest::Start(const std::string& bus_address,
+                                                  const std::string& juju_exec,
+                                                  const std::vector<std::string>& names) {
+  std::vector<std::string> argv = {kDaemonPath, "--unit", "app/0", "-d", "--juju-exec", juju_exec,
+                                   "--bus", bus_address};
+  argv.insert(argv.end(), names.begin(), names.end());
+  std::string error;
+  if (!process_.Start(argv, {}, &error)) {
+    return ::testing::AssertionFailure() << "cannot start " << kDaemonPath << ": " << error;
+  }
+  return WaitForLine("watching ");
+}
+
+::testing::AssertionResult DaemonUnderTest::WaitForLine(const std::string& text,
+                                                        std::chrono::milliseconds timeout) {
+  for (const std::string& line : lines_) {
+    if (line.find(text) != std::string::npos) return ::testing::AssertionSuccess();
+  }
+  std::string line;
+  std::vector<std::string> skipped;
+  bool found = process_.ReadLineUntil(
+      [&](const std::string& candidate) { return candidate.find(text) != std::string::npos; }, &line,
+      timeout, &skipped);
+  lines_.insert(lines_.end(), skipped.begin(), skipped.end());
+  if (found) {
+    lines_.push_back(line);
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "the daemon never logged \"" << text << "\"; its log:\n"
+                                       << Log();
+}
+
+size_t DaemonUnderTest::CountLines(const std::string& text) const {
+  size_t count = 0;
+  for (const std::string& line : lines_) {
+    if (line.find(text) != std::string::npos) ++count;
+  }
+  return count;
+}
+
+::testing::AssertionResult DaemonUnderTest::WaitForLines(const std::string& text, size_t count,
+                                                         std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string line;
+  while (CountLines(text) < count) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !process_.ReadLine(&line, left)) {
+      return ::testing::AssertionFailure() << "the daemon logged \"" << text << "\" "
+                                           << CountLines(text) << " times, not " << count
+                                           << "; its log:\n" << Log();
+    }
+    lines_.push_back(line);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+std::string DaemonUnderTest::UniqueName() const {
+  for (const std::string& line : lines_) {
+    size_t at = line.find(" as :");
+    if (line.find("connected to") != std::string::npos && at != std::string::npos) {
+      return line.substr(at + 4);
+    }
+  }
+  return "";
+}
+
+int DaemonUnderTest::Stop() {
+  if (stopped_ || !process_.running()) return exit_code_;
+  stopped_ = true;
+  kill(process_.pid(), SIGTERM);
+  std::string line;
+  while (process_.ReadLine(&line, std::chrono::seconds(30))) lines_.push_back(line);
+  int status = process_.Stop(SIGKILL, std::chrono::seconds(30));
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return exit_code_;
+}
+
+std::string DaemonUnderTest::Log() const {
+  std::string text;
+  for (const std::string& line : lines_) text += "  " + line + "\n";
+  return text;
+}
+
+std::vector<std::string> HookList(const FakeJujuExec& juju_exec) {
+  std::vector<std::string> hooks;
+  for (const JujuExecCall& call : juju_exec.Calls()) hooks.push_back(call.unit() + " " + call.hook());
+  return hooks;
+}
+
+}  // namespace jsn::testing

@@ -1,0 +1,52 @@
+// Test support for the daemon's integration tests (shared by daemon_*_test.cc): runs
+// build/juju-systemd-notices as a child with -d, waits for it to say it is watching, reads its
+// log lines, and stops it so that every hook it started has ended (SIGTERM lets running hooks
+// finish before exit). Owns the daemon process; kills and reaps it by PID on destruction.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/fake_juju_exec.h"
+
+namespace jsn::testing {
+
+class DaemonUnderTest {
+ public:
+  ~DaemonUnderTest() { Stop(); }
+
+  // Starts the daemon for Juju unit app/0 on `bus_address` with `juju_exec` and the given
+  // NAME[=ALIAS] arguments, and waits until it logs that it is watching (start-up done).
+  ::testing::AssertionResult Start(const std::string& bus_address, const std::string& juju_exec,
+                                   const std::vector<std::string>& names);
+  // Reads the daemon's log until a line contains `text` (bounded); lines read are kept.
+  ::testing::AssertionResult WaitForLine(const std::string& text,
+                                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Reads until `count` lines in all contain `text` (bounded).
+  ::testing::AssertionResult WaitForLines(const std::string& text, size_t count,
+                                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  size_t CountLines(const std::string& text) const;
+  // The daemon's unique name on the bus, from its debug line "connected to ... as :1.N".
+  std::string UniqueName() const;
+  // SIGTERM, then waits for the exit (which comes after running hooks end). Returns the exit
+  // code (-1 when killed). Reads the rest of the log first.
+  int Stop();
+  // Every log line read so far, for failure messages and checks.
+  const std::vector<std::string>& lines() const { return lines_; }
+  std::string Log() const;
+
+ private:
+  ChildProcess process_;
+  std::vector<std::string> lines_;
+  bool stopped_ = false;
+  int exit_code_ = -1;
+};
+
+// The hooks recorded, as "UNIT HOOK" strings ("app/0 hooks/service-x-started"), in call order.
+std::vector<std::string> HookList(const FakeJujuExec& juju_exec);
+
+}  // namespace jsn::testing

@@ -1,0 +1,347 @@
+// Watch: the calls it sends at start-up (in order, with the exact match rules), and what it
+// makes of replies and signals: trusting only systemd's current unique name, asking for an
+// invalidated ActiveState, following an owner change. Messages are built with the Writer and
+// parsed with the Reader, as they would come off the bus.
+#include "jsn/watch.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jsn/calls.h"
+#include "jsn/writer.h"
+
+namespace jsn {
+namespace {
+
+constexpr const char* kOwner = ":1.7";
+
+struct SentCall {
+  uint32_t serial;
+  std::string destination, path, interface, member, body;  // body: its strings joined by '|'
+};
+
+std::string BodyStrings(const Message& message) {
+  std::string text;
+  Iterator body = message.body();
+  Value value;
+  while (body.Next(&value)) {
+    if (!text.empty()) text += "|";
+    if (value.type() == 's' || value.type() == 'o') text += std::string(value.as_string());
+  }
+  return text;
+}
+
+class RecordingSink : public MessageSink {
+ public:
+  uint32_t NextSerial() override { return ++serial_; }
+  Status Send(std::span<const uint8_t> bytes) override {
+    std::vector<uint8_t> copy(bytes.begin(), bytes.end());
+    Message message;
+    Status status = Message::Parse(copy, &message);
+    EXPECT_TRUE(status.ok()) << status.message();
+    if (!status.ok()) return status;
+    const Header& h = message.header();
+    sent.push_back({h.serial, std::string(h.destination), std::string(h.path),
+                    std::string(h.interface), std::string(h.member), BodyStrings(message)});
+    return Status();
+  }
+  std::vector<SentCall> sent;
+
+ private:
+  uint32_t serial_ = 100;
+};
+
+class RecordingListener : public WatchListener {
+ public:
+  void OnInitialState(size_t unit, std::string_view state, bool known) override {
+    events.push_back("initial " + std::to_string(unit) + " " + (known ? std::string(state) : "?"));
+  }
+  void OnState(size_t unit, std::string_view state) override {
+    events.push_back("state " + std::to_string(unit) + " " + std::string(state));
+  }
+  void OnReady() override { events.push_back("ready"); }
+  std::vector<std::string> events;
+};
+
+// A message built with the Writer, kept alive with its bytes.
+struct BuiltMessage {
+  std::vector<uint8_t> bytes = std::vector<uint8_t>(4096);
+  Message message;
+};
+
+std::unique_ptr<BuiltMessage> Finish(Writer* writer, std::unique_ptr<BuiltMessage> in) {
+  std::span<const uint8_t> bytes;
+  Status status = writer->Finish(&bytes);
+  EXPECT_TRUE(status.ok()) << status.message();
+  in->bytes.resize(bytes.size());
+  EXPECT_TRUE(Message::Parse(in->bytes, &in->message).ok());
+  return in;
+}
+
+std::unique_ptr<BuiltMessage> ReplyString(uint32_t reply_serial, const char* sender, const char* text,
+                                      bool in_variant) {
+  auto in = std::make_unique<BuiltMessage>();
+  Writer w(in->bytes);
+  HeaderFields f;
+  f.type = MessageType::kMethodReturn;
+  f.serial = 9000 + reply_serial;
+  f.reply_serial = reply_serial;
+  f.sender = sender;
+  f.destination = ":1.99";
+  f.signature = in_variant ? "v" : "s";
+  w.Begin(f);
+  if (in_variant) w.OpenVariant("s");
+  w.AppendString(text);
+  if (in_variant) w.CloseVariant();
+  return Finish(&w, std::move(in));
+}
+
+std::unique_ptr<BuiltMessage> ReplyEmpty(uint32_t reply_serial, const char* sender) {
+  auto in = std::make_unique<BuiltMessage>();
+  Writer w(in->bytes);
+  HeaderFields f;
+  f.type = MessageType::kMethodReturn;
+  f.serial = 9000 + reply_serial;
+  f.reply_serial = reply_serial;
+  f.sender = sender;
+  w.Begin(f);
+  return Finish(&w, std::move(in));
+}
+
+std::unique_ptr<BuiltMessage> ReplyError(uint32_t reply_serial, const char* sender, const char* name) {
+  auto in = std::make_unique<BuiltMessage>();
+  Writer w(in->bytes);
+  HeaderFields f;
+  f.type = MessageType::kError;
+  f.serial = 9000 + reply_serial;
+  f.reply_serial = reply_serial;
+  f.sender = sender;
+  f.error_name = name;
+  f.signature = "s";
+  w.Begin(f);
+  w.AppendString("it failed");
+  return Finish(&w, std::move(in));
+}
+
+std::unique_ptr<BuiltMessage> PropertiesChanged(const std::string& path, const char* sender,
+                                            const char* state, bool invalidated_only = false,
+                                            const char* interface = "org.freedesktop.systemd1.Unit") {
+  auto in = std::make_unique<BuiltMessage>();
+  Writer w(in->bytes);
+  HeaderFields f;
+  f.type = MessageType::kSignal;
+  f.serial = 5;
+  f.sender = sender;
+  f.path = path;
+  f.interface = "org.freedesktop.DBus.Properties";
+  f.member = "PropertiesChanged";
+  f.signature = "sa{sv}as";
+  w.Begin(f);
+  w.AppendString(interface);
+  w.OpenArray();
+  w.OpenDictEntry();
+  w.AppendString("SubState");
+  w.OpenVariant("s");
+  w.AppendString("whatever");
+  w.CloseVariant();
+  w.CloseDictEntry();
+  if (!invalidated_only) {
+    w.OpenDictEntry();
+    w.AppendString("ActiveState");
+    w.OpenVariant("s");
+    w.AppendString(state);
+    w.CloseVariant();
+    w.CloseDictEntry();
+  }
+  w.CloseArray();
+  w.OpenArray();
+  if (invalidated_only) w.AppendString("ActiveState");
+  w.CloseArray();
+  return Finish(&w, std::move(in));
+}
+
+std::unique_ptr<BuiltMessage> NameOwnerChanged(const char* sender, const char* name, const char* old_owner,
+                                           const char* new_owner) {
+  auto in = std::make_unique<BuiltMessage>();
+  Writer w(in->bytes);
+  HeaderFields f;
+  f.type = MessageType::kSignal;
+  f.serial = 6;
+  f.sender = sender;
+  f.path = "/org/freedesktop/DBus";
+  f.interface = "org.freedesktop.DBus";
+  f.member = "NameOwnerChanged";
+  f.signature = "sss";
+  w.Begin(f);
+  w.AppendString(name);
+  w.AppendString(old_owner);
+  w.AppendString(new_owner);
+  return Finish(&w, std::move(in));
+}
+
+const char* const kUnits[] = {"a-b_c.service", "0lead.service"};
+const std::string kPath0 = "/org/freedesktop/systemd1/unit/a_2db_5fc_2eservice";
+const std::string kPath1 = "/org/freedesktop/systemd1/unit/_30lead_2eservice";
+
+class WatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(watch_->Init(kUnits, &listener_).ok()); }
+
+  Status Handle(const std::unique_ptr<BuiltMessage>& in) { return watch_->HandleMessage(in->message, &sink_); }
+
+  // Starts and answers every start-up call: owner kOwner, states as given.
+  void StartAndAnswer(const char* state0, const char* state1) {
+    ASSERT_TRUE(watch_->Start(&sink_).ok());
+    ASSERT_EQ(sink_.sent.size(), 7u);
+    for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, "org.freedesktop.DBus")).ok());
+    ASSERT_TRUE(Handle(ReplyString(sink_.sent[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+    ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[4].serial, kOwner)).ok());
+    ASSERT_TRUE(Handle(ReplyString(sink_.sent[5].serial, kOwner, state0, true)).ok());
+    ASSERT_TRUE(Handle(ReplyString(sink_.sent[6].serial, kOwner, state1, true)).ok());
+    sink_.sent.clear();
+    listener_.events.clear();
+  }
+
+  RecordingSink sink_;
+  RecordingListener listener_;
+  std::unique_ptr<Watch> watch_ = std::make_unique<Watch>();
+};
+
+TEST_F(WatchTest, StartSendsMatchesThenOwnerThenSubscribeThenGetsInThatOrder) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  const std::vector<SentCall>& s = sink_.sent;
+  ASSERT_EQ(s.size(), 7u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(s[i].destination, "org.freedesktop.DBus");
+    EXPECT_EQ(s[i].member, "AddMatch");
+  }
+  EXPECT_EQ(s[0].body,
+            "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+            "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'");
+  EXPECT_EQ(s[1].body,
+            "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.DBus.Properties',"
+            "member='PropertiesChanged',path='" + kPath0 + "',arg0='org.freedesktop.systemd1.Unit'");
+  EXPECT_NE(s[2].body.find("path='" + kPath1 + "'"), std::string::npos) << s[2].body;
+  EXPECT_EQ(s[3].member, "GetNameOwner");
+  EXPECT_EQ(s[3].body, "org.freedesktop.systemd1");
+  EXPECT_EQ(s[4].destination, "org.freedesktop.systemd1");
+  EXPECT_EQ(s[4].path, "/org/freedesktop/systemd1");
+  EXPECT_EQ(s[4].interface, "org.freedesktop.systemd1.Manager");
+  EXPECT_EQ(s[4].member, "Subscribe");
+  for (size_t i = 5; i < 7; ++i) {
+    EXPECT_EQ(s[i].destination, "org.freedesktop.systemd1");
+    EXPECT_EQ(s[i].interface, "org.freedesktop.DBus.Properties");
+    EXPECT_EQ(s[i].member, "Get");
+    EXPECT_EQ(s[i].body, "org.freedesktop.systemd1.Unit|ActiveState");
+  }
+  EXPECT_EQ(s[5].path, kPath0);
+  EXPECT_EQ(s[6].path, kPath1);
+  EXPECT_FALSE(watch_->ready());
+}
+
+TEST_F(WatchTest, ReadyOnlyOnceEveryStartupCallIsAnswered) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  const std::vector<SentCall> s = sink_.sent;
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  EXPECT_EQ(watch_->systemd_owner(), kOwner);
+  // AlreadySubscribed is as good as subscribed.
+  ASSERT_TRUE(Handle(ReplyError(s[4].serial, kOwner, "org.freedesktop.systemd1.AlreadySubscribed")).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[6].serial, kOwner, "inactive", true)).ok());
+  EXPECT_FALSE(watch_->ready());
+  ASSERT_TRUE(Handle(ReplyError(s[5].serial, kOwner, "org.freedesktop.DBus.Error.UnknownObject")).ok());
+  EXPECT_TRUE(watch_->ready());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 1 inactive", "initial 0 ?", "ready"}));
+}
+
+TEST_F(WatchTest, ARefusedMatchIsFatal) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  Status status = Handle(ReplyError(sink_.sent[1].serial, "org.freedesktop.DBus",
+                                    "org.freedesktop.DBus.Error.LimitsExceeded"));
+  EXPECT_STREQ(status.rule(), "add-match-failed");
+  EXPECT_NE(std::string(status.message()).find("LimitsExceeded"), std::string::npos);
+}
+
+TEST_F(WatchTest, ChangedActiveStateFromSystemdIsReported) {
+  StartAndAnswer("inactive", "active");
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "active")).ok());
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, "failed")).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 0 active", "state 1 failed"}));
+  EXPECT_TRUE(sink_.sent.empty());
+}
+
+TEST_F(WatchTest, ASpoofedSignalIsIgnored) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, ":1.666", "active")).ok());
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, "org.freedesktop.systemd1", "active")).ok());
+  EXPECT_TRUE(listener_.events.empty());
+}
+
+TEST_F(WatchTest, OtherPathsAndInterfacesAreIgnored) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(PropertiesChanged("/org/freedesktop/systemd1/unit/other_2eservice", kOwner, "active")).ok());
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "active", false, "org.freedesktop.systemd1.Service")).ok());
+  EXPECT_TRUE(listener_.events.empty());
+}
+
+TEST_F(WatchTest, NothingIsTrustedBeforeTheOwnerIsKnown) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "active")).ok());
+  EXPECT_TRUE(listener_.events.empty());
+}
+
+TEST_F(WatchTest, AChangeBeforeTheInitialStateIsDropped) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  const std::vector<SentCall> s = sink_.sent;
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "active")).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "active", true)).ok());
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "inactive")).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 0 active", "state 0 inactive"}));
+}
+
+TEST_F(WatchTest, InvalidatedActiveStateIsAskedFor) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  EXPECT_EQ(sink_.sent[0].member, "Get");
+  EXPECT_EQ(sink_.sent[0].path, kPath1);
+  // A second invalidation while the Get is out needs no second Get.
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
+  EXPECT_EQ(sink_.sent.size(), 1u);
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[0].serial, kOwner, "active", true)).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
+}
+
+TEST_F(WatchTest, AnOwnerChangeIsFollowedAndTheOldOwnerNoLongerTrusted) {
+  StartAndAnswer("inactive", "active");
+  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  EXPECT_EQ(watch_->systemd_owner(), ":1.8");
+  ASSERT_EQ(sink_.sent.size(), 3u);  // Subscribe again, re-read both states
+  EXPECT_EQ(sink_.sent[0].member, "Subscribe");
+  EXPECT_EQ(sink_.sent[1].member, "Get");
+  EXPECT_EQ(sink_.sent[2].member, "Get");
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[1].serial, ":1.8", "active", true)).ok());
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "failed")).ok());  // the old name
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, ":1.8", "inactive")).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 0 active", "state 0 inactive"}));
+}
+
+TEST_F(WatchTest, OnlyTheBusMayAnnounceAnOwnerChange) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(NameOwnerChanged(":1.666", "org.freedesktop.systemd1", kOwner, ":1.666")).ok());
+  EXPECT_EQ(watch_->systemd_owner(), kOwner);
+  EXPECT_TRUE(sink_.sent.empty());
+}
+
+TEST_F(WatchTest, UnknownRepliesAreIgnored) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(ReplyString(12345, kOwner, "active", true)).ok());
+  EXPECT_TRUE(listener_.events.empty());
+}
+
+}  // namespace
+}  // namespace jsn
