@@ -36,7 +36,8 @@ Status ParseAuthReply(std::string_view line, AuthReply* reply) {
   std::string_view command = line.substr(0, space);
   std::string_view argument =
       space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
-  size_t argument_offset = command.size() + 1;
+  // Where the argument starts, or the end of the line when there is none.
+  size_t argument_offset = space == std::string_view::npos ? line.size() : space + 1;
   if (command == "OK") {
     if (argument.size() != kServerGuidLength) {
       return Status::Error("auth-bad-guid", argument_offset,

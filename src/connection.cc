@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include "jsn/blocking_io.h"
 #include "jsn/calls.h"
 #include "jsn/message.h"
+#include "jsn/writer.h"
 
 namespace jsn {
 namespace {
@@ -226,6 +228,35 @@ Status Connection::Call(std::span<const uint8_t> message, uint64_t tag) {
   return Status();
 }
 
+Status Connection::RefuseCall(const Message& call) {
+  const Header& header = call.header();
+  if (header.type != MessageType::kMethodCall || (header.flags & kFlagNoReplyExpected) != 0) {
+    return Status();
+  }
+  char text[2 * kMaxBusNameLength + 64];
+  int text_length = snprintf(text, sizeof text, "no method %.*s.%.*s here",
+                             static_cast<int>(header.interface.size()), header.interface.data(),
+                             static_cast<int>(header.member.size()), header.member.data());
+  if (text_length < 0) text_length = 0;
+  size_t used = static_cast<size_t>(text_length) < sizeof text
+                    ? static_cast<size_t>(text_length)
+                    : sizeof text - 1;
+  HeaderFields fields;
+  fields.type = MessageType::kError;
+  fields.serial = NextSerial();
+  fields.reply_serial = header.serial;
+  fields.destination = header.sender;  // empty on a peer-to-peer link: then none is needed
+  fields.error_name = "org.freedesktop.DBus.Error.UnknownMethod";
+  fields.signature = "s";
+  uint8_t buffer[sizeof text + 2 * kMaxBusNameLength + 128];
+  Writer writer(buffer);
+  writer.Begin(fields);
+  writer.AppendString({text, used});
+  std::span<const uint8_t> error;
+  JSN_RETURN_IF_ERROR(writer.Finish(&error));
+  return Send(error);
+}
+
 void Connection::Forget(uint32_t serial) {
   for (PendingCall& call : pending_) {
     if (serial != 0 && call.serial == serial) {
@@ -290,6 +321,11 @@ Status Connection::Receive(Incoming* incoming, bool* have) {
     std::span<uint8_t> space;
     status = framer_.ReceiveSpace(&space);
     if (!status.ok()) return CloseWith(status);
+    if (space.empty()) {
+      // Cannot happen by the framer's contract; a zero-length recv() would read as EOF.
+      return CloseWith(Status::Failure("framer-full", "expected room to receive into, found "
+                                       "none (%zu bytes buffered)", framer_.buffered()));
+    }
     ssize_t got = recv(fd_, space.data(), space.size(), 0);
     if (got > 0) {
       framer_.Received(static_cast<size_t>(got));

@@ -1,5 +1,7 @@
 #include "jsn/reader.h"
 
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 
 #include "jsn/byte_order.h"
@@ -8,258 +10,331 @@
 
 namespace jsn {
 
-Status MessageLength(std::span<const uint8_t> bytes, size_t* length) {
+namespace {
+
+// MessageLength's checks, reporting through *error only on failure (Parse's hot path builds no
+// Status until something is wrong).
+bool CheckMessageLength(std::span<const uint8_t> bytes, size_t* length, Status* error) {
   if (bytes.size() < kFixedHeaderLength) {
-    return Status::Error("short-read", bytes.size(),
-                         "expected at least %zu bytes of fixed header, found %zu",
-                         kFixedHeaderLength, bytes.size());
+    *error = Status::Error("short-read", bytes.size(),
+                           "expected at least %zu bytes of fixed header, found %zu",
+                           kFixedHeaderLength, bytes.size());
+    return false;
   }
   const uint8_t order = bytes[0];
   if (order != static_cast<uint8_t>(ByteOrder::kLittle) &&
       order != static_cast<uint8_t>(ByteOrder::kBig)) {
-    return Status::Error("bad-byte-order", 0, "expected byte order 'l' or 'B', found 0x%02x",
-                         order);
+    *error = Status::Error("bad-byte-order", 0, "expected byte order 'l' or 'B', found 0x%02x",
+                           order);
+    return false;
   }
   if (bytes[3] != kProtocolVersion) {
-    return Status::Error("bad-protocol-version", 3, "expected protocol version 1, found %u",
-                         bytes[3]);
+    *error = Status::Error("bad-protocol-version", 3, "expected protocol version 1, found %u",
+                           bytes[3]);
+    return false;
   }
   const ByteOrder byte_order = static_cast<ByteOrder>(order);
   const size_t body_length = LoadUint32(bytes.data() + 4, byte_order);
   const size_t fields_length = LoadUint32(bytes.data() + 12, byte_order);
   if (fields_length > kMaxArrayLength) {
-    return Status::Error("array-too-long", 12,
-                         "expected a header field array of at most %zu bytes, found %zu",
-                         kMaxArrayLength, fields_length);
+    *error = Status::Error("array-too-long", 12,
+                           "expected a header field array of at most %zu bytes, found %zu",
+                           kMaxArrayLength, fields_length);
+    return false;
   }
   // "Message Format": the header ends padded to a multiple of 8, then the body starts.
   const size_t total = AlignUp(kFixedHeaderLength + fields_length, 8) + body_length;
   if (total > kMaxMessageLength) {
-    return Status::Error("message-too-long", 4,
-                         "expected a message of at most %zu bytes, found %zu",
-                         kMaxMessageLength, total);
+    *error = Status::Error("message-too-long", 4,
+                           "expected a message of at most %zu bytes, found %zu",
+                           kMaxMessageLength, total);
+    return false;
   }
   *length = total;
-  return Status();
+  return true;
+}
+
+}  // namespace
+
+Status MessageLength(std::span<const uint8_t> bytes, size_t* length) {
+  Status status;
+  CheckMessageLength(bytes, length, &status);
+  return status;
 }
 
 namespace {
 
-// Validation: one walk over the signature and the bytes together. Every read is bounded by
-// `end`, the end of the innermost region (header field array, array, body) being read.
+// Past the complete type that starts at `code` in a validated, NUL-terminated signature.
+const char* SkipCompleteType(const char* code) {
+  while (*code == 'a') ++code;
+  if (*code != '(' && *code != '{') return code + 1;
+  int open = 0;
+  for (;; ++code) {
+    if (*code == '(' || *code == '{') {
+      ++open;
+    } else if ((*code == ')' || *code == '}') && --open == 0) {
+      return code + 1;
+    }
+  }
+}
+
+// Most variants (and every well-formed header field) hold one basic type or a variant, which
+// needs no signature walk; checking that here also spares building a NestingDepth argument.
+inline bool IsOneCodeType(std::string_view type) {
+  return type.size() == 1 && (IsBasicType(type[0]) || type[0] == 'v');
+}
+
+// Validation: one walk over the signature and the bytes together. The cursor offset_ moves
+// through the message; every read is bounded by `end`, the end of the innermost region (header
+// field array, array, body) being read. Signatures are walked as NUL-terminated code pointers:
+// every signature in a message is followed by its NUL (checked before it is walked).
 class Validator {
  public:
-  Validator(const uint8_t* base, ByteOrder order) : base_(base), order_(order) {}
+  // Failures are written to *error; every check returns false once one is found.
+  Validator(const uint8_t* base, ByteOrder order, Status* error)
+      : base_(base), order_(order), error_(error) {}
 
+  // Records a failure and returns false, so a check can `return Fail(...)`. Only failures
+  // build a Status; kept out of line so the hot path's frames stay small.
+  [[gnu::cold, gnu::noinline]] bool Fail(const char* rule, size_t offset, const char* format,
+                                         ...) const __attribute__((format(printf, 4, 5))) {
+    char message[Status::kMessageCapacity];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    *error_ = Status::Error(rule, offset, "%s", message);
+    return false;
+  }
+  bool Fail(const Status& status) const {
+    *error_ = status;
+    return false;
+  }
+
+  size_t offset() const { return offset_; }
+  void set_offset(size_t offset) { offset_ = offset; }
+  void set_depth(NestingDepth depth) {
+    array_depth_ = depth.arrays;
+    struct_depth_ = depth.structs;
+    variant_depth_ = static_cast<uint32_t>(depth.total - depth.arrays - depth.structs);
+  }
+  uint32_t total_depth() const { return array_depth_ + struct_depth_ + variant_depth_; }
+  NestingDepth depth() const {
+    return NestingDepth{static_cast<uint8_t>(array_depth_), static_cast<uint8_t>(struct_depth_),
+                        static_cast<uint8_t>(total_depth())};
+  }
   void set_unix_fds(uint32_t unix_fds) { unix_fds_ = unix_fds; }
+  Status* error() const { return error_; }
 
-  // Moves *offset up to `alignment`, requiring the skipped bytes to exist and be zero.
-  Status Align(size_t* offset, size_t alignment, size_t end) const {
-    const size_t aligned = AlignUp(*offset, alignment);
+  // Moves the cursor up to `alignment`, requiring the skipped bytes to exist and be zero.
+  bool Align(size_t alignment, size_t end) {
+    const size_t aligned = AlignUp(offset_, alignment);
+    if (aligned == offset_) return true;
     if (aligned > end) {
-      return Status::Error("truncated", *offset,
-                           "expected %zu bytes of padding to %zu-byte alignment, found %zu",
-                           aligned - *offset, alignment, end - *offset);
+      return Fail("truncated", offset_,
+                  "expected %zu bytes of padding to %zu-byte alignment, found %zu",
+                  aligned - offset_, alignment, end - offset_);
     }
-    for (size_t i = *offset; i < aligned; ++i) {
+    for (size_t i = offset_; i < aligned; ++i) {
       if (base_[i] != 0) {
-        return Status::Error("padding-not-zero", i, "expected a zero padding byte, found 0x%02x",
-                             base_[i]);
+        return Fail("padding-not-zero", i, "expected a zero padding byte, found 0x%02x",
+                    base_[i]);
       }
     }
-    *offset = aligned;
-    return Status();
+    offset_ = aligned;
+    return true;
   }
 
-  static Status Need(size_t offset, size_t count, size_t end, const char* what) {
-    if (count > end - offset) {
-      return Status::Error("truncated", offset, "expected %zu bytes for %s, found %zu", count,
-                           what, end - offset);
+  bool Need(size_t count, size_t end, const char* what) const {
+    if (count > end - offset_) {
+      return Fail("truncated", offset_, "expected %zu bytes for %s, found %zu", count, what,
+                  end - offset_);
     }
-    return Status();
+    return true;
   }
 
-  Status ReadUint32(size_t* offset, size_t end, const char* what, uint32_t* value) const {
-    JSN_RETURN_IF_ERROR(Align(offset, 4, end));
-    JSN_RETURN_IF_ERROR(Need(*offset, 4, end, what));
-    *value = LoadUint32(base_ + *offset, order_);
-    *offset += 4;
-    return Status();
+  bool ReadUint32(size_t end, const char* what, uint32_t* value) {
+    if (!Align(4, end) || !Need(4, end, what)) return false;
+    *value = LoadUint32(base_ + offset_, order_);
+    offset_ += 4;
+    return true;
   }
 
-  // A string's bytes after its length: UTF-8, no NUL inside, a NUL after.
-  Status CheckStringBytes(size_t start, size_t length) const {
+  bool SkipFixed(size_t size, size_t end, const char* what) {
+    if (!Align(size, end) || !Need(size, end, what)) return false;
+    offset_ += size;
+    return true;
+  }
+
+  // A string's bytes after its length: UTF-8 and no NUL inside (the NUL after is checked).
+  bool CheckStringBytes(size_t start, size_t length) const {
     const auto* text = reinterpret_cast<const char*>(base_ + start);
-    if (text[length] != '\0') {
-      return Status::Error("string-missing-nul", start + length,
-                           "expected a NUL after the string, found 0x%02x",
-                           base_[start + length]);
+    const size_t bad = FindNulOrInvalidUtf8(std::string_view(text, length));
+    if (bad == length) return true;
+    if (text[bad] == '\0') {
+      return Fail("string-contains-nul", start + bad,
+                  "expected no NUL inside a string of %zu bytes, found one", length);
     }
-    if (const void* nul = memchr(text, 0, length); nul != nullptr) {
-      return Status::Error("string-contains-nul",
-                           start + static_cast<size_t>(static_cast<const char*>(nul) - text),
-                           "expected no NUL inside a string of %zu bytes, found one", length);
-    }
-    const size_t bad = FindInvalidUtf8(std::string_view(text, length));
-    if (bad != length) {
-      return Status::Error("string-not-utf8", start + bad,
-                           "expected UTF-8, found byte 0x%02x starting a bad sequence",
-                           base_[start + bad]);
-    }
-    return Status();
+    return Fail("string-not-utf8", start + bad,
+                "expected UTF-8, found byte 0x%02x starting a bad sequence", base_[start + bad]);
   }
 
-  // s and o: a 32-bit length, the bytes, a NUL.
-  Status ReadString(size_t* offset, size_t end, std::string_view* out) const {
+  // s and o: a 32-bit length, the bytes, a NUL. Leaves the cursor on the bytes.
+  bool ReadStringFrame(size_t end, std::string_view* out) {
     uint32_t length;
-    JSN_RETURN_IF_ERROR(ReadUint32(offset, end, "a string length", &length));
-    JSN_RETURN_IF_ERROR(Need(*offset, size_t{length} + 1, end, "a string and its NUL"));
-    JSN_RETURN_IF_ERROR(CheckStringBytes(*offset, length));
-    *out = std::string_view(reinterpret_cast<const char*>(base_ + *offset), length);
-    *offset += size_t{length} + 1;
-    return Status();
+    if (!ReadUint32(end, "a string length", &length)) return false;
+    if (!Need(size_t{length} + 1, end, "a string and its NUL")) return false;
+    if (base_[offset_ + length] != 0) {
+      return Fail("string-missing-nul", offset_ + length,
+                  "expected a NUL after the string, found 0x%02x", base_[offset_ + length]);
+    }
+    *out = std::string_view(reinterpret_cast<const char*>(base_ + offset_), length);
+    return true;
   }
 
-  Status ReadObjectPath(size_t* offset, size_t end, std::string_view* out) const {
-    JSN_RETURN_IF_ERROR(ReadString(offset, end, out));
-    if (!IsValidObjectPath(*out)) {
-      return Status::Error("bad-object-path", *offset - out->size() - 1,
-                           "expected an object path, found \"%.*s\"", Clip(*out), out->data());
+  bool ReadString(size_t end, std::string_view* out) {
+    if (!ReadStringFrame(end, out) || !CheckStringBytes(offset_, out->size())) return false;
+    offset_ += out->size() + 1;
+    return true;
+  }
+
+  // A string that must also be a name (object path, interface, member, error or bus name).
+  // Every valid name is ASCII without NUL, so a name that passes needs no UTF-8 scan; one
+  // that fails is scanned, so a bad UTF-8 byte or a NUL is still the rule reported.
+  bool ReadName(size_t end, bool (*is_valid)(std::string_view), const char* rule,
+                const char* what, std::string_view* out) {
+    if (!ReadStringFrame(end, out)) return false;
+    if (!is_valid(*out)) {
+      if (!CheckStringBytes(offset_, out->size())) return false;
+      return Fail(rule, offset_, "expected %s, found \"%.*s\"", what, Clip(*out), out->data());
     }
-    return Status();
+    offset_ += out->size() + 1;
+    return true;
+  }
+
+  bool ReadObjectPath(size_t end, std::string_view* out) {
+    return ReadName(end, IsValidObjectPath, "bad-object-path", "an object path", out);
   }
 
   // g (and a variant's type): an 8-bit length, the codes, a NUL. Not yet validated as types.
-  Status ReadSignatureBytes(size_t* offset, size_t end, std::string_view* out) const {
-    JSN_RETURN_IF_ERROR(Need(*offset, 1, end, "a signature length"));
-    const size_t length = base_[*offset];
-    ++*offset;
-    JSN_RETURN_IF_ERROR(Need(*offset, length + 1, end, "a signature and its NUL"));
-    if (base_[*offset + length] != 0) {
-      return Status::Error("string-missing-nul", *offset + length,
-                           "expected a NUL after the signature, found 0x%02x",
-                           base_[*offset + length]);
+  bool ReadSignatureBytes(size_t end, std::string_view* out) {
+    if (!Need(1, end, "a signature length")) return false;
+    const size_t length = base_[offset_];
+    ++offset_;
+    if (!Need(length + 1, end, "a signature and its NUL")) return false;
+    if (base_[offset_ + length] != 0) {
+      return Fail("string-missing-nul", offset_ + length,
+                  "expected a NUL after the signature, found 0x%02x", base_[offset_ + length]);
     }
-    *out = std::string_view(reinterpret_cast<const char*>(base_ + *offset), length);
-    *offset += length + 1;
-    return Status();
+    *out = std::string_view(reinterpret_cast<const char*>(base_ + offset_), length);
+    offset_ += length + 1;
+    return true;
   }
 
-  Status ReadSignature(size_t* offset, size_t end, std::string_view* out,
-                       NestingDepth depth = {}) const {
-    JSN_RETURN_IF_ERROR(ReadSignatureBytes(offset, end, out));
-    return ValidateSignature(*out, *offset - out->size() - 1, depth);
+  bool ReadSignature(size_t end, std::string_view* out) {
+    if (!ReadSignatureBytes(end, out)) return false;
+    return CheckSignature(*out, offset_ - out->size() - 1, NestingDepth{},
+                          /*single_complete_type=*/false, error_);
   }
 
-  // One value of the complete type at signature[*position]; advances both cursors past it.
-  // `depth` counts the containers around the value; the signatures were validated against the
-  // array and struct limits already, so only variants (whose depth the signature cannot know)
-  // need counting here.
-  Status Value(std::string_view signature, size_t* position, size_t* offset, size_t end,
-               NestingDepth depth) const {
-    const char code = signature[*position];
-    ++*position;
-    switch (code) {
+  // One value of the complete type at *code; moves *code past the type and the cursor past
+  // the value. The *_depth_ members count the containers around the value; the signatures
+  // were checked against the array and struct limits already, so only variants (whose depth no
+  // signature knows) need the counts. They are members, not arguments, because passing a small
+  // struct down the recursion made compilers store and reload it piecewise, which stalled.
+  bool Value(const char** code, size_t end) {
+    const char type = **code;
+    ++*code;
+    switch (type) {
       case 'y':
-        JSN_RETURN_IF_ERROR(Need(*offset, 1, end, "a byte"));
-        *offset += 1;
-        return Status();
+        return SkipFixed(1, end, "a byte");
       case 'n':
       case 'q':
-        JSN_RETURN_IF_ERROR(Align(offset, 2, end));
-        JSN_RETURN_IF_ERROR(Need(*offset, 2, end, "a 16-bit integer"));
-        *offset += 2;
-        return Status();
+        return SkipFixed(2, end, "a 16-bit integer");
       case 'i':
-      case 'u': {
-        uint32_t ignored;
-        return ReadUint32(offset, end, "a 32-bit integer", &ignored);
-      }
-      case 'b': {
-        uint32_t value;
-        JSN_RETURN_IF_ERROR(ReadUint32(offset, end, "a boolean", &value));
-        if (value > 1) {
-          return Status::Error("bad-boolean", *offset - 4, "expected a boolean 0 or 1, found %u",
-                               value);
-        }
-        return Status();
-      }
-      case 'h': {
-        uint32_t index;
-        JSN_RETURN_IF_ERROR(ReadUint32(offset, end, "a unix fd index", &index));
-        if (index >= unix_fds_) {
-          return Status::Error("unix-fd-out-of-range", *offset - 4,
-                               "expected a unix fd index below %u (the UNIX_FDS header), found %u",
-                               unix_fds_, index);
-        }
-        return Status();
-      }
+      case 'u':
+        return SkipFixed(4, end, "a 32-bit integer");
       case 'x':
       case 't':
       case 'd':
-        JSN_RETURN_IF_ERROR(Align(offset, 8, end));
-        JSN_RETURN_IF_ERROR(Need(*offset, 8, end, "a 64-bit value"));
-        *offset += 8;
-        return Status();
+        return SkipFixed(8, end, "a 64-bit value");
+      case 'b': {
+        uint32_t value;
+        if (!ReadUint32(end, "a boolean", &value)) return false;
+        if (value > 1) {
+          return Fail("bad-boolean", offset_ - 4, "expected a boolean 0 or 1, found %u", value);
+        }
+        return true;
+      }
+      case 'h': {
+        uint32_t index;
+        if (!ReadUint32(end, "a unix fd index", &index)) return false;
+        if (index >= unix_fds_) {
+          return Fail("unix-fd-out-of-range", offset_ - 4,
+                      "expected a unix fd index below %u (the UNIX_FDS header), found %u",
+                      unix_fds_, index);
+        }
+        return true;
+      }
       case 's': {
         std::string_view ignored;
-        return ReadString(offset, end, &ignored);
+        return ReadString(end, &ignored);
       }
       case 'o': {
         std::string_view ignored;
-        return ReadObjectPath(offset, end, &ignored);
+        return ReadObjectPath(end, &ignored);
       }
       case 'g': {
         std::string_view ignored;
-        return ReadSignature(offset, end, &ignored);
+        return ReadSignature(end, &ignored);
       }
       case 'v':
-        return Variant(offset, end, depth);
+        return Variant(end);
       case 'a':
-        return Array(signature, position, offset, end, depth);
+        return Array(code, end);
       default:  // '(' or '{': the signature was validated
-        return Struct(signature, position, offset, end, depth);
+        return Struct(code, end);
     }
   }
 
-  Status Variant(size_t* offset, size_t end, NestingDepth depth) const {
-    const size_t start = *offset;
-    ++depth.total;
-    if (depth.total > kMaxTotalNesting) {
-      return Status::Error("nesting-too-deep", start,
-                           "expected at most %zu nested containers, found a variant at depth %zu",
-                           kMaxTotalNesting, depth.total);
+  bool Variant(size_t end) {
+    const size_t start = offset_;
+    ++variant_depth_;
+    if (total_depth() > kMaxTotalNesting) {
+      return Fail("nesting-too-deep", start,
+                  "expected at most %zu nested containers, found a variant at depth %u",
+                  kMaxTotalNesting, total_depth());
     }
     std::string_view contents;
-    JSN_RETURN_IF_ERROR(ReadSignatureBytes(offset, end, &contents));
-    JSN_RETURN_IF_ERROR(ValidateSingleCompleteType(contents, start + 1, depth));
-    size_t position = 0;
-    return Value(contents, &position, offset, end, depth);
+    if (!ReadSignatureBytes(end, &contents)) return false;
+    if (!IsOneCodeType(contents) && !CheckSignature(contents, start + 1, depth(),
+                                                    /*single_complete_type=*/true, error_)) {
+      return false;
+    }
+    const char* code = contents.data();
+    if (!Value(&code, end)) return false;
+    --variant_depth_;
+    return true;
   }
 
-  Status Array(std::string_view signature, size_t* position, size_t* offset, size_t end,
-               NestingDepth depth) const {
+  bool Array(const char** code, size_t end) {
     uint32_t length;
-    JSN_RETURN_IF_ERROR(Align(offset, 4, end));
-    JSN_RETURN_IF_ERROR(Need(*offset, 4, end, "an array length"));
-    length = LoadUint32(base_ + *offset, order_);
+    if (!Align(4, end) || !Need(4, end, "an array length")) return false;
+    length = LoadUint32(base_ + offset_, order_);
     if (length > kMaxArrayLength) {
-      return Status::Error("array-too-long", *offset,
-                           "expected an array of at most %zu bytes, found %u", kMaxArrayLength,
-                           length);
+      return Fail("array-too-long", offset_, "expected an array of at most %zu bytes, found %u",
+                  kMaxArrayLength, length);
     }
-    *offset += 4;
-    const size_t element = *position;
-    const char element_code = signature[element];
-    const size_t element_length = CompleteTypeLength(signature, element);
-    *position = element + element_length;
+    offset_ += 4;
+    const char* element = *code;
+    *code = SkipCompleteType(element);
     // The padding to the first element is there even when the array is empty.
-    JSN_RETURN_IF_ERROR(Align(offset, AlignmentOf(element_code), end));
-    JSN_RETURN_IF_ERROR(Need(*offset, length, end, "the array's contents"));
-    const size_t array_end = *offset + length;
+    if (!Align(AlignmentOf(*element), end)) return false;
+    if (!Need(length, end, "the array's contents")) return false;
+    const size_t array_end = offset_ + length;
     // Arrays of fixed-size numbers need no per-element checks, only whole elements.
     size_t fixed_size = 0;
-    switch (element_code) {
+    switch (*element) {
       case 'y': fixed_size = 1; break;
       case 'n': case 'q': fixed_size = 2; break;
       case 'i': case 'u': fixed_size = 4; break;
@@ -269,32 +344,38 @@ class Validator {
     if (fixed_size != 0) {
       const size_t partial = length % fixed_size;
       if (partial != 0) {
-        return Status::Error("truncated", array_end - partial,
-                             "expected %zu bytes for an array element, found %zu", fixed_size,
-                             partial);
+        return Fail("truncated", array_end - partial,
+                    "expected %zu bytes for an array element, found %zu", fixed_size, partial);
       }
-      *offset = array_end;
-      return Status();
+      offset_ = array_end;
+      return true;
     }
-    ++depth.arrays;
-    ++depth.total;
-    while (*offset < array_end) {
-      size_t element_position = element;
-      JSN_RETURN_IF_ERROR(Value(signature, &element_position, offset, array_end, depth));
+    if (*element == 's') {  // as: common enough in systemd's properties for its own loop
+      std::string_view ignored;
+      while (offset_ < array_end) {
+        if (!ReadString(array_end, &ignored)) return false;
+      }
+      return true;
     }
-    return Status();
+    ++array_depth_;
+    while (offset_ < array_end) {
+      const char* element_code = element;
+      if (!Value(&element_code, array_end)) return false;
+    }
+    --array_depth_;
+    return true;
   }
 
-  Status Struct(std::string_view signature, size_t* position, size_t* offset, size_t end,
-                NestingDepth depth) const {
-    JSN_RETURN_IF_ERROR(Align(offset, 8, end));
-    ++depth.structs;
-    ++depth.total;
-    while (signature[*position] != ')' && signature[*position] != '}') {
-      JSN_RETURN_IF_ERROR(Value(signature, position, offset, end, depth));
+  // Structs and dict entries: *code is just past the opening '(' or '{'.
+  bool Struct(const char** code, size_t end) {
+    if (!Align(8, end)) return false;
+    ++struct_depth_;
+    while (**code != ')' && **code != '}') {
+      if (!Value(code, end)) return false;
     }
-    ++*position;
-    return Status();
+    ++*code;
+    --struct_depth_;
+    return true;
   }
 
   static int Clip(std::string_view text) {
@@ -304,6 +385,15 @@ class Validator {
  private:
   const uint8_t* base_;
   ByteOrder order_;
+  Status* error_;
+  size_t offset_ = 0;
+  // The containers around the cursor, each kind counted apart (the total is their sum) so
+  // each container touches one full-width member. A NestingDepth here, or counting the total
+  // alongside, led compilers to update neighbouring fields with one wide store or vector op
+  // and then reload them piecewise, which stalled store forwarding in the recursion.
+  uint32_t array_depth_ = 0;
+  uint32_t struct_depth_ = 0;
+  uint32_t variant_depth_ = 0;
   uint32_t unix_fds_ = 0;
 };
 
@@ -320,114 +410,55 @@ constexpr FieldRule kFieldRules[] = {
 };
 constexpr uint8_t kLastKnownField = static_cast<uint8_t>(HeaderField::kUnixFds);
 
-Status CheckName(bool valid, const char* rule, const char* what, size_t offset,
-                 std::string_view name) {
-  if (valid) return Status();
-  return Status::Error(rule, offset, "expected %s, found \"%.*s\"", what, Validator::Clip(name),
-                       name.data());
-}
-
-Status ReadKnownField(const Validator& validator, HeaderField field, size_t* offset,
-                      size_t end, Header* header) {
-  std::string_view text;
+// A known header field's value, of the type already checked, into `header`.
+bool ReadKnownField(Validator& validator, HeaderField field, size_t end, Header* header) {
   switch (field) {
     case HeaderField::kPath:
-      return validator.ReadObjectPath(offset, end, &header->path);
+      return validator.ReadObjectPath(end, &header->path);
     case HeaderField::kInterface:
-      JSN_RETURN_IF_ERROR(validator.ReadString(offset, end, &text));
-      header->interface = text;
-      return CheckName(IsValidInterfaceName(text), "bad-interface-name", "an interface name",
-                       *offset - text.size() - 1, text);
+      return validator.ReadName(end, IsValidInterfaceName, "bad-interface-name",
+                                "an interface name", &header->interface);
     case HeaderField::kMember:
-      JSN_RETURN_IF_ERROR(validator.ReadString(offset, end, &text));
-      header->member = text;
-      return CheckName(IsValidMemberName(text), "bad-member-name", "a member name",
-                       *offset - text.size() - 1, text);
+      return validator.ReadName(end, IsValidMemberName, "bad-member-name", "a member name",
+                                &header->member);
     case HeaderField::kErrorName:
-      JSN_RETURN_IF_ERROR(validator.ReadString(offset, end, &text));
-      header->error_name = text;
-      return CheckName(IsValidErrorName(text), "bad-error-name", "an error name",
-                       *offset - text.size() - 1, text);
+      return validator.ReadName(end, IsValidErrorName, "bad-error-name", "an error name",
+                                &header->error_name);
     case HeaderField::kDestination:
-      JSN_RETURN_IF_ERROR(validator.ReadString(offset, end, &text));
-      header->destination = text;
-      return CheckName(IsValidBusName(text), "bad-bus-name", "a bus name",
-                       *offset - text.size() - 1, text);
+      return validator.ReadName(end, IsValidBusName, "bad-bus-name", "a bus name",
+                                &header->destination);
     case HeaderField::kSender:
-      JSN_RETURN_IF_ERROR(validator.ReadString(offset, end, &text));
-      header->sender = text;
-      return CheckName(IsValidBusName(text), "bad-bus-name", "a bus name",
-                       *offset - text.size() - 1, text);
+      return validator.ReadName(end, IsValidBusName, "bad-bus-name", "a bus name",
+                                &header->sender);
     case HeaderField::kSignature:
       header->has_signature = true;
-      return validator.ReadSignature(offset, end, &header->signature);
+      return validator.ReadSignature(end, &header->signature);
     case HeaderField::kReplySerial:
-      JSN_RETURN_IF_ERROR(validator.ReadUint32(offset, end, "REPLY_SERIAL", &header->reply_serial));
+      if (!validator.ReadUint32(end, "REPLY_SERIAL", &header->reply_serial)) return false;
       if (header->reply_serial == 0) {
-        return Status::Error("reply-serial-zero", *offset - 4,
-                             "expected a non-zero REPLY_SERIAL, found 0");
+        return validator.Fail("reply-serial-zero", validator.offset() - 4,
+                              "expected a non-zero REPLY_SERIAL, found 0");
       }
-      return Status();
+      return true;
     case HeaderField::kUnixFds:
       header->has_unix_fds = true;
-      return validator.ReadUint32(offset, end, "UNIX_FDS", &header->unix_fds);
+      return validator.ReadUint32(end, "UNIX_FDS", &header->unix_fds);
     case HeaderField::kInvalid:
       break;
   }
-  return Status();
+  return true;
 }
 
-// "Message Format": the header field array, an a(yv) that starts at offset 16.
-Status ParseHeaderFields(const Validator& validator, const uint8_t* base, size_t fields_end,
-                         Header* header) {
-  // The header field array is an array of structs holding a variant.
-  const NestingDepth field_depth{1, 1, 2};
-  uint32_t seen = 0;
-  size_t offset = kFixedHeaderLength;
-  while (offset < fields_end) {
-    JSN_RETURN_IF_ERROR(validator.Align(&offset, 8, fields_end));
-    const size_t field_start = offset;
-    JSN_RETURN_IF_ERROR(Validator::Need(offset, 1, fields_end, "a header field code"));
-    const uint8_t code = base[offset++];
-    if (code == 0) {
-      return Status::Error("header-field-invalid", field_start,
-                           "expected a header field code from 1, found 0 (INVALID)");
-    }
-    const size_t type_offset = offset;
-    std::string_view type;
-    JSN_RETURN_IF_ERROR(validator.ReadSignatureBytes(&offset, fields_end, &type));
-    NestingDepth depth = field_depth;
-    ++depth.total;  // the variant
-    JSN_RETURN_IF_ERROR(ValidateSingleCompleteType(type, type_offset + 1, depth));
-    if (code > kLastKnownField) {
-      // "Message Format": unknown header fields must be accepted and ignored.
-      size_t position = 0;
-      JSN_RETURN_IF_ERROR(validator.Value(type, &position, &offset, fields_end, depth));
-      continue;
-    }
-    const FieldRule& rule = kFieldRules[code];
-    if (type.size() != 1 || type[0] != rule.type) {
-      return Status::Error("header-field-type", type_offset + 1,
-                           "expected header field %s to be of type '%c', found \"%.*s\"",
-                           rule.name, rule.type, Validator::Clip(type), type.data());
-    }
-    const uint32_t bit = uint32_t{1} << code;
-    if ((seen & bit) != 0) {
-      return Status::Error("header-field-repeated", field_start,
-                           "expected header field %s at most once, found it again", rule.name);
-    }
-    seen |= bit;
-    JSN_RETURN_IF_ERROR(
-        ReadKnownField(validator, static_cast<HeaderField>(code), &offset, fields_end, header));
-  }
-  // "Message Format": the fields each message type requires.
+// "Message Format": the fields each message type requires.
+bool CheckRequiredFields(const Validator& validator, const Header& header, uint32_t seen,
+                         size_t fields_end) {
   struct Required {
     HeaderField field;
     const char* name;
   };
   Required required[3];
   size_t count = 0;
-  switch (header->type) {
+  switch (header.type) {
     case MessageType::kMethodCall:
       required[count++] = {HeaderField::kPath, "PATH"};
       required[count++] = {HeaderField::kMember, "MEMBER"};
@@ -449,231 +480,129 @@ Status ParseHeaderFields(const Validator& validator, const uint8_t* base, size_t
   }
   for (size_t i = 0; i < count; ++i) {
     if ((seen & (uint32_t{1} << static_cast<uint8_t>(required[i].field))) == 0) {
-      return Status::Error("missing-header-field", fields_end,
-                           "expected header field %s in a %s, found none", required[i].name,
-                           MessageTypeName(header->type));
+      return validator.Fail("missing-header-field", fields_end,
+                            "expected header field %s in a %s, found none", required[i].name,
+                            MessageTypeName(header.type));
     }
   }
-  return Status();
+  return true;
 }
 
-// After validation: where the value of the complete type at signature[*position], starting at
-// the aligned `offset`, ends. Advances *position past the type.
-size_t SkipValue(const uint8_t* base, ByteOrder order, std::string_view signature,
-                 size_t* position, size_t offset) {
-  const char code = signature[*position];
-  ++*position;
-  switch (code) {
-    case 'y':
-      return offset + 1;
-    case 'n': case 'q':
-      return offset + 2;
-    case 'b': case 'i': case 'u': case 'h':
-      return offset + 4;
-    case 'x': case 't': case 'd':
-      return offset + 8;
-    case 's': case 'o':
-      return offset + 4 + LoadUint32(base + offset, order) + 1;
-    case 'g':
-      return offset + 1 + base[offset] + 1;
-    case 'v': {
-      const size_t length = base[offset];
-      const std::string_view contents(reinterpret_cast<const char*>(base + offset + 1), length);
-      size_t inner = 0;
-      return SkipValue(base, order, contents, &inner,
-                       AlignUp(offset + length + 2, AlignmentOf(contents[0])));
+// "Message Format": the header field array, an a(yv) that starts at offset 16.
+bool ParseHeaderFields(Validator& validator, const uint8_t* base, size_t fields_end,
+                       Header* header) {
+  // Each field's value sits in a variant, in a struct, in the array.
+  const NestingDepth value_depth{1, 1, 3};
+  uint32_t seen = 0;
+  validator.set_offset(kFixedHeaderLength);
+  while (validator.offset() < fields_end) {
+    if (!validator.Align(8, fields_end)) return false;
+    const size_t field_start = validator.offset();
+    if (!validator.Need(1, fields_end, "a header field code")) return false;
+    const uint8_t code = base[field_start];
+    validator.set_offset(field_start + 1);
+    if (code == 0) {
+      return validator.Fail("header-field-invalid", field_start,
+                            "expected a header field code from 1, found 0 (INVALID)");
     }
-    case 'a': {
-      const size_t element = *position;
-      *position += CompleteTypeLength(signature, element);
-      return AlignUp(offset + 4, AlignmentOf(signature[element])) +
-             LoadUint32(base + offset, order);
+    const size_t type_offset = validator.offset();
+    std::string_view type;
+    if (!validator.ReadSignatureBytes(fields_end, &type)) return false;
+    if (!IsOneCodeType(type) && !CheckSignature(type, type_offset + 1, value_depth,
+                                                /*single_complete_type=*/true,
+                                                validator.error())) {
+      return false;
     }
-    default: {  // '(' or '{'
-      while (signature[*position] != ')' && signature[*position] != '}') {
-        offset = SkipValue(base, order, signature, position,
-                           AlignUp(offset, AlignmentOf(signature[*position])));
-      }
-      ++*position;
-      return offset;
+    if (code > kLastKnownField) {
+      // "Message Format": unknown header fields must be accepted and ignored.
+      const char* type_code = type.data();
+      validator.set_depth(value_depth);
+      if (!validator.Value(&type_code, fields_end)) return false;
+      continue;
+    }
+    const FieldRule& rule = kFieldRules[code];
+    if (type.size() != 1 || type[0] != rule.type) {
+      return validator.Fail("header-field-type", type_offset + 1,
+                            "expected header field %s to be of type '%c', found \"%.*s\"",
+                            rule.name, rule.type, Validator::Clip(type), type.data());
+    }
+    const uint32_t bit = uint32_t{1} << code;
+    if ((seen & bit) != 0) {
+      return validator.Fail("header-field-repeated", field_start,
+                            "expected header field %s at most once, found it again", rule.name);
+    }
+    seen |= bit;
+    if (!ReadKnownField(validator, static_cast<HeaderField>(code), fields_end, header)) {
+      return false;
     }
   }
+  return CheckRequiredFields(validator, *header, seen, fields_end);
 }
 
 }  // namespace
 
 Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
+  // One Status, the return value itself, is written only if a check fails.
+  Status result;
   size_t total = 0;
-  JSN_RETURN_IF_ERROR(MessageLength(bytes, &total));
+  if (!CheckMessageLength(bytes, &total, &result)) return result;
   if (bytes.size() < total) {
-    return Status::Error("message-truncated", bytes.size(),
-                         "expected %zu bytes as the header declares, found %zu", total,
-                         bytes.size());
+    result = Status::Error("message-truncated", bytes.size(),
+                           "expected %zu bytes as the header declares, found %zu", total,
+                           bytes.size());
+    return result;
   }
   if (bytes.size() > total) {
-    return Status::Error("trailing-bytes", total,
-                         "expected the message to end after %zu bytes, found %zu", total,
-                         bytes.size());
+    result = Status::Error("trailing-bytes", total,
+                           "expected the message to end after %zu bytes, found %zu", total,
+                           bytes.size());
+    return result;
   }
   const uint8_t* base = bytes.data();
-  Header header;
-  header.byte_order = static_cast<ByteOrder>(base[0]);
   if (base[1] == 0) {
-    return Status::Error("bad-message-type", 1, "expected a message type from 1, found 0");
+    result = Status::Error("bad-message-type", 1, "expected a message type from 1, found 0");
+    return result;
   }
+  const ByteOrder byte_order = static_cast<ByteOrder>(base[0]);
+  if (LoadUint32(base + 8, byte_order) == 0) {
+    result = Status::Error("serial-zero", 8, "expected a non-zero serial, found 0");
+    return result;
+  }
+  // Filled in place (no copy of the Header at the end); on failure the caller must not use it.
+  Header& header = message->header_;
+  header = Header{};
+  header.byte_order = byte_order;
   header.type = static_cast<MessageType>(base[1]);
   header.flags = base[2];
-  header.body_length = LoadUint32(base + 4, header.byte_order);
-  header.serial = LoadUint32(base + 8, header.byte_order);
-  if (header.serial == 0) {
-    return Status::Error("serial-zero", 8, "expected a non-zero serial, found 0");
-  }
-  const size_t fields_end = kFixedHeaderLength + LoadUint32(base + 12, header.byte_order);
+  header.body_length = LoadUint32(base + 4, byte_order);
+  header.serial = LoadUint32(base + 8, byte_order);
+  const size_t fields_end = kFixedHeaderLength + LoadUint32(base + 12, byte_order);
   const size_t body_offset = AlignUp(fields_end, 8);
 
-  Validator validator(base, header.byte_order);
-  JSN_RETURN_IF_ERROR(ParseHeaderFields(validator, base, fields_end, &header));
-  size_t offset = fields_end;
-  JSN_RETURN_IF_ERROR(validator.Align(&offset, 8, body_offset));
+  Validator validator(base, byte_order, &result);
+  if (!ParseHeaderFields(validator, base, fields_end, &header)) return result;
+  if (!validator.Align(8, body_offset)) return result;
 
   // The body: exactly the values its signature names, filling exactly body_length bytes.
   validator.set_unix_fds(header.unix_fds);
+  validator.set_depth(NestingDepth{});
   const std::string_view signature = header.signature;
-  size_t position = 0;
-  while (position < signature.size()) {
-    JSN_RETURN_IF_ERROR(validator.Value(signature, &position, &offset, total, NestingDepth{}));
+  const char* code = signature.data();
+  const char* const signature_end = code + signature.size();
+  while (code < signature_end) {
+    if (!validator.Value(&code, total)) return result;
   }
-  if (offset != total) {
-    return Status::Error("trailing-bytes", offset,
-                         "expected the body to end after the values of \"%.*s\", found %zu more "
-                         "bytes",
-                         Validator::Clip(signature), signature.data(), total - offset);
+  if (validator.offset() != total) {
+    result = Status::Error("trailing-bytes", validator.offset(),
+                           "expected the body to end after the values of \"%.*s\", found %zu "
+                           "more bytes",
+                           Validator::Clip(signature), signature.data(),
+                           total - validator.offset());
+    return result;
   }
-  message->header_ = header;
   message->bytes_ = bytes;
   message->body_offset_ = body_offset;
-  return Status();
-}
-
-Iterator Message::body() const {
-  Iterator iterator;
-  iterator.base_ = bytes_.data();
-  iterator.offset_ = body_offset_;
-  iterator.end_ = bytes_.size();
-  iterator.signature_ = header_.signature;
-  iterator.byte_order_ = header_.byte_order;
-  return iterator;
-}
-
-bool Iterator::at_end() const {
-  return is_array_ ? offset_ >= end_ : signature_pos_ >= signature_.size();
-}
-
-bool Iterator::Next(Value* value) {
-  if (at_end()) return false;
-  const size_t start = AlignUp(offset_, AlignmentOf(signature_[signature_pos_]));
-  size_t position = signature_pos_;
-  const size_t end = SkipValue(base_, byte_order_, signature_, &position, start);
-  value->base_ = base_;
-  value->offset_ = start;
-  value->end_ = end;
-  value->byte_order_ = byte_order_;
-  value->signature_ = signature_.substr(signature_pos_, position - signature_pos_);
-  offset_ = end;
-  // An array iterator walks the same element type again; a sequence moves on.
-  if (!is_array_) signature_pos_ = position;
-  return true;
-}
-
-Iterator Value::children() const {
-  Iterator iterator;
-  iterator.base_ = base_;
-  iterator.byte_order_ = byte_order_;
-  switch (type()) {
-    case 'a': {
-      const std::string_view element = signature_.substr(1);
-      const size_t start = AlignUp(offset_ + 4, AlignmentOf(element[0]));
-      iterator.offset_ = start;
-      iterator.end_ = start + LoadUint32(base_ + offset_, byte_order_);
-      iterator.signature_ = element;
-      iterator.is_array_ = true;
-      break;
-    }
-    case '(':
-    case '{':
-      iterator.offset_ = offset_;
-      iterator.end_ = end_;
-      iterator.signature_ = signature_.substr(1, signature_.size() - 2);
-      break;
-    case 'v': {
-      const size_t length = base_[offset_];
-      iterator.signature_ =
-          std::string_view(reinterpret_cast<const char*>(base_ + offset_ + 1), length);
-      iterator.offset_ = offset_ + length + 2;
-      iterator.end_ = end_;
-      break;
-    }
-    default:
-      break;  // a basic value has no children: the iterator starts at its end
-  }
-  return iterator;
-}
-
-uint8_t Value::as_byte() const { return base_[offset_]; }
-bool Value::as_bool() const { return LoadUint32(base_ + offset_, byte_order_) != 0; }
-int16_t Value::as_int16() const {
-  return static_cast<int16_t>(LoadUint16(base_ + offset_, byte_order_));
-}
-uint16_t Value::as_uint16() const { return LoadUint16(base_ + offset_, byte_order_); }
-int32_t Value::as_int32() const {
-  return static_cast<int32_t>(LoadUint32(base_ + offset_, byte_order_));
-}
-uint32_t Value::as_uint32() const { return LoadUint32(base_ + offset_, byte_order_); }
-int64_t Value::as_int64() const {
-  return static_cast<int64_t>(LoadUint64(base_ + offset_, byte_order_));
-}
-uint64_t Value::as_uint64() const { return LoadUint64(base_ + offset_, byte_order_); }
-double Value::as_double() const {
-  const uint64_t bits = LoadUint64(base_ + offset_, byte_order_);
-  double value;
-  memcpy(&value, &bits, sizeof value);
-  return value;
-}
-uint32_t Value::as_unix_fd() const { return LoadUint32(base_ + offset_, byte_order_); }
-
-std::string_view Value::as_string() const {
-  const auto* text = reinterpret_cast<const char*>(base_ + offset_);
-  if (type() == 'g') return std::string_view(text + 1, base_[offset_]);
-  return std::string_view(text + 4, LoadUint32(base_ + offset_, byte_order_));
-}
-
-bool FindInStringVariantDict(const Value& dict, std::string_view key, Value* variant_content) {
-  if (dict.signature() != "a{sv}") return false;
-  const uint8_t* base = dict.base_;
-  const ByteOrder order = dict.byte_order_;
-  size_t offset = AlignUp(dict.offset_ + 4, 8);
-  const size_t end = offset + LoadUint32(base + dict.offset_, order);
-  while (offset < end) {
-    offset = AlignUp(offset, 8);
-    const size_t key_length = LoadUint32(base + offset, order);
-    const auto* key_text = reinterpret_cast<const char*>(base + offset + 4);
-    const size_t variant = offset + 4 + key_length + 1;
-    const size_t type_length = base[variant];
-    const std::string_view type(reinterpret_cast<const char*>(base + variant + 1), type_length);
-    const size_t start = AlignUp(variant + type_length + 2, AlignmentOf(type[0]));
-    size_t position = 0;
-    const size_t value_end = SkipValue(base, order, type, &position, start);
-    if (key_length == key.size() && memcmp(key_text, key.data(), key_length) == 0) {
-      variant_content->base_ = base;
-      variant_content->offset_ = start;
-      variant_content->end_ = value_end;
-      variant_content->signature_ = type;
-      variant_content->byte_order_ = order;
-      return true;
-    }
-    offset = value_end;
-  }
-  return false;
+  return result;
 }
 
 }  // namespace jsn

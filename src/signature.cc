@@ -7,18 +7,18 @@ namespace {
 // are checked before descending.
 class SignatureChecker {
  public:
-  SignatureChecker(std::string_view signature, size_t offset)
-      : signature_(signature), offset_(offset) {}
+  SignatureChecker(std::string_view signature, size_t offset, Status* error)
+      : signature_(signature), offset_(offset), error_(error) {}
 
-  Status CompleteType(size_t* position, NestingDepth depth) {
+  bool CompleteType(size_t* position, NestingDepth depth) {
     if (*position >= signature_.size()) {
-      return Status::Error("bad-signature", offset_ + *position,
-                           "expected a type code, found the end of the signature");
+      return Fail(Status::Error("bad-signature", offset_ + *position,
+                           "expected a type code, found the end of the signature"));
     }
     const char code = signature_[*position];
     if (IsBasicType(code) || code == 'v') {
       ++*position;
-      return Status();
+      return true;
     }
     switch (code) {
       case 'a':
@@ -26,40 +26,40 @@ class SignatureChecker {
       case '(':
         return Struct(position, depth);
       case '{':
-        return Status::Error("dict-entry-outside-array", offset_ + *position,
-                             "expected a dict entry only as an array element, found '{' alone");
+        return Fail(Status::Error("dict-entry-outside-array", offset_ + *position,
+                             "expected a dict entry only as an array element, found '{' alone"));
       default:
-        return Status::Error("bad-signature", offset_ + *position,
+        return Fail(Status::Error("bad-signature", offset_ + *position,
                              "expected a type code, found '%c' (0x%02x)", Printable(code),
-                             static_cast<unsigned char>(code));
+                             static_cast<unsigned char>(code)));
     }
   }
 
  private:
   static char Printable(char c) { return (c >= 0x20 && c < 0x7f) ? c : '?'; }
 
-  Status Enter(size_t at, NestingDepth* depth, bool is_array) {
+  bool Enter(size_t at, NestingDepth* depth, bool is_array) {
     if (is_array) {
       if (++depth->arrays > kMaxArrayNesting) {
-        return Status::Error("array-nesting-too-deep", offset_ + at,
+        return Fail(Status::Error("array-nesting-too-deep", offset_ + at,
                              "expected at most %zu nested arrays, found %zu", kMaxArrayNesting,
-                             depth->arrays);
+                             size_t{depth->arrays}));
       }
     } else if (++depth->structs > kMaxStructNesting) {
-      return Status::Error("struct-nesting-too-deep", offset_ + at,
+      return Fail(Status::Error("struct-nesting-too-deep", offset_ + at,
                            "expected at most %zu nested structs, found %zu", kMaxStructNesting,
-                           depth->structs);
+                           size_t{depth->structs}));
     }
     if (++depth->total > kMaxTotalNesting) {
-      return Status::Error("nesting-too-deep", offset_ + at,
+      return Fail(Status::Error("nesting-too-deep", offset_ + at,
                            "expected at most %zu nested containers, found %zu",
-                           kMaxTotalNesting, depth->total);
+                           kMaxTotalNesting, size_t{depth->total}));
     }
-    return Status();
+    return true;
   }
 
-  Status Array(size_t* position, NestingDepth depth) {
-    JSN_RETURN_IF_ERROR(Enter(*position, &depth, /*is_array=*/true));
+  bool Array(size_t* position, NestingDepth depth) {
+    if (!Enter(*position, &depth, /*is_array=*/true)) return false;
     ++*position;
     if (*position < signature_.size() && signature_[*position] == '{') {
       return DictEntry(position, depth);
@@ -67,94 +67,115 @@ class SignatureChecker {
     return CompleteType(position, depth);
   }
 
-  Status DictEntry(size_t* position, NestingDepth depth) {
-    JSN_RETURN_IF_ERROR(Enter(*position, &depth, /*is_array=*/false));
+  bool DictEntry(size_t* position, NestingDepth depth) {
+    if (!Enter(*position, &depth, /*is_array=*/false)) return false;
     ++*position;
     if (*position >= signature_.size() || !IsBasicType(signature_[*position])) {
-      return Status::Error("dict-key-not-basic", offset_ + *position,
+      return Fail(Status::Error("dict-key-not-basic", offset_ + *position,
                            "expected a basic type as dict key, found %s",
                            *position >= signature_.size() ? "the end of the signature"
-                                                          : "a container or '}'");
+                                                          : "a container or '}'"));
     }
     ++*position;
     if (*position < signature_.size() && signature_[*position] == '}') {
-      return Status::Error("dict-entry-field-count", offset_ + *position,
-                           "expected a key and a value in a dict entry, found only a key");
+      return Fail(Status::Error("dict-entry-field-count", offset_ + *position,
+                           "expected a key and a value in a dict entry, found only a key"));
     }
-    JSN_RETURN_IF_ERROR(CompleteType(position, depth));
+    if (!CompleteType(position, depth)) return false;
     if (*position >= signature_.size()) {
-      return Status::Error("bad-signature", offset_ + *position,
-                           "expected '}', found the end of the signature");
+      return Fail(Status::Error("bad-signature", offset_ + *position,
+                           "expected '}', found the end of the signature"));
     }
     if (signature_[*position] != '}') {
-      return Status::Error("dict-entry-field-count", offset_ + *position,
+      return Fail(Status::Error("dict-entry-field-count", offset_ + *position,
                            "expected '}' after a key and a value, found '%c'",
-                           Printable(signature_[*position]));
+                           Printable(signature_[*position])));
     }
     ++*position;
-    return Status();
+    return true;
   }
 
-  Status Struct(size_t* position, NestingDepth depth) {
-    JSN_RETURN_IF_ERROR(Enter(*position, &depth, /*is_array=*/false));
+  bool Struct(size_t* position, NestingDepth depth) {
+    if (!Enter(*position, &depth, /*is_array=*/false)) return false;
     ++*position;
     if (*position < signature_.size() && signature_[*position] == ')') {
-      return Status::Error("empty-struct", offset_ + *position - 1,
-                           "expected at least one field in a struct, found '()'");
+      return Fail(Status::Error("empty-struct", offset_ + *position - 1,
+                           "expected at least one field in a struct, found '()'"));
     }
     while (true) {
       if (*position >= signature_.size()) {
-        return Status::Error("bad-signature", offset_ + *position,
-                             "expected ')', found the end of the signature");
+        return Fail(Status::Error("bad-signature", offset_ + *position,
+                             "expected ')', found the end of the signature"));
       }
       if (signature_[*position] == ')') {
         ++*position;
-        return Status();
+        return true;
       }
-      JSN_RETURN_IF_ERROR(CompleteType(position, depth));
+      if (!CompleteType(position, depth)) return false;
     }
+  }
+
+  bool Fail(const Status& status) {
+    *error_ = status;
+    return false;
   }
 
   std::string_view signature_;
   size_t offset_;
+  Status* error_;
 };
 
 }  // namespace
 
-Status ValidateSignature(std::string_view signature, size_t offset, NestingDepth outer) {
+bool CheckSignature(std::string_view signature, size_t offset, NestingDepth outer,
+                    bool single_complete_type, Status* error) {
+  // The common cases, a variant holding one basic type or an array of one, need no walk.
+  if (signature.size() == 1 && (IsBasicType(signature[0]) || signature[0] == 'v')) return true;
+  if (signature.size() == 2 && signature[0] == 'a' && IsBasicType(signature[1]) &&
+      outer.arrays < kMaxArrayNesting && outer.total < kMaxTotalNesting) {
+    return true;
+  }
+  if (signature.empty()) {
+    if (!single_complete_type) return true;
+    *error = Status::Error("variant-not-single-type", offset,
+                           "expected exactly one complete type, found an empty signature");
+    return false;
+  }
   if (signature.size() > kMaxSignatureLength) {
-    return Status::Error("signature-too-long", offset + kMaxSignatureLength,
-                         "expected a signature of at most %zu bytes, found %zu",
-                         kMaxSignatureLength, signature.size());
+    *error = Status::Error("signature-too-long", offset + kMaxSignatureLength,
+                           "expected a signature of at most %zu bytes, found %zu",
+                           kMaxSignatureLength, signature.size());
+    return false;
   }
-  SignatureChecker checker(signature, offset);
+  SignatureChecker checker(signature, offset, error);
   size_t position = 0;
-  while (position < signature.size()) {
-    JSN_RETURN_IF_ERROR(checker.CompleteType(&position, outer));
+  if (single_complete_type) {
+    if (!checker.CompleteType(&position, outer)) return false;
+    if (position != signature.size()) {
+      *error = Status::Error("variant-not-single-type", offset + position,
+                             "expected exactly one complete type, found more after %zu bytes",
+                             position);
+      return false;
+    }
+    return true;
   }
-  return Status();
+  while (position < signature.size()) {
+    if (!checker.CompleteType(&position, outer)) return false;
+  }
+  return true;
+}
+
+Status ValidateSignature(std::string_view signature, size_t offset, NestingDepth outer) {
+  Status error;
+  CheckSignature(signature, offset, outer, /*single_complete_type=*/false, &error);
+  return error;
 }
 
 Status ValidateSingleCompleteType(std::string_view signature, size_t offset,
                                   NestingDepth outer) {
-  if (signature.empty()) {
-    return Status::Error("variant-not-single-type", offset,
-                         "expected exactly one complete type, found an empty signature");
-  }
-  if (signature.size() > kMaxSignatureLength) {
-    return Status::Error("signature-too-long", offset + kMaxSignatureLength,
-                         "expected a signature of at most %zu bytes, found %zu",
-                         kMaxSignatureLength, signature.size());
-  }
-  SignatureChecker checker(signature, offset);
-  size_t position = 0;
-  JSN_RETURN_IF_ERROR(checker.CompleteType(&position, outer));
-  if (position != signature.size()) {
-    return Status::Error("variant-not-single-type", offset + position,
-                         "expected exactly one complete type, found more after %zu bytes",
-                         position);
-  }
-  return Status();
+  Status error;
+  CheckSignature(signature, offset, outer, /*single_complete_type=*/true, &error);
+  return error;
 }
 
 size_t CompleteTypeLength(std::string_view signature, size_t position) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include <random>
 #include <string>
 
 #include "jsn/blocking_io.h"
@@ -24,7 +25,9 @@ TEST(AuthReplyParser, OkCarriesTheGuid) {
 
 TEST(AuthReplyParser, OkWithoutAValidGuidIsRejected) {
   AuthReply reply;
-  EXPECT_STREQ(ParseAuthReply("OK", &reply).rule(), "auth-bad-guid");
+  Status bare = ParseAuthReply("OK", &reply);
+  EXPECT_STREQ(bare.rule(), "auth-bad-guid");
+  EXPECT_EQ(bare.offset(), 2u) << "the end of the line, not past it";
   EXPECT_STREQ(ParseAuthReply("OK 0123", &reply).rule(), "auth-bad-guid");
   Status status = ParseAuthReply("OK 0123456789abcdef0123456789abcdeg", &reply);
   EXPECT_STREQ(status.rule(), "auth-bad-guid");
@@ -68,6 +71,35 @@ TEST(AuthReplyParser, UnknownCommandsAndControlBytesAreRejected) {
   EXPECT_STREQ(status.rule(), "auth-bad-line");
   EXPECT_EQ(status.offset(), 7u);
   EXPECT_STREQ(ParseAuthReply("AGREE_UNIX_FD x", &reply).rule(), "auth-bad-line");
+}
+
+// The parser must never read outside its line, whatever the server sends: random lines built
+// from the bytes that matter (commands, spaces, hex, control bytes) parse or fail cleanly, and
+// an accepted argument is always a view inside the line.
+TEST(AuthReplyParser, RandomLinesParseOrFailWithoutLeavingTheLine) {
+  const std::string pieces[] = {"OK",  "REJECTED", "ERROR", "DATA", "AGREE_UNIX_FD", " ",
+                                "0",   "f",        "A",     "g",    std::string(1, '\0'),
+                                "\x7f", "\xff",    "0123456789abcdef"};
+  std::mt19937 random(2026);
+  int accepted = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string line;
+    int count = static_cast<int>(random() % 8);
+    for (int i = 0; i < count; ++i) line += pieces[random() % (sizeof pieces / sizeof pieces[0])];
+    AuthReply reply;
+    Status status = ParseAuthReply(line, &reply);
+    if (status.ok()) {
+      ++accepted;
+      if (!reply.argument.empty()) {
+        EXPECT_GE(reply.argument.data(), line.data());
+        EXPECT_LE(reply.argument.data() + reply.argument.size(), line.data() + line.size());
+      }
+    } else {
+      EXPECT_TRUE(status.offset() == Status::kNoOffset || status.offset() <= line.size())
+          << line;
+    }
+  }
+  EXPECT_GT(accepted, 0);
 }
 
 TEST(AuthStart, UidIsSentAsHexOfItsDecimalDigitsAfterANulByte) {

@@ -36,6 +36,18 @@ TEST(Utf8, NulIsWellFormedUtf8) {
   EXPECT_TRUE(IsValidUtf8("a\0b"sv));
 }
 
+TEST(Utf8, NulOrInvalidStopsAtWhicheverComesFirst) {
+  EXPECT_EQ(FindNulOrInvalidUtf8("plain ascii text, long enough for chunks"), 40u);
+  EXPECT_EQ(FindNulOrInvalidUtf8("abcdefghij\0k"sv), 10u);
+  EXPECT_EQ(FindNulOrInvalidUtf8("abc\0\xff"sv), 3u);
+  EXPECT_EQ(FindNulOrInvalidUtf8("abc\xff\0"sv), 3u);
+  EXPECT_EQ(FindNulOrInvalidUtf8("\0"sv), 0u);
+  EXPECT_EQ(FindNulOrInvalidUtf8("h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac"), 17u);
+  // A byte 0x01 next to a zero must not hide the zero (the borrow trick's edge).
+  EXPECT_EQ(FindNulOrInvalidUtf8("\x01\x01\x01\x01\x01\x01\x01\0"sv), 7u);
+  EXPECT_EQ(FindNulOrInvalidUtf8("\x01\x01\x01\x01\x01\x01\x01\x01"sv), 8u);
+}
+
 TEST(ObjectPath, AcceptsRootAndElements) {
   EXPECT_TRUE(IsValidObjectPath("/"));
   EXPECT_TRUE(IsValidObjectPath("/org/freedesktop/systemd1/unit/ssh_2eservice"));

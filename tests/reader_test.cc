@@ -187,5 +187,41 @@ TEST(Reader, BodyValuesOfAnyTypeAreReadUnderNestedIteration) {
   EXPECT_TRUE(field.children().at_end());
 }
 
+// Built by tools/make-invalid-fixtures' marshaller: a method return whose header carries unknown
+// field codes 42 (a{sv}) and 200 ((yt)) between the known ones.
+constexpr std::string_view kUnknownHeaderFields =
+    "6c02000107000000070000006700000005017500090000002a05617b73767d001e0000000000000001000000"
+    "78000261730000000e0000000100000061000000010000006200000006017300040000003a312e3300000000"
+    "c804287974290000010000000000000002000000000000000801670001730000020000006f6b00";
+
+TEST(Reader, UnknownHeaderFieldsAreValidatedAndSkipped) {
+  auto bytes = FromHex(kUnknownHeaderFields);
+  Message message;
+  Status status = Message::Parse(bytes, &message);
+  ASSERT_TRUE(status.ok()) << status.rule() << " at " << status.offset() << ": "
+                           << status.message();
+  EXPECT_EQ(message.header().type, MessageType::kMethodReturn);
+  EXPECT_EQ(message.header().reply_serial, 9u);
+  EXPECT_EQ(message.header().destination, ":1.3");
+  EXPECT_EQ(RenderBody(message), "(\"ok\")");
+  // Skipped is not unchecked: a bad string inside the unknown a{sv} is still found.
+  const size_t key = 16 + 8 + 8 + 8 + 4;  // REPLY_SERIAL, code+"a{sv}", length+pad, key length
+  ASSERT_EQ(bytes[key], 'x');
+  bytes[key] = 0xff;
+  status = Message::Parse(bytes, &message);
+  EXPECT_STREQ(status.rule(), "string-not-utf8");
+  EXPECT_EQ(status.offset(), key);
+}
+
+TEST(Reader, UnknownMessageTypesParseWithoutRequiredFields) {
+  // "Message Types": a message of an unknown type must be ignored, not treated as an error;
+  // the caller sees the raw type and decides.
+  const auto bytes = FromHex("6c0900010000000007000000080000000501750009000000");
+  Message message;
+  ASSERT_TRUE(Message::Parse(bytes, &message).ok());
+  EXPECT_EQ(static_cast<int>(message.header().type), 9);
+  EXPECT_STREQ(MessageTypeName(message.header().type), "invalid");
+}
+
 }  // namespace
 }  // namespace jsn

@@ -13,14 +13,17 @@
 //              BuildGetNameOwner(buffer, bus.NextSerial(), name, &call);
 //              bus.Call(call, kMyTag);                        // queued, written if possible
 //   EPOLLOUT:  bus.Flush();
-//   EPOLLIN, and once right after Open (Hello's reply may arrive with the first signals):
+//   EPOLLIN, and once right after Open (what came in with Hello's reply, such as
+//   NameAcquired, is already buffered and epoll will not announce it):
 //              Incoming in; bool have;
 //              while (true) {
 //                Status s = bus.Receive(&in, &have);
 //                if (!s.ok()) { log(s); if (!bus.is_open()) reconnect(); else continue; }
 //                if (!have) break;                            // socket drained: back to epoll
 //                if (in.is_reply) ...in.tag, in.is_error(), in.error_name()...
-//                else ...in.message.header().member...
+//                else if (in.message.header().type == MessageType::kMethodCall)
+//                  bus.RefuseCall(in.message);
+//                else ...in.message.header().member...            // a signal
 //              }
 //
 // A message handed out by Receive is a view into the receive buffer, valid until the next
@@ -95,8 +98,14 @@ class Connection {
   // Send, remembering the message's serial so that its reply comes back with `tag`.
   // "too-many-pending-calls" when the table is full (nothing sent).
   Status Call(std::span<const uint8_t> message, uint64_t tag);
+  // Answers a method call someone made to us with org.freedesktop.DBus.Error.UnknownMethod
+  // (nothing when it was sent with NO_REPLY_EXPECTED): the daemon serves no methods, and an
+  // answer spares the caller its timeout. `call` may be a view from Receive.
+  Status RefuseCall(const Message& call);
   // Stops waiting for the reply to `serial` (e.g. after a timeout); its reply, if it comes,
-  // is then handed out with is_reply false.
+  // is then handed out with is_reply false. A reply that never comes as such (dropped as
+  // "message-too-large", or invalid) keeps its slot until Forget or Close: the caller's
+  // timeout is what frees it.
   void Forget(uint32_t serial);
   size_t pending_calls() const { return pending_count_; }
 

@@ -17,6 +17,9 @@ constexpr size_t kMaxNameLength = 255;
 // reader rejects them separately.
 size_t FindInvalidUtf8(std::string_view text);
 inline bool IsValidUtf8(std::string_view text) { return FindInvalidUtf8(text) == text.size(); }
+// As FindInvalidUtf8, but a NUL byte also stops the scan: one pass for what a D-Bus string
+// must be (UTF-8 without NUL). The caller tells the two apart by the byte at the offset.
+size_t FindNulOrInvalidUtf8(std::string_view text);
 
 // "Basic Types", OBJECT_PATH: "/" or "/" followed by elements of [A-Za-z0-9_] separated by
 // single "/", with no trailing "/".

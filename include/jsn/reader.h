@@ -4,6 +4,22 @@
 // booleans, variants, dict entries, unix-fd counts), in either byte order. After a successful
 // Parse every accessor is infallible: strings come back as views into the caller's buffer,
 // numbers decoded to host order. The buffer must outlive the Message and every view from it.
+//
+// Rules a rejection can name (Status::rule(); the offset is where in the message it was found):
+//   framing: short-read, bad-byte-order, bad-protocol-version, message-too-long,
+//     message-truncated (buffer shorter than declared), trailing-bytes (buffer or body longer
+//     than its contents), truncated (a value runs past the end of its array, header field
+//     array or body), array-too-long
+//   header: bad-message-type (0), serial-zero, reply-serial-zero, header-field-invalid (code 0),
+//     header-field-type, header-field-repeated, missing-header-field, bad-object-path,
+//     bad-interface-name, bad-member-name, bad-error-name, bad-bus-name
+//   values: padding-not-zero, bad-boolean, string-not-utf8, string-contains-nul,
+//     string-missing-nul, unix-fd-out-of-range, variant-not-single-type, nesting-too-deep
+//   signatures (jsn/signature.h): bad-signature, empty-struct, dict-entry-outside-array,
+//     dict-key-not-basic, dict-entry-field-count, array-nesting-too-deep,
+//     struct-nesting-too-deep, nesting-too-deep, signature-too-long
+// Messages of an unknown type (above 4) parse, with no required fields: the spec says to
+// ignore them, and the caller does. Unknown header fields are validated and skipped.
 #pragma once
 
 #include <cstddef>
@@ -104,7 +120,8 @@ class Iterator {
 class Message {
  public:
   // Validates `bytes` (exactly one whole message) and, on success, fills `message`.
-  // A failure names the rule that was broken and the byte offset where.
+  // A failure names the rule that was broken and the byte offset where; `message` is then
+  // left partly filled and must not be used.
   static Status Parse(std::span<const uint8_t> bytes, Message* message);
 
   const Header& header() const { return header_; }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "jsn/message.h"
@@ -14,10 +15,11 @@ namespace jsn {
 
 // How deep the enclosing containers already are when a signature is met (a variant's contents
 // sit inside whatever holds the variant, and the variant itself counts toward the total).
+// Byte-sized counts suffice (the limits are 32 and 64) and keep the struct in one register.
 struct NestingDepth {
-  size_t arrays = 0;
-  size_t structs = 0;  // dict entries count as structs, as in libdbus and sd-bus
-  size_t total = 0;    // arrays, structs, dict entries and variants
+  uint8_t arrays = 0;
+  uint8_t structs = 0;  // dict entries count as structs, as in libdbus and sd-bus
+  uint8_t total = 0;    // arrays, structs, dict entries and variants
 };
 
 // "Type System": the basic types, which alone may be dict keys.
@@ -59,6 +61,11 @@ Status ValidateSignature(std::string_view signature, size_t offset, NestingDepth
 // header field's type). Extra rule: variant-not-single-type.
 Status ValidateSingleCompleteType(std::string_view signature, size_t offset,
                                   NestingDepth outer = {});
+
+// Both checks above for hot paths: returns whether `signature` is valid and only on failure
+// fills *error (a Status carries a message buffer; building one per call would dominate).
+bool CheckSignature(std::string_view signature, size_t offset, NestingDepth outer,
+                    bool single_complete_type, Status* error);
 
 // The length of the complete type starting at signature[position]; `signature` must be valid.
 size_t CompleteTypeLength(std::string_view signature, size_t position);

@@ -9,7 +9,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -265,6 +271,36 @@ TEST_F(ConnectionTest, ReceivesASignalEmittedByBusctl) {
   EXPECT_EQ(seen.sender, seen.latest_new_peer);
 }
 
+TEST_F(ConnectionTest, MethodCallsToUsAreRefusedWithUnknownMethod) {
+  Connection connection;
+  ASSERT_TRUE(connection.Open(bus_.address()).ok());
+  std::string output = bus_.directory() + "/dbus-send.out";
+  jsn::testing::BackgroundProcess caller;
+  ASSERT_TRUE(caller.Start({"dbus-send", "--session", "--print-reply",
+                            "--dest=" + std::string(connection.unique_name()), "/com/example/X",
+                            "com.example.Iface.Poke", "string:hi"},
+                           bus_.PeerEnvironment(), output));
+  std::string member;
+  ASSERT_TRUE(ReceiveUntil(&connection, [&](const Incoming& in) {
+    if (in.message.header().type != MessageType::kMethodCall) return false;
+    member = std::string(in.message.header().member);
+    Status status = connection.RefuseCall(in.message);
+    EXPECT_TRUE(status.ok()) << status.message();
+    return true;
+  }));
+  EXPECT_EQ(member, "Poke");
+  ProcessResult ended;
+  ASSERT_TRUE(caller.WaitForExit(10000, &ended));
+  std::ifstream in(output);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(ended.exit_status, 1);
+  EXPECT_NE(text.str().find("org.freedesktop.DBus.Error.UnknownMethod"), std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find("no method com.example.Iface.Poke here"), std::string::npos)
+      << text.str();
+}
+
 TEST_F(ConnectionTest, AddressesAreTriedInOrderUntilOneConnects) {
   Connection connection;
   std::string missing = bus_.directory() + "/no-such-socket";
@@ -315,14 +351,27 @@ constexpr const char* kFakeGuid = "0123456789abcdef0123456789abcdef";
 
 class FakeBus {
  public:
-  FakeBus() {
+  // Listens at `socket_name` in a fresh temp dir, or in the abstract namespace (a name made
+  // unique by our PID) when `abstract`. `escaped_name` is how the name appears in the address.
+  explicit FakeBus(const std::string& socket_name = "bus", bool abstract = false,
+                   const std::string& escaped_name = "") {
     directory_ = MakeTempDirectory("jsn-fake-bus-");
-    path_ = directory_ + "/bus";
+    std::string escaped = escaped_name.empty() ? socket_name : escaped_name;
+    if (abstract) {
+      path_ = "jsn-test-" + std::to_string(getpid()) + "-" + socket_name;
+      address_ = "unix:abstract=jsn-test-" + std::to_string(getpid()) + "-" + escaped;
+    } else {
+      path_ = directory_ + "/" + socket_name;
+      address_ = "unix:path=" + directory_ + "/" + escaped;
+    }
     listener_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    strncpy(address.sun_path, path_.c_str(), sizeof address.sun_path - 1);
-    EXPECT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    size_t start = abstract ? 1 : 0;
+    memcpy(address.sun_path + start, path_.data(), path_.size());
+    socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + start +
+                                              path_.size() + (abstract ? 0 : 1));
+    EXPECT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&address), length), 0);
     EXPECT_EQ(listen(listener_, 4), 0);
   }
   ~FakeBus() {
@@ -330,7 +379,7 @@ class FakeBus {
     close(listener_);
     RemoveTree(directory_);
   }
-  std::string address() const { return "unix:path=" + path_; }
+  std::string address() const { return address_; }
 
   void Accept() { peer_ = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC); }
   void Hangup() {
@@ -411,6 +460,7 @@ class FakeBus {
  private:
   std::string directory_;
   std::string path_;
+  std::string address_;
   int listener_ = -1;
   int peer_ = -1;
 };
@@ -464,6 +514,25 @@ TEST(ConnectionFakeBus, ServerHangingUpDuringStartUpIsConnectionClosed) {
   EXPECT_STREQ(status.rule(), "connection-closed");
 }
 
+TEST(ConnectionFakeBus, ConnectsToAnAbstractSocket) {
+  FakeBus fake("abstract", true);
+  std::thread server([&] { fake.Handshake(); });
+  Connection connection;
+  Status status = connection.Open(fake.address());
+  server.join();
+  ASSERT_TRUE(status.ok()) << status.rule() << ": " << status.message();
+  EXPECT_EQ(connection.unique_name(), ":1.99");
+}
+
+TEST(ConnectionFakeBus, ConnectsToASocketPathThatNeedsEscaping) {
+  FakeBus fake("a b,c;d=e", false, "a%20b%2cc%3bd%3de");
+  std::thread server([&] { fake.Handshake(); });
+  Connection connection;
+  Status status = connection.Open(fake.address());
+  server.join();
+  ASSERT_TRUE(status.ok()) << status.rule() << ": " << status.message();
+}
+
 TEST(ConnectionFakeBus, SilentServerIsAnAuthTimeout) {
   FakeBus fake;
   ConnectionOptions options;
@@ -498,6 +567,98 @@ TEST(ConnectionFakeBus, InvalidMessageIsReportedAndSkippedAndTheConnectionStaysU
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0], "connection-closed");
   EXPECT_TRUE(connection.is_open());
+}
+
+// fixtures/invalid/RULE[--what].bin: each breaks one rule (the fixtures helper's recordings).
+struct InvalidFixture {
+  std::string name;
+  std::string rule;
+  std::string bytes;
+};
+std::vector<InvalidFixture> InvalidFixtures() {
+  const char* source_dir = getenv("JSN_SOURCE_DIR");
+  std::string directory =
+      std::string(source_dir != nullptr && source_dir[0] != '\0' ? source_dir : ".") +
+      "/fixtures/invalid";
+  std::vector<InvalidFixture> fixtures;
+  DIR* dir = opendir(directory.c_str());
+  if (dir == nullptr) return fixtures;
+  while (dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.size() <= 4 || name.substr(name.size() - 4) != ".bin") continue;
+    std::string stem = name.substr(0, name.size() - 4);
+    std::ifstream in(directory + "/" + name, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    fixtures.push_back({name, stem.substr(0, stem.find("--")), bytes.str()});
+  }
+  closedir(dir);
+  std::sort(fixtures.begin(), fixtures.end(),
+            [](const InvalidFixture& a, const InvalidFixture& b) { return a.name < b.name; });
+  return fixtures;
+}
+
+// The fixed header's length, or false when MessageLength refuses it.
+bool FramedLength(const std::string& bytes, size_t* length) {
+  return bytes.size() >= 16 &&
+         MessageLength({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, length)
+             .ok();
+}
+
+// Every invalid fixture whose fixed header frames it exactly, sent by the bus between good
+// messages: each is reported with its rule and skipped, and the next message still arrives.
+// (Fixtures whose length disagrees with their header, truncated or with trailing bytes, only
+// make sense to a reader given one buffer: on a stream they would merge with the next.)
+TEST(ConnectionFakeBus, EveryInvalidFixtureIsReportedWithItsRuleAndSkipped) {
+  std::vector<InvalidFixture> fixtures = InvalidFixtures();
+  ASSERT_FALSE(fixtures.empty()) << "no fixtures/invalid/*.bin (run from the source tree)";
+  FakeBus fake;
+  std::thread server([&] { fake.Handshake(); });
+  Connection connection;
+  ASSERT_TRUE(connection.Open(fake.address()).ok());
+  server.join();
+  size_t tried = 0;
+  uint32_t serial = 2;
+  for (const InvalidFixture& fixture : fixtures) {
+    size_t length = 0;
+    if (!FramedLength(fixture.bytes, &length) || length != fixture.bytes.size()) continue;
+    ++tried;
+    std::thread writer([&] { fake.Write(fixture.bytes + FakeSignal("Good", serial++)); });
+    std::vector<std::string> errors;
+    std::string member;
+    bool arrived = ReceiveUntil(&connection, [&](const Incoming& in) {
+      member = std::string(in.message.header().member);
+      return true;
+    }, &errors);
+    writer.join();
+    EXPECT_TRUE(arrived) << fixture.name;
+    EXPECT_EQ(member, "Good") << fixture.name;
+    EXPECT_EQ(errors, std::vector<std::string>{fixture.rule}) << fixture.name;
+    ASSERT_TRUE(connection.is_open()) << fixture.name;
+  }
+  EXPECT_GT(tried, 50u);
+}
+
+// Invalid fixtures whose fixed header itself is refused: the stream cannot go on, so the
+// connection closes with that rule.
+TEST(ConnectionFakeBus, InvalidFixturesWithABrokenFixedHeaderCloseTheConnection) {
+  size_t tried = 0;
+  for (const InvalidFixture& fixture : InvalidFixtures()) {
+    size_t length = 0;
+    if (fixture.bytes.size() < 16 || FramedLength(fixture.bytes, &length)) continue;
+    ++tried;
+    FakeBus fake;
+    std::thread server([&] { fake.Handshake(); });
+    Connection connection;
+    ASSERT_TRUE(connection.Open(fake.address()).ok());
+    server.join();
+    fake.Write(fixture.bytes);
+    std::vector<std::string> errors;
+    EXPECT_FALSE(ReceiveUntil(&connection, [](const Incoming&) { return true; }, &errors));
+    EXPECT_EQ(errors, std::vector<std::string>{fixture.rule}) << fixture.name;
+    EXPECT_FALSE(connection.is_open()) << fixture.name;
+  }
+  EXPECT_GE(tried, 2u);
 }
 
 TEST(ConnectionFakeBus, MessageOverTheCapIsDroppedAndTheNextOneArrives) {
@@ -602,6 +763,51 @@ TEST(ConnectionFakeBus, FullSendQueueRefusesAWholeMessageAndKeepsTheRest) {
   EXPECT_STREQ(status.rule(), "send-queue-full");
   EXPECT_TRUE(connection.is_open());
   EXPECT_TRUE(connection.wants_write());
+}
+
+TEST(ConnectionFakeBus, PendingCallTableRefusesACallWhenFullAndForgetFreesASlot) {
+  FakeBus fake;
+  std::thread server([&] { fake.Handshake(); });
+  Connection connection;
+  ASSERT_TRUE(connection.Open(fake.address()).ok());
+  server.join();
+  uint8_t buffer[512];
+  std::span<const uint8_t> call;
+  uint32_t first_serial = 0;
+  for (size_t i = 0; i < Connection::kMaxPendingCalls; ++i) {
+    uint32_t serial = connection.NextSerial();
+    if (i == 0) first_serial = serial;
+    ASSERT_TRUE(BuildGetNameOwner(buffer, serial, kBusName, &call).ok());
+    ASSERT_TRUE(connection.Call(call, i).ok()) << i;
+  }
+  EXPECT_EQ(connection.pending_calls(), Connection::kMaxPendingCalls);
+  ASSERT_TRUE(BuildGetNameOwner(buffer, connection.NextSerial(), kBusName, &call).ok());
+  EXPECT_STREQ(connection.Call(call, 999).rule(), "too-many-pending-calls");
+  connection.Forget(first_serial);
+  EXPECT_EQ(connection.pending_calls(), Connection::kMaxPendingCalls - 1);
+  EXPECT_TRUE(connection.Call(call, 999).ok());
+
+  // The forgotten call's reply now arrives as an ordinary message; the remembered one by tag.
+  auto reply_to = [](uint32_t serial, uint32_t reply_serial) {
+    HeaderFields fields;
+    fields.type = MessageType::kMethodReturn;
+    fields.serial = serial;
+    fields.reply_serial = reply_serial;
+    fields.sender = kBusName;
+    uint8_t bytes[128];
+    Writer writer(bytes);
+    writer.Begin(fields);
+    std::span<const uint8_t> message;
+    EXPECT_TRUE(writer.Finish(&message).ok());
+    return std::string(reinterpret_cast<const char*>(message.data()), message.size());
+  };
+  fake.Write(reply_to(10, first_serial) + reply_to(11, first_serial + 1));
+  std::vector<std::pair<bool, uint64_t>> seen;
+  ASSERT_TRUE(ReceiveUntil(&connection, [&](const Incoming& in) {
+    seen.emplace_back(in.is_reply, in.tag);
+    return seen.size() == 2;
+  }));
+  EXPECT_EQ(seen, (std::vector<std::pair<bool, uint64_t>>{{false, 0}, {true, 1}}));
 }
 
 }  // namespace

@@ -106,7 +106,7 @@ TEST(BackgroundProcess, ExitedReapsAFinishedProcess) {
   BackgroundProcess process;
   ASSERT_TRUE(process.Start({"sh", "-c", "exit 4"}, {}));
   ProcessResult result;
-  for (int i = 0; i < 2000 && !process.Exited(&result); ++i) usleep(5000);
+  ASSERT_TRUE(process.WaitForExit(10000, &result));
   EXPECT_FALSE(process.running());
   EXPECT_EQ(result.exit_status, 4);
 }

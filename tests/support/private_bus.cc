@@ -238,6 +238,16 @@ bool BackgroundProcess::Exited(ProcessResult* result) {
   return true;
 }
 
+bool BackgroundProcess::WaitForExit(int timeout_ms, ProcessResult* result) {
+  if (!running()) return true;
+  int wait_status = 0;
+  if (!ReapUntil(pid_, NowMilliseconds() + timeout_ms, &wait_status)) return false;
+  result->started = true;
+  FillEnding(wait_status, result);
+  pid_ = -1;
+  return true;
+}
+
 std::string MakeTempDirectory(const std::string& prefix) {
   const char* base = getenv("TMPDIR");
   std::string pattern = std::string(base != nullptr && base[0] != '\0' ? base : "/tmp") + "/" +

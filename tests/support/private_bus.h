@@ -63,6 +63,9 @@ class BackgroundProcess {
   ProcessResult Stop(int signal = SIGTERM, int timeout_ms = 5000);
   // Has it exited on its own? Reaps it when it has (then `result` says how).
   bool Exited(ProcessResult* result);
+  // Waits up to `timeout_ms` for it to exit on its own (true, reaped, `result` says how);
+  // false when it is still running at the deadline (it is left running).
+  bool WaitForExit(int timeout_ms, ProcessResult* result);
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
 
