@@ -144,6 +144,8 @@ fuzz-targets:
 	$(MAKE) BUILD=$(BUILD)/fuzz SANITIZE=fuzz CXX=$(FUZZ_CXX) CXXFLAGS="-O1 -g" fuzz-binaries
 
 fuzz-binaries: $(FUZZ_BINS)
+# Keep the target objects (make would delete them as intermediates and rebuild them each time).
+.SECONDARY: $(FUZZ_OBJS)
 $(BUILD)/%_fuzzer: $(BUILD)/tests/fuzz/%_fuzzer.o $(BUILD)/libjsn.a
 	$(CXX) $(CXXFLAGS) $(FUZZ_LINK) $(LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
