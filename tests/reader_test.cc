@@ -73,7 +73,8 @@ TEST_P(GlibMessage, FindsActiveStateInTheChangedDictionary) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothByteOrders, GlibMessage,
-                         ::testing::Values(kGlibPropertiesChangedLittle, kGlibPropertiesChangedBig));
+                         ::testing::Values(kGlibPropertiesChangedLittle,
+                                           kGlibPropertiesChangedBig));
 
 class GlibEverything : public ::testing::TestWithParam<std::string_view> {};
 
@@ -124,6 +125,22 @@ TEST(Reader, RejectsBufferShorterOrLongerThanDeclared) {
   Status longer = Message::Parse(bytes, &message);
   EXPECT_STREQ(longer.rule(), "trailing-bytes");
   EXPECT_EQ(longer.offset(), size);
+}
+
+TEST(Reader, ARejectedMessageLeavesTheMessageEmpty) {
+  const auto good = FromHex(kGlibPropertiesChangedLittle);
+  Message message;
+  ASSERT_TRUE(Message::Parse(good, &message).ok());
+  auto bad = good;
+  bad[bad.size() - 3] = 0xff;  // in the body, after the header was read
+  EXPECT_STREQ(Message::Parse(bad, &message).rule(), "string-not-utf8");
+  EXPECT_EQ(message.header().member, "");
+  EXPECT_EQ(message.header().serial, 0u);
+  EXPECT_TRUE(message.bytes().empty());
+  EXPECT_TRUE(message.body().at_end());
+  ASSERT_TRUE(Message::Parse(good, &message).ok());
+  EXPECT_STREQ(Message::Parse(std::span(good).first(10), &message).rule(), "short-read");
+  EXPECT_EQ(message.header().member, "");
 }
 
 TEST(Reader, RejectsSerialZero) {

@@ -121,7 +121,7 @@ class Message {
  public:
   // Validates `bytes` (exactly one whole message) and, on success, fills `message`.
   // A failure names the rule that was broken and the byte offset where; `message` is then
-  // left partly filled and must not be used.
+  // empty (no header fields, no body).
   static Status Parse(std::span<const uint8_t> bytes, Message* message);
 
   const Header& header() const { return header_; }

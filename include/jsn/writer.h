@@ -3,6 +3,15 @@
 // the first mistake (a type that does not match, an invalid name, a full buffer) is kept and
 // returned by Finish, so a sequence of appends needs one check at the end. The bytes Finish
 // hands out are a view into the caller's buffer.
+//
+// Rules Finish can name: buffer-full, writer-type-mismatch (a value the signature does not
+// expect there), writer-container-incomplete (Finish or a Close* before all values),
+// writer-misuse (Close* of the wrong container, values before Begin, Begin twice), and the
+// reader's rules for what is checked on the way in: serial-zero, bad-message-type,
+// missing-header-field, bad-object-path and the bad-*-name rules, the signature rules,
+// string-not-utf8, string-contains-nul, unix-fd-out-of-range, array-too-long,
+// nesting-too-deep, message-too-long. Offsets are where in the buffer the writer had got to
+// (0 for the header checks).
 #pragma once
 
 #include <cstddef>

@@ -8,6 +8,8 @@
 // nothing here depends on timing.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <string>
 #include <vector>
 
@@ -136,6 +138,35 @@ TEST_F(DaemonWithFakeSystemd, ANewOwnerIsTrustedAndSubscribedTo) {
   EXPECT_TRUE(emitted);
   ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
   EXPECT_EQ(StopAndListHooks(), (Hooks{"app/0 hooks/service-foo-started"})) << daemon_.Log();
+}
+
+TEST_F(DaemonWithFakeSystemd, AMissingJujuExecIsReportedOncePerTransition) {
+  ASSERT_TRUE(bus_.Start());
+  ASSERT_TRUE(systemd_.Start(bus_.address(), {"foo.service=inactive"}));
+  std::string missing = juju_.path() + "-missing";
+  ASSERT_TRUE(daemon_.Start(bus_.address(), missing, {"foo"}));
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(daemon_.WaitForLine("foo.service: active -> hooks/service-foo-started: not run: "
+                                  "expected an executable at " + missing));
+  ASSERT_TRUE(systemd_.SetState("foo.service", "inactive"));
+  ASSERT_TRUE(daemon_.WaitForLine("hooks/service-foo-stopped: not run"));
+  EXPECT_EQ(daemon_.Stop(), 0);
+  EXPECT_EQ(daemon_.CountLines("not run"), 2u) << daemon_.Log();
+  EXPECT_TRUE(juju_.Calls().empty());
+}
+
+TEST_F(DaemonWithFakeSystemd, SighupReReadsEveryState) {
+  StartAll({"foo.service=inactive", "bar.service=active"}, {"foo", "bar"});
+  ASSERT_EQ(systemd_.Gets("foo.service"), 1);
+  ASSERT_EQ(kill(daemon_.pid(), SIGHUP), 0);
+  ASSERT_TRUE(daemon_.WaitForLine("received SIGHUP"));
+  for (int attempt = 0; attempt < 100 && systemd_.Gets("bar.service") < 2; ++attempt) {
+    ASSERT_TRUE(systemd_.Command("ping"));
+  }
+  EXPECT_EQ(systemd_.Gets("foo.service"), 2);
+  EXPECT_EQ(systemd_.Gets("bar.service"), 2);
+  // Unchanged states deliver nothing.
+  EXPECT_EQ(StopAndListHooks(), Hooks{}) << daemon_.Log();
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // it, dbus-monitor watches what it sends.
 #include "support/fake_systemd.h"
 
+#include <signal.h>
+
 #include <thread>
 
 #include "support/bus_monitor.h"
@@ -229,6 +231,31 @@ TEST_F(FakeSystemdTest, ReplaceOwnerMovesTheNameToANewUniqueNameAndDropsSubscrip
   bool emitted = true;
   ASSERT_TRUE(systemd_.SetState("a-b_c.service", "inactive", "", &emitted));
   EXPECT_FALSE(emitted) << "the subscription belonged to the old owner";
+}
+
+TEST_F(FakeSystemdTest, ReplaceOwnerCanKeepSubscriptionsAsRealSystemdDoes) {
+  Subscriber subscriber;
+  ASSERT_TRUE(subscriber.Start(bus_.address()));
+  ASSERT_TRUE(systemd_.ReplaceOwner(/*keep_subscribers=*/true));
+  EXPECT_EQ(systemd_.Subscribers(), 1);
+  bool emitted = false;
+  ASSERT_TRUE(systemd_.SetState("a-b_c.service", "inactive", "", &emitted));
+  EXPECT_TRUE(emitted);
+  ASSERT_TRUE(monitor_.Sync());
+  std::vector<BusMessage> signals = UnitSignals(monitor_, "a-b_c.service");
+  ASSERT_EQ(signals.size(), 1u) << monitor_.Dump();
+  EXPECT_EQ(signals[0].sender, systemd_.owner());
+}
+
+TEST(FakeSystemd, CommandsToAFakeThatDiedFailWithoutKillingTheTest) {
+  PrivateBus bus;
+  ASSERT_TRUE(bus.Start());
+  FakeSystemd systemd;
+  ASSERT_TRUE(systemd.Start(bus.address()));
+  ASSERT_EQ(kill(systemd.pid(), SIGKILL), 0);
+  // Its stdin is a broken pipe now; writing must not raise SIGPIPE in the test process.
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(systemd.Command("ping"));
+  EXPECT_EQ(systemd.Subscribers(), -1);
 }
 
 TEST(FakeSystemd, RefusesToStartWhenTheNameIsTaken) {

@@ -8,9 +8,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "support/bus_monitor.h"
 #include "support/child_process.h"
@@ -282,6 +285,57 @@ TEST(UserSystemd, UnitWrittenAfterStartIsFoundAfterDaemonReload) {
   EXPECT_EQ(systemd.ActiveState("later.service"), "active");
 }
 
+// daemon-reexec keeps the PID and the units, but systemd comes back on the bus as a new
+// connection: a new unique name owns org.freedesktop.systemd1. It carries its subscribers across
+// (serialized as "subscribed="), so a client that stays connected keeps getting signals.
+TEST(UserSystemd, DaemonReexecGivesANewUniqueNameAndKeepsSubscribers) {
+  UserSystemd systemd;
+  ASSERT_TRUE(systemd.WriteUnit("kept.service", kSleepService));
+  ASSERT_TRUE(systemd.Start());
+  ASSERT_TRUE(systemd.Systemctl({"start", "kept.service"}).succeeded());
+  std::vector<std::string> get_owner = {"call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "GetNameOwner", "s",
+                                        "org.freedesktop.systemd1"};
+  std::string before = systemd.Busctl(get_owner).output;
+  ASSERT_EQ(before.rfind("s \":", 0), 0u) << before;
+  BusMonitor monitor;
+  ASSERT_TRUE(monitor.Start(systemd.bus_address(), {kPropertiesChangedRule}));
+  Subscriber subscriber;
+  ASSERT_TRUE(subscriber.Start(systemd.bus_address()));
+
+  CommandResult reexec = systemd.Systemctl({"daemon-reexec"});
+  ASSERT_TRUE(reexec.succeeded()) << reexec.output;
+  std::string after;
+  for (int i = 0; i < 1500; ++i) {  // bounded: 30 s
+    after = systemd.Busctl(get_owner).output;
+    if (after.rfind("s \":", 0) == 0 && after != before) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(after, before);
+  EXPECT_EQ(after.rfind("s \":", 0), 0u) << after;
+  CommandResult pid = systemd.Busctl({"call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                      "org.freedesktop.DBus", "GetConnectionUnixProcessID", "s",
+                                      "org.freedesktop.systemd1"});
+  EXPECT_EQ(pid.output, "u " + std::to_string(systemd.pid()) + "\n");
+  EXPECT_EQ(systemd.ActiveState("kept.service"), "active");
+
+  ASSERT_TRUE(monitor.Sync());
+  size_t before_stop = monitor.messages().size();
+  ASSERT_TRUE(systemd.Systemctl({"stop", "kept.service"}).succeeded());
+  EXPECT_TRUE(monitor.WaitFor(
+      [&](const BusMessage& m) {
+        return UnitChanged("kept.service")(m) && m.ChangedString("ActiveState") == "inactive";
+      },
+      "with ActiveState inactive for kept.service after the reexec", before_stop));
+  std::string new_owner = after.substr(3, after.size() - 5);
+  for (size_t i = before_stop; i < monitor.messages().size(); ++i) {
+    if (UnitChanged("kept.service")(monitor.messages()[i])) {
+      EXPECT_EQ(monitor.messages()[i].sender, new_owner);
+    }
+  }
+  ASSERT_TRUE(subscriber.Stop());
+}
+
 TEST(UserSystemd, TwoManagersRunSideBySideWithoutTouchingEachOthersServices) {
   UserSystemd first;
   UserSystemd second;
@@ -342,6 +396,27 @@ TEST(UserSystemd, StopAfterTheManagerWasKilledStillEndsItsServices) {
   for (const char* root : {"/sys/fs/cgroup/systemd/", "/sys/fs/cgroup/unified/", "/sys/fs/cgroup/"}) {
     EXPECT_FALSE(PathExists(root + cgroup)) << root << cgroup;
   }
+}
+
+// A test process killed outright leaves its managers' cgroup directories; the next Start in any
+// test process removes those whose process is gone.
+TEST(UserSystemd, StartRemovesCgroupsLeftByADeadTestProcess) {
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+  std::string name = "jsn-test-" + std::to_string(dead) + "-0";
+  std::vector<std::string> made;
+  for (const char* root : {"/sys/fs/cgroup/systemd/", "/sys/fs/cgroup/unified/"}) {
+    if (!PathExists(std::string(root) + "cgroup.procs")) continue;
+    ASSERT_EQ(mkdir((root + name).c_str(), 0755), 0) << root << name;
+    ASSERT_EQ(mkdir((root + name + "/init.scope").c_str(), 0755), 0);
+    made.push_back(root + name);
+  }
+  ASSERT_FALSE(made.empty()) << "no cgroup hierarchy to test with";
+  UserSystemd systemd;
+  ASSERT_TRUE(systemd.Start());
+  for (const std::string& path : made) EXPECT_FALSE(PathExists(path)) << path;
 }
 
 // The script's `run` is what demos use: a manager around one command, everything gone after.

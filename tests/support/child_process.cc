@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +55,7 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
     *error = std::string("pipe2: ") + strerror(errno);
     return -1;
   }
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     *error = std::string("fork: ") + strerror(errno);
@@ -64,6 +67,11 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
     // New process group, so a test can signal the child's whole tree and a terminal's ^C does
     // not race the fixture's own cleanup.
     setpgid(0, 0);
+    // Should the test process die without its destructors (SIGKILL, a crash), the child is
+    // told: SIGTERM ends the fakes and monitors, and makes a user manager stop its units and
+    // exit, instead of leaving them running for ever.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
     int null_fd = open("/dev/null", O_RDWR);
     dup2(stdin_fd >= 0 ? stdin_fd : null_fd, 0);
     dup2(output_fd >= 0 ? output_fd : null_fd, 1);
@@ -277,14 +285,34 @@ bool ChildProcess::ReadLineUntil(const std::function<bool(const std::string&)>& 
 bool ChildProcess::WriteLine(const std::string& line) {
   if (input_fd_ < 0) return false;
   std::string data = line + "\n";
+  // A child that has exited would answer with SIGPIPE, which kills the whole test binary:
+  // block it for this write and swallow the one this write raised, leaving the test process's
+  // disposition (and so what its other children inherit) alone.
+  sigset_t pipe_only, previous;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t pending;
+  sigpending(&pending);
+  bool already_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
   size_t done = 0;
+  bool broken = false;
   while (done < data.size()) {
     ssize_t wrote = write(input_fd_, data.data() + done, data.size() - done);
     if (wrote < 0 && errno == EINTR) continue;
-    if (wrote <= 0) return false;
+    if (wrote <= 0) {
+      broken = wrote < 0 && errno == EPIPE;
+      break;
+    }
     done += static_cast<size_t>(wrote);
   }
-  return true;
+  if (broken && !already_pending) {
+    struct timespec no_wait = {0, 0};
+    while (sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return done == data.size();
 }
 
 void ChildProcess::CloseStdin() {

@@ -4,7 +4,8 @@
 // bounded waits that fail the test rather than hang it.
 //
 // Ownership: a ChildProcess owns its PID and its pipe; its destructor kills (SIGKILL) and reaps a
-// child that is still running. A TempDir owns its directory tree and removes it on destruction.
+// child that is still running. Children also get SIGTERM from the kernel should the test process
+// die without running destructors (PR_SET_PDEATHSIG). A TempDir owns its directory tree and removes it on destruction.
 #pragma once
 
 #include <sys/types.h>

@@ -35,6 +35,7 @@ class DaemonUnderTest {
   // SIGTERM, then waits for the exit (which comes after running hooks end). Returns the exit
   // code (-1 when killed). Reads the rest of the log first.
   int Stop();
+  pid_t pid() const { return process_.pid(); }
   // Every log line read so far, for failure messages and checks.
   const std::vector<std::string>& lines() const { return lines_; }
   std::string Log() const;

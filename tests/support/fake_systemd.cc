@@ -15,6 +15,13 @@ std::vector<std::string> Words(const std::string& line) {
   return words;
 }
 
+bool IsReply(const std::string& line) {
+  for (const char* prefix : {"ok", "error", "state ", "subscribers ", "gets ", "pong", "bye"}) {
+    if (line.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
 bool Emitted(const std::string& reply) { return reply == "ok emitted 1"; }
 
 }  // namespace
@@ -62,8 +69,14 @@ void FakeSystemd::Quit() {
     return ::testing::AssertionFailure() << "fake_systemd.py is not running (command: " << line
                                          << ")";
   }
-  if (!process_.ReadLine(&answer, timeout)) {
-    return ::testing::AssertionFailure() << "no reply from fake_systemd.py to \"" << line << "\"";
+  // stderr shares the pipe: skip anything that is not a reply (a Python warning, say), but
+  // show it when no reply comes.
+  std::vector<std::string> noise;
+  if (!process_.ReadLineUntil(IsReply, &answer, timeout, &noise)) {
+    std::string said;
+    for (const std::string& l : noise) said += l + "\n";
+    return ::testing::AssertionFailure() << "no reply from fake_systemd.py to \"" << line
+                                         << "\"; it said:\n" << said;
   }
   if (reply != nullptr) *reply = answer;
   if (answer.rfind("error", 0) == 0) {
@@ -108,9 +121,10 @@ void FakeSystemd::Quit() {
   return result;
 }
 
-::testing::AssertionResult FakeSystemd::ReplaceOwner() {
+::testing::AssertionResult FakeSystemd::ReplaceOwner(bool keep_subscribers) {
   std::string reply;
-  ::testing::AssertionResult result = Command("replace-owner", &reply);
+  ::testing::AssertionResult result =
+      Command(keep_subscribers ? "replace-owner keep" : "replace-owner", &reply);
   std::vector<std::string> words = Words(reply);
   if (result && words.size() == 3) owner_ = words[2];
   return result;

@@ -66,8 +66,9 @@ class FakeSystemd {
   // own the name; the fake's state is unchanged. *sender gets that connection's unique name.
   ::testing::AssertionResult Spoof(const std::string& unit, const std::string& active,
                                    std::string* sender = nullptr);
-  // Hands the name to a new connection (as daemon-reexec does); subscriptions are dropped.
-  ::testing::AssertionResult ReplaceOwner();
+  // Hands the name to a new connection (as daemon-reexec does). Subscriptions are dropped
+  // unless `keep_subscribers` (real systemd keeps them across a reexec).
+  ::testing::AssertionResult ReplaceOwner(bool keep_subscribers = false);
 
   // Counters and state, read from the fake; -1 / "" when it cannot answer.
   int Subscribers();      // clients subscribed now

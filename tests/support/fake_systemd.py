@@ -28,11 +28,11 @@ Signals a command emits have been written to the bus before its reply is printed
   spoof UNIT ACTIVE              a PropertiesChanged for UNIT in the changed-dict shape sent
                                  from another connection, which does not own the name, with
                                  the state unchanged                -> "ok spoofed BY-UNIQUE-NAME"
-  replace-owner                  hands org.freedesktop.systemd1 to a new connection (a new
-                                 unique name, as after daemon-reexec) and drops every
-                                 subscription (real systemd carries them across a reexec;
-                                 dropping them shows whether a client subscribes again); the
-                                 old connection stays open       -> "ok owner NEW-UNIQUE-NAME"
+  replace-owner [keep]            hands org.freedesktop.systemd1 to a new connection (a new
+                                 unique name, as after daemon-reexec); the old connection
+                                 stays open. Drops every subscription unless "keep" (real
+                                 systemd keeps them across a reexec; dropping them shows
+                                 whether a client subscribes again) -> "ok owner NEW-UNIQUE-NAME"
   state UNIT                     -> "state UNIT ACTIVE SUB LOADSTATE"
   subscribers                    -> "subscribers CURRENT SUBSCRIBE-CALLS UNSUBSCRIBE-CALLS"
   gets UNIT                      -> "gets UNIT N" (Properties.Get/GetAll calls on that unit)
@@ -201,8 +201,12 @@ class Fake:
             self.properties_changed(unit, {"ActiveState": dbus.String(args[1])}, [], self.spoofer)
             self.spoofer.flush()
             return "ok spoofed %s" % self.spoofer.get_unique_name()
-        if verb == "replace-owner" and not args:
-            return self.flushed("ok owner %s" % self.take_name())
+        if verb == "replace-owner" and args in ([], ["keep"]):
+            kept = set(self.subscribers)
+            owner = self.take_name()
+            if args:
+                self.subscribers |= kept
+            return self.flushed("ok owner %s" % owner)
         if verb == "state" and len(args) == 1:
             unit = self.unit(args[0])
             return "state %s %s %s %s" % (unit.name, unit.active, unit.sub, unit.load)

@@ -3,7 +3,14 @@
 
 Run with Debian's /usr/bin/python3 (it has python3-gi) and paste the output into the header.
 """
-from gi.repository import Gio, GLib
+import sys
+
+if "--help" in sys.argv[1:] or "-h" in sys.argv[1:]:
+    print(__doc__.strip())
+    sys.exit(0)
+
+from gi.repository import Gio, GLib  # noqa: E402  (after --help, which needs no GLib)
+
 def blobs(m):
     out=[]
     for bo in (Gio.DBusMessageByteOrder.LITTLE_ENDIAN, Gio.DBusMessageByteOrder.BIG_ENDIAN):

@@ -1,6 +1,9 @@
 #include "support/user_systemd.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,9 +23,37 @@ std::string UnquoteBusctlString(const std::string& output) {
   return output.substr(open + 1, close - open - 1);
 }
 
+// Managers' cgroups are named jsn-test-PID-N: PID of the test process, N its counter.
+constexpr char kCgroupPrefix[] = "jsn-test-";
+
 std::string UniqueCgroupName() {
   static std::atomic<int> counter{0};
-  return "jsn-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  return kCgroupPrefix + std::to_string(getpid()) + "-" + std::to_string(counter++);
+}
+
+// Cgroups of managers whose test process died without cleaning up (SIGKILL, a crash): named
+// jsn-test-PID-N for a PID that no longer exists. Their processes got SIGTERM from the kernel
+// (see ChildProcess), but the directories stay; removing them here keeps /sys/fs/cgroup tidy.
+// A PID reused by another process only postpones the sweep.
+void SweepStaleCgroups() {
+  for (const char* root : {"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
+    DIR* dir = opendir(root);
+    if (dir == nullptr) continue;
+    std::vector<std::string> stale;
+    while (struct dirent* entry = readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name.rfind(kCgroupPrefix, 0) != 0) continue;
+      long pid = strtol(name.c_str() + sizeof kCgroupPrefix - 1, nullptr, 10);
+      if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        stale.push_back(name);
+      }
+    }
+    closedir(dir);
+    for (const std::string& name : stale) {
+      RunCommand({SupportPath("user-systemd"), "clean", "--cgroup", name}, {},
+                 std::chrono::seconds(30));
+    }
+  }
 }
 
 }  // namespace
@@ -60,6 +91,7 @@ std::vector<std::string> UserSystemd::EnvironmentOverrides() const {
   if (geteuid() != 0) {
     return ::testing::AssertionFailure() << "a user manager in its own cgroup needs root";
   }
+  SweepStaleCgroups();
   std::string error;
   cgroups_made_ = true;
   if (!manager_.Start({SupportPath("user-systemd"), "start", "--runtime-dir", runtime_dir(),
