@@ -170,6 +170,10 @@ TEST(UserSystemd, EmitsUnitSignalsOnTheBusOnlyWhileAClientIsSubscribed) {
   EXPECT_EQ(Join(Collapsed(ActiveStates(monitor, "watched.service", before_stop))),
             "active deactivating inactive");
 
+  // Whatever systemd still sends for the stop (it repeats states) goes out before its answer to
+  // a Get, so after this Sync none of it can be mistaken for a signal sent later.
+  ASSERT_TRUE(systemd.WaitForActiveState("watched.service", "inactive"));
+  ASSERT_TRUE(monitor.Sync());
   ASSERT_TRUE(subscriber.Stop());
   size_t after_unsubscribe = monitor.messages().size();
   ASSERT_TRUE(systemd.Systemctl({"start", "watched.service"}).succeeded());
@@ -220,6 +224,8 @@ TEST(UserSystemd, RestartAlwaysBringsAKilledServiceBackThroughNonActiveStates) {
   ASSERT_TRUE(systemd.Systemctl({"start", "restarts.service"}).succeeded());
   std::string first_pid = systemd.Systemctl({"show", "-P", "MainPID", "restarts.service"}).output;
   ASSERT_NE(first_pid, "0\n");
+  // A Get over the bus first: the start's signals leave systemd before its reply.
+  ASSERT_TRUE(systemd.WaitForActiveState("restarts.service", "active"));
   ASSERT_TRUE(monitor.Sync());
   size_t before_kill = monitor.messages().size();
 
