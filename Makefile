@@ -29,6 +29,10 @@ WARNINGS      := -Wall -Wextra -Wpedantic -Werror -Wshadow
 WARNINGS_CODE := $(WARNINGS) -Wconversion -Wsign-conversion
 ifeq ($(SANITIZE),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),fuzz)
+# The fuzz build (see "Fuzzing" below): coverage for libFuzzer on every object.
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
 endif
 CODE_FLAGS := -std=c++20 -Iinclude -fno-exceptions -fno-rtti $(WARNINGS_CODE) $(SANFLAGS) -MMD -MP
 TEST_FLAGS := -std=c++20 -Iinclude -Itests $(WARNINGS) $(SANFLAGS) -MMD -MP
@@ -143,11 +147,12 @@ $(BUILD)/bench/alloc_count.so: tools/benchmarks/alloc_count.cc
 # summary line over all of them.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) -j$(JOBS) all unit-tests integration-tests asan-unit-tests
+	$(MAKE) -j$(JOBS) all unit-tests integration-tests asan-unit-tests fuzz-targets
 	@tests/run-suites \
 	  unit=$(BUILD)/unit_tests \
 	  integration="$(BUILD)/integration_tests" \
-	  unit-asan=$(BUILD)/asan/unit_tests
+	  unit-asan=$(BUILD)/asan/unit_tests \
+	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" 
 
 # The daemon against a real systemd user manager with a printing fake juju-exec (as root).
 # Like check, the demo installs what it needs first (systemd, dbus) on a fresh machine.
@@ -165,4 +170,55 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
+# ---------------------------------------------------------------------------------------------
+# Fuzzing: one libFuzzer target per tests/fuzz/NAME_fuzzer.cc, built with clang++ and
+# -fsanitize=fuzzer,address,undefined into $(BUILD)/fuzz/NAME_fuzzer (the library is rebuilt
+# there with coverage). Corpora in tests/fuzz/corpus/NAME, crash reproducers in
+# tests/fuzz/reproducers/NAME, one dictionary tests/fuzz/dbus.dict. README "Fuzzing" says more.
+#   make fuzz-targets   build every target
+#   make fuzz           build, then run each target FUZZ_SECONDS (60) and print its numbers
+#   make fuzz-smoke     what `make check` runs: replay corpora and reproducers, fuzz 3 s each
+#   make afl            the same targets for AFL++ (afl-clang-fast++), in $(BUILD)/afl
+#   make afl-run AFL_TARGET=NAME FUZZ_SECONDS=60   run one of them under afl-fuzz
+FUZZ_CXX     ?= clang++
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%_fuzzer.cc,%,$(wildcard tests/fuzz/*_fuzzer.cc))
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/%_fuzzer)
+FUZZ_OBJS    := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/%_fuzzer.o)
+# The differential target reads the same bytes with libdbus (libdbus-1-dev, tests only).
+DBUS_CFLAGS  = $(shell pkg-config --cflags dbus-1)
+DBUS_LIBS    = $(shell pkg-config --libs dbus-1)
+$(BUILD)/tests/fuzz/libdbus_differential_fuzzer.o: TEST_FLAGS += $(DBUS_CFLAGS)
+$(BUILD)/libdbus_differential_fuzzer: FUZZ_LIBS = $(DBUS_LIBS)
+$(BUILD)/libdbus_differential_fuzzer: $(BUILD)/tests/support/render.o
+# AFL++ links the same sources against its libFuzzer-compatible driver.
+FUZZ_LINK    ?= -fsanitize=fuzzer,address,undefined
+AFL_CXX      ?= afl-clang-fast++
+AFL_TARGET   ?= message_reader
+
+.PHONY: fuzz fuzz-targets fuzz-binaries fuzz-smoke afl afl-run
+
+fuzz-targets:
+	$(MAKE) BUILD=$(BUILD)/fuzz SANITIZE=fuzz CXX=$(FUZZ_CXX) CXXFLAGS="-O1 -g" fuzz-binaries
+
+fuzz-binaries: $(FUZZ_BINS)
+# Keep the target objects (make would delete them as intermediates and rebuild them each time).
+.SECONDARY: $(FUZZ_OBJS)
+$(BUILD)/%_fuzzer: $(BUILD)/tests/fuzz/%_fuzzer.o $(BUILD)/libjsn.a
+	$(CXX) $(CXXFLAGS) $(FUZZ_LINK) $(LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+fuzz: fuzz-targets
+	@tests/fuzz/run-fuzzers $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-targets
+	@tests/fuzz/smoke $(BUILD)/fuzz
+
+afl:
+	$(MAKE) BUILD=$(BUILD)/afl SANITIZE=fuzz CXX=$(AFL_CXX) CXXFLAGS="-O1 -g" \
+	  FUZZ_LINK="-fsanitize=fuzzer,address,undefined" fuzz-binaries
+
+afl-run: afl
+	@tests/fuzz/run-afl $(BUILD)/afl $(AFL_TARGET) $(FUZZ_SECONDS)
+
+-include $(FUZZ_OBJS:.o=.d)
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d)
