@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include "jsn/connection.h"
 #include "jsn/log.h"
 #include "jsn/loop.h"
+#include "jsn/notify.h"
 #include "jsn/spawner.h"
 #include "jsn/tracker.h"
 #include "jsn/watch.h"
@@ -25,6 +27,15 @@ constexpr size_t kMaxEventsPerWait = 8;
 // default) is far longer, and a hook cut short may leave the charm half-way.
 constexpr MonotonicTime kStopGrace = std::chrono::seconds(10);
 
+// The value of `name` in `environment` (NAME=VALUE entries), or nullptr.
+const char* FindEnvironment(char** environment, const char* name) {
+  size_t length = strlen(name);
+  for (char** entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
+    if (strncmp(*entry, name, length) == 0 && (*entry)[length] == '=') return *entry + length + 1;
+  }
+  return nullptr;
+}
+
 double Seconds(MonotonicTime duration) {
   return std::chrono::duration<double>(duration).count();
 }
@@ -40,6 +51,7 @@ class Daemon final : public MessageSink, public WatchListener {
   int Run() {
     SetDebugLogging(options_.debug);
     spawner_.Init(environment_);
+    OpenNotifier();
     Status status = loop_.Open();
     if (!status.ok()) return Fail("cannot set up the event loop", status);
 
@@ -60,6 +72,11 @@ class Daemon final : public MessageSink, public WatchListener {
 
     for (;;) {
       MonotonicTime now = MonotonicNow();
+      PingWatchdog(now);
+      if (reloading_ && !watch_.rereading()) {
+        reloading_ = false;
+        Notify("READY=1\nSTATUS=re-read every state; watching\n");
+      }
       if (stopping_) {
         // Hooks already running may finish (their end is logged); nothing new starts.
         if (!tracker_.AnyRunning()) break;
@@ -70,7 +87,8 @@ class Daemon final : public MessageSink, public WatchListener {
       } else {
         DeliverDue(now);
       }
-      status = loop_.ArmTimer(stopping_ ? stop_deadline_ : tracker_.NextWakeup());
+      MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
+      status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
       if (!status.ok()) return Fail("cannot arm the timer", status);
       if (!UpdateBusInterest()) return 1;
 
@@ -115,9 +133,15 @@ class Daemon final : public MessageSink, public WatchListener {
                   ObservationName(observation));
   }
   void OnReady() override {
-    // Issue 5: READY=1 goes here.
+    // Matches are in place, Subscribe returned and every initial state is known: from here on
+    // no transition can be missed, so `systemctl start` may return.
+    // The log line comes first, so whoever sees READY=1 finds it already written.
     JSN_LOG_INFO("watching %zu unit%s for %s; hooks run with %s", options_.watch_count,
                  options_.watch_count == 1 ? "" : "s", options_.juju_unit, options_.juju_exec);
+    char text[256];
+    snprintf(text, sizeof text, "READY=1\nSTATUS=watching %zu unit%s for %s\n",
+             options_.watch_count, options_.watch_count == 1 ? "" : "s", options_.juju_unit);
+    Notify(text);
   }
 
  private:
@@ -129,6 +153,32 @@ class Daemon final : public MessageSink, public WatchListener {
   };
 
   const char* UnitName(size_t unit) const { return options_.watches[unit].unit; }
+
+  // sd_notify: set up from $NOTIFY_SOCKET and $WATCHDOG_USEC/$WATCHDOG_PID; a bad value is
+  // reported and the daemon runs on without (systemd will say if it waited for READY=1).
+  void OpenNotifier() {
+    Status status = notifier_.Open(FindEnvironment(environment_, "NOTIFY_SOCKET"));
+    if (!status.ok()) JSN_LOG_WARNING("not notifying systemd: %s", status.message());
+    if (!notifier_.enabled()) return;
+    watchdog_interval_ = WatchdogPingInterval(FindEnvironment(environment_, "WATCHDOG_USEC"),
+                                              FindEnvironment(environment_, "WATCHDOG_PID"), getpid());
+    if (watchdog_interval_ != kNever) {
+      watchdog_next_ = MonotonicNow();  // ping at once, then every interval
+      JSN_LOG_DEBUG("watchdog: pinging every %.3f s", Seconds(watchdog_interval_));
+    }
+  }
+
+  void Notify(const char* text) {
+    Status status = notifier_.Send(text);
+    if (!status.ok()) JSN_LOG_WARNING("%s", status.message());
+  }
+
+  void PingWatchdog(MonotonicTime now) {
+    if (now < watchdog_next_) return;
+    Notify("WATCHDOG=1\n");
+    JSN_LOG_DEBUG("watchdog: ping");
+    watchdog_next_ = now + watchdog_interval_;
+  }
 
   // Logs why the daemon cannot go on; returns its exit status.
   int Fail(const char* doing, const Status& status) {
@@ -195,8 +245,8 @@ class Daemon final : public MessageSink, public WatchListener {
       switch (signals[i]) {
         case SIGTERM:
         case SIGINT:
-          // Issue 5: STOPPING=1 goes here.
           if (!stopping_) {
+            Notify("STOPPING=1\nSTATUS=stopping once running hooks end\n");
             JSN_LOG_INFO("received %s; stopping once running hooks end",
                          signals[i] == SIGTERM ? "SIGTERM" : "SIGINT");
             stopping_ = true;
@@ -205,6 +255,15 @@ class Daemon final : public MessageSink, public WatchListener {
           break;
         case SIGHUP:
           JSN_LOG_INFO("received SIGHUP: re-reading every state");
+          if (watch_.ready()) {
+            // READY=1 follows once every answer is in (the loop checks watch_.rereading()).
+            char text[96];
+            snprintf(text, sizeof text, "RELOADING=1\nSTATUS=re-reading every state\nMONOTONIC_USEC=%lld\n",
+                     static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(
+                         MonotonicNow()).count()));
+            Notify(text);
+            reloading_ = true;
+          }
           status = watch_.RereadStates(this);
           if (!status.ok()) return Stopped("cannot re-read states", status);
           break;
@@ -277,6 +336,10 @@ class Daemon final : public MessageSink, public WatchListener {
   uint32_t bus_events_ = EPOLLIN;
   bool stopping_ = false;
   MonotonicTime stop_deadline_{0};
+  Notifier notifier_;
+  MonotonicTime watchdog_interval_ = kNever;
+  MonotonicTime watchdog_next_ = kNever;
+  bool reloading_ = false;  // RELOADING=1 sent; READY=1 due when the re-read is answered
 };
 
 }  // namespace
