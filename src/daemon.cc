@@ -12,6 +12,7 @@
 #include "jsn/loop.h"
 #include "jsn/notify.h"
 #include "jsn/spawner.h"
+#include "jsn/state_store.h"
 #include "jsn/tracker.h"
 #include "jsn/watch.h"
 
@@ -54,6 +55,8 @@ class Daemon final : public MessageSink, public WatchListener {
     OpenNotifier();
     Status status = loop_.Open();
     if (!status.ok()) return Fail("cannot set up the event loop", status);
+
+    LoadState();
 
     status = bus_.Open(options_.bus_address);
     if (!status.ok()) return Fail("cannot connect to the bus", status);
@@ -119,11 +122,19 @@ class Daemon final : public MessageSink, public WatchListener {
 
   // WatchListener: what systemd reported goes into the tracker.
   void OnInitialState(size_t unit, std::string_view state, bool known) override {
+    Hook saved = saved_[unit];
     if (known) {
-      tracker_.RecordInitialState(unit, state);
-      JSN_LOG_INFO("%s: initially %.*s", UnitName(unit), static_cast<int>(state.size()), state.data());
+      tracker_.RecordInitialState(unit, state, saved);
+      Hook now = HookForState(state);
+      if (saved != Hook::kNone && now != Hook::kNone && now != saved) {
+        JSN_LOG_INFO("%s: initially %.*s, but %s was delivered last: delivering the change",
+                     UnitName(unit), static_cast<int>(state.size()), state.data(), HookName(saved));
+      } else {
+        JSN_LOG_INFO("%s: initially %.*s", UnitName(unit), static_cast<int>(state.size()),
+                     state.data());
+      }
     } else {
-      tracker_.RecordUnknown(unit);
+      tracker_.RecordUnknown(unit, saved);
       JSN_LOG_INFO("%s: initial state unknown (not loaded?)", UnitName(unit));
     }
   }
@@ -138,6 +149,7 @@ class Daemon final : public MessageSink, public WatchListener {
     // The log line comes first, so whoever sees READY=1 finds it already written.
     JSN_LOG_INFO("watching %zu unit%s for %s; hooks run with %s", options_.watch_count,
                  options_.watch_count == 1 ? "" : "s", options_.juju_unit, options_.juju_exec);
+    SaveState();  // the baselines: with no state file yet, what the daemon found is recorded
     char text[256];
     snprintf(text, sizeof text, "READY=1\nSTATUS=watching %zu unit%s for %s\n",
              options_.watch_count, options_.watch_count == 1 ? "" : "s", options_.juju_unit);
@@ -153,6 +165,49 @@ class Daemon final : public MessageSink, public WatchListener {
   };
 
   const char* UnitName(size_t unit) const { return options_.watches[unit].unit; }
+
+  // The hooks delivered before the daemon last stopped; a missing, unreadable or corrupt file
+  // means none (reported), so the daemon starts as the original does: record, don't fire.
+  void LoadState() {
+    for (size_t i = 0; i < options_.watch_count; ++i) unit_names_[i] = options_.watches[i].unit;
+    Status status = state_.Init(options_.state_dir, options_.juju_unit);
+    if (!status.ok()) {
+      JSN_LOG_ERROR("not keeping state: %s", status.message());
+      return;
+    }
+    persisting_ = true;
+    bool found = false;
+    status = state_.Load(std::span<const char* const>(unit_names_, options_.watch_count),
+                         std::span<Hook>(saved_, options_.watch_count), &found);
+    if (!status.ok()) {
+      JSN_LOG_WARNING("state file %s: %s; treating it as absent", state_.path(), status.message());
+    } else if (found) {
+      JSN_LOG_INFO("read the hooks last delivered from %s", state_.path());
+    } else {
+      JSN_LOG_INFO("no state file %s yet: recording the states found", state_.path());
+    }
+  }
+
+  // Writes what the tracker counts as delivered, when it changed since the last write.
+  void SaveState() {
+    if (!persisting_) return;
+    Hook hooks[kMaxWatchedUnits];
+    bool changed = !saved_once_;
+    for (size_t i = 0; i < options_.watch_count; ++i) {
+      hooks[i] = tracker_.unit(i).delivered;
+      if (hooks[i] != written_[i]) changed = true;
+    }
+    if (!changed) return;
+    Status status = state_.Save(std::span<const char* const>(unit_names_, options_.watch_count),
+                                std::span<const Hook>(hooks, options_.watch_count));
+    if (!status.ok()) {
+      JSN_LOG_ERROR("cannot save state: %s", status.message());
+      return;
+    }
+    saved_once_ = true;
+    memcpy(written_, hooks, sizeof(Hook) * options_.watch_count);
+    JSN_LOG_DEBUG("saved state to %s", state_.path());
+  }
 
   // sd_notify: set up from $NOTIFY_SOCKET and $WATCHDOG_USEC/$WATCHDOG_PID; a bad value is
   // reported and the daemon runs on without (systemd will say if it waited for READY=1).
@@ -293,6 +348,7 @@ class Daemon final : public MessageSink, public WatchListener {
             Seconds(now - running.started));
         running.pid = 0;
         tracker_.HookFinished(unit, exit.ok(), now);
+        SaveState();
         break;
       }
     }
@@ -315,6 +371,7 @@ class Daemon final : public MessageSink, public WatchListener {
         JSN_LOG_ERROR("%s: %s -> hooks/service-%s-%s: not run: %s", watched.unit, running.state,
                       watched.alias, HookName(delivery.hook), status.message());
         tracker_.HookFinished(delivery.unit, false, now);
+        SaveState();
         continue;
       }
       running.pid = pid;
@@ -337,6 +394,12 @@ class Daemon final : public MessageSink, public WatchListener {
   bool stopping_ = false;
   MonotonicTime stop_deadline_{0};
   Notifier notifier_;
+  StateStore state_;
+  bool persisting_ = false;
+  bool saved_once_ = false;
+  const char* unit_names_[kMaxWatchedUnits] = {};
+  Hook saved_[kMaxWatchedUnits] = {};    // read at start-up
+  Hook written_[kMaxWatchedUnits] = {};  // in the file now
   MonotonicTime watchdog_interval_ = kNever;
   MonotonicTime watchdog_next_ = kNever;
   bool reloading_ = false;  // RELOADING=1 sent; READY=1 due when the re-read is answered

@@ -34,7 +34,8 @@ class DaemonAsNotifyService : public ::testing::Test {
     ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
     std::string unit = "[Service]\nType=notify\nExecStart=" + std::string(cwd) +
                        "/build/juju-systemd-notices --unit app/0 -d --juju-exec " + juju_.path() +
-                       " --bus " + systemd_.bus_address() + " hello\nStandardError=append:" +
+                       " --bus " + systemd_.bus_address() + " --state-dir " +
+                       systemd_.scratch_dir() + "/state hello\nStandardError=append:" +
                        daemon_log() + "\n" + extra;
     ASSERT_TRUE(systemd_.WriteUnit("jsn.service", unit));
     ASSERT_TRUE(systemd_.WriteUnit("hello.service", kSleeper));
