@@ -54,6 +54,7 @@ class Daemon final : public MessageSink, public WatchListener {
 
   int Run() {
     SetDebugLogging(options_.debug);
+    SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
     spawner_.Init(environment_);
     OpenNotifier();
     Status status = loop_.Open();
