@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -9,7 +10,9 @@
 #include "jsn/connection.h"
 #include "jsn/log.h"
 #include "jsn/loop.h"
+#include "jsn/notify.h"
 #include "jsn/spawner.h"
+#include "jsn/state_store.h"
 #include "jsn/tracker.h"
 #include "jsn/watch.h"
 
@@ -24,6 +27,17 @@ constexpr size_t kMaxEventsPerWait = 8;
 // On SIGTERM, running hooks get this long to finish: systemd's own stop timeout (90 s by
 // default) is far longer, and a hook cut short may leave the charm half-way.
 constexpr MonotonicTime kStopGrace = std::chrono::seconds(10);
+constexpr MonotonicTime kFirstReconnectDelay = std::chrono::milliseconds(100);
+constexpr MonotonicTime kMaxReconnectDelay = std::chrono::seconds(5);
+
+// The value of `name` in `environment` (NAME=VALUE entries), or nullptr.
+const char* FindEnvironment(char** environment, const char* name) {
+  size_t length = strlen(name);
+  for (char** entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
+    if (strncmp(*entry, name, length) == 0 && (*entry)[length] == '=') return *entry + length + 1;
+  }
+  return nullptr;
+}
 
 double Seconds(MonotonicTime duration) {
   return std::chrono::duration<double>(duration).count();
@@ -35,13 +49,20 @@ double Seconds(MonotonicTime duration) {
 class Daemon final : public MessageSink, public WatchListener {
  public:
   Daemon(const Options& options, char** environment)
-      : options_(options), environment_(environment), tracker_(options.watch_count) {}
+      : options_(options),
+        environment_(environment),
+        // A failed hook is retried (1 s doubling to 60 s) unless a newer state makes it moot.
+        tracker_(options.watch_count, RetryPolicy{.retry_failed_hooks = true}) {}
 
   int Run() {
     SetDebugLogging(options_.debug);
+    SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
     spawner_.Init(environment_);
+    OpenNotifier();
     Status status = loop_.Open();
     if (!status.ok()) return Fail("cannot set up the event loop", status);
+
+    LoadState();
 
     status = bus_.Open(options_.bus_address);
     if (!status.ok()) return Fail("cannot connect to the bus", status);
@@ -50,16 +71,18 @@ class Daemon final : public MessageSink, public WatchListener {
     status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
     if (!status.ok()) return Fail("cannot watch the bus", status);
 
-    const char* units[kMaxWatchedUnits];
-    for (size_t i = 0; i < options_.watch_count; ++i) units[i] = options_.watches[i].unit;
-    status = watch_.Init(std::span<const char* const>(units, options_.watch_count), this);
-    if (status.ok()) status = watch_.Start(this);
+    status = StartWatching();
     if (!status.ok()) return Fail("cannot start watching systemd", status);
     // Hello's reply may have arrived together with the first messages: read before waiting.
     if (!ReceiveFromBus()) return 1;
 
     for (;;) {
       MonotonicTime now = MonotonicNow();
+      PingWatchdog(now);
+      if (reloading_ && !watch_.rereading()) {
+        reloading_ = false;
+        Notify("READY=1\nSTATUS=re-read every state; watching\n");
+      }
       if (stopping_) {
         // Hooks already running may finish (their end is logged); nothing new starts.
         if (!tracker_.AnyRunning()) break;
@@ -70,7 +93,12 @@ class Daemon final : public MessageSink, public WatchListener {
       } else {
         DeliverDue(now);
       }
-      status = loop_.ArmTimer(stopping_ ? stop_deadline_ : tracker_.NextWakeup());
+      if (bus_down_ && !stopping_ && now >= reconnect_at_ && !Reconnect(now)) return 1;
+      MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
+      if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
+      MonotonicTime overdue = KillOverdueHooks(now);
+      if (overdue < wakeup) wakeup = overdue;
+      status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
       if (!status.ok()) return Fail("cannot arm the timer", status);
       if (!UpdateBusInterest()) return 1;
 
@@ -86,7 +114,9 @@ class Daemon final : public MessageSink, public WatchListener {
         } else if (tag == Loop::kTimerTag) {
           loop_.AcknowledgeTimer();
         } else if (tag == kBusTag) {
+          if (bus_down_) continue;
           if ((ready & EPOLLOUT) != 0 && !FlushBus()) return 1;
+          if (bus_down_) continue;
           if ((ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !ReceiveFromBus()) return 1;
         }
       }
@@ -101,11 +131,24 @@ class Daemon final : public MessageSink, public WatchListener {
 
   // WatchListener: what systemd reported goes into the tracker.
   void OnInitialState(size_t unit, std::string_view state, bool known) override {
+    if (reconnecting_) {
+      // After a reconnect the tracker keeps its baselines: this is just the latest state.
+      if (known) OnState(unit, state);
+      return;
+    }
+    Hook saved = saved_[unit];
     if (known) {
-      tracker_.RecordInitialState(unit, state);
-      JSN_LOG_INFO("%s: initially %.*s", UnitName(unit), static_cast<int>(state.size()), state.data());
+      tracker_.RecordInitialState(unit, state, saved);
+      Hook now = HookForState(state);
+      if (saved != Hook::kNone && now != Hook::kNone && now != saved) {
+        JSN_LOG_INFO("%s: initially %.*s, but %s was delivered last: delivering the change",
+                     UnitName(unit), static_cast<int>(state.size()), state.data(), HookName(saved));
+      } else {
+        JSN_LOG_INFO("%s: initially %.*s", UnitName(unit), static_cast<int>(state.size()),
+                     state.data());
+      }
     } else {
-      tracker_.RecordUnknown(unit);
+      tracker_.RecordUnknown(unit, saved);
       JSN_LOG_INFO("%s: initial state unknown (not loaded?)", UnitName(unit));
     }
   }
@@ -115,9 +158,22 @@ class Daemon final : public MessageSink, public WatchListener {
                   ObservationName(observation));
   }
   void OnReady() override {
-    // Issue 5: READY=1 goes here.
+    if (reconnecting_) {
+      reconnecting_ = false;
+      JSN_LOG_INFO("watching again after the reconnect");
+      Notify("STATUS=watching again after a reconnect\n");
+      return;
+    }
+    // Matches are in place, Subscribe returned and every initial state is known: from here on
+    // no transition can be missed, so `systemctl start` may return.
+    // The log line comes first, so whoever sees READY=1 finds it already written.
     JSN_LOG_INFO("watching %zu unit%s for %s; hooks run with %s", options_.watch_count,
                  options_.watch_count == 1 ? "" : "s", options_.juju_unit, options_.juju_exec);
+    SaveState();  // the baselines: with no state file yet, what the daemon found is recorded
+    char text[256];
+    snprintf(text, sizeof text, "READY=1\nSTATUS=watching %zu unit%s for %s\n",
+             options_.watch_count, options_.watch_count == 1 ? "" : "s", options_.juju_unit);
+    Notify(text);
   }
 
  private:
@@ -125,10 +181,80 @@ class Daemon final : public MessageSink, public WatchListener {
     pid_t pid = 0;  // 0: none
     MonotonicTime started{0};
     Hook hook = Hook::kNone;
+    bool killed = false;  // by --hook-timeout; waiting to be reaped
     char state[Tracker::kMaxStateLength + 1] = {};
   };
 
   const char* UnitName(size_t unit) const { return options_.watches[unit].unit; }
+
+  // The hooks delivered before the daemon last stopped; a missing, unreadable or corrupt file
+  // means none (reported), so the daemon starts as the original does: record, don't fire.
+  void LoadState() {
+    for (size_t i = 0; i < options_.watch_count; ++i) unit_names_[i] = options_.watches[i].unit;
+    Status status = state_.Init(options_.state_dir, options_.juju_unit);
+    if (!status.ok()) {
+      JSN_LOG_ERROR("not keeping state: %s", status.message());
+      return;
+    }
+    persisting_ = true;
+    bool found = false;
+    status = state_.Load(std::span<const char* const>(unit_names_, options_.watch_count),
+                         std::span<Hook>(saved_, options_.watch_count), &found);
+    if (!status.ok()) {
+      JSN_LOG_WARNING("state file %s: %s; treating it as absent", state_.path(), status.message());
+    } else if (found) {
+      JSN_LOG_INFO("read the hooks last delivered from %s", state_.path());
+    } else {
+      JSN_LOG_INFO("no state file %s yet: recording the states found", state_.path());
+    }
+  }
+
+  // Writes what the tracker counts as delivered, when it changed since the last write.
+  void SaveState() {
+    if (!persisting_) return;
+    Hook hooks[kMaxWatchedUnits];
+    bool changed = !saved_once_;
+    for (size_t i = 0; i < options_.watch_count; ++i) {
+      hooks[i] = tracker_.unit(i).delivered;
+      if (hooks[i] != written_[i]) changed = true;
+    }
+    if (!changed) return;
+    Status status = state_.Save(std::span<const char* const>(unit_names_, options_.watch_count),
+                                std::span<const Hook>(hooks, options_.watch_count));
+    if (!status.ok()) {
+      JSN_LOG_ERROR("cannot save state: %s", status.message());
+      return;
+    }
+    saved_once_ = true;
+    memcpy(written_, hooks, sizeof(Hook) * options_.watch_count);
+    JSN_LOG_DEBUG("saved state to %s", state_.path());
+  }
+
+  // sd_notify: set up from $NOTIFY_SOCKET and $WATCHDOG_USEC/$WATCHDOG_PID; a bad value is
+  // reported and the daemon runs on without (systemd will say if it waited for READY=1).
+  void OpenNotifier() {
+    Status status = notifier_.Open(FindEnvironment(environment_, "NOTIFY_SOCKET"));
+    if (!status.ok()) JSN_LOG_WARNING("not notifying systemd: %s", status.message());
+    if (!notifier_.enabled()) return;
+    watchdog_interval_ = WatchdogPingInterval(FindEnvironment(environment_, "WATCHDOG_USEC"),
+                                              FindEnvironment(environment_, "WATCHDOG_PID"), getpid());
+    if (watchdog_interval_ != kNever) {
+      watchdog_next_ = MonotonicNow();  // ping at once, then every interval
+      JSN_LOG_DEBUG("watchdog: pinging every %.3f s", Seconds(watchdog_interval_));
+    }
+  }
+
+  void Notify(const char* text) {
+    Status status = notifier_.Send(text);
+    if (!status.ok()) JSN_LOG_WARNING("%s", status.message());
+  }
+
+  void PingWatchdog(MonotonicTime now) {
+    if (now < watchdog_next_) return;
+    Notify("WATCHDOG=1\n");
+    JSN_LOG_DEBUG("watchdog: ping");
+    watchdog_next_ = now + watchdog_interval_;
+  }
 
   // Logs why the daemon cannot go on; returns its exit status.
   int Fail(const char* doing, const Status& status) {
@@ -142,6 +268,7 @@ class Daemon final : public MessageSink, public WatchListener {
   }
 
   bool UpdateBusInterest() {
+    if (bus_down_) return true;
     uint32_t events = EPOLLIN | (bus_.wants_write() ? EPOLLOUT : 0u);
     if (events == bus_events_) return true;
     Status status = loop_.Modify(bus_.fd(), events, kBusTag);
@@ -156,10 +283,63 @@ class Daemon final : public MessageSink, public WatchListener {
     return true;
   }
 
-  // Issue 5 reconnects here; until then the daemon exits and systemd's Restart= brings it back.
+  // The matches, Subscribe and the initial Gets, on a fresh Watch (a new connection has none).
+  Status StartWatching() {
+    Status status = watch_.Init(std::span<const char* const>(unit_names_, options_.watch_count), this);
+    if (status.ok()) status = watch_.Start(this);
+    return status;
+  }
+
+  // The bus went away (dbus-daemon restarted): reconnect with a backoff, 100 ms doubling to 5 s
+  // with jitter, so a bus that stays away costs a few wake-ups, never a busy loop. Hooks already
+  // running go on and are reaped as usual.
   bool BusLost(const Status& status) {
     JSN_LOG_ERROR("lost the bus connection: %s", status.message());
-    return false;
+    if (stopping_) return false;
+    bus_.Close();  // its descriptor leaves the epoll set as it closes
+    bus_down_ = true;
+    bus_events_ = EPOLLIN;
+    reconnect_delay_ = kFirstReconnectDelay;
+    reconnect_at_ = MonotonicNow() + Jittered(reconnect_delay_);
+    Notify("STATUS=bus connection lost; reconnecting\n");
+    return true;
+  }
+
+  // `delay` +-20 %, from a small xorshift: daemons that lost the same bus do not all return at
+  // once.
+  MonotonicTime Jittered(MonotonicTime delay) {
+    jitter_state_ ^= jitter_state_ << 13;
+    jitter_state_ ^= jitter_state_ >> 7;
+    jitter_state_ ^= jitter_state_ << 17;
+    int64_t span = delay.count() / 5;
+    int64_t offset = static_cast<int64_t>(jitter_state_ % static_cast<uint64_t>(2 * span + 1)) - span;
+    return MonotonicTime(delay.count() + offset);
+  }
+
+  // One reconnect attempt. On success every state is read again and reported as a state (not a
+  // baseline), so a change made while the bus was away is delivered.
+  bool Reconnect(MonotonicTime now) {
+    Status status = bus_.Open(options_.bus_address);
+    if (!status.ok()) {
+      reconnect_delay_ = reconnect_delay_ * 2 < kMaxReconnectDelay ? reconnect_delay_ * 2
+                                                                   : kMaxReconnectDelay;
+      reconnect_at_ = now + Jittered(reconnect_delay_);
+      JSN_LOG_DEBUG("cannot reconnect yet (%s); next try in %.3f s", status.message(),
+                    Seconds(reconnect_at_ - now));
+      return true;
+    }
+    bus_down_ = false;
+    reconnecting_ = true;
+    JSN_LOG_INFO("reconnected to %s as %.*s; re-reading every state", options_.bus_address,
+                 static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
+    status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
+    if (!status.ok()) return Stopped("cannot watch the bus", status);
+    status = StartWatching();
+    if (!status.ok()) {
+      if (!bus_.is_open()) return BusLost(status);
+      return Stopped("cannot start watching systemd", status);
+    }
+    return ReceiveFromBus();
   }
 
   bool ReceiveFromBus() {
@@ -195,8 +375,8 @@ class Daemon final : public MessageSink, public WatchListener {
       switch (signals[i]) {
         case SIGTERM:
         case SIGINT:
-          // Issue 5: STOPPING=1 goes here.
           if (!stopping_) {
+            Notify("STOPPING=1\nSTATUS=stopping once running hooks end\n");
             JSN_LOG_INFO("received %s; stopping once running hooks end",
                          signals[i] == SIGTERM ? "SIGTERM" : "SIGINT");
             stopping_ = true;
@@ -204,7 +384,20 @@ class Daemon final : public MessageSink, public WatchListener {
           }
           break;
         case SIGHUP:
+          if (bus_down_) {
+            JSN_LOG_INFO("received SIGHUP while the bus is away: the reconnect re-reads every state");
+            break;
+          }
           JSN_LOG_INFO("received SIGHUP: re-reading every state");
+          if (watch_.ready()) {
+            // READY=1 follows once every answer is in (the loop checks watch_.rereading()).
+            char text[96];
+            snprintf(text, sizeof text, "RELOADING=1\nSTATUS=re-reading every state\nMONOTONIC_USEC=%lld\n",
+                     static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(
+                         MonotonicNow()).count()));
+            Notify(text);
+            reloading_ = true;
+          }
           status = watch_.RereadStates(this);
           if (!status.ok()) return Stopped("cannot re-read states", status);
           break;
@@ -233,10 +426,45 @@ class Daemon final : public MessageSink, public WatchListener {
             options_.watches[unit].alias, HookName(running.hook), exit_text,
             Seconds(now - running.started));
         running.pid = 0;
+        running.killed = false;
         tracker_.HookFinished(unit, exit.ok(), now);
+        LogRetry(unit, now);
+        SaveState();
         break;
       }
     }
+  }
+
+  // After a failure: says when the hook runs again (nothing when a newer state made it moot).
+  void LogRetry(size_t unit, MonotonicTime now) {
+    const Tracker::UnitState& state = tracker_.unit(unit);
+    if (state.failures == 0 || state.running != Hook::kNone) return;
+    JSN_LOG_INFO("%s: retrying hooks/service-%s-%s in %.0f s (failure %u)", UnitName(unit),
+                 options_.watches[unit].alias, HookName(state.wanted), Seconds(state.retry_at - now),
+                 state.failures);
+  }
+
+  // Kills (SIGKILL, the whole process group) every hook running past --hook-timeout; its end is
+  // reaped as a failure and retried. Returns when the next running hook becomes overdue.
+  MonotonicTime KillOverdueHooks(MonotonicTime now) {
+    MonotonicTime timeout = std::chrono::seconds(options_.hook_timeout_seconds);
+    MonotonicTime next = kNever;
+    for (size_t unit = 0; unit < options_.watch_count; ++unit) {
+      RunningHook& running = running_[unit];
+      if (running.pid == 0 || running.killed) continue;
+      MonotonicTime deadline = running.started + timeout;
+      if (now < deadline) {
+        if (deadline < next) next = deadline;
+        continue;
+      }
+      JSN_LOG_WARNING("%s: hooks/service-%s-%s still running after %u s: killing its process group",
+                      UnitName(unit), options_.watches[unit].alias, HookName(running.hook),
+                      options_.hook_timeout_seconds);
+      Status status = spawner_.SignalProcessGroup(running.pid, SIGKILL);
+      if (!status.ok()) JSN_LOG_ERROR("%s", status.message());
+      running.killed = true;
+    }
+    return next;
   }
 
   void DeliverDue(MonotonicTime now) {
@@ -251,11 +479,18 @@ class Daemon final : public MessageSink, public WatchListener {
       pid_t pid = 0;
       if (status.ok()) status = spawner_.Spawn(command.argv, &pid);
       if (!status.ok()) {
-        // Reported as a failed delivery: without retries it counts as done, so a missing
-        // juju-exec is logged once per transition, never in a loop.
-        JSN_LOG_ERROR("%s: %s -> hooks/service-%s-%s: not run: %s", watched.unit, running.state,
-                      watched.alias, HookName(delivery.hook), status.message());
+        // A failed delivery, retried with backoff: logged as an error once per transition (the
+        // first attempt), the retries at debug level, so a missing juju-exec never floods.
+        if (tracker_.unit(delivery.unit).failures == 0) {
+          JSN_LOG_ERROR("%s: %s -> hooks/service-%s-%s: not run: %s", watched.unit, running.state,
+                        watched.alias, HookName(delivery.hook), status.message());
+        } else {
+          JSN_LOG_DEBUG("%s: hooks/service-%s-%s failed to start again: %s", watched.unit,
+                        watched.alias, HookName(delivery.hook), status.message());
+        }
         tracker_.HookFinished(delivery.unit, false, now);
+        LogRetry(delivery.unit, now);
+        SaveState();
         continue;
       }
       running.pid = pid;
@@ -277,6 +512,21 @@ class Daemon final : public MessageSink, public WatchListener {
   uint32_t bus_events_ = EPOLLIN;
   bool stopping_ = false;
   MonotonicTime stop_deadline_{0};
+  Notifier notifier_;
+  StateStore state_;
+  bool persisting_ = false;
+  bool saved_once_ = false;
+  const char* unit_names_[kMaxWatchedUnits] = {};
+  Hook saved_[kMaxWatchedUnits] = {};    // read at start-up
+  Hook written_[kMaxWatchedUnits] = {};  // in the file now
+  MonotonicTime watchdog_interval_ = kNever;
+  MonotonicTime watchdog_next_ = kNever;
+  bool reloading_ = false;  // RELOADING=1 sent; READY=1 due when the re-read is answered
+  bool bus_down_ = false;      // waiting to reconnect
+  bool reconnecting_ = false;  // reconnected; the re-read states are not in yet
+  MonotonicTime reconnect_delay_{0};
+  MonotonicTime reconnect_at_ = kNever;
+  uint64_t jitter_state_ = uint64_t{0x9e3779b97f4a7c15} ^ static_cast<uint64_t>(getpid());
 };
 
 }  // namespace

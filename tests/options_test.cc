@@ -226,3 +226,31 @@ TEST(Options, BusDefaultsToTheEnvironmentThenTheSystemBus) {
 
 }  // namespace
 }  // namespace jsn
+
+namespace jsn {
+namespace {
+
+TEST(OptionsDurability, StateDirAndHookTimeoutAreParsedAndDefaulted) {
+  Parsed p = Parse({"--unit", "app/0", "--state-dir", "/tmp/s", "--hook-timeout=30", "foo"});
+  ASSERT_TRUE(p.status.ok()) << p.status.message();
+  EXPECT_STREQ(p.options->state_dir, "/tmp/s");
+  EXPECT_EQ(p.options->hook_timeout_seconds, 30u);
+  Parsed d = Parse({"--unit", "app/0", "foo"});
+  ASSERT_TRUE(d.status.ok());
+  EXPECT_EQ(d.options->hook_timeout_seconds, 600u);
+  ResolveDefaults(d.options.get(), nullptr, [](const char*) { return true; });
+  EXPECT_STREQ(d.options->state_dir, "/var/lib/juju-systemd-notices/");
+}
+
+TEST(OptionsDurability, BadStateDirOrHookTimeoutSaysWhatWasFound) {
+  Parsed relative = Parse({"--unit", "app/0", "--state-dir", "state", "foo"});
+  EXPECT_STREQ(relative.status.rule(), "invalid-state-dir");
+  EXPECT_NE(std::string(relative.status.message()).find("found 'state'"), std::string::npos);
+  for (const char* bad : {"0", "-1", "10s", "", "604801", " 5"}) {
+    Parsed p = Parse({"--unit", "app/0", "--hook-timeout", bad, "foo"});
+    EXPECT_STREQ(p.status.rule(), "invalid-hook-timeout") << bad;
+  }
+}
+
+}  // namespace
+}  // namespace jsn
