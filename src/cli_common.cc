@@ -91,7 +91,8 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
       command->user = true;
     } else if (spec.takes_json && strcmp(argument, "--json") == 0) {
       command->json = true;
-    } else if (spec.takes_watches && (strcmp(argument, "--debug") == 0 || strcmp(argument, "-d") == 0)) {
+    } else if (spec.takes_watches &&
+               (strcmp(argument, "--debug") == 0 || strcmp(argument, "-d") == 0)) {
       command->debug = true;
     } else if (TakesValue(argument, "--unit", argc, argv, &i, &value, &status)) {
       command->juju_unit = value;
@@ -105,7 +106,8 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
     } else if (spec.takes_watches &&
                TakesValue(argument, "--juju-exec", argc, argv, &i, &value, &status)) {
       command->juju_exec = value;
-    } else if (spec.takes_watches && TakesValue(argument, "--type", argc, argv, &i, &value, &status)) {
+    } else if (spec.takes_watches &&
+               TakesValue(argument, "--type", argc, argv, &i, &value, &status)) {
       type = value;
     } else {
       return Status::Failure("unknown-option", "expected an option of %s, found '%.60s'",
@@ -114,7 +116,8 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
     JSN_RETURN_IF_ERROR(status);
   }
   if (command->juju_unit == nullptr) {
-    return Status::Failure("missing-unit", "expected --unit UNIT (e.g. --unit slurmd/0), found none");
+    return Status::Failure("missing-unit",
+                           "expected --unit UNIT (e.g. --unit slurmd/0), found none");
   }
   if (!IsValidJujuUnitName(command->juju_unit)) {
     return Status::Failure("invalid-juju-unit",
@@ -123,7 +126,8 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
   }
   if (type != nullptr) {
     if (strcmp(type, "notify") != 0 && strcmp(type, "simple") != 0) {
-      return Status::Failure("invalid-type", "expected --type notify or simple, found '%.60s'", type);
+      return Status::Failure("invalid-type", "expected --type notify or simple, found '%.60s'",
+                             type);
     }
     command->notify = strcmp(type, "notify") == 0;
   }

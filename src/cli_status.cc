@@ -67,7 +67,8 @@ Status ReadWatches(const char* path, Options* options) {
   constexpr std::string_view kExecStart = "\nExecStart=";
   size_t start = file.find(kExecStart);
   if (start == std::string_view::npos) {
-    return Status::Failure("bad-unit-file", "expected an ExecStart= line in %.150s, found none", path);
+    return Status::Failure("bad-unit-file", "expected an ExecStart= line in %.150s, found none",
+                           path);
   }
   start += kExecStart.size();
   size_t end = file.find('\n', start);

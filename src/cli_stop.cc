@@ -18,7 +18,8 @@ const char kStopUsage[] =
 
 // systemd says a unit or unit file is not there in these words.
 bool IsAbsent(std::string_view error_name) {
-  return error_name == kNoSuchUnitError || error_name == "org.freedesktop.DBus.Error.FileNotFound" ||
+  return error_name == kNoSuchUnitError ||
+         error_name == "org.freedesktop.DBus.Error.FileNotFound" ||
          error_name == "org.freedesktop.systemd1.LoadFailed";
 }
 

@@ -137,7 +137,9 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer,
         continue;
       }
       if (c == '\\') {
-        if (i + 1 >= line.size()) return Status::Error("bad-escape", i, "expected a character after \\, found the end");
+        if (i + 1 >= line.size()) {
+          return Status::Error("bad-escape", i, "expected a character after \\, found the end");
+        }
         char next = line[i + 1];
         char value = next;
         size_t length = 2;
@@ -152,7 +154,8 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer,
           value = static_cast<char>(high * 16 + low);
           length = 4;
         } else if (next != '\\' && next != '"' && next != '\'') {
-          return Status::Error("bad-escape", i, "expected one of \\\\ \\\" \\n \\t \\xHH, found \\%c", next);
+          return Status::Error("bad-escape", i,
+                               "expected one of \\\\ \\\" \\n \\t \\xHH, found \\%c", next);
         }
         if (!put(value)) break;
         i += length;
@@ -161,7 +164,9 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer,
       if (!put(c)) break;
       ++i;
     }
-    if (quoted) return Status::Error("unterminated-quote", i, "expected a closing \", found the end");
+    if (quoted) {
+      return Status::Error("unterminated-quote", i, "expected a closing \", found the end");
+    }
     if (!put('\0')) {
       return Status::Failure("buffer-too-small", "expected the words to fit in %zu bytes",
                              buffer.size());
