@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -9,7 +10,9 @@
 #include "jsn/connection.h"
 #include "jsn/log.h"
 #include "jsn/loop.h"
+#include "jsn/notify.h"
 #include "jsn/spawner.h"
+#include "jsn/state_store.h"
 #include "jsn/tracker.h"
 #include "jsn/watch.h"
 
@@ -24,6 +27,15 @@ constexpr size_t kMaxEventsPerWait = 8;
 // On SIGTERM, running hooks get this long to finish: systemd's own stop timeout (90 s by
 // default) is far longer, and a hook cut short may leave the charm half-way.
 constexpr MonotonicTime kStopGrace = std::chrono::seconds(10);
+
+// The value of `name` in `environment` (NAME=VALUE entries), or nullptr.
+const char* FindEnvironment(char** environment, const char* name) {
+  size_t length = strlen(name);
+  for (char** entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
+    if (strncmp(*entry, name, length) == 0 && (*entry)[length] == '=') return *entry + length + 1;
+  }
+  return nullptr;
+}
 
 double Seconds(MonotonicTime duration) {
   return std::chrono::duration<double>(duration).count();
@@ -40,8 +52,11 @@ class Daemon final : public MessageSink, public WatchListener {
   int Run() {
     SetDebugLogging(options_.debug);
     spawner_.Init(environment_);
+    OpenNotifier();
     Status status = loop_.Open();
     if (!status.ok()) return Fail("cannot set up the event loop", status);
+
+    LoadState();
 
     status = bus_.Open(options_.bus_address);
     if (!status.ok()) return Fail("cannot connect to the bus", status);
@@ -60,6 +75,11 @@ class Daemon final : public MessageSink, public WatchListener {
 
     for (;;) {
       MonotonicTime now = MonotonicNow();
+      PingWatchdog(now);
+      if (reloading_ && !watch_.rereading()) {
+        reloading_ = false;
+        Notify("READY=1\nSTATUS=re-read every state; watching\n");
+      }
       if (stopping_) {
         // Hooks already running may finish (their end is logged); nothing new starts.
         if (!tracker_.AnyRunning()) break;
@@ -70,7 +90,8 @@ class Daemon final : public MessageSink, public WatchListener {
       } else {
         DeliverDue(now);
       }
-      status = loop_.ArmTimer(stopping_ ? stop_deadline_ : tracker_.NextWakeup());
+      MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
+      status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
       if (!status.ok()) return Fail("cannot arm the timer", status);
       if (!UpdateBusInterest()) return 1;
 
@@ -101,11 +122,19 @@ class Daemon final : public MessageSink, public WatchListener {
 
   // WatchListener: what systemd reported goes into the tracker.
   void OnInitialState(size_t unit, std::string_view state, bool known) override {
+    Hook saved = saved_[unit];
     if (known) {
-      tracker_.RecordInitialState(unit, state);
-      JSN_LOG_INFO("%s: initially %.*s", UnitName(unit), static_cast<int>(state.size()), state.data());
+      tracker_.RecordInitialState(unit, state, saved);
+      Hook now = HookForState(state);
+      if (saved != Hook::kNone && now != Hook::kNone && now != saved) {
+        JSN_LOG_INFO("%s: initially %.*s, but %s was delivered last: delivering the change",
+                     UnitName(unit), static_cast<int>(state.size()), state.data(), HookName(saved));
+      } else {
+        JSN_LOG_INFO("%s: initially %.*s", UnitName(unit), static_cast<int>(state.size()),
+                     state.data());
+      }
     } else {
-      tracker_.RecordUnknown(unit);
+      tracker_.RecordUnknown(unit, saved);
       JSN_LOG_INFO("%s: initial state unknown (not loaded?)", UnitName(unit));
     }
   }
@@ -115,9 +144,16 @@ class Daemon final : public MessageSink, public WatchListener {
                   ObservationName(observation));
   }
   void OnReady() override {
-    // Issue 5: READY=1 goes here.
+    // Matches are in place, Subscribe returned and every initial state is known: from here on
+    // no transition can be missed, so `systemctl start` may return.
+    // The log line comes first, so whoever sees READY=1 finds it already written.
     JSN_LOG_INFO("watching %zu unit%s for %s; hooks run with %s", options_.watch_count,
                  options_.watch_count == 1 ? "" : "s", options_.juju_unit, options_.juju_exec);
+    SaveState();  // the baselines: with no state file yet, what the daemon found is recorded
+    char text[256];
+    snprintf(text, sizeof text, "READY=1\nSTATUS=watching %zu unit%s for %s\n",
+             options_.watch_count, options_.watch_count == 1 ? "" : "s", options_.juju_unit);
+    Notify(text);
   }
 
  private:
@@ -129,6 +165,75 @@ class Daemon final : public MessageSink, public WatchListener {
   };
 
   const char* UnitName(size_t unit) const { return options_.watches[unit].unit; }
+
+  // The hooks delivered before the daemon last stopped; a missing, unreadable or corrupt file
+  // means none (reported), so the daemon starts as the original does: record, don't fire.
+  void LoadState() {
+    for (size_t i = 0; i < options_.watch_count; ++i) unit_names_[i] = options_.watches[i].unit;
+    Status status = state_.Init(options_.state_dir, options_.juju_unit);
+    if (!status.ok()) {
+      JSN_LOG_ERROR("not keeping state: %s", status.message());
+      return;
+    }
+    persisting_ = true;
+    bool found = false;
+    status = state_.Load(std::span<const char* const>(unit_names_, options_.watch_count),
+                         std::span<Hook>(saved_, options_.watch_count), &found);
+    if (!status.ok()) {
+      JSN_LOG_WARNING("state file %s: %s; treating it as absent", state_.path(), status.message());
+    } else if (found) {
+      JSN_LOG_INFO("read the hooks last delivered from %s", state_.path());
+    } else {
+      JSN_LOG_INFO("no state file %s yet: recording the states found", state_.path());
+    }
+  }
+
+  // Writes what the tracker counts as delivered, when it changed since the last write.
+  void SaveState() {
+    if (!persisting_) return;
+    Hook hooks[kMaxWatchedUnits];
+    bool changed = !saved_once_;
+    for (size_t i = 0; i < options_.watch_count; ++i) {
+      hooks[i] = tracker_.unit(i).delivered;
+      if (hooks[i] != written_[i]) changed = true;
+    }
+    if (!changed) return;
+    Status status = state_.Save(std::span<const char* const>(unit_names_, options_.watch_count),
+                                std::span<const Hook>(hooks, options_.watch_count));
+    if (!status.ok()) {
+      JSN_LOG_ERROR("cannot save state: %s", status.message());
+      return;
+    }
+    saved_once_ = true;
+    memcpy(written_, hooks, sizeof(Hook) * options_.watch_count);
+    JSN_LOG_DEBUG("saved state to %s", state_.path());
+  }
+
+  // sd_notify: set up from $NOTIFY_SOCKET and $WATCHDOG_USEC/$WATCHDOG_PID; a bad value is
+  // reported and the daemon runs on without (systemd will say if it waited for READY=1).
+  void OpenNotifier() {
+    Status status = notifier_.Open(FindEnvironment(environment_, "NOTIFY_SOCKET"));
+    if (!status.ok()) JSN_LOG_WARNING("not notifying systemd: %s", status.message());
+    if (!notifier_.enabled()) return;
+    watchdog_interval_ = WatchdogPingInterval(FindEnvironment(environment_, "WATCHDOG_USEC"),
+                                              FindEnvironment(environment_, "WATCHDOG_PID"), getpid());
+    if (watchdog_interval_ != kNever) {
+      watchdog_next_ = MonotonicNow();  // ping at once, then every interval
+      JSN_LOG_DEBUG("watchdog: pinging every %.3f s", Seconds(watchdog_interval_));
+    }
+  }
+
+  void Notify(const char* text) {
+    Status status = notifier_.Send(text);
+    if (!status.ok()) JSN_LOG_WARNING("%s", status.message());
+  }
+
+  void PingWatchdog(MonotonicTime now) {
+    if (now < watchdog_next_) return;
+    Notify("WATCHDOG=1\n");
+    JSN_LOG_DEBUG("watchdog: ping");
+    watchdog_next_ = now + watchdog_interval_;
+  }
 
   // Logs why the daemon cannot go on; returns its exit status.
   int Fail(const char* doing, const Status& status) {
@@ -195,8 +300,8 @@ class Daemon final : public MessageSink, public WatchListener {
       switch (signals[i]) {
         case SIGTERM:
         case SIGINT:
-          // Issue 5: STOPPING=1 goes here.
           if (!stopping_) {
+            Notify("STOPPING=1\nSTATUS=stopping once running hooks end\n");
             JSN_LOG_INFO("received %s; stopping once running hooks end",
                          signals[i] == SIGTERM ? "SIGTERM" : "SIGINT");
             stopping_ = true;
@@ -205,6 +310,15 @@ class Daemon final : public MessageSink, public WatchListener {
           break;
         case SIGHUP:
           JSN_LOG_INFO("received SIGHUP: re-reading every state");
+          if (watch_.ready()) {
+            // READY=1 follows once every answer is in (the loop checks watch_.rereading()).
+            char text[96];
+            snprintf(text, sizeof text, "RELOADING=1\nSTATUS=re-reading every state\nMONOTONIC_USEC=%lld\n",
+                     static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(
+                         MonotonicNow()).count()));
+            Notify(text);
+            reloading_ = true;
+          }
           status = watch_.RereadStates(this);
           if (!status.ok()) return Stopped("cannot re-read states", status);
           break;
@@ -234,6 +348,7 @@ class Daemon final : public MessageSink, public WatchListener {
             Seconds(now - running.started));
         running.pid = 0;
         tracker_.HookFinished(unit, exit.ok(), now);
+        SaveState();
         break;
       }
     }
@@ -256,6 +371,7 @@ class Daemon final : public MessageSink, public WatchListener {
         JSN_LOG_ERROR("%s: %s -> hooks/service-%s-%s: not run: %s", watched.unit, running.state,
                       watched.alias, HookName(delivery.hook), status.message());
         tracker_.HookFinished(delivery.unit, false, now);
+        SaveState();
         continue;
       }
       running.pid = pid;
@@ -277,6 +393,16 @@ class Daemon final : public MessageSink, public WatchListener {
   uint32_t bus_events_ = EPOLLIN;
   bool stopping_ = false;
   MonotonicTime stop_deadline_{0};
+  Notifier notifier_;
+  StateStore state_;
+  bool persisting_ = false;
+  bool saved_once_ = false;
+  const char* unit_names_[kMaxWatchedUnits] = {};
+  Hook saved_[kMaxWatchedUnits] = {};    // read at start-up
+  Hook written_[kMaxWatchedUnits] = {};  // in the file now
+  MonotonicTime watchdog_interval_ = kNever;
+  MonotonicTime watchdog_next_ = kNever;
+  bool reloading_ = false;  // RELOADING=1 sent; READY=1 due when the re-read is answered
 };
 
 }  // namespace

@@ -231,8 +231,20 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
         options->bus_address = value;
         continue;
       }
+      if (MatchValueOption("--state-dir", argc, argv, &i, &value, &status)) {
+        JSN_RETURN_IF_ERROR(status);
+        // Room for "/" + a Juju unit name + ".state.tmp" under PATH_MAX.
+        if (value[0] != '/' || strlen(value) > 3000) {
+          return Status::Failure("invalid-state-dir",
+                                 "expected --state-dir to be an absolute path of at most 3000 "
+                                 "bytes, found '%.60s'", value);
+        }
+        options->state_dir = value;
+        continue;
+      }
       return Status::Failure("unknown-option",
-                             "expected --unit, -d, --debug, --juju-exec, --bus, --help, --version "
+                             "expected --unit, -d, --debug, --juju-exec, --bus, --state-dir, --help, "
+                             "--version "
                              "or NAME[=ALIAS], found '%.60s'",
                              argument);
     }
@@ -256,6 +268,7 @@ void ResolveDefaults(Options* options, const char* system_bus_env,
       options->juju_exec = kLegacyJujuRun;
     }
   }
+  if (options->state_dir == nullptr) options->state_dir = kDefaultStateDir;
   if (options->bus_address == nullptr) {
     options->bus_address = system_bus_env != nullptr && system_bus_env[0] != '\0'
                                ? system_bus_env
@@ -264,7 +277,8 @@ void ResolveDefaults(Options* options, const char* system_bus_env,
 }
 
 const char* UsageText() {
-  return "usage: juju-systemd-notices --unit UNIT [-d|--debug] [--juju-exec PATH] [--bus ADDRESS] NAME[=ALIAS] ...\n"
+  return "usage: juju-systemd-notices --unit UNIT [-d|--debug] [--juju-exec PATH] [--bus ADDRESS]\n"
+         "                            [--state-dir DIR] NAME[=ALIAS] ...\n"
          "\n"
          "Watches the ActiveState of systemd units and runs\n"
          "  juju-exec UNIT hooks/service-ALIAS-started   when a unit becomes active\n"
@@ -280,6 +294,9 @@ const char* UsageText() {
          "                     /usr/bin/juju-run when only that exists)\n"
          "  --bus ADDRESS      the D-Bus address of systemd's bus (default\n"
          "                     $DBUS_SYSTEM_BUS_ADDRESS, then unix:path=/run/dbus/system_bus_socket)\n"
+         "  --state-dir DIR    where the last hook delivered per unit is kept, one file per Juju\n"
+         "                     unit (default /var/lib/juju-systemd-notices/); a change made\n"
+         "                     while the daemon was down is delivered when it starts again\n"
          "  --help, --version  print this or the version and exit\n"
          "\n"
          "Limits: at most 64 units, unit names of at most 255 bytes, aliases of at most 128\n"

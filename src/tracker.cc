@@ -48,20 +48,26 @@ void CopyState(std::string_view state, char* out) {
 Tracker::Tracker(size_t unit_count, RetryPolicy retry)
     : unit_count_(unit_count < kMaxUnits ? unit_count : kMaxUnits), retry_(retry) {}
 
-void Tracker::RecordInitialState(size_t unit, std::string_view state) {
+void Tracker::RecordInitialState(size_t unit, std::string_view state, Hook last_delivered) {
   UnitState& s = units_[unit];
   CopyState(state, s.state);
   Hook hook = HookForState(state);  // kNone for a state in passing: no baseline
-  s.delivered = hook;
-  s.wanted = hook;
   s.failures = 0;
+  if (last_delivered == Hook::kNone) {
+    s.delivered = hook;
+    s.wanted = hook;
+    return;
+  }
+  s.delivered = last_delivered;
+  // In passing: nothing is wanted yet; the state it settles in decides.
+  s.wanted = hook == Hook::kNone ? last_delivered : hook;
 }
 
-void Tracker::RecordUnknown(size_t unit) {
+void Tracker::RecordUnknown(size_t unit, Hook last_delivered) {
   UnitState& s = units_[unit];
   CopyState("unknown", s.state);
-  s.delivered = Hook::kNone;
-  s.wanted = Hook::kNone;
+  s.delivered = last_delivered;
+  s.wanted = last_delivered;
   s.failures = 0;
 }
 

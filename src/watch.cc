@@ -322,6 +322,13 @@ Status Watch::HandleOwnerChanged(const Message& message, MessageSink* sink) {
   return RereadStates(sink);
 }
 
+bool Watch::rereading() const {
+  for (size_t i = 0; i < unit_count_; ++i) {
+    if (units_[i].get_pending) return true;
+  }
+  return false;
+}
+
 Status Watch::RereadStates(MessageSink* sink) {
   for (size_t i = 0; i < unit_count_; ++i) {
     if (units_[i].get_pending) continue;  // the answer on its way is as new

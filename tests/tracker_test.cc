@@ -249,3 +249,40 @@ TEST(Tracker, LongStatesAreCutForLogsOnly) {
 
 }  // namespace
 }  // namespace jsn
+
+namespace jsn {
+namespace {
+
+TEST(TrackerStateFileTest, AChangeWhileTheDaemonWasDownIsDeliveredOnStart) {
+  Tracker tracker(2);
+  tracker.RecordInitialState(0, "inactive", Hook::kStarted);  // stopped while we were down
+  tracker.RecordInitialState(1, "active", Hook::kStarted);    // unchanged
+  Delivery delivery;
+  ASSERT_TRUE(tracker.TakeNextDelivery(MonotonicTime{0}, &delivery));
+  EXPECT_EQ(delivery.unit, 0u);
+  EXPECT_EQ(delivery.hook, Hook::kStopped);
+  EXPECT_FALSE(tracker.TakeNextDelivery(MonotonicTime{0}, &delivery));
+}
+
+TEST(TrackerStateFileTest, AStateInPassingAtStartWaitsForWhereItSettles) {
+  Tracker tracker(1);
+  tracker.RecordInitialState(0, "activating", Hook::kStopped);
+  Delivery delivery;
+  EXPECT_FALSE(tracker.TakeNextDelivery(MonotonicTime{0}, &delivery));
+  EXPECT_EQ(tracker.ObserveState(0, "inactive"), Observation::kRepeat);
+  EXPECT_FALSE(tracker.TakeNextDelivery(MonotonicTime{0}, &delivery));
+  EXPECT_EQ(tracker.ObserveState(0, "active"), Observation::kWanted);
+  ASSERT_TRUE(tracker.TakeNextDelivery(MonotonicTime{0}, &delivery));
+  EXPECT_EQ(delivery.hook, Hook::kStarted);
+}
+
+TEST(TrackerStateFileTest, AnUnknownUnitKeepsItsLastDeliveredHookAsBaseline) {
+  Tracker tracker(1);
+  tracker.RecordUnknown(0, Hook::kStopped);
+  EXPECT_EQ(tracker.ObserveState(0, "inactive"), Observation::kRepeat);
+  Delivery delivery;
+  EXPECT_FALSE(tracker.TakeNextDelivery(MonotonicTime{0}, &delivery));
+}
+
+}  // namespace
+}  // namespace jsn

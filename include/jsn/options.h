@@ -18,6 +18,7 @@ constexpr size_t kMaxWatchedUnits = 64;
 constexpr size_t kMaxAliasLength = 128;
 
 constexpr const char* kDefaultJujuExec = "/usr/bin/juju-exec";
+constexpr const char* kDefaultStateDir = "/var/lib/juju-systemd-notices/";
 constexpr const char* kLegacyJujuRun = "/usr/bin/juju-run";  // Juju 2.9
 // Where libdbus and sd-bus look when DBUS_SYSTEM_BUS_ADDRESS is unset.
 constexpr const char* kSystemBusFallback = "unix:path=/run/dbus/system_bus_socket";
@@ -34,6 +35,7 @@ struct Options {
   bool debug = false;
   const char* juju_exec = nullptr;  // nullptr until given or resolved by ResolveDefaults
   const char* bus_address = nullptr;
+  const char* state_dir = nullptr;  // nullptr until given or resolved (kDefaultStateDir)
   size_t watch_count = 0;
   WatchedUnit watches[kMaxWatchedUnits];
 };
@@ -41,7 +43,7 @@ struct Options {
 // Parses argv[1..argc). On failure the Status says what was expected and what was found
 // (rule names: "unknown-option", "missing-value", "missing-unit", "invalid-juju-unit",
 // "invalid-unit-name", "invalid-alias", "duplicate-unit", "duplicate-alias", "no-units",
-// "too-many-units", "invalid-juju-exec", "invalid-bus"); the caller prints it with the usage line and exits 2.
+// "too-many-units", "invalid-juju-exec", "invalid-bus", "invalid-state-dir"); the caller prints it with the usage line and exits 2.
 Status ParseOptions(int argc, const char* const* argv, Options* options);
 
 // Fills what the command line left out: juju_exec (/usr/bin/juju-exec when `is_executable`

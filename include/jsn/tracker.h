@@ -77,10 +77,14 @@ class Tracker {
   size_t unit_count() const { return unit_count_; }
   const UnitState& unit(size_t index) const { return units_[index]; }
 
-  // The state read at start-up: becomes the baseline, nothing is delivered.
-  void RecordInitialState(size_t unit, std::string_view state);
-  // The state could not be read (the unit is not loaded): no baseline.
-  void RecordUnknown(size_t unit);
+  // The state read at start-up: becomes the baseline, nothing is delivered. With
+  // `last_delivered` (the hook delivered before the daemon last stopped, from the state file)
+  // that is the baseline instead, and a state calling for another hook is delivered: a
+  // transition made while the daemon was down is not lost.
+  void RecordInitialState(size_t unit, std::string_view state,
+                          Hook last_delivered = Hook::kNone);
+  // The state could not be read (the unit is not loaded): no baseline, or `last_delivered`.
+  void RecordUnknown(size_t unit, Hook last_delivered = Hook::kNone);
 
   // A state reported later (a PropertiesChanged, or a Get after an invalidation).
   Observation ObserveState(size_t unit, std::string_view state);

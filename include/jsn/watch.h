@@ -96,6 +96,8 @@ class Watch {
   // The unique name trusted as systemd now ("" when none).
   std::string_view systemd_owner() const { return std::string_view(owner_, owner_length_); }
   bool ready() const { return ready_; }
+  // Some Get of a re-read (SIGHUP, owner change, invalidation) is still unanswered.
+  bool rereading() const;
   std::string_view unit_path(size_t unit) const { return units_[unit].path; }
 
   // The match rule for a unit path, and for systemd's NameOwnerChanged (exposed for tests).

@@ -13,7 +13,7 @@ constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run 
                                                   const std::string& juju_exec,
                                                   const std::vector<std::string>& names) {
   std::vector<std::string> argv = {kDaemonPath, "--unit", "app/0", "-d", "--juju-exec", juju_exec,
-                                   "--bus", bus_address};
+                                   "--bus", bus_address, "--state-dir", state_dir()};
   argv.insert(argv.end(), names.begin(), names.end());
   std::string error;
   if (!process_.Start(argv, {}, &error)) {

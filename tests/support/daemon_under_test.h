@@ -36,11 +36,20 @@ class DaemonUnderTest {
   // code (-1 when killed). Reads the rest of the log first.
   int Stop();
   pid_t pid() const { return process_.pid(); }
+  // The daemon's --state-dir: a temp dir of this object's, kept across Stop and Start so a
+  // test can restart the daemon on the same state.
+  std::string state_dir() const {
+    return shared_state_dir_.empty() ? state_directory_.path() : shared_state_dir_;
+  }
+  // Uses another's state dir (call before Start): a second daemon picking up where one stopped.
+  void UseStateDir(const std::string& directory) { shared_state_dir_ = directory; }
   // Every log line read so far, for failure messages and checks.
   const std::vector<std::string>& lines() const { return lines_; }
   std::string Log() const;
 
  private:
+  TempDir state_directory_;
+  std::string shared_state_dir_;
   ChildProcess process_;
   std::vector<std::string> lines_;
   bool stopped_ = false;

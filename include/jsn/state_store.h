@@ -1,0 +1,50 @@
+// StateStore: the last hook delivered for each watched unit, kept on disk so that a transition
+// that happens while the daemon is down is delivered when it starts again. One small text file
+// per Juju unit, DIR/<juju unit with '/' as '-'>.state:
+//   juju-systemd-notices-state 1 app/0
+//   slurmd.service started
+//   munge.service stopped
+// A unit with no line has no delivered hook (its state was unknown). It is replaced atomically:
+// written to a temp file, fsync'ed, renamed over the old one, and the directory fsync'ed, so a
+// crash leaves the old file or the new one, never half of one.
+//
+// Ownership: the StateStore copies the directory and Juju unit names into fixed buffers; Load
+// and Save take the caller's unit names and hooks and keep nothing. Nothing is allocated.
+#pragma once
+
+#include <climits>
+#include <cstddef>
+#include <span>
+
+#include "jsn/status.h"
+#include "jsn/tracker.h"
+
+namespace jsn {
+
+class StateStore {
+ public:
+  static constexpr size_t kMaxFileSize = 64 * 1024;  // 64 units of at most 255 bytes fit
+  static constexpr size_t kMaxJujuUnitLength = 255;
+
+  // Fails ("invalid-state-dir") when the path would not fit PATH_MAX.
+  Status Init(const char* directory, const char* juju_unit);
+  const char* path() const { return path_; }
+
+  // Reads the file into `hooks` (one per entry of `units`, kNone for a unit it does not name;
+  // lines for units not watched any more are ignored). *found is false when there is no file.
+  // A file that is not ours, names another Juju unit or does not parse fails
+  // ("corrupt-state-file", with the line) and leaves every hook kNone.
+  Status Load(std::span<const char* const> units, std::span<Hook> hooks, bool* found);
+
+  // Replaces the file with `hooks` (units whose hook is kNone are left out); creates the
+  // directory (one level) when it is missing.
+  Status Save(std::span<const char* const> units, std::span<const Hook> hooks);
+
+ private:
+  char directory_[PATH_MAX] = {};
+  char path_[PATH_MAX] = {};
+  char temp_path_[PATH_MAX] = {};
+  char juju_unit_[kMaxJujuUnitLength + 1] = {};
+};
+
+}  // namespace jsn

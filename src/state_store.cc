@@ -1,0 +1,178 @@
+#include "jsn/state_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+namespace jsn {
+namespace {
+
+constexpr std::string_view kMagic = "juju-systemd-notices-state 1 ";
+
+// Writes all of `data`, retrying short writes and EINTR.
+bool WriteAll(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t written = write(fd, data, size);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += written;
+    size -= static_cast<size_t>(written);
+  }
+  return true;
+}
+
+Status CorruptAt(size_t line, const char* what) {
+  return Status::Failure("corrupt-state-file", "line %zu: %s", line, what);
+}
+
+}  // namespace
+
+Status StateStore::Init(const char* directory, const char* juju_unit) {
+  size_t unit_length = strlen(juju_unit);
+  if (unit_length > kMaxJujuUnitLength) {
+    return Status::Failure("invalid-juju-unit", "expected a Juju unit of at most %zu bytes, found %zu",
+                           kMaxJujuUnitLength, unit_length);
+  }
+  memcpy(juju_unit_, juju_unit, unit_length + 1);
+  char file_name[kMaxJujuUnitLength + 1];
+  memcpy(file_name, juju_unit, unit_length + 1);
+  for (char* c = file_name; *c != '\0'; ++c) {
+    if (*c == '/') *c = '-';
+  }
+  size_t directory_length = strlen(directory);
+  while (directory_length > 1 && directory[directory_length - 1] == '/') --directory_length;
+  int made = snprintf(path_, sizeof path_, "%.*s/%s.state", static_cast<int>(directory_length),
+                      directory, file_name);
+  int temp = snprintf(temp_path_, sizeof temp_path_, "%s.tmp", path_);
+  if (made < 0 || temp < 0 || static_cast<size_t>(temp) >= sizeof temp_path_) {
+    return Status::Failure("invalid-state-dir", "expected a state directory shorter than %d bytes",
+                           PATH_MAX - 300);
+  }
+  snprintf(directory_, sizeof directory_, "%.*s", static_cast<int>(directory_length), directory);
+  return Status();
+}
+
+Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hooks, bool* found) {
+  for (Hook& hook : hooks) hook = Hook::kNone;
+  *found = false;
+  int fd = open(path_, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status();
+    return Status::Failure("state-file-unreadable", "cannot open %s: %s", path_, strerror(errno));
+  }
+  static char buffer[kMaxFileSize + 1];
+  size_t size = 0;
+  for (;;) {
+    ssize_t got = read(fd, buffer + size, sizeof buffer - size);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int error = errno;
+      close(fd);
+      return Status::Failure("state-file-unreadable", "cannot read %s: %s", path_, strerror(error));
+    }
+    if (got == 0) break;
+    size += static_cast<size_t>(got);
+    if (size == sizeof buffer) break;
+  }
+  close(fd);
+  *found = true;
+  if (size > kMaxFileSize) {
+    return Status::Failure("corrupt-state-file", "expected at most %zu bytes, found more",
+                           kMaxFileSize);
+  }
+  std::string_view text(buffer, size);
+  size_t line_number = 0;
+  Hook loaded[Tracker::kMaxUnits] = {};
+  while (!text.empty()) {
+    ++line_number;
+    size_t end = text.find('\n');
+    if (end == std::string_view::npos) return CorruptAt(line_number, "expected a newline at the end");
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end + 1);
+    if (line_number == 1) {
+      if (!line.starts_with(kMagic)) {
+        return CorruptAt(1, "expected \"juju-systemd-notices-state 1 UNIT\": not our file");
+      }
+      if (line.substr(kMagic.size()) != std::string_view(juju_unit_)) {
+        return Status::Failure("corrupt-state-file", "line 1: expected Juju unit %s, found %.*s",
+                               juju_unit_, static_cast<int>(line.size() - kMagic.size()),
+                               line.data() + kMagic.size());
+      }
+      continue;
+    }
+    size_t space = line.rfind(' ');
+    if (space == std::string_view::npos || space == 0) {
+      return CorruptAt(line_number, "expected \"UNIT started|stopped\"");
+    }
+    std::string_view unit = line.substr(0, space);
+    std::string_view hook_name = line.substr(space + 1);
+    Hook hook = hook_name == "started" ? Hook::kStarted
+                : hook_name == "stopped" ? Hook::kStopped
+                                         : Hook::kNone;
+    if (hook == Hook::kNone) return CorruptAt(line_number, "expected started or stopped");
+    for (size_t i = 0; i < units.size() && i < Tracker::kMaxUnits; ++i) {
+      if (unit == units[i]) loaded[i] = hook;
+    }
+  }
+  if (line_number == 0) return CorruptAt(1, "expected a header, found an empty file");
+  for (size_t i = 0; i < hooks.size() && i < Tracker::kMaxUnits; ++i) hooks[i] = loaded[i];
+  return Status();
+}
+
+Status StateStore::Save(std::span<const char* const> units, std::span<const Hook> hooks) {
+  static char buffer[kMaxFileSize];
+  int length = snprintf(buffer, sizeof buffer, "%.*s%s\n", static_cast<int>(kMagic.size()),
+                        kMagic.data(), juju_unit_);
+  size_t size = static_cast<size_t>(length);
+  for (size_t i = 0; i < units.size() && i < hooks.size(); ++i) {
+    if (hooks[i] == Hook::kNone) continue;
+    int added = snprintf(buffer + size, sizeof buffer - size, "%s %s\n", units[i], HookName(hooks[i]));
+    if (added < 0 || static_cast<size_t>(added) >= sizeof buffer - size) {
+      return Status::Failure("state-file-too-large", "expected the state to fit %zu bytes",
+                             kMaxFileSize);
+    }
+    size += static_cast<size_t>(added);
+  }
+  if (mkdir(directory_, 0755) != 0 && errno != EEXIST) {
+    return Status::Failure("state-dir", "cannot create %s: %s", directory_, strerror(errno));
+  }
+  int fd = open(temp_path_, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::Failure("state-write", "cannot create %s: %s", temp_path_, strerror(errno));
+  }
+  if (!WriteAll(fd, buffer, size) || fsync(fd) != 0) {
+    int error = errno;
+    close(fd);
+    unlink(temp_path_);
+    return Status::Failure("state-write", "cannot write %s: %s", temp_path_, strerror(error));
+  }
+  if (close(fd) != 0) {
+    int error = errno;
+    unlink(temp_path_);
+    return Status::Failure("state-write", "cannot write %s: %s", temp_path_, strerror(error));
+  }
+  if (rename(temp_path_, path_) != 0) {
+    int error = errno;
+    unlink(temp_path_);
+    return Status::Failure("state-write", "cannot rename %s to %s: %s", temp_path_, path_,
+                           strerror(error));
+  }
+  // The rename is durable only once the directory entry is on disk.
+  int directory_fd = open(directory_, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (directory_fd < 0 || fsync(directory_fd) != 0) {
+    int error = errno;
+    if (directory_fd >= 0) close(directory_fd);
+    return Status::Failure("state-write", "cannot sync %s: %s", directory_, strerror(error));
+  }
+  close(directory_fd);
+  return Status();
+}
+
+}  // namespace jsn

@@ -1,0 +1,92 @@
+// The state file against a real systemd (the UserSystemd fixture): a transition made while the
+// daemon is down is delivered once when it starts again; a first start records and fires
+// nothing; a corrupt state file is reported and treated as absent.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/daemon_under_test.h"
+#include "support/fake_juju_exec.h"
+#include "support/user_systemd.h"
+
+namespace jsn::testing {
+namespace {
+
+using Hooks = std::vector<std::string>;
+
+constexpr const char* kSleeper = "[Service]\nExecStart=/bin/sleep infinity\n";
+
+class DaemonStateFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(systemd_.WriteUnit("hello.service", kSleeper));
+    ASSERT_TRUE(systemd_.WriteUnit("other.service", kSleeper));
+    ASSERT_TRUE(systemd_.Start());
+  }
+  void Systemctl(const std::vector<std::string>& args) {
+    CommandResult result = systemd_.Systemctl(args);
+    ASSERT_TRUE(result.succeeded()) << "systemctl --user " << args[0] << ": " << result.Describe()
+                                    << "\n" << result.output;
+  }
+
+  UserSystemd systemd_;
+  FakeJujuExec juju_;
+  TempDir state_;  // the --state-dir every daemon of a test shares
+};
+
+TEST_F(DaemonStateFile, AChangeWhileTheDaemonWasDownIsDeliveredOnceOnRestart) {
+  Systemctl({"start", "hello.service"});
+  DaemonUnderTest first;
+  first.UseStateDir(state_.path());
+  ASSERT_TRUE(first.Start(systemd_.bus_address(), juju_.path(), {"hello", "other"}));
+  EXPECT_TRUE(first.WaitForLine("no state file"));
+  EXPECT_EQ(first.Stop(), 0) << first.Log();
+  EXPECT_EQ(HookList(juju_), Hooks{});  // first start: recorded, nothing fired
+  EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
+            "juju-systemd-notices-state 1 app/0\nhello.service started\nother.service stopped\n");
+  // While no daemon runs: hello stops; other starts and stops again (a flap that ends where it
+  // began cannot be seen, and there is nothing to deliver for it).
+  Systemctl({"stop", "hello.service"});
+  Systemctl({"start", "other.service"});
+  Systemctl({"stop", "other.service"});
+  DaemonUnderTest second;
+  second.UseStateDir(state_.path());
+  ASSERT_TRUE(second.Start(systemd_.bus_address(), juju_.path(), {"hello", "other"}));
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << second.Log();
+  EXPECT_TRUE(second.WaitForLine("hello.service: initially inactive, but started was delivered last"));
+  EXPECT_EQ(second.Stop(), 0) << second.Log();
+  EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-stopped"})) << second.Log();
+  EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
+            "juju-systemd-notices-state 1 app/0\nhello.service stopped\nother.service stopped\n");
+  // A third start with nothing changed delivers nothing again: it was delivered once.
+  DaemonUnderTest third;
+  third.UseStateDir(state_.path());
+  ASSERT_TRUE(third.Start(systemd_.bus_address(), juju_.path(), {"hello", "other"}));
+  Systemctl({"start", "hello.service"});  // and the daemon still watches
+  ASSERT_TRUE(juju_.WaitForEnded(2)) << third.Log();
+  EXPECT_EQ(third.Stop(), 0) << third.Log();
+  EXPECT_EQ(HookList(juju_),
+            (Hooks{"app/0 hooks/service-hello-stopped", "app/0 hooks/service-hello-started"}))
+      << third.Log();
+}
+
+TEST_F(DaemonStateFile, ACorruptStateFileIsReportedAndTreatedAsAbsent) {
+  ASSERT_TRUE(WriteFile(state_.Join("app-0.state"), "\x7f" "ELF garbage\nhello.service started\n"));
+  DaemonUnderTest daemon;
+  daemon.UseStateDir(state_.path());
+  ASSERT_TRUE(daemon.Start(systemd_.bus_address(), juju_.path(), {"hello"}));
+  EXPECT_TRUE(daemon.WaitForLine("treating it as absent"));
+  // Absent: the initial state (inactive) is the baseline and nothing fires for it; the file is
+  // rewritten with it, and the next transition is delivered.
+  Systemctl({"start", "hello.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon.Log();
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
+  EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-started"})) << daemon.Log();
+  EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
+            "juju-systemd-notices-state 1 app/0\nhello.service started\n");
+}
+
+}  // namespace
+}  // namespace jsn::testing
