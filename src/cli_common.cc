@@ -107,6 +107,9 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
                TakesValue(argument, "--juju-exec", argc, argv, &i, &value, &status)) {
       command->juju_exec = value;
     } else if (spec.takes_watches &&
+               TakesValue(argument, "--state-dir", argc, argv, &i, &value, &status)) {
+      command->state_dir = value;
+    } else if (spec.takes_watches &&
                TakesValue(argument, "--type", argc, argv, &i, &value, &status)) {
       type = value;
     } else {
@@ -146,7 +149,12 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
     return Status::Failure("invalid-root", "expected --root to be an absolute path, and not with "
                            "--user, found '%.100s'", command->root);
   }
-  for (const char* text : {command->juju_exec, command->bus_address}) {
+  if (command->state_dir != nullptr && command->state_dir[0] != '/') {
+    return Status::Failure("invalid-state-dir",
+                           "expected --state-dir to be an absolute path, found '%.100s'",
+                           command->state_dir);
+  }
+  for (const char* text : {command->juju_exec, command->bus_address, command->state_dir}) {
     if (text != nullptr && (text[0] == '\0' || HasControlByte(text))) {
       return Status::Failure("invalid-argument",
                              "expected a value without control characters, found '%.60s'", text);

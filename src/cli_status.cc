@@ -1,7 +1,7 @@
 // `status`: what the notices daemon for one Juju unit watches, read back from its unit file,
-// with each watched unit's ActiveState asked of systemd now. The last delivered state and
-// whether a delivery is pending or failing live in the daemon's state file, which this build
-// of the daemon does not keep yet: those columns say "unknown".
+// with each watched unit's ActiveState asked of systemd now and the hook last delivered, from
+// the daemon's state file (--state-dir in the unit's ExecStart=, else the default). Whether a
+// delivery is pending or failing is not in that file: that column says "unknown".
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 
 #include "jsn/cli.h"
 #include "jsn/manager.h"
+#include "jsn/state_store.h"
 #include "jsn/unit_file.h"
 
 namespace jsn {
@@ -23,8 +24,9 @@ const char kStatusUsage[] =
     "usage: juju-systemd-notices status --unit UNIT [--user] [--bus ADDRESS] [--json]\n"
     "\n"
     "For each unit the notices daemon watches: its alias, its ActiveState now (asked of\n"
-    "systemd), the state last delivered to the charm and whether a delivery is pending or\n"
-    "failing (\"unknown\" until the daemon keeps a state file). A table, or JSON with --json.\n"
+    "systemd), the hook last delivered to the charm (from the daemon's state file; \"unknown\"\n"
+    "without one) and whether a delivery is pending or failing (\"unknown\": not recorded).\n"
+    "A table, or JSON with --json.\n"
     "Exit status: 0 done, 1 not subscribed or systemd said no, 2 bad input.\n";
 
 int Fail(const char* doing, const Status& status, int code) {
@@ -119,6 +121,22 @@ int RunStatus(int argc, char** argv) {
   if (!status.ok()) return Fail("asking for the daemon's state", status, kExitFailure);
   snprintf(daemon_state, sizeof daemon_state, "%.*s", static_cast<int>(state.size()), state.data());
 
+  // The hooks last delivered, from the daemon's state file.
+  const char* units[kMaxWatchedUnits];
+  Hook hooks[kMaxWatchedUnits] = {};
+  for (size_t i = 0; i < watched.watch_count; ++i) units[i] = watched.watches[i].unit;
+  bool state_file = false;
+  static StateStore store;
+  status = store.Init(watched.state_dir != nullptr ? watched.state_dir : kDefaultStateDir,
+                      command.juju_unit);
+  if (status.ok()) {
+    status = store.Load({units, watched.watch_count}, {hooks, watched.watch_count}, &state_file);
+  }
+  if (!status.ok()) {
+    fprintf(stderr, "juju-systemd-notices status: state file: %s\n", status.message());
+    state_file = false;
+  }
+
   if (command.json) {
     fputs("{\"juju_unit\": ", stdout);
     PrintJsonString(command.juju_unit);
@@ -126,7 +144,8 @@ int RunStatus(int argc, char** argv) {
     PrintJsonString(unit_name);
     fputs(", \"daemon_active_state\": ", stdout);
     PrintJsonString(daemon_state);
-    fputs(", \"state_file\": false, \"watches\": [", stdout);
+    fputs(state_file ? ", \"state_file\": true" : ", \"state_file\": false", stdout);
+    fputs(", \"watches\": [", stdout);
   } else {
     printf("%.*s: %s\n", static_cast<int>(unit_name.size()), unit_name.data(), daemon_state);
     printf("%-24s %-32s %-12s %-10s %s\n", "ALIAS", "UNIT", "ACTIVE", "DELIVERED", "PENDING");
@@ -135,6 +154,7 @@ int RunStatus(int argc, char** argv) {
     const WatchedUnit& watch = watched.watches[i];
     status = manager.ActiveState(watch.unit, &state);
     if (!status.ok()) return Fail("asking for a unit's state", status, kExitFailure);
+    const char* delivered = state_file ? HookName(hooks[i]) : "unknown";
     if (command.json) {
       fputs(i == 0 ? "{\"alias\": " : ", {\"alias\": ", stdout);
       PrintJsonString(watch.alias);
@@ -142,10 +162,12 @@ int RunStatus(int argc, char** argv) {
       PrintJsonString(watch.unit);
       fputs(", \"active_state\": ", stdout);
       PrintJsonString(state);
-      fputs(", \"delivered\": \"unknown\", \"pending\": \"unknown\"}", stdout);
+      fputs(", \"delivered\": ", stdout);
+      PrintJsonString(delivered);
+      fputs(", \"pending\": \"unknown\"}", stdout);
     } else {
       printf("%-24s %-32s %-12.*s %-10s %s\n", watch.alias, watch.unit,
-             static_cast<int>(state.size()), state.data(), "unknown", "unknown");
+             static_cast<int>(state.size()), state.data(), delivered, "unknown");
     }
   }
   if (command.json) fputs("]}\n", stdout);

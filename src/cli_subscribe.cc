@@ -23,7 +23,8 @@ constexpr size_t kMaxUnitFile = 64 * 1024;
 
 const char kSubscribeUsage[] =
     "usage: juju-systemd-notices subscribe --unit UNIT --charm-dir DIR [--user] [--root DIR]\n"
-    "           [--bus ADDRESS] [--juju-exec PATH] [-d|--debug] [--type notify|simple] "
+    "           [--bus ADDRESS] [--juju-exec PATH] [--state-dir DIR] [-d|--debug]\n"
+    "           [--type notify|simple] "
     "NAME[=ALIAS] ...\n"
     "\n"
     "Links DIR/hooks/service-ALIAS-started and -stopped to DIR/dispatch (existing hooks are\n"
@@ -160,6 +161,7 @@ int RunSubscribe(int argc, char** argv) {
   spec.charm_dir = charm_dir;
   spec.watches = {command.daemon.watches, command.daemon.watch_count};
   spec.juju_exec = command.juju_exec != nullptr ? command.juju_exec : "";
+  spec.state_dir = command.state_dir != nullptr ? command.state_dir : "";
   // The daemon's default is the system bus: only another bus needs saying.
   bool default_bus = !command.user && command.bus_address == kSystemBusFallback;
   spec.bus_address = default_bus || command.root != nullptr ? "" : command.bus_address;

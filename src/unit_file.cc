@@ -202,6 +202,10 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
     out.Append(" --bus ");
     QuoteExecArgument(spec.bus_address, &out);
   }
+  if (!spec.state_dir.empty()) {
+    out.Append(" --state-dir ");
+    QuoteExecArgument(spec.state_dir, &out);
+  }
   out.Append(" --");
   for (const WatchedUnit& watch : spec.watches) {
     char word[kMaxUnitNameLength + kMaxAliasLength + 2];

@@ -25,6 +25,7 @@ struct CharmCommand {
   const char* root = nullptr;
   const char* bus_address = nullptr;  // resolved: --bus, else the system or the user bus
   const char* juju_exec = nullptr;
+  const char* state_dir = nullptr;
   bool user = false;
   bool json = false;
   bool debug = false;

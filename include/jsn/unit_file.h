@@ -55,6 +55,7 @@ struct UnitFileSpec {
   std::span<const WatchedUnit> watches;
   std::string_view juju_exec;    // empty: the daemon's default
   std::string_view bus_address;  // empty: the daemon's default (the system bus)
+  std::string_view state_dir;    // empty: the daemon's default
   bool debug = false;
   bool user = false;              // a user manager's unit: WantedBy=default.target, less hardening
   bool notify = true;             // Type=notify (the daemon says READY=1), else Type=simple

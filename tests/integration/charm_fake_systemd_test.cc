@@ -34,7 +34,8 @@ class CharmWithFakeSystemd : public ::testing::Test {
     return RunCommand(args, EnvironmentWith({"XDG_CONFIG_HOME=" + directory_.Join("config")}));
   }
   CommandResult Subscribe() const {
-    return Run({"subscribe", "--unit", "app/0", "--charm-dir", directory_.Join("charm"), "hello"});
+    return Run({"subscribe", "--unit", "app/0", "--charm-dir", directory_.Join("charm"),
+                "--state-dir", directory_.Join("state"), "hello"});
   }
   std::string Calls() {
     std::string reply;

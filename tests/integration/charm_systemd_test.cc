@@ -3,10 +3,10 @@
 // links, asks systemd over D-Bus to reload, enable and start it, and the daemon systemd starts
 // delivers to a fake juju-exec.
 //
-// Readiness: the notices unit is Type=notify, which needs the daemon to send READY=1 (the
-// durability work). Until this branch has it, these tests subscribe with --type simple and, to
-// know that the daemon watches before they start a service, read the daemon's "watching" line
-// from a drop-in's StandardError=append: (a test-only drop-in; the unit file is ours untouched).
+// Readiness: the notices unit is Type=notify and the daemon sends READY=1 once it watches, so
+// a service started as soon as `subscribe` returns is delivered. The daemon's log goes to a
+// file through a test-only drop-in (StandardError=append:), for failure messages and for
+// counting its starts; the unit file itself is ours untouched.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -27,8 +27,6 @@ namespace {
 constexpr const char* kProgram = "build/juju-systemd-notices";
 constexpr const char* kNoticesUnit = "juju-app-0-systemd-notices.service";
 constexpr const char* kSleeper = "[Service]\nExecStart=/bin/sleep infinity\n";
-// Until the daemon sends READY=1 (see the header comment).
-constexpr const char* kServiceType = "--type=simple";
 
 bool IsSymlinkTo(const std::string& path, const std::string& target) {
   char buffer[4096];
@@ -71,7 +69,8 @@ class CharmWithSystemd : public ::testing::Test {
   }
   CommandResult Subscribe(const std::vector<std::string>& names) const {
     std::vector<std::string> args = {"subscribe", "--user", "--unit", "app/0", "--charm-dir",
-                                     charm_dir_, "--juju-exec", juju_.path(), kServiceType};
+                                     charm_dir_, "--juju-exec", juju_.path(), "--state-dir",
+                                     systemd_.scratch_dir() + "/state"};
     args.insert(args.end(), names.begin(), names.end());
     return Run(args);
   }
@@ -103,7 +102,7 @@ TEST_F(CharmWithSystemd, SubscribeWritesUnitAndHooksAndSystemdRunsTheDaemonWhich
   ASSERT_TRUE(result.succeeded()) << result.Describe() << "\n" << result.output;
 
   std::string unit = ReadFile(UnitFile());
-  EXPECT_NE(unit.find("\nType="), std::string::npos) << unit;
+  EXPECT_NE(unit.find("\nType=notify\n"), std::string::npos) << unit;
   EXPECT_NE(unit.find("\nRestart=always\n"), std::string::npos) << unit;
   EXPECT_NE(unit.find("\nWorkingDirectory=" + charm_dir_ + "\n"), std::string::npos) << unit;
   EXPECT_NE(unit.find(" --unit app/0 "), std::string::npos) << unit;
@@ -117,7 +116,7 @@ TEST_F(CharmWithSystemd, SubscribeWritesUnitAndHooksAndSystemdRunsTheDaemonWhich
   EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "UnitFileState"), "enabled");
   EXPECT_NE(MainPid(), "0\n");
 
-  ASSERT_TRUE(WaitForWatching(1));
+  // No waiting: Type=notify made subscribe return only once the daemon watches.
   ASSERT_TRUE(systemd_.Systemctl({"start", "hello.service"}).succeeded());
   ASSERT_TRUE(juju_.WaitForEnded(1)) << ReadFile(DaemonLog());
   std::vector<JujuExecCall> calls = juju_.Calls();
@@ -134,7 +133,7 @@ TEST_F(CharmWithSystemd, SubscribeWritesUnitAndHooksAndSystemdRunsTheDaemonWhich
   CommandResult json = Run({"status", "--user", "--unit", "app/0", "--json"});
   ASSERT_TRUE(json.succeeded()) << json.Describe() << "\n" << json.output;
   EXPECT_NE(json.output.find("{\"alias\": \"greeter\", \"unit\": \"hello.service\", "
-                             "\"active_state\": \"active\""),
+                             "\"active_state\": \"active\", \"delivered\": \"started\""),
             std::string::npos)
       << json.output;
 }
