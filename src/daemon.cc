@@ -47,10 +47,14 @@ double Seconds(MonotonicTime duration) {
 class Daemon final : public MessageSink, public WatchListener {
  public:
   Daemon(const Options& options, char** environment)
-      : options_(options), environment_(environment), tracker_(options.watch_count) {}
+      : options_(options),
+        environment_(environment),
+        // A failed hook is retried (1 s doubling to 60 s) unless a newer state makes it moot.
+        tracker_(options.watch_count, RetryPolicy{.retry_failed_hooks = true}) {}
 
   int Run() {
     SetDebugLogging(options_.debug);
+    SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
     spawner_.Init(environment_);
     OpenNotifier();
     Status status = loop_.Open();
@@ -91,6 +95,8 @@ class Daemon final : public MessageSink, public WatchListener {
         DeliverDue(now);
       }
       MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
+      MonotonicTime overdue = KillOverdueHooks(now);
+      if (overdue < wakeup) wakeup = overdue;
       status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
       if (!status.ok()) return Fail("cannot arm the timer", status);
       if (!UpdateBusInterest()) return 1;
@@ -161,6 +167,7 @@ class Daemon final : public MessageSink, public WatchListener {
     pid_t pid = 0;  // 0: none
     MonotonicTime started{0};
     Hook hook = Hook::kNone;
+    bool killed = false;  // by --hook-timeout; waiting to be reaped
     char state[Tracker::kMaxStateLength + 1] = {};
   };
 
@@ -347,11 +354,45 @@ class Daemon final : public MessageSink, public WatchListener {
             options_.watches[unit].alias, HookName(running.hook), exit_text,
             Seconds(now - running.started));
         running.pid = 0;
+        running.killed = false;
         tracker_.HookFinished(unit, exit.ok(), now);
+        LogRetry(unit, now);
         SaveState();
         break;
       }
     }
+  }
+
+  // After a failure: says when the hook runs again (nothing when a newer state made it moot).
+  void LogRetry(size_t unit, MonotonicTime now) {
+    const Tracker::UnitState& state = tracker_.unit(unit);
+    if (state.failures == 0 || state.running != Hook::kNone) return;
+    JSN_LOG_INFO("%s: retrying hooks/service-%s-%s in %.0f s (failure %u)", UnitName(unit),
+                 options_.watches[unit].alias, HookName(state.wanted), Seconds(state.retry_at - now),
+                 state.failures);
+  }
+
+  // Kills (SIGKILL, the whole process group) every hook running past --hook-timeout; its end is
+  // reaped as a failure and retried. Returns when the next running hook becomes overdue.
+  MonotonicTime KillOverdueHooks(MonotonicTime now) {
+    MonotonicTime timeout = std::chrono::seconds(options_.hook_timeout_seconds);
+    MonotonicTime next = kNever;
+    for (size_t unit = 0; unit < options_.watch_count; ++unit) {
+      RunningHook& running = running_[unit];
+      if (running.pid == 0 || running.killed) continue;
+      MonotonicTime deadline = running.started + timeout;
+      if (now < deadline) {
+        if (deadline < next) next = deadline;
+        continue;
+      }
+      JSN_LOG_WARNING("%s: hooks/service-%s-%s still running after %u s: killing its process group",
+                      UnitName(unit), options_.watches[unit].alias, HookName(running.hook),
+                      options_.hook_timeout_seconds);
+      Status status = spawner_.SignalProcessGroup(running.pid, SIGKILL);
+      if (!status.ok()) JSN_LOG_ERROR("%s", status.message());
+      running.killed = true;
+    }
+    return next;
   }
 
   void DeliverDue(MonotonicTime now) {
@@ -366,11 +407,17 @@ class Daemon final : public MessageSink, public WatchListener {
       pid_t pid = 0;
       if (status.ok()) status = spawner_.Spawn(command.argv, &pid);
       if (!status.ok()) {
-        // Reported as a failed delivery: without retries it counts as done, so a missing
-        // juju-exec is logged once per transition, never in a loop.
-        JSN_LOG_ERROR("%s: %s -> hooks/service-%s-%s: not run: %s", watched.unit, running.state,
-                      watched.alias, HookName(delivery.hook), status.message());
+        // A failed delivery, retried with backoff: logged as an error once per transition (the
+        // first attempt), the retries at debug level, so a missing juju-exec never floods.
+        if (tracker_.unit(delivery.unit).failures == 0) {
+          JSN_LOG_ERROR("%s: %s -> hooks/service-%s-%s: not run: %s", watched.unit, running.state,
+                        watched.alias, HookName(delivery.hook), status.message());
+        } else {
+          JSN_LOG_DEBUG("%s: hooks/service-%s-%s failed to start again: %s", watched.unit,
+                        watched.alias, HookName(delivery.hook), status.message());
+        }
         tracker_.HookFinished(delivery.unit, false, now);
+        LogRetry(delivery.unit, now);
         SaveState();
         continue;
       }

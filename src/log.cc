@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace jsn {
@@ -10,6 +11,7 @@ namespace {
 
 bool debug_enabled = false;
 int log_fd = 2;
+bool journal_prefix = false;
 
 const char* LevelPrefix(LogLevel level) {
   switch (level) {
@@ -30,6 +32,21 @@ const char* LevelPrefix(LogLevel level) {
 void SetDebugLogging(bool enabled) { debug_enabled = enabled; }
 bool DebugLoggingEnabled() { return debug_enabled; }
 void SetLogFd(int fd) { log_fd = fd; }
+void SetJournalPriorityPrefix(bool enabled) { journal_prefix = enabled; }
+
+bool IsJournalStream(const char* journal_stream, int fd) {
+  if (journal_stream == nullptr) return false;
+  unsigned long long device = 0, inode = 0;
+  int consumed = 0;
+  if (sscanf(journal_stream, "%llu:%llu%n", &device, &inode, &consumed) != 2 ||
+      journal_stream[consumed] != '\0') {
+    return false;
+  }
+  struct stat info;
+  if (fstat(fd, &info) != 0) return false;
+  return static_cast<unsigned long long>(info.st_dev) == device &&
+         static_cast<unsigned long long>(info.st_ino) == inode;
+}
 
 size_t FormatLogLine(char* buffer, size_t capacity, LogLevel level, const char* format,
                      va_list args) {
@@ -56,7 +73,14 @@ void Log(LogLevel level, const char* format, ...) {
   char line[kMaxLogLineLength + 1];
   va_list args;
   va_start(args, format);
-  size_t length = FormatLogLine(line, sizeof line, level, format, args);
+  size_t start = 0;
+  if (journal_prefix) {
+    line[0] = '<';
+    line[1] = static_cast<char>('0' + static_cast<int>(level));  // priorities are 0..7
+    line[2] = '>';
+    start = 3;
+  }
+  size_t length = start + FormatLogLine(line + start, sizeof line - start, level, format, args);
   va_end(args);
   size_t done = 0;
   while (done < length) {

@@ -1,5 +1,7 @@
 #include "jsn/options.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace jsn {
@@ -231,6 +233,20 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
         options->bus_address = value;
         continue;
       }
+      if (MatchValueOption("--hook-timeout", argc, argv, &i, &value, &status)) {
+        JSN_RETURN_IF_ERROR(status);
+        char* end = nullptr;
+        errno = 0;
+        unsigned long seconds = strtoul(value, &end, 10);
+        if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0 || seconds == 0 ||
+            seconds > 7 * 24 * 3600) {
+          return Status::Failure("invalid-hook-timeout",
+                                 "expected --hook-timeout to be whole seconds from 1 to 604800, "
+                                 "found '%.60s'", value);
+        }
+        options->hook_timeout_seconds = static_cast<unsigned>(seconds);
+        continue;
+      }
       if (MatchValueOption("--state-dir", argc, argv, &i, &value, &status)) {
         JSN_RETURN_IF_ERROR(status);
         // Room for "/" + a Juju unit name + ".state.tmp" under PATH_MAX.
@@ -243,7 +259,7 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
         continue;
       }
       return Status::Failure("unknown-option",
-                             "expected --unit, -d, --debug, --juju-exec, --bus, --state-dir, --help, "
+                             "expected --unit, -d, --debug, --juju-exec, --bus, --state-dir, --hook-timeout, --help, "
                              "--version "
                              "or NAME[=ALIAS], found '%.60s'",
                              argument);
@@ -278,7 +294,7 @@ void ResolveDefaults(Options* options, const char* system_bus_env,
 
 const char* UsageText() {
   return "usage: juju-systemd-notices --unit UNIT [-d|--debug] [--juju-exec PATH] [--bus ADDRESS]\n"
-         "                            [--state-dir DIR] NAME[=ALIAS] ...\n"
+         "                            [--state-dir DIR] [--hook-timeout SECONDS] NAME[=ALIAS] ...\n"
          "\n"
          "Watches the ActiveState of systemd units and runs\n"
          "  juju-exec UNIT hooks/service-ALIAS-started   when a unit becomes active\n"
@@ -297,6 +313,8 @@ const char* UsageText() {
          "  --state-dir DIR    where the last hook delivered per unit is kept, one file per Juju\n"
          "                     unit (default /var/lib/juju-systemd-notices/); a change made\n"
          "                     while the daemon was down is delivered when it starts again\n"
+         "  --hook-timeout SECONDS  a hook running longer is killed (its process group) and\n"
+         "                     retried (default 600)\n"
          "  --help, --version  print this or the version and exit\n"
          "\n"
          "Limits: at most 64 units, unit names of at most 255 bytes, aliases of at most 128\n"

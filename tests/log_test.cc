@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdarg>
@@ -84,6 +85,31 @@ TEST(Log, DebugArgumentsAreNotEvaluatedWhenDisabled) {
   EXPECT_EQ(evaluated, 0);
   Capture(true, EmitDebugWithSideEffect);
   EXPECT_EQ(evaluated, 1);
+}
+
+void EmitWarning() { JSN_LOG_WARNING("w"); }
+
+TEST(Log, JournalLinesStartWithTheirSyslogPriority) {
+  SetJournalPriorityPrefix(true);
+  std::string out = Capture(true, EmitOneOfEach) + Capture(true, EmitWarning);
+  SetJournalPriorityPrefix(false);
+  EXPECT_EQ(out, "<3>error: e\n<6>i\n<7>debug: d\n<4>warning: w\n");
+}
+
+TEST(Log, JournalStreamMustNameTheFileOnTheDescriptor) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  struct stat info;
+  ASSERT_EQ(fstat(fds[1], &info), 0);
+  std::string mine = std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+  std::string other = std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino + 1);
+  EXPECT_TRUE(IsJournalStream(mine.c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream(other.c_str(), fds[1]));  // stderr redirected elsewhere
+  EXPECT_FALSE(IsJournalStream(nullptr, fds[1]));
+  EXPECT_FALSE(IsJournalStream("", fds[1]));
+  EXPECT_FALSE(IsJournalStream((mine + "x").c_str(), fds[1]));
+  close(fds[0]);
+  close(fds[1]);
 }
 
 }  // namespace

@@ -20,6 +20,12 @@ void SetDebugLogging(bool enabled);
 bool DebugLoggingEnabled();
 // Where lines go; 2 (stderr) unless a test redirects them.
 void SetLogFd(int fd);
+// Whether $JOURNAL_STREAM ("DEVICE:INODE", set by systemd for a service whose stderr goes to the
+// journal) names the file open on `fd`: a stderr redirected elsewhere has another device:inode.
+bool IsJournalStream(const char* journal_stream, int fd);
+// With it on, each line starts with "<N>", its syslog priority, which journald strips and
+// files the line under.
+void SetJournalPriorityPrefix(bool enabled);
 
 // Formats one line ("error: ...", "warning: ...", "...", "debug: ...", always ending in
 // "\n") into `buffer`; returns its length. Pure, so tests check the format directly.

@@ -35,7 +35,8 @@ struct Options {
   bool debug = false;
   const char* juju_exec = nullptr;  // nullptr until given or resolved by ResolveDefaults
   const char* bus_address = nullptr;
-  const char* state_dir = nullptr;  // nullptr until given or resolved (kDefaultStateDir)
+  const char* state_dir = nullptr;
+  unsigned hook_timeout_seconds = 600;  // a hook running longer is killed and retried  // nullptr until given or resolved (kDefaultStateDir)
   size_t watch_count = 0;
   WatchedUnit watches[kMaxWatchedUnits];
 };
@@ -43,7 +44,7 @@ struct Options {
 // Parses argv[1..argc). On failure the Status says what was expected and what was found
 // (rule names: "unknown-option", "missing-value", "missing-unit", "invalid-juju-unit",
 // "invalid-unit-name", "invalid-alias", "duplicate-unit", "duplicate-alias", "no-units",
-// "too-many-units", "invalid-juju-exec", "invalid-bus", "invalid-state-dir"); the caller prints it with the usage line and exits 2.
+// "too-many-units", "invalid-juju-exec", "invalid-bus", "invalid-state-dir", "invalid-hook-timeout"); the caller prints it with the usage line and exits 2.
 Status ParseOptions(int argc, const char* const* argv, Options* options);
 
 // Fills what the command line left out: juju_exec (/usr/bin/juju-exec when `is_executable`

@@ -140,7 +140,7 @@ TEST_F(DaemonWithFakeSystemd, ANewOwnerIsTrustedAndSubscribedTo) {
   EXPECT_EQ(StopAndListHooks(), (Hooks{"app/0 hooks/service-foo-started"})) << daemon_.Log();
 }
 
-TEST_F(DaemonWithFakeSystemd, AMissingJujuExecIsReportedOncePerTransition) {
+TEST_F(DaemonWithFakeSystemd, AMissingJujuExecIsReportedOncePerTransitionAndRetriedQuietly) {
   ASSERT_TRUE(bus_.Start());
   ASSERT_TRUE(systemd_.Start(bus_.address(), {"foo.service=inactive"}));
   std::string missing = juju_.path() + "-missing";
@@ -148,8 +148,14 @@ TEST_F(DaemonWithFakeSystemd, AMissingJujuExecIsReportedOncePerTransition) {
   ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
   ASSERT_TRUE(daemon_.WaitForLine("foo.service: active -> hooks/service-foo-started: not run: "
                                   "expected an executable at " + missing));
+  // Retried after the backoff, at debug level only.
+  ASSERT_TRUE(daemon_.WaitForLine("hooks/service-foo-started failed to start again"));
+  // Back to inactive: the started hook never ran, so it is moot and nothing is due.
   ASSERT_TRUE(systemd_.SetState("foo.service", "inactive"));
-  ASSERT_TRUE(daemon_.WaitForLine("hooks/service-foo-stopped: not run"));
+  ASSERT_TRUE(daemon_.WaitForLine("foo.service: inactive ("));
+  // A new transition is reported again.
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(daemon_.WaitForLines("hooks/service-foo-started: not run", 2));
   EXPECT_EQ(daemon_.Stop(), 0);
   EXPECT_EQ(daemon_.CountLines("not run"), 2u) << daemon_.Log();
   EXPECT_TRUE(juju_.Calls().empty());

@@ -22,7 +22,8 @@ class DaemonUnderTest {
   // Starts the daemon for Juju unit app/0 on `bus_address` with `juju_exec` and the given
   // NAME[=ALIAS] arguments, and waits until it logs that it is watching (start-up done).
   ::testing::AssertionResult Start(const std::string& bus_address, const std::string& juju_exec,
-                                   const std::vector<std::string>& names);
+                                   const std::vector<std::string>& names,
+                                   const std::vector<std::string>& extra_options = {});
   // Reads the daemon's log until a line contains `text` (bounded); lines read are kept.
   ::testing::AssertionResult WaitForLine(const std::string& text,
                                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
