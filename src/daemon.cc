@@ -27,6 +27,8 @@ constexpr size_t kMaxEventsPerWait = 8;
 // On SIGTERM, running hooks get this long to finish: systemd's own stop timeout (90 s by
 // default) is far longer, and a hook cut short may leave the charm half-way.
 constexpr MonotonicTime kStopGrace = std::chrono::seconds(10);
+constexpr MonotonicTime kFirstReconnectDelay = std::chrono::milliseconds(100);
+constexpr MonotonicTime kMaxReconnectDelay = std::chrono::seconds(5);
 
 // The value of `name` in `environment` (NAME=VALUE entries), or nullptr.
 const char* FindEnvironment(char** environment, const char* name) {
@@ -69,10 +71,7 @@ class Daemon final : public MessageSink, public WatchListener {
     status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
     if (!status.ok()) return Fail("cannot watch the bus", status);
 
-    const char* units[kMaxWatchedUnits];
-    for (size_t i = 0; i < options_.watch_count; ++i) units[i] = options_.watches[i].unit;
-    status = watch_.Init(std::span<const char* const>(units, options_.watch_count), this);
-    if (status.ok()) status = watch_.Start(this);
+    status = StartWatching();
     if (!status.ok()) return Fail("cannot start watching systemd", status);
     // Hello's reply may have arrived together with the first messages: read before waiting.
     if (!ReceiveFromBus()) return 1;
@@ -94,7 +93,9 @@ class Daemon final : public MessageSink, public WatchListener {
       } else {
         DeliverDue(now);
       }
+      if (bus_down_ && !stopping_ && now >= reconnect_at_ && !Reconnect(now)) return 1;
       MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
+      if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
       MonotonicTime overdue = KillOverdueHooks(now);
       if (overdue < wakeup) wakeup = overdue;
       status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
@@ -113,7 +114,9 @@ class Daemon final : public MessageSink, public WatchListener {
         } else if (tag == Loop::kTimerTag) {
           loop_.AcknowledgeTimer();
         } else if (tag == kBusTag) {
+          if (bus_down_) continue;
           if ((ready & EPOLLOUT) != 0 && !FlushBus()) return 1;
+          if (bus_down_) continue;
           if ((ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !ReceiveFromBus()) return 1;
         }
       }
@@ -128,6 +131,11 @@ class Daemon final : public MessageSink, public WatchListener {
 
   // WatchListener: what systemd reported goes into the tracker.
   void OnInitialState(size_t unit, std::string_view state, bool known) override {
+    if (reconnecting_) {
+      // After a reconnect the tracker keeps its baselines: this is just the latest state.
+      if (known) OnState(unit, state);
+      return;
+    }
     Hook saved = saved_[unit];
     if (known) {
       tracker_.RecordInitialState(unit, state, saved);
@@ -150,6 +158,12 @@ class Daemon final : public MessageSink, public WatchListener {
                   ObservationName(observation));
   }
   void OnReady() override {
+    if (reconnecting_) {
+      reconnecting_ = false;
+      JSN_LOG_INFO("watching again after the reconnect");
+      Notify("STATUS=watching again after a reconnect\n");
+      return;
+    }
     // Matches are in place, Subscribe returned and every initial state is known: from here on
     // no transition can be missed, so `systemctl start` may return.
     // The log line comes first, so whoever sees READY=1 finds it already written.
@@ -254,6 +268,7 @@ class Daemon final : public MessageSink, public WatchListener {
   }
 
   bool UpdateBusInterest() {
+    if (bus_down_) return true;
     uint32_t events = EPOLLIN | (bus_.wants_write() ? EPOLLOUT : 0u);
     if (events == bus_events_) return true;
     Status status = loop_.Modify(bus_.fd(), events, kBusTag);
@@ -268,10 +283,63 @@ class Daemon final : public MessageSink, public WatchListener {
     return true;
   }
 
-  // Issue 5 reconnects here; until then the daemon exits and systemd's Restart= brings it back.
+  // The matches, Subscribe and the initial Gets, on a fresh Watch (a new connection has none).
+  Status StartWatching() {
+    Status status = watch_.Init(std::span<const char* const>(unit_names_, options_.watch_count), this);
+    if (status.ok()) status = watch_.Start(this);
+    return status;
+  }
+
+  // The bus went away (dbus-daemon restarted): reconnect with a backoff, 100 ms doubling to 5 s
+  // with jitter, so a bus that stays away costs a few wake-ups, never a busy loop. Hooks already
+  // running go on and are reaped as usual.
   bool BusLost(const Status& status) {
     JSN_LOG_ERROR("lost the bus connection: %s", status.message());
-    return false;
+    if (stopping_) return false;
+    bus_.Close();  // its descriptor leaves the epoll set as it closes
+    bus_down_ = true;
+    bus_events_ = EPOLLIN;
+    reconnect_delay_ = kFirstReconnectDelay;
+    reconnect_at_ = MonotonicNow() + Jittered(reconnect_delay_);
+    Notify("STATUS=bus connection lost; reconnecting\n");
+    return true;
+  }
+
+  // `delay` +-20 %, from a small xorshift: daemons that lost the same bus do not all return at
+  // once.
+  MonotonicTime Jittered(MonotonicTime delay) {
+    jitter_state_ ^= jitter_state_ << 13;
+    jitter_state_ ^= jitter_state_ >> 7;
+    jitter_state_ ^= jitter_state_ << 17;
+    int64_t span = delay.count() / 5;
+    int64_t offset = static_cast<int64_t>(jitter_state_ % static_cast<uint64_t>(2 * span + 1)) - span;
+    return MonotonicTime(delay.count() + offset);
+  }
+
+  // One reconnect attempt. On success every state is read again and reported as a state (not a
+  // baseline), so a change made while the bus was away is delivered.
+  bool Reconnect(MonotonicTime now) {
+    Status status = bus_.Open(options_.bus_address);
+    if (!status.ok()) {
+      reconnect_delay_ = reconnect_delay_ * 2 < kMaxReconnectDelay ? reconnect_delay_ * 2
+                                                                   : kMaxReconnectDelay;
+      reconnect_at_ = now + Jittered(reconnect_delay_);
+      JSN_LOG_DEBUG("cannot reconnect yet (%s); next try in %.3f s", status.message(),
+                    Seconds(reconnect_at_ - now));
+      return true;
+    }
+    bus_down_ = false;
+    reconnecting_ = true;
+    JSN_LOG_INFO("reconnected to %s as %.*s; re-reading every state", options_.bus_address,
+                 static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
+    status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
+    if (!status.ok()) return Stopped("cannot watch the bus", status);
+    status = StartWatching();
+    if (!status.ok()) {
+      if (!bus_.is_open()) return BusLost(status);
+      return Stopped("cannot start watching systemd", status);
+    }
+    return ReceiveFromBus();
   }
 
   bool ReceiveFromBus() {
@@ -316,6 +384,10 @@ class Daemon final : public MessageSink, public WatchListener {
           }
           break;
         case SIGHUP:
+          if (bus_down_) {
+            JSN_LOG_INFO("received SIGHUP while the bus is away: the reconnect re-reads every state");
+            break;
+          }
           JSN_LOG_INFO("received SIGHUP: re-reading every state");
           if (watch_.ready()) {
             // READY=1 follows once every answer is in (the loop checks watch_.rereading()).
@@ -450,6 +522,11 @@ class Daemon final : public MessageSink, public WatchListener {
   MonotonicTime watchdog_interval_ = kNever;
   MonotonicTime watchdog_next_ = kNever;
   bool reloading_ = false;  // RELOADING=1 sent; READY=1 due when the re-read is answered
+  bool bus_down_ = false;      // waiting to reconnect
+  bool reconnecting_ = false;  // reconnected; the re-read states are not in yet
+  MonotonicTime reconnect_delay_{0};
+  MonotonicTime reconnect_at_ = kNever;
+  uint64_t jitter_state_ = uint64_t{0x9e3779b97f4a7c15} ^ static_cast<uint64_t>(getpid());
 };
 
 }  // namespace
