@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "jsn/cli.h"
 #include "jsn/daemon.h"
 #include "jsn/options.h"
 
@@ -27,6 +28,10 @@ void PrintUsageLine(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The charm-side subcommands; anything else is the daemon's command line.
+  if (argc > 1 && strcmp(argv[1], "subscribe") == 0) return jsn::RunSubscribe(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "stop") == 0) return jsn::RunStop(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "status") == 0) return jsn::RunStatus(argc - 1, argv + 1);
   static jsn::Options options;  // fixed-size and large: not on the stack
   jsn::Status status = jsn::ParseOptions(argc, argv, &options);
   if (!status.ok()) {

@@ -14,6 +14,11 @@ org.freedesktop.systemd1 on ADDRESS and serves:
                               org.freedesktop.systemd1.Unit: Id, ActiveState, SubState, LoadState.
                               Any name resolves, as in systemd: one never set is inactive/dead
                               and not-found.
+  Charm side (the `subscribe`, `stop` and `status` subcommands): Reload(),
+                              EnableUnitFiles(asbb), DisableUnitFiles(asb), and StartUnit,
+                              StopUnit, RestartUnit(ss) -> job path, then JobRemoved(uoss)
+                              with the result set by `job-result` ("done" unless set; a done
+                              start or restart makes the unit active, a done stop inactive).
 Like real systemd it emits unit signals only while some client is subscribed (a subscriber
 that disconnects is dropped); --emit-unsubscribed emits them regardless. --unit sets a unit's
 initial state (and makes it loaded) without a signal.
@@ -36,6 +41,10 @@ Signals a command emits have been written to the bus before its reply is printed
   state UNIT                     -> "state UNIT ACTIVE SUB LOADSTATE"
   subscribers                    -> "subscribers CURRENT SUBSCRIBE-CALLS UNSUBSCRIBE-CALLS"
   gets UNIT                      -> "gets UNIT N" (Properties.Get/GetAll calls on that unit)
+  job-result UNIT RESULT         the next jobs on UNIT end with RESULT (done, failed, ...) -> "ok"
+  deny METHOD                    Manager.METHOD answers org.freedesktop.DBus.Error.AccessDenied
+                                                                  -> "ok"
+  calls                          -> "ok calls METHOD:ARG,ARG METHOD..." (charm-side calls, in order)
   ping                           -> "pong"
   quit                           -> "bye", then exit 0 (also on end of stdin)
 Ready line, once it owns the name: "ready UNIQUE-NAME".
@@ -124,6 +133,11 @@ class Fake:
         self.exported = []
         self.retired = []  # earlier owners' connections, kept open
         self.spoofer = None
+        # Charm side: job outcomes, refused methods, and the calls seen.
+        self.job_results = {}
+        self.denied = set()
+        self.manager_calls = []
+        self.next_job = 1
 
     def unit(self, name):
         if name not in self.units:
@@ -215,6 +229,14 @@ class Fake:
                                              self.unsubscribe_calls)
         if verb == "gets" and len(args) == 1:
             return "gets %s %d" % (args[0], self.unit(args[0]).gets)
+        if verb == "job-result" and len(args) == 2:
+            self.job_results[args[0]] = args[1]
+            return "ok"
+        if verb == "deny" and len(args) == 1:
+            self.denied.add(args[0])
+            return "ok"
+        if verb == "calls" and not args:
+            return " ".join(["ok calls"] + self.manager_calls)
         if verb == "ping" and not args:
             return "pong"
         return "error unknown command or wrong arguments: %s" % " ".join(words)
@@ -257,6 +279,62 @@ class Manager(dbus.service.Object):
     def LoadUnit(self, name):
         self.fake.unit(name)
         return dbus.ObjectPath(unit_path(name))
+
+
+    # --- Charm side: the Manager methods `subscribe`, `stop` and `status` call -------------
+
+    def charm_call(self, method, *args):
+        self.fake.manager_calls.append(
+            "%s:%s" % (method, ",".join(str(a) for a in args)) if args else method)
+        if method in self.fake.denied:
+            raise Error("org.freedesktop.DBus.Error.AccessDenied",
+                        "Access denied to %s (fake)" % method)
+
+    @dbus.service.method(MANAGER_INTERFACE, in_signature="", out_signature="")
+    def Reload(self):
+        self.charm_call("Reload")
+
+    @dbus.service.method(MANAGER_INTERFACE, in_signature="asbb", out_signature="ba(sss)")
+    def EnableUnitFiles(self, files, runtime, force):
+        self.charm_call("EnableUnitFiles", *files)
+        return (False, dbus.Array([], signature="(sss)"))
+
+    @dbus.service.method(MANAGER_INTERFACE, in_signature="asb", out_signature="a(sss)")
+    def DisableUnitFiles(self, files, runtime):
+        self.charm_call("DisableUnitFiles", *files)
+        return dbus.Array([], signature="(sss)")
+
+    def job(self, method, name, mode, state):
+        self.charm_call(method, name, mode)
+        job_id = self.fake.next_job
+        self.fake.next_job += 1
+        path = dbus.ObjectPath("%s/job/%d" % (MANAGER_PATH, job_id))
+        result = self.fake.job_results.get(name, "done")
+
+        def finish():
+            if result == "done":
+                self.fake.set_state(name, state, None, "changed")
+            self.JobRemoved(dbus.UInt32(job_id), path, name, result)
+            return False
+        # After the reply, as systemd: the job ends later than StartUnit returns.
+        GLib.idle_add(finish)
+        return path
+
+    @dbus.service.method(MANAGER_INTERFACE, in_signature="ss", out_signature="o")
+    def StartUnit(self, name, mode):
+        return self.job("StartUnit", name, mode, "active")
+
+    @dbus.service.method(MANAGER_INTERFACE, in_signature="ss", out_signature="o")
+    def RestartUnit(self, name, mode):
+        return self.job("RestartUnit", name, mode, "active")
+
+    @dbus.service.method(MANAGER_INTERFACE, in_signature="ss", out_signature="o")
+    def StopUnit(self, name, mode):
+        return self.job("StopUnit", name, mode, "inactive")
+
+    @dbus.service.signal(MANAGER_INTERFACE, signature="uoss")
+    def JobRemoved(self, job_id, path, unit, result):
+        pass
 
 
 class Units(dbus.service.FallbackObject):

@@ -1,0 +1,58 @@
+// The charm-side subcommands: `subscribe`, `stop` and `status`, which set up, tear down and
+// report on the systemd unit that runs our daemon for one Juju unit (what the Python library's
+// SystemdNotices.subscribe() and .stop() did, without Python or systemctl). main() hands
+// argv over when argv[1] names one of them; each returns the process's exit code: 0 done,
+// 1 the system said no (a D-Bus error, a failed job, a file that could not be written),
+// 2 bad input (nothing written).
+#pragma once
+
+#include <cstddef>
+
+#include "jsn/options.h"
+#include "jsn/status.h"
+
+namespace jsn {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsageError = 2;
+
+// The command line shared by the three subcommands. Strings point into argv or the
+// environment; `watches` is filled by the daemon's own parser so that both agree on names.
+struct CharmCommand {
+  const char* juju_unit = nullptr;
+  const char* charm_dir = nullptr;
+  const char* root = nullptr;
+  const char* bus_address = nullptr;  // resolved: --bus, else the system or the user bus
+  const char* juju_exec = nullptr;
+  const char* state_dir = nullptr;
+  bool user = false;
+  bool json = false;
+  bool debug = false;
+  bool notify = true;  // --type notify|simple
+  bool help = false;
+  Options daemon;      // the NAME[=ALIAS] list, parsed as the daemon parses it
+};
+
+// Which options a subcommand accepts.
+struct CharmCommandSpec {
+  const char* name;  // "subscribe"
+  bool takes_watches;
+  bool takes_charm_dir;
+  bool takes_json;
+};
+
+// Parses argv[1..argc) (argv[0] is the subcommand) into `command`, resolving the bus address
+// from `--user`, DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR or DBUS_SYSTEM_BUS_ADDRESS.
+Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* const* argv,
+                         CharmCommand* command);
+
+// The directory the notices unit file goes in: ROOT/etc/systemd/system, the user's
+// $XDG_CONFIG_HOME/systemd/user (else ~/.config/systemd/user), or /etc/systemd/system.
+Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size);
+
+int RunSubscribe(int argc, char** argv);
+int RunStop(int argc, char** argv);
+int RunStatus(int argc, char** argv);
+
+}  // namespace jsn

@@ -1,0 +1,73 @@
+// UnitFile: the systemd unit that runs our daemon for one Juju unit, as text, and writing it
+// to disk atomically. Rendering is pure: UnitFileSpec holds views the caller owns, the text
+// goes into a buffer the caller owns. ExecStart= arguments are quoted by systemd's rules
+// (systemd.service(5), "Command lines"; the unescaping is extract_first_word with
+// EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE, then specifier (%) and variable ($) expansion), and
+// UnquoteExecLine reads back what QuoteExecArgument wrote.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "jsn/options.h"
+#include "jsn/status.h"
+
+namespace jsn {
+
+// A growing text in a fixed buffer; the first overflow is remembered, so a run of Appends
+// needs one check at the end.
+class TextBuilder {
+ public:
+  explicit TextBuilder(std::span<char> buffer) : buffer_(buffer) {}
+  void Append(std::string_view text);
+  void AppendChar(char c) { Append(std::string_view(&c, 1)); }
+  std::string_view text() const { return {buffer_.data(), length_}; }
+  bool overflowed() const { return overflowed_; }
+  // Keeps the text NUL-terminated when there is room; "text-too-long" after an overflow.
+  Status Finish(const char* what);
+
+ private:
+  std::span<char> buffer_;
+  size_t length_ = 0;
+  bool overflowed_ = false;
+};
+
+// "juju-" + the Juju unit with '/' as '-' + "-systemd-notices.service", as the original.
+Status NoticesUnitName(std::string_view juju_unit, std::span<char> buffer, std::string_view* name);
+
+// Appends `argument` as one ExecStart= word: as it is when every byte is in [A-Za-z0-9/_.:=@+,-]
+// (and it is not empty), otherwise in double quotes with \ " as \\ \", control bytes as \xHH,
+// and, outside the quoting, % as %% and $ as $$ (systemd expands both even inside quotes).
+void QuoteExecArgument(std::string_view argument, TextBuilder* out);
+
+// Splits the value of an ExecStart= line back into words, undoing QuoteExecArgument (plain
+// words, double-quoted words with \\ \" \xHH \n \t, %% and $$). Words are written NUL-separated
+// into `buffer`; `words` receives pointers to them. Rules: "unterminated-quote",
+// "bad-escape", "too-many-words", "buffer-too-small".
+Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<const char*> words,
+                       size_t* count);
+
+struct UnitFileSpec {
+  std::string_view executable;   // absolute path of this binary
+  std::string_view juju_unit;    // "app/0"
+  std::string_view charm_dir;    // absolute; WorkingDirectory=
+  std::span<const WatchedUnit> watches;
+  std::string_view juju_exec;    // empty: the daemon's default
+  std::string_view bus_address;  // empty: the daemon's default (the system bus)
+  std::string_view state_dir;    // empty: the daemon's default
+  bool debug = false;
+  bool user = false;              // a user manager's unit: WantedBy=default.target, less hardening
+  bool notify = true;             // Type=notify (the daemon says READY=1), else Type=simple
+};
+
+// The whole unit file. "text-too-long" when `buffer` is too small.
+Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::string_view* text);
+
+// Writes `text` to `path` so that a reader sees the old file or the new one, never a part:
+// a temporary file beside it, write, fsync, rename over `path`, fsync of the directory.
+// The file gets mode 0644. Rules: "open-failed", "write-failed", "fsync-failed",
+// "rename-failed".
+Status WriteFileAtomically(const char* path, std::string_view text);
+
+}  // namespace jsn

@@ -1,0 +1,204 @@
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "jsn/cli.h"
+
+namespace jsn {
+namespace {
+
+bool TakesValue(const char* argument, const char* name, int argc, const char* const* argv,
+                int* index, const char** value, Status* status) {
+  size_t length = strlen(name);
+  if (strncmp(argument, name, length) != 0) return false;
+  if (argument[length] == '=') {
+    *value = argument + length + 1;
+    return true;
+  }
+  if (argument[length] != '\0') return false;
+  if (*index + 1 >= argc) {
+    *status = Status::Failure("missing-value", "expected a value after %s, found the end", name);
+    return true;
+  }
+  *index += 1;
+  *value = argv[*index];
+  return true;
+}
+
+bool HasControlByte(const char* text) {
+  for (const char* p = text; *p != '\0'; ++p) {
+    auto byte = static_cast<unsigned char>(*p);
+    if (byte < 0x20 || byte == 0x7f) return true;
+  }
+  return false;
+}
+
+Status ResolveBus(CharmCommand* command) {
+  static char user_bus[4200];
+  if (command->bus_address != nullptr) return Status();
+  if (!command->user) {
+    const char* system = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+    command->bus_address = system != nullptr && system[0] != '\0' ? system : kSystemBusFallback;
+    return Status();
+  }
+  const char* session = getenv("DBUS_SESSION_BUS_ADDRESS");
+  if (session != nullptr && session[0] != '\0') {
+    command->bus_address = session;
+    return Status();
+  }
+  const char* runtime = getenv("XDG_RUNTIME_DIR");
+  if (runtime == nullptr || runtime[0] != '/') {
+    return Status::Failure("no-user-bus",
+                           "expected DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR for --user, "
+                           "found neither");
+  }
+  snprintf(user_bus, sizeof user_bus, "unix:path=%s/bus", runtime);
+  command->bus_address = user_bus;
+  return Status();
+}
+
+}  // namespace
+
+Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* const* argv,
+                         CharmCommand* command) {
+  const char* names[kMaxWatchedUnits];
+  size_t name_count = 0;
+  const char* type = nullptr;
+  bool options_ended = false;
+  for (int i = 1; i < argc; ++i) {
+    const char* argument = argv[i];
+    const char* value = nullptr;
+    Status status;
+    if (options_ended || argument[0] != '-') {
+      if (!spec.takes_watches) {
+        return Status::Failure("unexpected-argument",
+                               "expected only options after %s, found '%.60s'", spec.name,
+                               argument);
+      }
+      if (name_count == kMaxWatchedUnits) {
+        return Status::Failure("too-many-units", "expected at most %zu units to watch, found more",
+                               kMaxWatchedUnits);
+      }
+      names[name_count++] = argument;
+      continue;
+    }
+    if (strcmp(argument, "--") == 0) {
+      options_ended = true;
+    } else if (strcmp(argument, "--help") == 0 || strcmp(argument, "-h") == 0) {
+      command->help = true;
+      return Status();
+    } else if (strcmp(argument, "--user") == 0) {
+      command->user = true;
+    } else if (spec.takes_json && strcmp(argument, "--json") == 0) {
+      command->json = true;
+    } else if (spec.takes_watches &&
+               (strcmp(argument, "--debug") == 0 || strcmp(argument, "-d") == 0)) {
+      command->debug = true;
+    } else if (TakesValue(argument, "--unit", argc, argv, &i, &value, &status)) {
+      command->juju_unit = value;
+    } else if (spec.takes_charm_dir &&
+               TakesValue(argument, "--charm-dir", argc, argv, &i, &value, &status)) {
+      command->charm_dir = value;
+    } else if (TakesValue(argument, "--root", argc, argv, &i, &value, &status)) {
+      command->root = value;
+    } else if (TakesValue(argument, "--bus", argc, argv, &i, &value, &status)) {
+      command->bus_address = value;
+    } else if (spec.takes_watches &&
+               TakesValue(argument, "--juju-exec", argc, argv, &i, &value, &status)) {
+      command->juju_exec = value;
+    } else if (spec.takes_watches &&
+               TakesValue(argument, "--state-dir", argc, argv, &i, &value, &status)) {
+      command->state_dir = value;
+    } else if (spec.takes_watches &&
+               TakesValue(argument, "--type", argc, argv, &i, &value, &status)) {
+      type = value;
+    } else {
+      return Status::Failure("unknown-option", "expected an option of %s, found '%.60s'",
+                             spec.name, argument);
+    }
+    JSN_RETURN_IF_ERROR(status);
+  }
+  if (command->juju_unit == nullptr) {
+    return Status::Failure("missing-unit",
+                           "expected --unit UNIT (e.g. --unit slurmd/0), found none");
+  }
+  if (!IsValidJujuUnitName(command->juju_unit)) {
+    return Status::Failure("invalid-juju-unit",
+                           "expected a Juju unit name such as app/0, found '%.60s'",
+                           command->juju_unit);
+  }
+  if (type != nullptr) {
+    if (strcmp(type, "notify") != 0 && strcmp(type, "simple") != 0) {
+      return Status::Failure("invalid-type", "expected --type notify or simple, found '%.60s'",
+                             type);
+    }
+    command->notify = strcmp(type, "notify") == 0;
+  }
+  if (spec.takes_charm_dir) {
+    if (command->charm_dir == nullptr) {
+      return Status::Failure("missing-charm-dir", "expected --charm-dir DIR, found none");
+    }
+    if (command->charm_dir[0] != '/' || HasControlByte(command->charm_dir)) {
+      return Status::Failure("invalid-charm-dir",
+                             "expected --charm-dir to be an absolute path without control "
+                             "characters, found '%.100s'",
+                             command->charm_dir);
+    }
+  }
+  if (command->root != nullptr && (command->root[0] != '/' || command->user)) {
+    return Status::Failure("invalid-root", "expected --root to be an absolute path, and not with "
+                           "--user, found '%.100s'", command->root);
+  }
+  if (command->state_dir != nullptr && command->state_dir[0] != '/') {
+    return Status::Failure("invalid-state-dir",
+                           "expected --state-dir to be an absolute path, found '%.100s'",
+                           command->state_dir);
+  }
+  for (const char* text : {command->juju_exec, command->bus_address, command->state_dir}) {
+    if (text != nullptr && (text[0] == '\0' || HasControlByte(text))) {
+      return Status::Failure("invalid-argument",
+                             "expected a value without control characters, found '%.60s'", text);
+    }
+  }
+  if (spec.takes_watches) {
+    if (name_count == 0) {
+      return Status::Failure("no-units", "expected at least one NAME[=ALIAS] to watch, found none");
+    }
+    // The daemon's own parser, so that what subscribe accepts the daemon will accept.
+    const char* daemon_argv[kMaxWatchedUnits + 4];
+    int daemon_argc = 0;
+    daemon_argv[daemon_argc++] = "juju-systemd-notices";
+    daemon_argv[daemon_argc++] = "--unit";
+    daemon_argv[daemon_argc++] = command->juju_unit;
+    daemon_argv[daemon_argc++] = "--";
+    for (size_t n = 0; n < name_count; ++n) daemon_argv[daemon_argc++] = names[n];
+    JSN_RETURN_IF_ERROR(ParseOptions(daemon_argc, daemon_argv, &command->daemon));
+  }
+  return ResolveBus(command);
+}
+
+Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size) {
+  int length;
+  if (command.root != nullptr) {
+    length = snprintf(buffer, size, "%s/etc/systemd/system", command.root);
+  } else if (command.user) {
+    const char* config = getenv("XDG_CONFIG_HOME");
+    const char* home = getenv("HOME");
+    if (config != nullptr && config[0] == '/') {
+      length = snprintf(buffer, size, "%s/systemd/user", config);
+    } else if (home != nullptr && home[0] == '/') {
+      length = snprintf(buffer, size, "%s/.config/systemd/user", home);
+    } else {
+      return Status::Failure("no-user-config",
+                             "expected XDG_CONFIG_HOME or HOME for --user, found neither");
+    }
+  } else {
+    length = snprintf(buffer, size, "/etc/systemd/system");
+  }
+  if (length < 0 || static_cast<size_t>(length) >= size) {
+    return Status::Failure("path-too-long", "expected a unit directory under %zu bytes", size);
+  }
+  return Status();
+}
+
+}  // namespace jsn

@@ -1,0 +1,177 @@
+// `status`: what the notices daemon for one Juju unit watches, read back from its unit file,
+// with each watched unit's ActiveState asked of systemd now and the hook last delivered, from
+// the daemon's state file (--state-dir in the unit's ExecStart=, else the default). Whether a
+// delivery is pending or failing is not in that file: that column says "unknown".
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "jsn/cli.h"
+#include "jsn/manager.h"
+#include "jsn/state_store.h"
+#include "jsn/unit_file.h"
+
+namespace jsn {
+namespace {
+
+constexpr size_t kMaxUnitFile = 64 * 1024;
+constexpr size_t kMaxWords = kMaxWatchedUnits + 16;
+
+const char kStatusUsage[] =
+    "usage: juju-systemd-notices status --unit UNIT [--user] [--bus ADDRESS] [--json]\n"
+    "\n"
+    "For each unit the notices daemon watches: its alias, its ActiveState now (asked of\n"
+    "systemd), the hook last delivered to the charm (from the daemon's state file; \"unknown\"\n"
+    "without one) and whether a delivery is pending or failing (\"unknown\": not recorded).\n"
+    "A table, or JSON with --json.\n"
+    "Exit status: 0 done, 1 not subscribed or systemd said no, 2 bad input.\n";
+
+int Fail(const char* doing, const Status& status, int code) {
+  fprintf(stderr, "juju-systemd-notices status: %s: %s\n", doing, status.message());
+  return code;
+}
+
+void PrintJsonString(std::string_view text) {
+  putchar('"');
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      printf("\\%c", c);
+    } else if (byte < 0x20) {
+      printf("\\u%04x", byte);
+    } else {
+      putchar(c);
+    }
+  }
+  putchar('"');
+}
+
+// The watch list from the unit file's ExecStart= line, parsed as the daemon parses it.
+Status ReadWatches(const char* path, Options* options) {
+  static char text[kMaxUnitFile];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::Failure("not-subscribed", "expected the unit file %.150s, found %s", path,
+                           strerror(errno));
+  }
+  size_t length = 0;
+  while (length < sizeof text - 1) {
+    ssize_t got = read(fd, text + length, sizeof text - 1 - length);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    length += static_cast<size_t>(got);
+  }
+  close(fd);
+  std::string_view file(text, length);
+  constexpr std::string_view kExecStart = "\nExecStart=";
+  size_t start = file.find(kExecStart);
+  if (start == std::string_view::npos) {
+    return Status::Failure("bad-unit-file", "expected an ExecStart= line in %.150s, found none",
+                           path);
+  }
+  start += kExecStart.size();
+  size_t end = file.find('\n', start);
+  std::string_view line = file.substr(start, end == std::string_view::npos ? end : end - start);
+  static char words_buffer[kMaxUnitFile];
+  const char* words[kMaxWords];
+  size_t count = 0;
+  JSN_RETURN_IF_ERROR(UnquoteExecLine(line, words_buffer, words, &count));
+  return ParseOptions(static_cast<int>(count), words, options);
+}
+
+}  // namespace
+
+int RunStatus(int argc, char** argv) {
+  static CharmCommand command;
+  command = CharmCommand();
+  static constexpr CharmCommandSpec kSpec = {"status", false, false, true};
+  Status status = ParseCharmCommand(kSpec, argc, argv, &command);
+  if (!status.ok()) {
+    fprintf(stderr, "juju-systemd-notices status: %s\n", status.message());
+    fputs("Try 'juju-systemd-notices status --help' for more.\n", stderr);
+    return kExitUsageError;
+  }
+  if (command.help) {
+    fputs(kStatusUsage, stdout);
+    return kExitOk;
+  }
+  char unit_name_buffer[kMaxUnitNameLength + 64];
+  std::string_view unit_name;
+  status = NoticesUnitName(command.juju_unit, unit_name_buffer, &unit_name);
+  if (!status.ok()) return Fail("naming the unit", status, kExitUsageError);
+  char unit_directory[4096];
+  status = UnitDirectory(command, unit_directory, sizeof unit_directory);
+  if (!status.ok()) return Fail("finding the unit directory", status, kExitUsageError);
+  char unit_path[4400];
+  snprintf(unit_path, sizeof unit_path, "%s/%.*s", unit_directory,
+           static_cast<int>(unit_name.size()), unit_name.data());
+  static Options watched;
+  status = ReadWatches(unit_path, &watched);
+  if (!status.ok()) return Fail("reading the unit file", status, kExitFailure);
+
+  static Manager manager;
+  status = manager.Open(command.bus_address);
+  if (!status.ok()) return Fail("connecting to systemd", status, kExitFailure);
+  char daemon_state[64];
+  std::string_view state;
+  status = manager.ActiveState(unit_name, &state);
+  if (!status.ok()) return Fail("asking for the daemon's state", status, kExitFailure);
+  snprintf(daemon_state, sizeof daemon_state, "%.*s", static_cast<int>(state.size()), state.data());
+
+  // The hooks last delivered, from the daemon's state file.
+  const char* units[kMaxWatchedUnits];
+  Hook hooks[kMaxWatchedUnits] = {};
+  for (size_t i = 0; i < watched.watch_count; ++i) units[i] = watched.watches[i].unit;
+  bool state_file = false;
+  static StateStore store;
+  status = store.Init(watched.state_dir != nullptr ? watched.state_dir : kDefaultStateDir,
+                      command.juju_unit);
+  if (status.ok()) {
+    status = store.Load({units, watched.watch_count}, {hooks, watched.watch_count}, &state_file);
+  }
+  if (!status.ok()) {
+    fprintf(stderr, "juju-systemd-notices status: state file: %s\n", status.message());
+    state_file = false;
+  }
+
+  if (command.json) {
+    fputs("{\"juju_unit\": ", stdout);
+    PrintJsonString(command.juju_unit);
+    fputs(", \"daemon_unit\": ", stdout);
+    PrintJsonString(unit_name);
+    fputs(", \"daemon_active_state\": ", stdout);
+    PrintJsonString(daemon_state);
+    fputs(state_file ? ", \"state_file\": true" : ", \"state_file\": false", stdout);
+    fputs(", \"watches\": [", stdout);
+  } else {
+    printf("%.*s: %s\n", static_cast<int>(unit_name.size()), unit_name.data(), daemon_state);
+    printf("%-24s %-32s %-12s %-10s %s\n", "ALIAS", "UNIT", "ACTIVE", "DELIVERED", "PENDING");
+  }
+  for (size_t i = 0; i < watched.watch_count; ++i) {
+    const WatchedUnit& watch = watched.watches[i];
+    status = manager.ActiveState(watch.unit, &state);
+    if (!status.ok()) return Fail("asking for a unit's state", status, kExitFailure);
+    const char* delivered = state_file ? HookName(hooks[i]) : "unknown";
+    if (command.json) {
+      fputs(i == 0 ? "{\"alias\": " : ", {\"alias\": ", stdout);
+      PrintJsonString(watch.alias);
+      fputs(", \"unit\": ", stdout);
+      PrintJsonString(watch.unit);
+      fputs(", \"active_state\": ", stdout);
+      PrintJsonString(state);
+      fputs(", \"delivered\": ", stdout);
+      PrintJsonString(delivered);
+      fputs(", \"pending\": \"unknown\"}", stdout);
+    } else {
+      printf("%-24s %-32s %-12.*s %-10s %s\n", watch.alias, watch.unit,
+             static_cast<int>(state.size()), state.data(), delivered, "unknown");
+    }
+  }
+  if (command.json) fputs("]}\n", stdout);
+  return kExitOk;
+}
+
+}  // namespace jsn

@@ -1,0 +1,70 @@
+// `stop`: stop the notices unit and disable it so it does not come back after a reboot (as the
+// original's stop()). A unit that is not there is not an error.
+#include <cstdio>
+
+#include "jsn/cli.h"
+#include "jsn/manager.h"
+#include "jsn/unit_file.h"
+
+namespace jsn {
+namespace {
+
+const char kStopUsage[] =
+    "usage: juju-systemd-notices stop --unit UNIT [--user] [--bus ADDRESS]\n"
+    "\n"
+    "Stops juju-<UNIT with / as ->-systemd-notices.service and disables it, over D-Bus, waiting\n"
+    "for the stop job. A unit that does not exist is not an error.\n"
+    "Exit status: 0 done, 1 systemd said no, 2 bad input.\n";
+
+// systemd says a unit or unit file is not there in these words.
+bool IsAbsent(std::string_view error_name) {
+  return error_name == kNoSuchUnitError ||
+         error_name == "org.freedesktop.DBus.Error.FileNotFound" ||
+         error_name == "org.freedesktop.systemd1.LoadFailed";
+}
+
+int Fail(const char* doing, const Status& status, int code) {
+  fprintf(stderr, "juju-systemd-notices stop: %s: %s\n", doing, status.message());
+  return code;
+}
+
+}  // namespace
+
+int RunStop(int argc, char** argv) {
+  static CharmCommand command;
+  command = CharmCommand();
+  static constexpr CharmCommandSpec kSpec = {"stop", false, false, false};
+  Status status = ParseCharmCommand(kSpec, argc, argv, &command);
+  if (!status.ok()) {
+    fprintf(stderr, "juju-systemd-notices stop: %s\n", status.message());
+    fputs("Try 'juju-systemd-notices stop --help' for more.\n", stderr);
+    return kExitUsageError;
+  }
+  if (command.help) {
+    fputs(kStopUsage, stdout);
+    return kExitOk;
+  }
+  char unit_name_buffer[kMaxUnitNameLength + 64];
+  std::string_view unit_name;
+  status = NoticesUnitName(command.juju_unit, unit_name_buffer, &unit_name);
+  if (!status.ok()) return Fail("naming the unit", status, kExitUsageError);
+
+  static Manager manager;
+  status = manager.Open(command.bus_address);
+  if (!status.ok()) return Fail("connecting to systemd", status, kExitFailure);
+  bool absent = false;
+  status = manager.RunJob("StopUnit", unit_name, "replace");
+  if (!status.ok()) {
+    if (!IsAbsent(manager.error_name())) return Fail("stopping the unit", status, kExitFailure);
+    absent = true;
+  }
+  status = manager.DisableUnitFile(unit_name);
+  if (!status.ok() && !IsAbsent(manager.error_name())) {
+    return Fail("disabling the unit", status, kExitFailure);
+  }
+  printf("%.*s: %s\n", static_cast<int>(unit_name.size()), unit_name.data(),
+         absent ? "not loaded; disabled" : "stopped and disabled");
+  return kExitOk;
+}
+
+}  // namespace jsn

@@ -1,0 +1,214 @@
+// `subscribe`: validate everything, then make the hooks, write the notices unit, and have
+// systemd (over D-Bus) reload, enable and start it, waiting for the start job's verdict.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "jsn/cli.h"
+#include "jsn/hooks.h"
+#include "jsn/manager.h"
+#include "jsn/unit_file.h"
+
+namespace jsn {
+namespace {
+
+constexpr size_t kMaxPath = 4096;
+constexpr size_t kMaxUnitFile = 64 * 1024;
+
+const char kSubscribeUsage[] =
+    "usage: juju-systemd-notices subscribe --unit UNIT --charm-dir DIR [--user] [--root DIR]\n"
+    "           [--bus ADDRESS] [--juju-exec PATH] [--state-dir DIR] [-d|--debug]\n"
+    "           [--type notify|simple] "
+    "NAME[=ALIAS] ...\n"
+    "\n"
+    "Links DIR/hooks/service-ALIAS-started and -stopped to DIR/dispatch (existing hooks are\n"
+    "left alone), writes juju-<UNIT with / as ->-systemd-notices.service to run this binary as\n"
+    "the daemon, and asks systemd over D-Bus to reload, enable and start it; returns once the\n"
+    "start job is done. With the same arguments again nothing changes; with new ones the unit\n"
+    "file is rewritten and the daemon restarted.\n"
+    "  --user        the calling user's systemd manager and $XDG_CONFIG_HOME/systemd/user\n"
+    "  --root DIR    write under DIR/etc/systemd/system and enable offline (image builds);\n"
+    "                systemd is not contacted\n"
+    "  --type simple for a daemon build that does not send READY=1 (default notify)\n"
+    "Exit status: 0 done, 1 systemd or the file system said no, 2 bad input (nothing written).\n";
+
+// The whole of `path`, or false when it cannot be read (absent, or larger than `size`).
+bool ReadSmallFile(const char* path, char* buffer, size_t size, size_t* length) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  *length = 0;
+  while (true) {
+    if (*length == size) {
+      close(fd);
+      return false;
+    }
+    ssize_t got = read(fd, buffer + *length, size - *length);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      close(fd);
+      return false;
+    }
+    if (got == 0) break;
+    *length += static_cast<size_t>(got);
+  }
+  close(fd);
+  return true;
+}
+
+Status MakeDirectories(const char* path) {
+  char partial[kMaxPath];
+  snprintf(partial, sizeof partial, "%s", path);
+  for (char* p = partial + 1; ; ++p) {
+    if (*p == '/' || *p == '\0') {
+      char saved = *p;
+      *p = '\0';
+      if (mkdir(partial, 0755) != 0 && errno != EEXIST) {
+        return Status::Failure("mkdir-failed", "expected to create %.150s, found %s", partial,
+                               strerror(errno));
+      }
+      *p = saved;
+      if (saved == '\0') return Status();
+    }
+  }
+}
+
+// What `systemctl --root DIR enable` does for our unit: the WantedBy= symlink.
+Status EnableOffline(const char* root, std::string_view unit) {
+  char wants[kMaxPath];
+  char link[kMaxPath];
+  char target[kMaxPath];
+  snprintf(wants, sizeof wants, "%s/etc/systemd/system/multi-user.target.wants", root);
+  int link_length = snprintf(link, sizeof link, "%s/%.*s", wants, static_cast<int>(unit.size()),
+                             unit.data());
+  int target_length = snprintf(target, sizeof target, "/etc/systemd/system/%.*s",
+                               static_cast<int>(unit.size()), unit.data());
+  if (link_length < 0 || static_cast<size_t>(link_length) >= sizeof link || target_length < 0 ||
+      static_cast<size_t>(target_length) >= sizeof target) {
+    return Status::Failure("path-too-long", "expected a path under %zu bytes", kMaxPath);
+  }
+  JSN_RETURN_IF_ERROR(MakeDirectories(wants));
+  if (symlink(target, link) != 0 && errno != EEXIST) {
+    return Status::Failure("symlink-failed", "expected to link %.150s, found %s", link,
+                           strerror(errno));
+  }
+  return Status();
+}
+
+int Fail(const char* doing, const Status& status, int code) {
+  fprintf(stderr, "juju-systemd-notices subscribe: %s: %s\n", doing, status.message());
+  return code;
+}
+
+}  // namespace
+
+int RunSubscribe(int argc, char** argv) {
+  static CharmCommand command;  // large (the watch list): not on the stack
+  command = CharmCommand();
+  static constexpr CharmCommandSpec kSpec = {"subscribe", true, true, false};
+  Status status = ParseCharmCommand(kSpec, argc, argv, &command);
+  if (!status.ok()) {
+    fprintf(stderr, "juju-systemd-notices subscribe: %s\n", status.message());
+    fputs("Try 'juju-systemd-notices subscribe --help' for more.\n", stderr);
+    return kExitUsageError;
+  }
+  if (command.help) {
+    fputs(kSubscribeUsage, stdout);
+    return kExitOk;
+  }
+
+  // Everything that can be checked is checked before anything is written.
+  char charm_dir[PATH_MAX];
+  struct stat charm_dir_stat;
+  if (realpath(command.charm_dir, charm_dir) == nullptr || stat(charm_dir, &charm_dir_stat) != 0 ||
+      !S_ISDIR(charm_dir_stat.st_mode)) {
+    fprintf(stderr, "juju-systemd-notices subscribe: expected --charm-dir to be a directory, "
+                    "found '%s' (%s)\n", command.charm_dir, strerror(errno));
+    return kExitUsageError;
+  }
+  char executable[PATH_MAX];
+  ssize_t executable_length = readlink("/proc/self/exe", executable, sizeof executable - 1);
+  if (executable_length <= 0) {
+    fprintf(stderr, "juju-systemd-notices subscribe: cannot read /proc/self/exe: %s\n",
+            strerror(errno));
+    return kExitFailure;
+  }
+  executable[executable_length] = '\0';
+  char unit_name_buffer[kMaxUnitNameLength + 64];
+  std::string_view unit_name;
+  status = NoticesUnitName(command.juju_unit, unit_name_buffer, &unit_name);
+  if (!status.ok()) return Fail("naming the unit", status, kExitUsageError);
+  char unit_directory[kMaxPath];
+  status = UnitDirectory(command, unit_directory, sizeof unit_directory);
+  if (!status.ok()) return Fail("finding the unit directory", status, kExitUsageError);
+  char unit_path[kMaxPath];
+  int unit_path_length = snprintf(unit_path, sizeof unit_path, "%s/%.*s", unit_directory,
+                                  static_cast<int>(unit_name.size()), unit_name.data());
+  if (unit_path_length < 0 || static_cast<size_t>(unit_path_length) >= sizeof unit_path) {
+    fprintf(stderr, "juju-systemd-notices subscribe: expected a unit path under %zu bytes\n",
+            sizeof unit_path);
+    return kExitUsageError;
+  }
+
+  UnitFileSpec spec;
+  spec.executable = executable;
+  spec.juju_unit = command.juju_unit;
+  spec.charm_dir = charm_dir;
+  spec.watches = {command.daemon.watches, command.daemon.watch_count};
+  spec.juju_exec = command.juju_exec != nullptr ? command.juju_exec : "";
+  spec.state_dir = command.state_dir != nullptr ? command.state_dir : "";
+  // The daemon's default is the system bus: only another bus needs saying.
+  bool default_bus = !command.user && command.bus_address == kSystemBusFallback;
+  spec.bus_address = default_bus || command.root != nullptr ? "" : command.bus_address;
+  spec.debug = command.debug;
+  spec.user = command.user;
+  spec.notify = command.notify;
+  static char text_buffer[kMaxUnitFile];
+  std::string_view text;
+  status = RenderUnitFile(spec, text_buffer, &text);
+  if (!status.ok()) return Fail("rendering the unit file", status, kExitUsageError);
+
+  // Effects, in the order that leaves nothing half done on a rerun.
+  int links = 0;
+  status = CreateHookLinks(charm_dir, spec.watches, &links);
+  if (!status.ok()) return Fail("linking hooks", status, kExitFailure);
+  static char existing[kMaxUnitFile];
+  size_t existing_length = 0;
+  bool unchanged = ReadSmallFile(unit_path, existing, sizeof existing, &existing_length) &&
+                   std::string_view(existing, existing_length) == text;
+  if (!unchanged) {
+    status = MakeDirectories(unit_directory);
+    if (status.ok()) status = WriteFileAtomically(unit_path, text);
+    if (!status.ok()) return Fail("writing the unit file", status, kExitFailure);
+  }
+  if (command.root != nullptr) {
+    status = EnableOffline(command.root, unit_name);
+    if (!status.ok()) return Fail("enabling offline", status, kExitFailure);
+    printf("%s: %s, enabled under %s (systemd not contacted); %d hook links made\n", unit_path,
+           unchanged ? "unchanged" : "written", command.root, links);
+    return kExitOk;
+  }
+
+  static Manager manager;
+  status = manager.Open(command.bus_address);
+  if (!status.ok()) return Fail("connecting to systemd", status, kExitFailure);
+  if (!unchanged) {
+    status = manager.Reload();
+    if (!status.ok()) return Fail("reloading systemd", status, kExitFailure);
+  }
+  status = manager.EnableUnitFile(unit_name);
+  if (!status.ok()) return Fail("enabling the unit", status, kExitFailure);
+  // A new unit file means new arguments: restart a running daemon (this starts a stopped one).
+  status = manager.RunJob(unchanged ? "StartUnit" : "RestartUnit", unit_name, "replace");
+  if (!status.ok()) return Fail("starting the unit", status, kExitFailure);
+  printf("%.*s: %s and running; %d hook links made\n", static_cast<int>(unit_name.size()),
+         unit_name.data(), unchanged ? "unchanged" : "unit file written", links);
+  return kExitOk;
+}
+
+}  // namespace jsn

@@ -1,0 +1,289 @@
+#include "jsn/unit_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace jsn {
+namespace {
+
+bool IsPlainWordByte(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         strchr("/_.:=@+,-", c) != nullptr;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Specifier and variable expansion apply to the whole line, quoted or not.
+void AppendExpansionSafe(char c, TextBuilder* out) {
+  if (c == '%') {
+    out->Append("%%");
+  } else if (c == '$') {
+    out->Append("$$");
+  } else {
+    out->AppendChar(c);
+  }
+}
+
+Status WriteAll(int fd, std::string_view text, const char* path) {
+  while (!text.empty()) {
+    ssize_t written = write(fd, text.data(), text.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return Status::Failure("write-failed", "expected to write %.120s, found %s", path,
+                             strerror(errno));
+    }
+    text.remove_prefix(static_cast<size_t>(written));
+  }
+  return Status();
+}
+
+}  // namespace
+
+void TextBuilder::Append(std::string_view text) {
+  if (overflowed_) return;
+  if (buffer_.size() - length_ < text.size() + 1) {  // keep room for a NUL
+    overflowed_ = true;
+    return;
+  }
+  memcpy(buffer_.data() + length_, text.data(), text.size());
+  length_ += text.size();
+  buffer_[length_] = '\0';
+}
+
+Status TextBuilder::Finish(const char* what) {
+  if (overflowed_) {
+    return Status::Failure("text-too-long", "expected %s to fit in %zu bytes, found it longer",
+                           what, buffer_.size());
+  }
+  if (length_ < buffer_.size()) buffer_[length_] = '\0';
+  return Status();
+}
+
+Status NoticesUnitName(std::string_view juju_unit, std::span<char> buffer,
+                       std::string_view* name) {
+  TextBuilder out(buffer);
+  out.Append("juju-");
+  for (char c : juju_unit) out.AppendChar(c == '/' ? '-' : c);
+  out.Append("-systemd-notices.service");
+  JSN_RETURN_IF_ERROR(out.Finish("the notices unit name"));
+  *name = out.text();
+  return Status();
+}
+
+void QuoteExecArgument(std::string_view argument, TextBuilder* out) {
+  bool plain = !argument.empty();
+  for (char c : argument) plain = plain && IsPlainWordByte(c);
+  if (plain) {
+    out->Append(argument);
+    return;
+  }
+  out->AppendChar('"');
+  for (char c : argument) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '\\' || c == '"') {
+      out->AppendChar('\\');
+      out->AppendChar(c);
+    } else if (byte < 0x20 || byte == 0x7f) {
+      char escaped[5];
+      snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      out->Append(escaped);
+    } else {
+      AppendExpansionSafe(c, out);
+    }
+  }
+  out->AppendChar('"');
+}
+
+Status UnquoteExecLine(std::string_view line, std::span<char> buffer,
+                       std::span<const char*> words, size_t* count) {
+  size_t used = 0;
+  *count = 0;
+  size_t i = 0;
+  auto put = [&](char c) {
+    if (used >= buffer.size()) return false;
+    buffer[used++] = c;
+    return true;
+  };
+  while (true) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    if (i >= line.size()) return Status();
+    if (*count == words.size()) {
+      return Status::Error("too-many-words", i, "expected at most %zu words, found more",
+                           words.size());
+    }
+    words[*count] = buffer.data() + used;
+    bool quoted = false;
+    while (i < line.size()) {
+      char c = line[i];
+      if (!quoted && (c == ' ' || c == '\t')) break;
+      if (c == '"') {
+        quoted = !quoted;
+        ++i;
+        continue;
+      }
+      if ((c == '%' || c == '$') && i + 1 < line.size() && line[i + 1] == c) {
+        if (!put(c)) break;
+        i += 2;
+        continue;
+      }
+      if (c == '\\') {
+        if (i + 1 >= line.size()) {
+          return Status::Error("bad-escape", i, "expected a character after \\, found the end");
+        }
+        char next = line[i + 1];
+        char value = next;
+        size_t length = 2;
+        if (next == 'n') value = '\n';
+        else if (next == 't') value = '\t';
+        else if (next == 'x') {
+          int high = i + 2 < line.size() ? HexValue(line[i + 2]) : -1;
+          int low = i + 3 < line.size() ? HexValue(line[i + 3]) : -1;
+          if (high < 0 || low < 0) {
+            return Status::Error("bad-escape", i, "expected \\x and two hex digits");
+          }
+          value = static_cast<char>(high * 16 + low);
+          length = 4;
+        } else if (next != '\\' && next != '"' && next != '\'') {
+          return Status::Error("bad-escape", i,
+                               "expected one of \\\\ \\\" \\n \\t \\xHH, found \\%c", next);
+        }
+        if (!put(value)) break;
+        i += length;
+        continue;
+      }
+      if (!put(c)) break;
+      ++i;
+    }
+    if (quoted) {
+      return Status::Error("unterminated-quote", i, "expected a closing \", found the end");
+    }
+    if (!put('\0')) {
+      return Status::Failure("buffer-too-small", "expected the words to fit in %zu bytes",
+                             buffer.size());
+    }
+    *count += 1;
+  }
+}
+
+Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::string_view* text) {
+  TextBuilder out(buffer);
+  out.Append("# Written by juju-systemd-notices subscribe; rewritten by the next subscribe.\n");
+  out.Append("[Unit]\nDescription=Juju systemd notices daemon for ");
+  for (char c : spec.juju_unit) AppendExpansionSafe(c, &out);
+  out.Append("\n");
+  if (!spec.user) out.Append("After=dbus.service\n");
+  // Restart=always must keep restarting however often the daemon fails.
+  out.Append("StartLimitIntervalSec=0\n");
+  out.Append("\n[Service]\n");
+  out.Append(spec.notify ? "Type=notify\n" : "Type=simple\n");
+  out.Append("Restart=always\nRestartSec=1\n");
+  out.Append("WorkingDirectory=");
+  for (char c : spec.charm_dir) AppendExpansionSafe(c, &out);
+  out.Append("\nExecStart=");
+  QuoteExecArgument(spec.executable, &out);
+  out.Append(" --unit ");
+  QuoteExecArgument(spec.juju_unit, &out);
+  if (spec.debug) out.Append(" --debug");
+  if (!spec.juju_exec.empty()) {
+    out.Append(" --juju-exec ");
+    QuoteExecArgument(spec.juju_exec, &out);
+  }
+  if (!spec.bus_address.empty()) {
+    out.Append(" --bus ");
+    QuoteExecArgument(spec.bus_address, &out);
+  }
+  if (!spec.state_dir.empty()) {
+    out.Append(" --state-dir ");
+    QuoteExecArgument(spec.state_dir, &out);
+  }
+  out.Append(" --");
+  for (const WatchedUnit& watch : spec.watches) {
+    char word[kMaxUnitNameLength + kMaxAliasLength + 2];
+    snprintf(word, sizeof word, "%s=%s", watch.unit, watch.alias);
+    out.AppendChar(' ');
+    QuoteExecArgument(word, &out);
+  }
+  out.Append("\n");
+  // Hardening that leaves what juju-exec needs: it runs as root, reads /var/lib/juju and talks
+  // to the unit agent over its socket; the hook itself runs under the agent, not under us.
+  out.Append("NoNewPrivileges=yes\nLockPersonality=yes\nRestrictRealtime=yes\n"
+             "RestrictSUIDSGID=yes\n");
+  if (!spec.user) {
+    // These need a mount namespace, which a user manager cannot always make.
+    out.Append("ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectControlGroups=yes\n"
+               "ProtectClock=yes\nRestrictNamespaces=yes\n");
+  }
+  out.Append("\n[Install]\nWantedBy=");
+  out.Append(spec.user ? "default.target\n" : "multi-user.target\n");
+  JSN_RETURN_IF_ERROR(out.Finish("the unit file"));
+  *text = out.text();
+  return Status();
+}
+
+Status WriteFileAtomically(const char* path, std::string_view text) {
+  char temporary[4096];
+  int length = snprintf(temporary, sizeof temporary, "%s.tmp-%d", path, static_cast<int>(getpid()));
+  if (length < 0 || static_cast<size_t>(length) >= sizeof temporary) {
+    return Status::Failure("open-failed", "expected a path under %zu bytes, found %.120s",
+                           sizeof temporary - 16, path);
+  }
+  int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::Failure("open-failed", "expected to create %.120s, found %s", temporary,
+                           strerror(errno));
+  }
+  Status status = WriteAll(fd, text, temporary);
+  if (status.ok() && fchmod(fd, 0644) != 0) {
+    status = Status::Failure("write-failed", "expected to chmod %.120s, found %s", temporary,
+                             strerror(errno));
+  }
+  if (status.ok() && fsync(fd) != 0) {
+    status = Status::Failure("fsync-failed", "expected to fsync %.120s, found %s", temporary,
+                             strerror(errno));
+  }
+  close(fd);
+  if (status.ok() && rename(temporary, path) != 0) {
+    status = Status::Failure("rename-failed", "expected to rename %.120s over %.120s, found %s",
+                             temporary, path, strerror(errno));
+  }
+  if (!status.ok()) {
+    unlink(temporary);
+    return status;
+  }
+  // The rename is durable only once the directory is.
+  char directory[4096];
+  snprintf(directory, sizeof directory, "%s", path);
+  char* slash = strrchr(directory, '/');
+  if (slash == directory) {
+    slash[1] = '\0';
+  } else if (slash != nullptr) {
+    *slash = '\0';
+  } else {
+    snprintf(directory, sizeof directory, ".");
+  }
+  int directory_fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (directory_fd < 0) {
+    return Status::Failure("fsync-failed", "expected to open directory %.120s, found %s",
+                           directory, strerror(errno));
+  }
+  int result = fsync(directory_fd);
+  int saved = errno;
+  close(directory_fd);
+  if (result != 0) {
+    return Status::Failure("fsync-failed", "expected to fsync directory %.120s, found %s",
+                           directory, strerror(saved));
+  }
+  return Status();
+}
+
+}  // namespace jsn

@@ -1,0 +1,106 @@
+// The charm-side subcommands against the fake systemd (tests/support/fake_systemd.py, an
+// independent dbus-python implementation) on a private bus, for what real systemd will not do
+// on demand: a start job that fails, a method refused with AccessDenied. Also the exact calls
+// made, in order. The unit file goes to a temporary XDG_CONFIG_HOME (--user with --bus).
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/fake_systemd.h"
+#include "support/private_bus.h"
+
+namespace jsn::testing {
+namespace {
+
+constexpr const char* kProgram = "build/juju-systemd-notices";
+constexpr const char* kNoticesUnit = "juju-app-0-systemd-notices.service";
+
+class CharmWithFakeSystemd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(bus_.Start());
+    ASSERT_TRUE(systemd_.Start(bus_.address()));
+    ASSERT_EQ(mkdir(directory_.Join("charm").c_str(), 0755), 0);
+    ASSERT_EQ(mkdir(directory_.Join("config").c_str(), 0755), 0);
+  }
+
+  CommandResult Run(std::vector<std::string> args) const {
+    args.insert(args.begin(), kProgram);
+    args.insert(args.end(), {"--user", "--bus", bus_.address()});
+    return RunCommand(args, EnvironmentWith({"XDG_CONFIG_HOME=" + directory_.Join("config")}));
+  }
+  CommandResult Subscribe() const {
+    return Run({"subscribe", "--unit", "app/0", "--charm-dir", directory_.Join("charm"),
+                "--state-dir", directory_.Join("state"), "hello"});
+  }
+  std::string Calls() {
+    std::string reply;
+    EXPECT_TRUE(systemd_.Command("calls", &reply));
+    return reply;
+  }
+
+  PrivateBus bus_;
+  FakeSystemd systemd_;
+  TempDir directory_;
+};
+
+TEST_F(CharmWithFakeSystemd, SubscribeReloadsEnablesAndStartsThenOnlyStartsWhenUnchanged) {
+  CommandResult first = Subscribe();
+  ASSERT_TRUE(first.succeeded()) << first.Describe() << "\n" << first.output;
+  std::string unit = std::string("ok calls Reload EnableUnitFiles:") + kNoticesUnit +
+                     " RestartUnit:" + kNoticesUnit + ",replace";
+  EXPECT_EQ(Calls(), unit);
+  CommandResult second = Subscribe();
+  ASSERT_TRUE(second.succeeded()) << second.Describe() << "\n" << second.output;
+  EXPECT_EQ(Calls(), unit + " EnableUnitFiles:" + kNoticesUnit + " StartUnit:" + kNoticesUnit +
+                         ",replace");
+}
+
+TEST_F(CharmWithFakeSystemd, AFailedStartJobIsReportedWithItsResultAndExitsOne) {
+  ASSERT_TRUE(systemd_.Command(std::string("job-result ") + kNoticesUnit + " failed"));
+  CommandResult result = Subscribe();
+  EXPECT_EQ(result.exit_code(), 1) << result.output;
+  EXPECT_NE(result.output.find("found 'failed'"), std::string::npos) << result.output;
+}
+
+TEST_F(CharmWithFakeSystemd, AccessDeniedIsShownWithItsErrorNameAndExitsOne) {
+  ASSERT_TRUE(systemd_.Command("deny EnableUnitFiles"));
+  CommandResult result = Subscribe();
+  EXPECT_EQ(result.exit_code(), 1) << result.output;
+  EXPECT_NE(result.output.find("org.freedesktop.DBus.Error.AccessDenied: Access denied to "
+                               "EnableUnitFiles (fake)"),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(Calls().find("StartUnit"), std::string::npos) << "went on after the refusal";
+}
+
+TEST_F(CharmWithFakeSystemd, StopStopsThenDisablesAndReportsARefusal) {
+  CommandResult stop = Run({"stop", "--unit", "app/0"});
+  ASSERT_TRUE(stop.succeeded()) << stop.Describe() << "\n" << stop.output;
+  EXPECT_EQ(Calls(), std::string("ok calls StopUnit:") + kNoticesUnit +
+                         ",replace DisableUnitFiles:" + kNoticesUnit);
+  ASSERT_TRUE(systemd_.Command("deny StopUnit"));
+  CommandResult denied = Run({"stop", "--unit", "app/0"});
+  EXPECT_EQ(denied.exit_code(), 1) << denied.output;
+  EXPECT_NE(denied.output.find("org.freedesktop.DBus.Error.AccessDenied"), std::string::npos)
+      << denied.output;
+}
+
+TEST_F(CharmWithFakeSystemd, StatusShowsEachWatchedUnitsStateFromSystemd) {
+  ASSERT_TRUE(Subscribe().succeeded());
+  ASSERT_TRUE(systemd_.SetState("hello.service", "failed"));
+  CommandResult status = Run({"status", "--unit", "app/0", "--json"});
+  ASSERT_TRUE(status.succeeded()) << status.Describe() << "\n" << status.output;
+  EXPECT_EQ(status.output,
+            std::string("{\"juju_unit\": \"app/0\", \"daemon_unit\": \"") + kNoticesUnit +
+                "\", \"daemon_active_state\": \"active\", \"state_file\": false, \"watches\": "
+                "[{\"alias\": \"hello\", \"unit\": \"hello.service\", \"active_state\": "
+                "\"failed\", \"delivered\": \"unknown\", \"pending\": \"unknown\"}]}\n");
+}
+
+}  // namespace
+}  // namespace jsn::testing

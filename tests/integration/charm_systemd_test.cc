@@ -1,0 +1,237 @@
+// The charm-side subcommands (subscribe, status, stop) against a real systemd user manager
+// (tests/support/user_systemd.h) with --user: our binary writes the notices unit and the hook
+// links, asks systemd over D-Bus to reload, enable and start it, and the daemon systemd starts
+// delivers to a fake juju-exec.
+//
+// Readiness: the notices unit is Type=notify and the daemon sends READY=1 once it watches, so
+// a service started as soon as `subscribe` returns is delivered. The daemon's log goes to a
+// file through a test-only drop-in (StandardError=append:), for failure messages and for
+// counting its starts; the unit file itself is ours untouched.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/fake_juju_exec.h"
+#include "support/user_systemd.h"
+
+namespace jsn::testing {
+namespace {
+
+constexpr const char* kProgram = "build/juju-systemd-notices";
+constexpr const char* kNoticesUnit = "juju-app-0-systemd-notices.service";
+constexpr const char* kSleeper = "[Service]\nExecStart=/bin/sleep infinity\n";
+
+bool IsSymlinkTo(const std::string& path, const std::string& target) {
+  char buffer[4096];
+  ssize_t length = readlink(path.c_str(), buffer, sizeof buffer);
+  return length > 0 && std::string(buffer, static_cast<size_t>(length)) == target;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+class CharmWithSystemd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    charm_dir_ = systemd_.scratch_dir() + "/charm";
+    ASSERT_EQ(mkdir(systemd_.scratch_dir().c_str(), 0755) == 0 || errno == EEXIST, true);
+    ASSERT_EQ(mkdir(charm_dir_.c_str(), 0755), 0);
+    ASSERT_TRUE(WriteFile(charm_dir_ + "/dispatch", "#!/bin/sh\nexit 0\n", 0755));
+    ASSERT_TRUE(systemd_.WriteUnit("hello.service", kSleeper));
+    ASSERT_TRUE(systemd_.WriteUnit("other.service", kSleeper));
+    std::string dropin_dir = systemd_.unit_dir() + "/" + kNoticesUnit + ".d";
+    ASSERT_EQ(mkdir(dropin_dir.c_str(), 0755), 0);
+    ASSERT_TRUE(WriteFile(dropin_dir + "/test-log.conf",
+                          "[Service]\nStandardError=append:" + DaemonLog() + "\n"));
+    ASSERT_TRUE(systemd_.Start());
+  }
+
+  // The daemon's PID as systemd knows it ("0" when none).
+  std::string MainPid() const {
+    CommandResult result = systemd_.Systemctl({"show", "-p", "MainPID", "--value", kNoticesUnit});
+    return result.succeeded() ? result.output : "failed: " + result.output;
+  }
+  std::string DaemonLog() const { return systemd_.scratch_dir() + "/daemon.log"; }
+  std::string UnitFile() const { return systemd_.unit_dir() + "/" + kNoticesUnit; }
+
+  CommandResult Run(std::vector<std::string> args) const {
+    args.insert(args.begin(), kProgram);
+    return RunCommand(args, systemd_.Environment(), std::chrono::seconds(120));
+  }
+  CommandResult Subscribe(const std::vector<std::string>& names) const {
+    std::vector<std::string> args = {"subscribe", "--user", "--unit", "app/0", "--charm-dir",
+                                     charm_dir_, "--juju-exec", juju_.path(), "--state-dir",
+                                     systemd_.scratch_dir() + "/state"};
+    args.insert(args.end(), names.begin(), names.end());
+    return Run(args);
+  }
+  // Waits until the daemon's log has said "watching " `count` times (once per start).
+  ::testing::AssertionResult WaitForWatching(size_t count) const {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::string log;
+    while (std::chrono::steady_clock::now() < deadline) {
+      log = ReadFile(DaemonLog());
+      size_t seen = 0;
+      for (size_t at = log.find("watching "); at != std::string::npos;
+           at = log.find("watching ", at + 1)) {
+        ++seen;
+      }
+      if (seen >= count) return ::testing::AssertionSuccess();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return ::testing::AssertionFailure() << "daemon did not say 'watching ' " << count
+                                         << " times; its log:\n" << log;
+  }
+
+  UserSystemd systemd_;
+  FakeJujuExec juju_;
+  std::string charm_dir_;
+};
+
+TEST_F(CharmWithSystemd, SubscribeWritesUnitAndHooksAndSystemdRunsTheDaemonWhichDelivers) {
+  CommandResult result = Subscribe({"hello=greeter"});
+  ASSERT_TRUE(result.succeeded()) << result.Describe() << "\n" << result.output;
+
+  std::string unit = ReadFile(UnitFile());
+  EXPECT_NE(unit.find("\nType=notify\n"), std::string::npos) << unit;
+  EXPECT_NE(unit.find("\nRestart=always\n"), std::string::npos) << unit;
+  EXPECT_NE(unit.find("\nWorkingDirectory=" + charm_dir_ + "\n"), std::string::npos) << unit;
+  EXPECT_NE(unit.find(" --unit app/0 "), std::string::npos) << unit;
+  EXPECT_NE(unit.find(" hello.service=greeter\n"), std::string::npos) << unit;
+  EXPECT_NE(unit.find("\nWantedBy=default.target\n"), std::string::npos) << unit;
+  EXPECT_TRUE(IsSymlinkTo(charm_dir_ + "/hooks/service-greeter-started", charm_dir_ + "/dispatch"));
+  EXPECT_TRUE(IsSymlinkTo(charm_dir_ + "/hooks/service-greeter-stopped", charm_dir_ + "/dispatch"));
+  EXPECT_TRUE(IsSymlinkTo(systemd_.unit_dir() + "/default.target.wants/" + kNoticesUnit,
+                          UnitFile()));
+  EXPECT_EQ(systemd_.ActiveState(kNoticesUnit), "active");
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "UnitFileState"), "enabled");
+  EXPECT_NE(MainPid(), "0\n");
+
+  // No waiting: Type=notify made subscribe return only once the daemon watches.
+  ASSERT_TRUE(systemd_.Systemctl({"start", "hello.service"}).succeeded());
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << ReadFile(DaemonLog());
+  std::vector<JujuExecCall> calls = juju_.Calls();
+  ASSERT_EQ(calls.size(), 1u) << FakeJujuExec::Describe(calls);
+  EXPECT_EQ(calls[0].unit(), "app/0");
+  EXPECT_EQ(calls[0].hook(), "hooks/service-greeter-started");
+
+  CommandResult status = Run({"status", "--user", "--unit", "app/0"});
+  ASSERT_TRUE(status.succeeded()) << status.Describe() << "\n" << status.output;
+  EXPECT_NE(status.output.find(std::string(kNoticesUnit) + ": active\n"), std::string::npos)
+      << status.output;
+  EXPECT_NE(status.output.find("greeter"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("hello.service"), std::string::npos) << status.output;
+  CommandResult json = Run({"status", "--user", "--unit", "app/0", "--json"});
+  ASSERT_TRUE(json.succeeded()) << json.Describe() << "\n" << json.output;
+  EXPECT_NE(json.output.find("{\"alias\": \"greeter\", \"unit\": \"hello.service\", "
+                             "\"active_state\": \"active\", \"delivered\": \"started\""),
+            std::string::npos)
+      << json.output;
+}
+
+TEST_F(CharmWithSystemd, SubscribeTwiceWithTheSameArgumentsChangesNothing) {
+  ASSERT_TRUE(Subscribe({"hello"}).succeeded());
+  ASSERT_TRUE(WaitForWatching(1));
+  std::string pid = MainPid();
+  ASSERT_NE(pid, "0\n");
+  std::string before = ReadFile(UnitFile());
+  struct stat first;
+  ASSERT_EQ(stat(UnitFile().c_str(), &first), 0);
+
+  CommandResult again = Subscribe({"hello"});
+  ASSERT_TRUE(again.succeeded()) << again.Describe() << "\n" << again.output;
+  EXPECT_NE(again.output.find("unchanged"), std::string::npos) << again.output;
+  struct stat second;
+  ASSERT_EQ(stat(UnitFile().c_str(), &second), 0);
+  EXPECT_EQ(first.st_ino, second.st_ino) << "the unit file was rewritten";
+  EXPECT_EQ(ReadFile(UnitFile()), before);
+  EXPECT_EQ(MainPid(), pid) << "the daemon was restarted";
+}
+
+TEST_F(CharmWithSystemd, SubscribeWithNewArgumentsRewritesAndRestartsTheDaemon) {
+  ASSERT_TRUE(Subscribe({"hello"}).succeeded());
+  ASSERT_TRUE(WaitForWatching(1));
+  std::string pid = MainPid();
+
+  CommandResult changed = Subscribe({"hello", "other"});
+  ASSERT_TRUE(changed.succeeded()) << changed.Describe() << "\n" << changed.output;
+  EXPECT_NE(ReadFile(UnitFile()).find(" other.service=other\n"), std::string::npos);
+  EXPECT_NE(MainPid(), pid) << "not restarted";
+  EXPECT_EQ(systemd_.ActiveState(kNoticesUnit), "active");
+  ASSERT_TRUE(WaitForWatching(2));
+  ASSERT_TRUE(systemd_.Systemctl({"start", "other.service"}).succeeded());
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << ReadFile(DaemonLog());
+  EXPECT_EQ(juju_.Calls()[0].hook(), "hooks/service-other-started");
+}
+
+TEST_F(CharmWithSystemd, SubscribeLeavesAnExistingHookAlone) {
+  ASSERT_EQ(mkdir((charm_dir_ + "/hooks").c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFile(charm_dir_ + "/hooks/service-hello-started", "#!/bin/sh\n# mine\n", 0755));
+  ASSERT_TRUE(Subscribe({"hello"}).succeeded());
+  EXPECT_EQ(ReadFile(charm_dir_ + "/hooks/service-hello-started"), "#!/bin/sh\n# mine\n");
+  EXPECT_TRUE(IsSymlinkTo(charm_dir_ + "/hooks/service-hello-stopped", charm_dir_ + "/dispatch"));
+}
+
+TEST_F(CharmWithSystemd, StopStopsAndDisablesTheDaemon) {
+  ASSERT_TRUE(Subscribe({"hello"}).succeeded());
+  EXPECT_EQ(systemd_.ActiveState(kNoticesUnit), "active");
+
+  CommandResult stop = Run({"stop", "--user", "--unit", "app/0"});
+  ASSERT_TRUE(stop.succeeded()) << stop.Describe() << "\n" << stop.output;
+  EXPECT_EQ(systemd_.ActiveState(kNoticesUnit), "inactive");
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "UnitFileState"), "disabled");
+  EXPECT_FALSE(Exists(systemd_.unit_dir() + "/default.target.wants/" + kNoticesUnit));
+
+  // Subscribing again brings it back.
+  ASSERT_TRUE(Subscribe({"hello"}).succeeded());
+  EXPECT_EQ(systemd_.ActiveState(kNoticesUnit), "active");
+}
+
+TEST_F(CharmWithSystemd, StopOfAUnitNeverSubscribedSucceeds) {
+  CommandResult stop = Run({"stop", "--user", "--unit", "never/3"});
+  EXPECT_TRUE(stop.succeeded()) << stop.Describe() << "\n" << stop.output;
+}
+
+TEST_F(CharmWithSystemd, StatusOfAUnitNeverSubscribedSaysSoAndFails) {
+  CommandResult status = Run({"status", "--user", "--unit", "never/3"});
+  EXPECT_EQ(status.exit_code(), 1) << status.output;
+  EXPECT_NE(status.output.find("juju-never-3-systemd-notices.service"), std::string::npos)
+      << status.output;
+}
+
+TEST_F(CharmWithSystemd, BadInputExitsTwoAndWritesNothing) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"subscribe", "--user", "--unit", "App/0", "--charm-dir", charm_dir_, "hello"},
+      {"subscribe", "--user", "--unit", "app/0", "--charm-dir", charm_dir_, "hello=bad alias"},
+      {"subscribe", "--user", "--unit", "app/0", "--charm-dir", charm_dir_, "he llo"},
+      {"subscribe", "--user", "--unit", "app/0", "--charm-dir", charm_dir_},
+      {"subscribe", "--user", "--unit", "app/0", "--charm-dir", "relative", "hello"},
+      {"subscribe", "--user", "--unit", "app/0", "--charm-dir", charm_dir_ + "/absent", "hello"},
+      {"subscribe", "--user", "--unit", "app/0", "hello"},
+      {"subscribe", "--user", "--unit", "app/0", "--charm-dir", charm_dir_, "--type=forking",
+       "hello"},
+      {"subscribe", "--user", "--unit", "app/0", "--charm-dir", charm_dir_, "a", "a"},
+      {"stop", "--user", "--unit", "app/0", "hello"},
+      {"status", "--user", "--unit", "app"},
+  };
+  for (const auto& args : bad) {
+    CommandResult result = Run(args);
+    EXPECT_EQ(result.exit_code(), 2) << args[4] << " " << args.back() << ": " << result.output;
+    EXPECT_NE(result.output.find("expected"), std::string::npos) << result.output;
+  }
+  EXPECT_FALSE(Exists(charm_dir_ + "/hooks"));
+  EXPECT_FALSE(Exists(UnitFile()));
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "LoadState"), "not-found");
+}
+
+}  // namespace
+}  // namespace jsn::testing

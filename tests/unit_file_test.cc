@@ -1,0 +1,187 @@
+// The notices unit file: ExecStart= quoting by systemd's rules, read back by UnquoteExecLine
+// and by the daemon's own option parser, and the whole text against golden files
+// (fixtures/unit-files/, regenerate by hand when the unit is meant to change).
+#include "jsn/unit_file.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "support/child_process.h"
+
+namespace jsn {
+namespace {
+
+std::string Quote(std::string_view argument) {
+  char buffer[1024];
+  TextBuilder out(buffer);
+  QuoteExecArgument(argument, &out);
+  EXPECT_TRUE(out.Finish("test").ok());
+  return std::string(out.text());
+}
+
+std::vector<std::string> Unquote(std::string_view line) {
+  char buffer[1024];
+  const char* words[16];
+  size_t count = 0;
+  Status status = UnquoteExecLine(line, buffer, words, &count);
+  EXPECT_TRUE(status.ok()) << status.message();
+  return std::vector<std::string>(words, words + count);
+}
+
+std::string ReadGolden(const std::string& name) {
+  std::ifstream in("fixtures/unit-files/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+WatchedUnit Watch(const char* unit, const char* alias) {
+  WatchedUnit watch;
+  snprintf(watch.unit, sizeof watch.unit, "%s", unit);
+  snprintf(watch.alias, sizeof watch.alias, "%s", alias);
+  return watch;
+}
+
+TEST(QuoteExecArgument, LeavesPlainWordsAsTheyAre) {
+  EXPECT_EQ(Quote("/usr/bin/juju-systemd-notices"), "/usr/bin/juju-systemd-notices");
+  EXPECT_EQ(Quote("foo@bar.service=foo:bar"), "foo@bar.service=foo:bar");
+  EXPECT_EQ(Quote("app/0"), "app/0");
+}
+
+TEST(QuoteExecArgument, QuotesSpacesQuotesBackslashesAndControlBytes) {
+  EXPECT_EQ(Quote("/opt/my charm/bin"), "\"/opt/my charm/bin\"");
+  EXPECT_EQ(Quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(Quote("tab\there"), "\"tab\\x09here\"");
+  EXPECT_EQ(Quote(""), "\"\"");
+  EXPECT_EQ(Quote("it's;"), "\"it's;\"");
+}
+
+TEST(QuoteExecArgument, DoublesPercentAndDollarWhichSystemdExpandsEvenInQuotes) {
+  EXPECT_EQ(Quote("100%"), "\"100%%\"");
+  EXPECT_EQ(Quote("$HOME"), "\"$$HOME\"");
+}
+
+TEST(UnquoteExecLine, ReadsBackEveryQuotedArgument) {
+  const std::vector<std::string> arguments = {"/x y/bin", "a\"b\\c", "100%", "$HOME", "t\tn\n",
+                                              "plain", ""};
+  std::string line;
+  for (const std::string& argument : arguments) line += Quote(argument) + " ";
+  EXPECT_EQ(Unquote(line), arguments);
+}
+
+TEST(UnquoteExecLine, RejectsAnUnterminatedQuote) {
+  char buffer[64];
+  const char* words[4];
+  size_t count = 0;
+  EXPECT_STREQ(UnquoteExecLine("\"abc", buffer, words, &count).rule(), "unterminated-quote");
+  EXPECT_STREQ(UnquoteExecLine("a\\q", buffer, words, &count).rule(), "bad-escape");
+}
+
+// What systemd itself makes of our ExecStart= line: systemd-analyze verify parses the unit
+// with systemd's own code and rejects what it cannot read.
+TEST(QuoteExecArgument, SystemdReadsTheQuotedLineAsOneWordEach) {
+  jsn::testing::TempDir directory;
+  std::string unit = directory.Join("q.service");
+  std::string line = "/bin/true " + Quote("a b") + " " + Quote("c\"d") + " " + Quote("50%");
+  ASSERT_TRUE(jsn::testing::WriteFile(unit, "[Service]\nType=oneshot\nExecStart=" + line + "\n"));
+  jsn::testing::CommandResult result =
+      jsn::testing::RunCommand({"systemd-analyze", "verify", "--man=no", unit});
+  EXPECT_TRUE(result.succeeded()) << result.output;
+  EXPECT_EQ(result.output.find("q.service:"), std::string::npos) << result.output;
+}
+
+TEST(NoticesUnitName, ReplacesTheSlashAsTheOriginalDoes) {
+  char buffer[300];
+  std::string_view name;
+  ASSERT_TRUE(NoticesUnitName("slurmd/12", buffer, &name).ok());
+  EXPECT_EQ(name, "juju-slurmd-12-systemd-notices.service");
+}
+
+TEST(RenderUnitFile, SystemUnitMatchesTheGoldenFile) {
+  WatchedUnit watches[] = {Watch("slurmd.service", "slurmd"),
+                           Watch("snap.slurm.slurmctld.service", "slurmctld")};
+  UnitFileSpec spec;
+  spec.executable = "/var/lib/juju/agents/unit-slurmd-0/charm/bin/juju-systemd-notices";
+  spec.juju_unit = "slurmd/0";
+  spec.charm_dir = "/var/lib/juju/agents/unit-slurmd-0/charm";
+  spec.watches = watches;
+  char buffer[8192];
+  std::string_view text;
+  ASSERT_TRUE(RenderUnitFile(spec, buffer, &text).ok());
+  EXPECT_EQ(std::string(text), ReadGolden("system.service"));
+}
+
+TEST(RenderUnitFile, UserUnitWithEveryOptionMatchesTheGoldenFile) {
+  WatchedUnit watches[] = {Watch("foo@bar.service", "foo-bar")};
+  UnitFileSpec spec;
+  spec.executable = "/opt/my charm/juju-systemd-notices";
+  spec.juju_unit = "app/3";
+  spec.charm_dir = "/opt/my charm/100%";
+  spec.watches = watches;
+  spec.juju_exec = "/usr/local/bin/juju-exec";
+  spec.bus_address = "unix:path=/run/user/1000/bus";
+  spec.debug = true;
+  spec.user = true;
+  spec.notify = false;
+  char buffer[8192];
+  std::string_view text;
+  ASSERT_TRUE(RenderUnitFile(spec, buffer, &text).ok());
+  EXPECT_EQ(std::string(text), ReadGolden("user.service"));
+}
+
+TEST(RenderUnitFile, TheDaemonParsesTheExecStartLineBackToTheSameWatches) {
+  WatchedUnit watches[] = {Watch("a-b_c.service", "abc"), Watch("0lead.socket", "lead")};
+  UnitFileSpec spec;
+  spec.executable = "/bin/jsn";
+  spec.juju_unit = "app/0";
+  spec.charm_dir = "/charm";
+  spec.watches = watches;
+  char buffer[8192];
+  std::string_view text;
+  ASSERT_TRUE(RenderUnitFile(spec, buffer, &text).ok());
+  size_t start = text.find("\nExecStart=") + strlen("\nExecStart=");
+  std::string line(text.substr(start, text.find('\n', start) - start));
+  std::vector<std::string> words = Unquote(line);
+  std::vector<const char*> argv;
+  for (const std::string& word : words) argv.push_back(word.c_str());
+  static Options options;
+  ASSERT_TRUE(ParseOptions(static_cast<int>(argv.size()), argv.data(), &options).ok());
+  ASSERT_EQ(options.watch_count, 2u);
+  EXPECT_STREQ(options.juju_unit, "app/0");
+  EXPECT_STREQ(options.watches[0].unit, "a-b_c.service");
+  EXPECT_STREQ(options.watches[1].alias, "lead");
+}
+
+TEST(RenderUnitFile, ReportsABufferTooSmall) {
+  UnitFileSpec spec;
+  spec.executable = "/bin/jsn";
+  spec.juju_unit = "app/0";
+  spec.charm_dir = "/charm";
+  char buffer[64];
+  std::string_view text;
+  EXPECT_STREQ(RenderUnitFile(spec, buffer, &text).rule(), "text-too-long");
+}
+
+TEST(WriteFileAtomically, ReplacesTheFileAndLeavesNoTemporary) {
+  jsn::testing::TempDir directory;
+  std::string path = directory.Join("unit.service");
+  ASSERT_TRUE(WriteFileAtomically(path.c_str(), "one\n").ok());
+  ASSERT_TRUE(WriteFileAtomically(path.c_str(), "two\n").ok());
+  EXPECT_EQ(jsn::testing::ReadFile(path), "two\n");
+  std::string listing = jsn::testing::RunCommand({"ls", "-A", directory.path()}).output;
+  EXPECT_EQ(listing, "unit.service\n");
+}
+
+TEST(WriteFileAtomically, FailsInADirectoryThatIsNotThere) {
+  jsn::testing::TempDir directory;
+  std::string path = directory.Join("absent/unit.service");
+  EXPECT_STREQ(WriteFileAtomically(path.c_str(), "x").rule(), "open-failed");
+}
+
+}  // namespace
+}  // namespace jsn
