@@ -175,6 +175,15 @@ TEST_F(DaemonWithFakeSystemd, SighupReReadsEveryState) {
   EXPECT_EQ(StopAndListHooks(), Hooks{}) << daemon_.Log();
 }
 
+TEST_F(DaemonWithFakeSystemd, SighupDeliversAChangeWhoseSignalWasLost) {
+  StartAll({"foo.service=inactive", "bar.service=active"}, {"foo", "bar"});
+  ASSERT_TRUE(systemd_.Command("set-silently foo.service active"));
+  ASSERT_EQ(kill(daemon_.pid(), SIGHUP), 0);
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  // Only the unit that changed gets a hook, and only once.
+  EXPECT_EQ(StopAndListHooks(), Hooks{"app/0 hooks/service-foo-started"}) << daemon_.Log();
+}
+
 TEST_F(DaemonWithFakeSystemd, AMethodCallToTheDaemonIsAnsweredUnknownMethod) {
   StartAll({"foo.service=inactive"}, {"foo"});
   std::string name = daemon_.UniqueName();

@@ -30,6 +30,7 @@ Signals a command emits have been written to the bus before its reply is printed
   invalidate UNIT ACTIVE [SUB]   new state; PropertiesChanged with an empty dict and
                                  ActiveState/SubState in the invalidated list -> "ok emitted N"
   sequence UNIT ACTIVE...        one changed-dict signal per state, back to back -> "ok emitted N"
+  set-silently UNIT ACTIVE       new state with no signal (a lost one: only a re-read sees it) -> "ok"
   spoof UNIT ACTIVE              a PropertiesChanged for UNIT in the changed-dict shape sent
                                  from another connection, which does not own the name, with
                                  the state unchanged                -> "ok spoofed BY-UNIQUE-NAME"
@@ -205,6 +206,11 @@ class Fake:
             emitted = self.set_state(args[0], args[1], sub,
                                      "changed" if verb == "set" else "invalidated")
             return self.flushed("ok emitted %d" % emitted)
+        if verb == "set-silently" and len(args) == 2:
+            # A change systemd made but whose signal was lost: only a re-read can see it.
+            unit = self.unit(args[0])
+            unit.active, unit.load = args[1], "loaded"
+            return "ok"
         if verb == "sequence" and len(args) >= 2:
             emitted = sum(self.set_state(args[0], state, None, "changed") for state in args[1:])
             return self.flushed("ok emitted %d" % emitted)
