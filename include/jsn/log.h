@@ -1,7 +1,7 @@
 // Log: one line per event on stderr (fd 2), written with a single write(2) so lines from the
 // daemon and from the hooks it runs (which inherit stderr) never interleave mid-line. Debug
 // lines appear only after SetDebugLogging(true) (-d). Each level carries its syslog priority so
-// that issue 5 can prefix "<N>" when $JOURNAL_STREAM says stderr is the journal. Nothing is
+// that a line can start with "<N>" when $JOURNAL_STREAM says stderr is the journal. Nothing is
 // allocated: a line is formatted into a fixed buffer on the stack and truncated when too long.
 #pragma once
 

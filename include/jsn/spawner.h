@@ -54,7 +54,7 @@ class Spawner {
   // child has exited (or there are none).
   bool ReapExited(pid_t* pid, ExitStatus* status) const;
 
-  // Sends `signal` to the child's whole process group (for issue 5's hook timeout).
+  // Sends `signal` to the child's whole process group (for --hook-timeout).
   Status SignalProcessGroup(pid_t pid, int signal) const;
 
   size_t environment_size() const { return environment_count_; }

@@ -15,7 +15,7 @@
 //    latest one, and when that calls for the hook last delivered nothing more is sent;
 //  - a failed hook (non-zero exit, killed) counts as delivered unless the RetryPolicy says to
 //    retry: then it is run again after an exponential backoff, unless a newer state makes it
-//    moot. (Issue 5 turns retries on; the decision lives here so the loop stays I/O only.)
+//    moot. (The daemon turns retries on; the decision lives here so the loop stays I/O only.)
 // The Tracker owns all its state in fixed arrays; it allocates nothing.
 #pragma once
 

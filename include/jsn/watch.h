@@ -62,7 +62,7 @@ class WatchListener {
   // owner change.
   virtual void OnState(size_t unit, std::string_view state) = 0;
   // Every start-up call has been answered: matches are in place, Subscribe has returned and
-  // every initial state is known (issue 5 sends READY=1 here).
+  // every initial state is known (the daemon sends READY=1 here).
   virtual void OnReady() = 0;
 
  protected:
