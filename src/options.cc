@@ -318,7 +318,10 @@ const char* UsageText() {
          "  --help, --version  print this or the version and exit\n"
          "\n"
          "Limits: at most 64 units, unit names of at most 255 bytes, aliases of at most 128\n"
-         "bytes of [A-Za-z0-9._@:-]. Bad arguments exit 2 before anything connects.\n";
+         "bytes of [A-Za-z0-9._@:-]. Bad arguments exit 2 before anything connects.\n"
+         "\n"
+         "For charms, the same binary sets the daemon up as a systemd service:\n"
+         "  juju-systemd-notices subscribe|stop|status --help\n";
 }
 
 const char* VersionText() { return "juju-systemd-notices 0.1.0\n"; }
