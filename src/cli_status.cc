@@ -1,7 +1,7 @@
 // `status`: what the notices daemon for one Juju unit watches, read back from its unit file,
 // with each watched unit's ActiveState asked of systemd now and the hook last delivered, from
-// the daemon's state file (--state-dir in the unit's ExecStart=, else the default). Whether a
-// delivery is pending or failing is not in that file: that column says "unknown".
+// the daemon's state file (--state-dir in the unit's ExecStart=, else the default), and from the
+// same file whether a delivery is pending or failing.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -24,9 +24,11 @@ const char kStatusUsage[] =
     "usage: juju-systemd-notices status --unit UNIT [--user] [--bus ADDRESS] [--json]\n"
     "\n"
     "For each unit the notices daemon watches: its alias, its ActiveState now (asked of\n"
-    "systemd), the hook last delivered to the charm (from the daemon's state file; \"unknown\"\n"
-    "without one) and whether a delivery is pending or failing (\"unknown\": not recorded).\n"
-    "A table, or JSON with --json.\n"
+    "systemd), the hook last delivered to the charm, and whether a delivery is pending (due or\n"
+    "running), failing (its last attempt failed; a retry is scheduled) or none, with the hook.\n"
+    "The last two come from the daemon's state file, as the daemon last wrote it (\"unknown\"\n"
+    "without one). A table, or JSON with --json (\"pending\": \"none\", \"pending\" or\n"
+    "\"failing\", and \"pending_hook\": \"started\", \"stopped\" or \"none\").\n"
     "Exit status: 0 done, 1 not subscribed or systemd said no, 2 bad input.\n";
 
 int Fail(const char* doing, const Status& status, int code) {
@@ -124,13 +126,15 @@ int RunStatus(int argc, char** argv) {
   // The hooks last delivered, from the daemon's state file.
   const char* units[kMaxWatchedUnits];
   Hook hooks[kMaxWatchedUnits] = {};
+  DeliveryState deliveries[kMaxWatchedUnits] = {};
   for (size_t i = 0; i < watched.watch_count; ++i) units[i] = watched.watches[i].unit;
   bool state_file = false;
   static StateStore store;
   status = store.Init(watched.state_dir != nullptr ? watched.state_dir : kDefaultStateDir,
                       command.juju_unit);
   if (status.ok()) {
-    status = store.Load({units, watched.watch_count}, {hooks, watched.watch_count}, &state_file);
+    status = store.Load({units, watched.watch_count}, {hooks, watched.watch_count}, &state_file,
+                        {deliveries, watched.watch_count});
   }
   if (!status.ok()) {
     fprintf(stderr, "juju-systemd-notices status: state file: %s\n", status.message());
@@ -155,6 +159,12 @@ int RunStatus(int argc, char** argv) {
     status = manager.ActiveState(watch.unit, &state);
     if (!status.ok()) return Fail("asking for a unit's state", status, kExitFailure);
     const char* delivered = state_file ? HookName(hooks[i]) : "unknown";
+    // The state file says "idle"; status says "none", as in "nothing pending".
+    const DeliveryState& delivery = deliveries[i];
+    const char* pending = !state_file                            ? "unknown"
+                          : delivery.progress == Progress::kIdle ? "none"
+                                                                 : ProgressName(delivery.progress);
+    const char* pending_hook = state_file ? HookName(delivery.hook) : "unknown";
     if (command.json) {
       fputs(i == 0 ? "{\"alias\": " : ", {\"alias\": ", stdout);
       PrintJsonString(watch.alias);
@@ -164,10 +174,17 @@ int RunStatus(int argc, char** argv) {
       PrintJsonString(state);
       fputs(", \"delivered\": ", stdout);
       PrintJsonString(delivered);
-      fputs(", \"pending\": \"unknown\"}", stdout);
+      fputs(", \"pending\": ", stdout);
+      PrintJsonString(pending);
+      fputs(", \"pending_hook\": ", stdout);
+      PrintJsonString(pending_hook);
+      fputs("}", stdout);
+    } else if (state_file && delivery.progress != Progress::kIdle) {
+      printf("%-24s %-32s %-12.*s %-10s %s %s\n", watch.alias, watch.unit,
+             static_cast<int>(state.size()), state.data(), delivered, pending, pending_hook);
     } else {
       printf("%-24s %-32s %-12.*s %-10s %s\n", watch.alias, watch.unit,
-             static_cast<int>(state.size()), state.data(), delivered, "unknown");
+             static_cast<int>(state.size()), state.data(), delivered, pending);
     }
   }
   if (command.json) fputs("]}\n", stdout);

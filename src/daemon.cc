@@ -156,6 +156,11 @@ class Daemon final : public MessageSink, public WatchListener {
     Observation observation = tracker_.ObserveState(unit, state);
     JSN_LOG_DEBUG("%s: %.*s (%s)", UnitName(unit), static_cast<int>(state.size()), state.data(),
                   ObservationName(observation));
+    // A new hook due (or one no longer due) changes the unit's delivery state; a repeat or a
+    // state in passing does not, and SaveState writes nothing then.
+    if (observation == Observation::kWanted || observation == Observation::kBackToDelivered) {
+      SaveState();
+    }
   }
   void OnReady() override {
     if (reconnecting_) {
@@ -169,6 +174,7 @@ class Daemon final : public MessageSink, public WatchListener {
     // The log line comes first, so whoever sees READY=1 finds it already written.
     JSN_LOG_INFO("watching %zu unit%s for %s; hooks run with %s", options_.watch_count,
                  options_.watch_count == 1 ? "" : "s", options_.juju_unit, options_.juju_exec);
+    watching_ = true;
     SaveState();  // the baselines: with no state file yet, what the daemon found is recorded
     char text[256];
     snprintf(text, sizeof text, "READY=1\nSTATUS=watching %zu unit%s for %s\n",
@@ -209,24 +215,30 @@ class Daemon final : public MessageSink, public WatchListener {
     }
   }
 
-  // Writes what the tracker counts as delivered, when it changed since the last write.
+  // Writes what the tracker counts as delivered and where each delivery stands, when either
+  // changed since the last write. Not before every initial state is in: until then the tracker
+  // lacks the hooks read at start-up for some units, and the file would lose them.
   void SaveState() {
-    if (!persisting_) return;
+    if (!persisting_ || !watching_) return;
     Hook hooks[kMaxWatchedUnits];
+    DeliveryState deliveries[kMaxWatchedUnits];
     bool changed = !saved_once_;
     for (size_t i = 0; i < options_.watch_count; ++i) {
       hooks[i] = tracker_.unit(i).delivered;
-      if (hooks[i] != written_[i]) changed = true;
+      deliveries[i] = tracker_.DeliveryStateOf(i);
+      if (hooks[i] != written_[i] || deliveries[i] != written_deliveries_[i]) changed = true;
     }
     if (!changed) return;
     Status status = state_.Save(std::span<const char* const>(unit_names_, options_.watch_count),
-                                std::span<const Hook>(hooks, options_.watch_count));
+                                std::span<const Hook>(hooks, options_.watch_count),
+                                std::span<const DeliveryState>(deliveries, options_.watch_count));
     if (!status.ok()) {
       JSN_LOG_ERROR("cannot save state: %s", status.message());
       return;
     }
     saved_once_ = true;
     memcpy(written_, hooks, sizeof(Hook) * options_.watch_count);
+    for (size_t i = 0; i < options_.watch_count; ++i) written_deliveries_[i] = deliveries[i];
     JSN_LOG_DEBUG("saved state to %s", state_.path());
   }
 
@@ -469,6 +481,8 @@ class Daemon final : public MessageSink, public WatchListener {
 
   void DeliverDue(MonotonicTime now) {
     Delivery delivery;
+    // Taking a due hook leaves its unit's delivery state as it was (pending or failing, the
+    // same hook): nothing to save here but a hook that could not be started.
     while (tracker_.TakeNextDelivery(now, &delivery)) {
       const WatchedUnit& watched = options_.watches[delivery.unit];
       RunningHook& running = running_[delivery.unit];
@@ -519,6 +533,8 @@ class Daemon final : public MessageSink, public WatchListener {
   const char* unit_names_[kMaxWatchedUnits] = {};
   Hook saved_[kMaxWatchedUnits] = {};    // read at start-up
   Hook written_[kMaxWatchedUnits] = {};  // in the file now
+  DeliveryState written_deliveries_[kMaxWatchedUnits] = {};  // in the file now
+  bool watching_ = false;  // every initial state is in (OnReady): the state may be saved
   MonotonicTime watchdog_interval_ = kNever;
   MonotonicTime watchdog_next_ = kNever;
   bool reloading_ = false;  // RELOADING=1 sent; READY=1 due when the re-read is answered

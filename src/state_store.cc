@@ -13,6 +13,8 @@ namespace jsn {
 namespace {
 
 constexpr std::string_view kMagic = "juju-systemd-notices-state 1 ";
+constexpr std::string_view kPendingPrefix = "pending ";
+constexpr std::string_view kFailingPrefix = "failing ";
 
 // Writes all of `data`, retrying short writes and EINTR.
 bool WriteAll(int fd, const char* data, size_t size) {
@@ -59,8 +61,10 @@ Status StateStore::Init(const char* directory, const char* juju_unit) {
   return Status();
 }
 
-Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hooks, bool* found) {
+Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hooks, bool* found,
+                        std::span<DeliveryState> deliveries) {
   for (Hook& hook : hooks) hook = Hook::kNone;
+  for (DeliveryState& delivery : deliveries) delivery = DeliveryState();
   *found = false;
   int fd = open(path_, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -90,6 +94,7 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
   std::string_view text(buffer, size);
   size_t line_number = 0;
   Hook loaded[Tracker::kMaxUnits] = {};
+  DeliveryState loaded_deliveries[Tracker::kMaxUnits] = {};
   while (!text.empty()) {
     ++line_number;
     size_t end = text.find('\n');
@@ -117,16 +122,35 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
                 : hook_name == "stopped" ? Hook::kStopped
                                          : Hook::kNone;
     if (hook == Hook::kNone) return CorruptAt(line_number, "expected started or stopped");
+    // "pending UNIT HOOK" / "failing UNIT HOOK": split as the first reader of this format did,
+    // at the last space, then the first word says which.
+    Progress progress = Progress::kIdle;
+    if (unit.starts_with(kPendingPrefix)) {
+      progress = Progress::kPending;
+      unit.remove_prefix(kPendingPrefix.size());
+    } else if (unit.starts_with(kFailingPrefix)) {
+      progress = Progress::kFailing;
+      unit.remove_prefix(kFailingPrefix.size());
+    }
     for (size_t i = 0; i < units.size() && i < Tracker::kMaxUnits; ++i) {
-      if (unit == units[i]) loaded[i] = hook;
+      if (unit != units[i]) continue;
+      if (progress == Progress::kIdle) {
+        loaded[i] = hook;
+      } else {
+        loaded_deliveries[i] = DeliveryState{progress, hook};
+      }
     }
   }
   if (line_number == 0) return CorruptAt(1, "expected a header, found an empty file");
   for (size_t i = 0; i < hooks.size() && i < Tracker::kMaxUnits; ++i) hooks[i] = loaded[i];
+  for (size_t i = 0; i < deliveries.size() && i < Tracker::kMaxUnits; ++i) {
+    deliveries[i] = loaded_deliveries[i];
+  }
   return Status();
 }
 
-Status StateStore::Save(std::span<const char* const> units, std::span<const Hook> hooks) {
+Status StateStore::Save(std::span<const char* const> units, std::span<const Hook> hooks,
+                        std::span<const DeliveryState> deliveries) {
   static char buffer[kMaxFileSize];
   int length = snprintf(buffer, sizeof buffer, "%.*s%s\n", static_cast<int>(kMagic.size()),
                         kMagic.data(), juju_unit_);
@@ -134,6 +158,17 @@ Status StateStore::Save(std::span<const char* const> units, std::span<const Hook
   for (size_t i = 0; i < units.size() && i < hooks.size(); ++i) {
     if (hooks[i] == Hook::kNone) continue;
     int added = snprintf(buffer + size, sizeof buffer - size, "%s %s\n", units[i], HookName(hooks[i]));
+    if (added < 0 || static_cast<size_t>(added) >= sizeof buffer - size) {
+      return Status::Failure("state-file-too-large", "expected the state to fit %zu bytes",
+                             kMaxFileSize);
+    }
+    size += static_cast<size_t>(added);
+  }
+  for (size_t i = 0; i < units.size() && i < deliveries.size(); ++i) {
+    if (deliveries[i].progress == Progress::kIdle || deliveries[i].hook == Hook::kNone) continue;
+    int added = snprintf(buffer + size, sizeof buffer - size, "%s %s %s\n",
+                         ProgressName(deliveries[i].progress), units[i],
+                         HookName(deliveries[i].hook));
     if (added < 0 || static_cast<size_t>(added) >= sizeof buffer - size) {
       return Status::Failure("state-file-too-large", "expected the state to fit %zu bytes",
                              kMaxFileSize);

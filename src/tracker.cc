@@ -30,6 +30,18 @@ const char* ObservationName(Observation observation) {
   return "?";
 }
 
+const char* ProgressName(Progress progress) {
+  switch (progress) {
+    case Progress::kIdle:
+      return "idle";
+    case Progress::kPending:
+      return "pending";
+    case Progress::kFailing:
+      return "failing";
+  }
+  return "?";
+}
+
 Hook HookForState(std::string_view state) {
   if (state.empty() || state.ends_with("ing")) return Hook::kNone;
   return state == "active" ? Hook::kStarted : Hook::kStopped;
@@ -144,6 +156,16 @@ bool Tracker::AnyRunning() const {
     if (units_[i].running != Hook::kNone) return true;
   }
   return false;
+}
+
+DeliveryState Tracker::DeliveryStateOf(size_t unit) const {
+  const UnitState& s = units_[unit];
+  bool owed = s.wanted != Hook::kNone && s.wanted != s.delivered;
+  // failures counts failures of the wanted hook only: a newer state resets it.
+  if (owed && s.failures > 0) return {Progress::kFailing, s.wanted};
+  if (s.running != Hook::kNone) return {Progress::kPending, s.running};
+  if (owed) return {Progress::kPending, s.wanted};
+  return {};
 }
 
 }  // namespace jsn

@@ -63,6 +63,77 @@ TEST(StateStoreTest, SaveCreatesAMissingDirectoryAndReplacesTheOldFile) {
   EXPECT_EQ(ReadFile(store.path()), "juju-systemd-notices-state 1 app/0\na.service stopped\n");
 }
 
+TEST(StateStoreTest, DeliveryStatesAreWrittenAsLinesOfTheirOwnAndReadBack) {
+  TempDir directory;
+  StateStore store;
+  ASSERT_TRUE(store.Init(directory.path().c_str(), "app/0").ok());
+  const Hook saved[3] = {Hook::kStarted, Hook::kNone, Hook::kStopped};
+  const DeliveryState states[3] = {{Progress::kFailing, Hook::kStopped},
+                                   {Progress::kPending, Hook::kStarted},
+                                   {Progress::kIdle, Hook::kNone}};
+  ASSERT_TRUE(store.Save(kUnits, saved, states).ok());
+  EXPECT_EQ(ReadFile(store.path()),
+            "juju-systemd-notices-state 1 app/0\na.service started\nc.service stopped\n"
+            "failing a.service stopped\npending b.service started\n");
+  Hook hooks[3];
+  DeliveryState loaded[3] = {{Progress::kFailing, Hook::kStarted},
+                             {Progress::kFailing, Hook::kStarted},
+                             {Progress::kFailing, Hook::kStarted}};
+  bool found = false;
+  ASSERT_TRUE(store.Load(kUnits, hooks, &found, loaded).ok());
+  EXPECT_TRUE(found);
+  EXPECT_EQ(hooks[0], Hook::kStarted);
+  EXPECT_EQ(hooks[1], Hook::kNone);  // a pending line is not a delivered hook
+  EXPECT_EQ(hooks[2], Hook::kStopped);
+  EXPECT_EQ(loaded[0], (DeliveryState{Progress::kFailing, Hook::kStopped}));
+  EXPECT_EQ(loaded[1], (DeliveryState{Progress::kPending, Hook::kStarted}));
+  EXPECT_EQ(loaded[2], (DeliveryState{Progress::kIdle, Hook::kNone}));
+  // Without the deliveries the hooks read back the same: the extra lines change nothing.
+  Hook plain[3];
+  ASSERT_TRUE(store.Load(kUnits, plain, &found).ok());
+  EXPECT_EQ(plain[0], Hook::kStarted);
+  EXPECT_EQ(plain[1], Hook::kNone);
+  EXPECT_EQ(plain[2], Hook::kStopped);
+}
+
+TEST(StateStoreTest, AFileWithoutDeliveryLinesLoadsWithEveryUnitIdle) {
+  TempDir directory;
+  StateStore store;
+  ASSERT_TRUE(store.Init(directory.path().c_str(), "app/0").ok());
+  ASSERT_TRUE(WriteFile(store.path(),
+                        "juju-systemd-notices-state 1 app/0\na.service stopped\nb.service started\n"));
+  Hook hooks[3];
+  DeliveryState loaded[3] = {{Progress::kPending, Hook::kStarted},
+                             {Progress::kPending, Hook::kStarted},
+                             {Progress::kPending, Hook::kStarted}};
+  bool found = false;
+  ASSERT_TRUE(store.Load(kUnits, hooks, &found, loaded).ok());
+  EXPECT_TRUE(found);
+  EXPECT_EQ(hooks[0], Hook::kStopped);
+  EXPECT_EQ(hooks[1], Hook::kStarted);
+  EXPECT_EQ(hooks[2], Hook::kNone);
+  for (const DeliveryState& state : loaded) {
+    EXPECT_EQ(state, (DeliveryState{Progress::kIdle, Hook::kNone}));
+  }
+}
+
+// The first reader of this format split each line at its last space and ignored units it did
+// not watch; a delivery line must read as such a unit to it, so an older daemon keeps its hooks.
+TEST(StateStoreTest, DeliveryLinesReadAsUnwatchedUnitsWhenSplitAtTheLastSpace) {
+  TempDir directory;
+  StateStore store;
+  ASSERT_TRUE(store.Init(directory.path().c_str(), "app/0").ok());
+  const Hook saved[3] = {Hook::kStopped, Hook::kNone, Hook::kNone};
+  const DeliveryState states[3] = {{Progress::kPending, Hook::kStarted}, {}, {}};
+  ASSERT_TRUE(store.Save(kUnits, saved, states).ok());
+  std::string text = ReadFile(store.path());
+  size_t last_line = text.rfind('\n', text.size() - 2) + 1;
+  std::string line = text.substr(last_line, text.size() - 1 - last_line);
+  ASSERT_EQ(line, "pending a.service started");
+  std::string unit = line.substr(0, line.rfind(' '));
+  for (const char* watched : kUnits) EXPECT_NE(unit, watched);
+}
+
 void ExpectCorrupt(const std::string& text) {
   TempDir directory;
   StateStore store;
@@ -85,6 +156,8 @@ TEST(StateStoreTest, CorruptOrForeignFilesAreReportedAndGiveNoHooks) {
   ExpectCorrupt("juju-systemd-notices-state 1 app/0\na.service running\n");
   ExpectCorrupt("juju-systemd-notices-state 1 app/0\na.service started\nb.service stopped");
   ExpectCorrupt("juju-systemd-notices-state 1 app/0\nstarted\n");
+  ExpectCorrupt("juju-systemd-notices-state 1 app/0\nfailing a.service\n");  // no hook
+  ExpectCorrupt("juju-systemd-notices-state 1 app/0\npending a.service running\n");
 }
 
 }  // namespace

@@ -284,5 +284,33 @@ TEST(TrackerStateFileTest, AnUnknownUnitKeepsItsLastDeliveredHookAsBaseline) {
   EXPECT_FALSE(tracker.TakeNextDelivery(MonotonicTime{0}, &delivery));
 }
 
+TEST(Tracker, DeliveryStateIsIdlePendingWhileDueOrRunningFailingUntilARetrySucceeds) {
+  Tracker tracker(1, RetryPolicy{.retry_failed_hooks = true});
+  tracker.RecordInitialState(0, "inactive");
+  EXPECT_EQ(tracker.DeliveryStateOf(0), (DeliveryState{Progress::kIdle, Hook::kNone}));
+  tracker.ObserveState(0, "active");
+  EXPECT_EQ(tracker.DeliveryStateOf(0), (DeliveryState{Progress::kPending, Hook::kStarted}));
+  Delivery delivery;
+  ASSERT_TRUE(tracker.TakeNextDelivery(T0, &delivery));
+  EXPECT_EQ(tracker.DeliveryStateOf(0), (DeliveryState{Progress::kPending, Hook::kStarted}));
+  tracker.HookFinished(0, false, T0);
+  EXPECT_EQ(tracker.DeliveryStateOf(0), (DeliveryState{Progress::kFailing, Hook::kStarted}));
+  ASSERT_TRUE(tracker.TakeNextDelivery(T0 + seconds(1), &delivery));  // the retry
+  EXPECT_EQ(tracker.DeliveryStateOf(0), (DeliveryState{Progress::kFailing, Hook::kStarted}));
+  tracker.HookFinished(0, true, T0 + seconds(1));
+  EXPECT_EQ(tracker.DeliveryStateOf(0), (DeliveryState{Progress::kIdle, Hook::kNone}));
+  EXPECT_STREQ(ProgressName(Progress::kFailing), "failing");
+}
+
+TEST(Tracker, ANewerStateTurnsAFailingHookIntoAPendingOneOrIdle) {
+  Tracker tracker(1, RetryPolicy{.retry_failed_hooks = true});
+  tracker.RecordInitialState(0, "inactive");
+  tracker.ObserveState(0, "active");
+  EXPECT_EQ(DeliverAll(&tracker, T0, false), (Hooks{"0:started"}));
+  EXPECT_EQ(tracker.DeliveryStateOf(0).progress, Progress::kFailing);
+  tracker.ObserveState(0, "inactive");  // back to what was delivered: nothing owed
+  EXPECT_EQ(tracker.DeliveryStateOf(0), (DeliveryState{Progress::kIdle, Hook::kNone}));
+}
+
 }  // namespace
 }  // namespace jsn

@@ -1,12 +1,21 @@
 // StateStore: the last hook delivered for each watched unit, kept on disk so that a transition
-// that happens while the daemon is down is delivered when it starts again. One small text file
-// per Juju unit, DIR/<juju unit with '/' as '-'>.state:
+// that happens while the daemon is down is delivered when it starts again, and where each
+// unit's delivery stands, for `status`. One small text file per Juju unit,
+// DIR/<juju unit with '/' as '-'>.state:
 //   juju-systemd-notices-state 1 app/0
 //   slurmd.service started
 //   munge.service stopped
-// A unit with no line has no delivered hook (its state was unknown). It is replaced atomically:
-// written to a temp file, fsync'ed, renamed over the old one, and the directory fsync'ed, so a
-// crash leaves the old file or the new one, never half of one.
+//   failing slurmd.service stopped
+//   pending munge.service started
+// A "UNIT HOOK" line is the hook last delivered; a unit with none has no delivered hook (its
+// state was unknown). A "pending UNIT HOOK" line says HOOK is due or running, "failing UNIT
+// HOOK" that its last attempt failed and a retry is scheduled; a unit with neither is idle.
+// Those lines came later and stay readable by the first reader of this format: it splits a
+// line at its last space, so it takes "pending UNIT" for a unit it does not watch and ignores
+// the line (unit names hold no spaces). The delivery lines are informational: the daemon
+// recomputes them at start-up and never reads them back.
+// The file is replaced atomically: written to a temp file, fsync'ed, renamed over the old one,
+// and the directory fsync'ed, so a crash leaves the old file or the new one, never half of one.
 //
 // Ownership: the StateStore copies the directory and Juju unit names into fixed buffers; Load
 // and Save take the caller's unit names and hooks and keep nothing. Nothing is allocated.
@@ -23,7 +32,7 @@ namespace jsn {
 
 class StateStore {
  public:
-  static constexpr size_t kMaxFileSize = 64 * 1024;  // 64 units of at most 255 bytes fit
+  static constexpr size_t kMaxFileSize = 64 * 1024;  // 64 units of at most 255 bytes, two lines each, fit
   static constexpr size_t kMaxJujuUnitLength = 255;
 
   // Fails ("invalid-state-dir") when the path would not fit PATH_MAX.
@@ -33,12 +42,17 @@ class StateStore {
   // Reads the file into `hooks` (one per entry of `units`, kNone for a unit it does not name;
   // lines for units not watched any more are ignored). *found is false when there is no file.
   // A file that is not ours, names another Juju unit or does not parse fails
-  // ("corrupt-state-file", with the line) and leaves every hook kNone.
-  Status Load(std::span<const char* const> units, std::span<Hook> hooks, bool* found);
+  // ("corrupt-state-file", with the line) and leaves every hook kNone. `deliveries`, when
+  // given (one per unit), gets each unit's delivery line, idle for a unit without one (and for
+  // every unit of a file written before those lines existed).
+  Status Load(std::span<const char* const> units, std::span<Hook> hooks, bool* found,
+              std::span<DeliveryState> deliveries = {});
 
-  // Replaces the file with `hooks` (units whose hook is kNone are left out); creates the
-  // directory (one level) when it is missing.
-  Status Save(std::span<const char* const> units, std::span<const Hook> hooks);
+  // Replaces the file with `hooks` (units whose hook is kNone are left out) and `deliveries`
+  // (one per unit when given; idle ones are left out); creates the directory (one level) when
+  // it is missing.
+  Status Save(std::span<const char* const> units, std::span<const Hook> hooks,
+              std::span<const DeliveryState> deliveries = {});
 
  private:
   char directory_[PATH_MAX] = {};

@@ -56,6 +56,21 @@ struct Delivery {
   Hook hook = Hook::kNone;
 };
 
+// Where a unit's delivery stands, for the state file and `status`: derived from what the
+// Tracker already knows (running, wanted vs delivered, failures), never kept beside it.
+enum class Progress : uint8_t {
+  kIdle,     // nothing due: the hook wanted is the hook delivered
+  kPending,  // a hook is due or running
+  kFailing,  // the wanted hook's last attempt failed; a retry is scheduled (or running)
+};
+const char* ProgressName(Progress progress);  // "idle", "pending", "failing"
+
+struct DeliveryState {
+  Progress progress = Progress::kIdle;
+  Hook hook = Hook::kNone;  // the hook pending or failing; kNone when idle
+  bool operator==(const DeliveryState&) const = default;
+};
+
 class Tracker {
  public:
   static constexpr size_t kMaxUnits = 64;
@@ -101,6 +116,10 @@ class Tracker {
   MonotonicTime NextWakeup() const;
 
   bool AnyRunning() const;
+
+  // Where `unit`'s delivery stands. A retry in flight still counts as failing (until it
+  // succeeds), so the state file is not rewritten for every attempt.
+  DeliveryState DeliveryStateOf(size_t unit) const;
 
  private:
   bool IsDue(const UnitState& state, MonotonicTime now) const;

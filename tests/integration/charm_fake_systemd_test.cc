@@ -1,7 +1,9 @@
 // The charm-side subcommands against the fake systemd (tests/support/fake_systemd.py, an
 // independent dbus-python implementation) on a private bus, for what real systemd will not do
 // on demand: a start job that fails, a method refused with AccessDenied. Also the exact calls
-// made, in order. The unit file goes to a temporary XDG_CONFIG_HOME (--user with --bus).
+// made, in order. The unit file goes to a temporary XDG_CONFIG_HOME (--user with --bus). With
+// the daemon itself run beside it (on the state dir `subscribe` wrote into its unit) and the
+// fake juju-exec failing a hook, `status` shows the delivery failing, then done.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -10,6 +12,8 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/daemon_under_test.h"
+#include "support/fake_juju_exec.h"
 #include "support/fake_systemd.h"
 #include "support/private_bus.h"
 
@@ -99,7 +103,48 @@ TEST_F(CharmWithFakeSystemd, StatusShowsEachWatchedUnitsStateFromSystemd) {
             std::string("{\"juju_unit\": \"app/0\", \"daemon_unit\": \"") + kNoticesUnit +
                 "\", \"daemon_active_state\": \"active\", \"state_file\": false, \"watches\": "
                 "[{\"alias\": \"hello\", \"unit\": \"hello.service\", \"active_state\": "
-                "\"failed\", \"delivered\": \"unknown\", \"pending\": \"unknown\"}]}\n");
+                "\"failed\", \"delivered\": \"unknown\", \"pending\": \"unknown\", \"pending_hook\": "
+                "\"unknown\"}]}\n");
+}
+
+TEST_F(CharmWithFakeSystemd, StatusShowsAHookFailingWhileItIsRetriedAndNoneOnceItSucceeds) {
+  ASSERT_TRUE(Subscribe().succeeded());
+  ASSERT_TRUE(systemd_.SetState("hello.service", "inactive"));  // the daemon's baseline
+  FakeJujuExec juju;
+  // The first attempt fails; the retry waits at a gate, so the test reads the state between.
+  ASSERT_TRUE(juju.SetRules("service-hello-started exit=1 times=1\nservice-hello-started wait=" +
+                            juju.GatePath("go") + "\n"));
+  DaemonUnderTest daemon;
+  daemon.UseStateDir(directory_.Join("state"));  // as in the unit file `subscribe` wrote
+  ASSERT_TRUE(daemon.Start(bus_.address(), juju.path(), {"hello"}));
+  ASSERT_TRUE(systemd_.SetState("hello.service", "active"));
+  ASSERT_TRUE(juju.WaitForBegun(2)) << daemon.Log();  // the failure was saved before the retry
+  EXPECT_EQ(ReadFile(directory_.Join("state/app-0.state")),
+            "juju-systemd-notices-state 1 app/0\nhello.service stopped\n"
+            "failing hello.service started\n");
+  CommandResult failing = Run({"status", "--unit", "app/0", "--json"});
+  ASSERT_TRUE(failing.succeeded()) << failing.Describe() << "\n" << failing.output;
+  EXPECT_NE(failing.output.find("\"active_state\": \"active\", \"delivered\": \"stopped\", "
+                                "\"pending\": \"failing\", \"pending_hook\": \"started\"}"),
+            std::string::npos)
+      << failing.output;
+  CommandResult table = Run({"status", "--unit", "app/0"});
+  ASSERT_TRUE(table.succeeded()) << table.Describe() << "\n" << table.output;
+  EXPECT_NE(table.output.find(" stopped    failing started\n"), std::string::npos) << table.output;
+
+  ASSERT_TRUE(juju.OpenGate("go"));
+  ASSERT_TRUE(juju.WaitForEnded(2)) << daemon.Log();
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();  // after the retry has been reaped and saved
+  EXPECT_EQ(HookList(juju), (std::vector<std::string>{"app/0 hooks/service-hello-started",
+                                                      "app/0 hooks/service-hello-started"}));
+  EXPECT_EQ(ReadFile(directory_.Join("state/app-0.state")),
+            "juju-systemd-notices-state 1 app/0\nhello.service started\n");
+  CommandResult done = Run({"status", "--unit", "app/0", "--json"});
+  ASSERT_TRUE(done.succeeded()) << done.Describe() << "\n" << done.output;
+  EXPECT_NE(done.output.find("\"delivered\": \"started\", \"pending\": \"none\", "
+                             "\"pending_hook\": \"none\"}"),
+            std::string::npos)
+      << done.output;
 }
 
 }  // namespace
