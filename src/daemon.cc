@@ -77,6 +77,9 @@ class Daemon final : public MessageSink, public WatchListener {
     if (!ReceiveFromBus()) return 1;
 
     for (;;) {
+      // What the last events changed (states seen, hooks ended), in one write; nothing when
+      // nothing changed. Before anything else, so a stop below never skips it.
+      SaveState();
       MonotonicTime now = MonotonicNow();
       PingWatchdog(now);
       if (reloading_ && !watch_.rereading()) {
@@ -156,11 +159,9 @@ class Daemon final : public MessageSink, public WatchListener {
     Observation observation = tracker_.ObserveState(unit, state);
     JSN_LOG_DEBUG("%s: %.*s (%s)", UnitName(unit), static_cast<int>(state.size()), state.data(),
                   ObservationName(observation));
-    // A new hook due (or one no longer due) changes the unit's delivery state; a repeat or a
-    // state in passing does not, and SaveState writes nothing then.
-    if (observation == Observation::kWanted || observation == Observation::kBackToDelivered) {
-      SaveState();
-    }
+    // A new hook due (or one no longer due) changes the unit's delivery state: it is written
+    // once the loop has read every message at hand (see Run), not once per signal, so a unit
+    // flipping thousands of times costs one write per batch, not one fsync per signal.
   }
   void OnReady() override {
     if (reconnecting_) {
