@@ -39,8 +39,29 @@ const char* FindEnvironment(char** environment, const char* name) {
   return nullptr;
 }
 
-double Seconds(MonotonicTime duration) {
-  return std::chrono::duration<double>(duration).count();
+// A duration as decimal seconds with `decimals` places, 3 ("0.001") or 0 ("10"), the text
+// printf's %.3f and %.0f gave (a tie rounds up), made from integers: no floating-point
+// formatting is linked (the musl build's printf has none, include/jsn/format.h).
+struct SecondsText {
+  char text[32];
+};
+SecondsText Seconds(MonotonicTime duration, int decimals) {
+  int64_t nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
+  uint64_t magnitude = nanoseconds < 0 ? 0 - static_cast<uint64_t>(nanoseconds)
+                                       : static_cast<uint64_t>(nanoseconds);
+  uint64_t unit = decimals == 3 ? 1000000 : 1000000000;
+  uint64_t rounded = magnitude / unit + (magnitude % unit >= unit / 2 ? 1 : 0);
+  SecondsText seconds;
+  const char* sign = nanoseconds < 0 ? "-" : "";
+  if (decimals == 3) {
+    snprintf(seconds.text, sizeof seconds.text, "%s%llu.%03u", sign,
+             static_cast<unsigned long long>(rounded / 1000),
+             static_cast<unsigned>(rounded % 1000));
+  } else {
+    snprintf(seconds.text, sizeof seconds.text, "%s%llu", sign,
+             static_cast<unsigned long long>(rounded));
+  }
+  return seconds;
 }
 
 // The daemon's life, top to bottom in Run(): connect, subscribe, watch, decide, deliver. It is
@@ -90,7 +111,8 @@ class Daemon final : public MessageSink, public WatchListener {
         // Hooks already running may finish (their end is logged); nothing new starts.
         if (!tracker_.AnyRunning()) break;
         if (now >= stop_deadline_) {
-          JSN_LOG_WARNING("hooks still running after %.0f s; leaving them", Seconds(kStopGrace));
+          JSN_LOG_WARNING("hooks still running after %s s; leaving them",
+                          Seconds(kStopGrace, 0).text);
           break;
         }
       } else {
@@ -253,7 +275,7 @@ class Daemon final : public MessageSink, public WatchListener {
                                               FindEnvironment(environment_, "WATCHDOG_PID"), getpid());
     if (watchdog_interval_ != kNever) {
       watchdog_next_ = MonotonicNow();  // ping at once, then every interval
-      JSN_LOG_DEBUG("watchdog: pinging every %.3f s", Seconds(watchdog_interval_));
+      JSN_LOG_DEBUG("watchdog: pinging every %s s", Seconds(watchdog_interval_, 3).text);
     }
   }
 
@@ -337,8 +359,8 @@ class Daemon final : public MessageSink, public WatchListener {
       reconnect_delay_ = reconnect_delay_ * 2 < kMaxReconnectDelay ? reconnect_delay_ * 2
                                                                    : kMaxReconnectDelay;
       reconnect_at_ = now + Jittered(reconnect_delay_);
-      JSN_LOG_DEBUG("cannot reconnect yet (%s); next try in %.3f s", status.message(),
-                    Seconds(reconnect_at_ - now));
+      JSN_LOG_DEBUG("cannot reconnect yet (%s); next try in %s s", status.message(),
+                    Seconds(reconnect_at_ - now, 3).text);
       return true;
     }
     bus_down_ = false;
@@ -435,9 +457,9 @@ class Daemon final : public MessageSink, public WatchListener {
         char exit_text[64];
         DescribeExitStatus(exit, exit_text, sizeof exit_text);
         Log(exit.ok() ? LogLevel::kInfo : LogLevel::kWarning,
-            "%s: %s -> hooks/service-%s-%s: %s after %.3f s", UnitName(unit), running.state,
+            "%s: %s -> hooks/service-%s-%s: %s after %s s", UnitName(unit), running.state,
             options_.watches[unit].alias, HookName(running.hook), exit_text,
-            Seconds(now - running.started));
+            Seconds(now - running.started, 3).text);
         running.pid = 0;
         running.killed = false;
         tracker_.HookFinished(unit, exit.ok(), now);
@@ -452,9 +474,9 @@ class Daemon final : public MessageSink, public WatchListener {
   void LogRetry(size_t unit, MonotonicTime now) {
     const Tracker::UnitState& state = tracker_.unit(unit);
     if (state.failures == 0 || state.running != Hook::kNone) return;
-    JSN_LOG_INFO("%s: retrying hooks/service-%s-%s in %.0f s (failure %u)", UnitName(unit),
-                 options_.watches[unit].alias, HookName(state.wanted), Seconds(state.retry_at - now),
-                 state.failures);
+    JSN_LOG_INFO("%s: retrying hooks/service-%s-%s in %s s (failure %u)", UnitName(unit),
+                 options_.watches[unit].alias, HookName(state.wanted),
+                 Seconds(state.retry_at - now, 0).text, state.failures);
   }
 
   // Kills (SIGKILL, the whole process group) every hook running past --hook-timeout; its end is

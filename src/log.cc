@@ -1,10 +1,14 @@
 #include "jsn/log.h"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <string_view>
+
+#include "jsn/decimal.h"
+#include "jsn/format.h"
 
 namespace jsn {
 namespace {
@@ -36,16 +40,17 @@ void SetJournalPriorityPrefix(bool enabled) { journal_prefix = enabled; }
 
 bool IsJournalStream(const char* journal_stream, int fd) {
   if (journal_stream == nullptr) return false;
-  unsigned long long device = 0, inode = 0;
-  int consumed = 0;
-  if (sscanf(journal_stream, "%llu:%llu%n", &device, &inode, &consumed) != 2 ||
-      journal_stream[consumed] != '\0') {
+  std::string_view text = journal_stream;
+  size_t colon = text.find(':');
+  uint64_t device = 0, inode = 0;
+  if (colon == std::string_view::npos || !ParseDecimal(text.substr(0, colon), &device) ||
+      !ParseDecimal(text.substr(colon + 1), &inode)) {
     return false;
   }
   struct stat info;
   if (fstat(fd, &info) != 0) return false;
-  return static_cast<unsigned long long>(info.st_dev) == device &&
-         static_cast<unsigned long long>(info.st_ino) == inode;
+  return static_cast<uint64_t>(info.st_dev) == device &&
+         static_cast<uint64_t>(info.st_ino) == inode;
 }
 
 size_t FormatLogLine(char* buffer, size_t capacity, LogLevel level, const char* format,
@@ -55,11 +60,9 @@ size_t FormatLogLine(char* buffer, size_t capacity, LogLevel level, const char* 
   const char* prefix = LevelPrefix(level);
   size_t prefix_length = strlen(prefix);
   memcpy(buffer, prefix, prefix_length);
-  // Room for the text and its newline; vsnprintf writes a NUL we then overwrite.
+  // Room for the text and its newline; FormatV writes a NUL we then overwrite.
   size_t room = capacity - prefix_length;
-  int written = vsnprintf(buffer + prefix_length, room, format, args);
-  if (written < 0) written = 0;
-  size_t length = prefix_length + static_cast<size_t>(written);
+  size_t length = prefix_length + FormatV(buffer + prefix_length, room, format, args);
   if (length + 1 >= capacity) {  // cut: no room for all of it and the newline
     memcpy(buffer + capacity - sizeof kEllipsis, kEllipsis, sizeof kEllipsis - 1);
     return capacity - 1;

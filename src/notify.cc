@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "jsn/decimal.h"
+
 namespace jsn {
 
 Notifier::~Notifier() {
@@ -60,17 +62,13 @@ Status Notifier::Send(std::string_view text) {
 MonotonicTime WatchdogPingInterval(const char* watchdog_usec, const char* watchdog_pid, pid_t self) {
   if (watchdog_usec == nullptr || watchdog_usec[0] == '\0') return kNever;
   if (watchdog_pid != nullptr && watchdog_pid[0] != '\0') {
-    char* end = nullptr;
-    errno = 0;
-    long long pid = strtoll(watchdog_pid, &end, 10);
-    if (errno != 0 || *end != '\0' || pid != static_cast<long long>(self)) return kNever;
+    uint64_t pid = 0;
+    if (!ParseDecimal(watchdog_pid, &pid) || pid != static_cast<uint64_t>(self)) return kNever;
   }
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long usec = strtoull(watchdog_usec, &end, 10);
-  if (errno != 0 || *end != '\0' || watchdog_usec[0] == '-' || usec == 0) return kNever;
+  uint64_t usec = 0;
+  if (!ParseDecimal(watchdog_usec, &usec) || usec == 0) return kNever;
   // Keep clear of overflow for absurd values: anything beyond a year is "never".
-  constexpr unsigned long long kYearUsec = 365ull * 24 * 3600 * 1000000;
+  constexpr uint64_t kYearUsec = 365ull * 24 * 3600 * 1000000;
   if (usec > kYearUsec) return kNever;
   return std::chrono::microseconds(static_cast<int64_t>(usec / 2));
 }

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "jsn/decimal.h"
+
 namespace jsn {
 namespace {
 
@@ -235,11 +237,8 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
       }
       if (MatchValueOption("--hook-timeout", argc, argv, &i, &value, &status)) {
         JSN_RETURN_IF_ERROR(status);
-        char* end = nullptr;
-        errno = 0;
-        unsigned long seconds = strtoul(value, &end, 10);
-        if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0 || seconds == 0 ||
-            seconds > 7 * 24 * 3600) {
+        uint64_t seconds = 0;
+        if (!ParseDecimal(value, &seconds) || seconds == 0 || seconds > 7 * 24 * 3600) {
           return Status::Failure("invalid-hook-timeout",
                                  "expected --hook-timeout to be whole seconds from 1 to 604800, "
                                  "found '%.60s'", value);

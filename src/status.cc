@@ -1,7 +1,8 @@
 #include "jsn/status.h"
 
 #include <cstdarg>
-#include <cstdio>
+
+#include "jsn/format.h"
 
 namespace jsn {
 
@@ -11,7 +12,7 @@ Status Status::Error(const char* rule, size_t offset, const char* format, ...) {
   status.offset_ = offset;
   va_list args;
   va_start(args, format);
-  vsnprintf(status.message_, sizeof status.message_, format, args);
+  FormatV(status.message_, sizeof status.message_, format, args);
   va_end(args);
   return status;
 }
@@ -21,7 +22,7 @@ Status Status::Failure(const char* rule, const char* format, ...) {
   status.rule_ = rule;
   va_list args;
   va_start(args, format);
-  vsnprintf(status.message_, sizeof status.message_, format, args);
+  FormatV(status.message_, sizeof status.message_, format, args);
   va_end(args);
   return status;
 }

@@ -112,5 +112,48 @@ TEST(Log, JournalStreamMustNameTheFileOnTheDescriptor) {
   close(fds[1]);
 }
 
+// Decimal sum of two digit strings, for numbers past 64 bits.
+std::string AddDecimal(const std::string& a, const std::string& b) {
+  std::string sum;
+  int carry = 0;
+  for (size_t i = 0; i < a.size() || i < b.size() || carry != 0; ++i) {
+    int digit = carry;
+    if (i < a.size()) digit += a[a.size() - 1 - i] - '0';
+    if (i < b.size()) digit += b[b.size() - 1 - i] - '0';
+    sum.insert(sum.begin(), static_cast<char>('0' + digit % 10));
+    carry = digit / 10;
+  }
+  return sum;
+}
+
+// Each malformed value below holds the descriptor's true device and inode, so only the parsing
+// can refuse it.
+TEST(Log, JournalStreamMustBeExactlyTwoDecimalsAroundAColon) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  struct stat info;
+  ASSERT_EQ(fstat(fds[1], &info), 0);
+  std::string device = std::to_string(info.st_dev);
+  std::string inode = std::to_string(info.st_ino);
+  ASSERT_TRUE(IsJournalStream((device + ":" + inode).c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream((device + ":").c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream((":" + inode).c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream(":", fds[1]));
+  EXPECT_FALSE(IsJournalStream(device.c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream((device + ":" + inode + ":").c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream((device + ":" + inode + ":" + inode).c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream((device + ":" + inode + " ").c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream((device + ": " + inode).c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream(("-" + device + ":" + inode).c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream((device + ":+" + inode).c_str(), fds[1]));
+  // 2^64 more than the inode: a parser that wrapped around would accept it.
+  std::string wrapped = AddDecimal(inode, "18446744073709551616");
+  EXPECT_FALSE(IsJournalStream((device + ":" + wrapped).c_str(), fds[1]));
+  EXPECT_FALSE(IsJournalStream((AddDecimal(device, "18446744073709551616") + ":" + inode).c_str(),
+                               fds[1]));
+  close(fds[0]);
+  close(fds[1]);
+}
+
 }  // namespace
 }  // namespace jsn

@@ -116,6 +116,10 @@ TEST(WatchdogPingIntervalTest, AnotherProcessesWatchdogOrNoneIsNever) {
   EXPECT_EQ(WatchdogPingInterval("-5", nullptr, 42), kNever);
   EXPECT_EQ(WatchdogPingInterval("12abc", nullptr, 42), kNever);
   EXPECT_EQ(WatchdogPingInterval("2000000", "x", 42), kNever);
+  EXPECT_EQ(WatchdogPingInterval("2000000", "+42", 42), kNever);
+  EXPECT_EQ(WatchdogPingInterval("18446744073709551616", nullptr, 42), kNever);  // past 64 bits
+  // 2^64 + 42 would be 42 to a parser that wrapped around.
+  EXPECT_EQ(WatchdogPingInterval("2000000", "18446744073709551658", 42), kNever);
 }
 
 }  // namespace

@@ -246,7 +246,9 @@ TEST(OptionsDurability, BadStateDirOrHookTimeoutSaysWhatWasFound) {
   Parsed relative = Parse({"--unit", "app/0", "--state-dir", "state", "foo"});
   EXPECT_STREQ(relative.status.rule(), "invalid-state-dir");
   EXPECT_NE(std::string(relative.status.message()).find("found 'state'"), std::string::npos);
-  for (const char* bad : {"0", "-1", "10s", "", "604801", " 5"}) {
+  // 2^64 + 5 would be 5 to a parser that wrapped around.
+  for (const char* bad :
+       {"0", "-1", "10s", "", "604801", " 5", "+5", "5 ", "18446744073709551621"}) {
     Parsed p = Parse({"--unit", "app/0", "--hook-timeout", bad, "foo"});
     EXPECT_STREQ(p.status.rule(), "invalid-hook-timeout") << bad;
   }

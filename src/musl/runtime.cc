@@ -1,19 +1,135 @@
-// The few libstdc++ run-time symbols the daemon's header-only use of the standard library
-// still references, for the musl build (`make static-musl`), which links no libstdc++.
-// With -fno-exceptions a "throw" can only end the program, as libstdc++ itself does then.
-#include <cstdlib>
+// The run-time symbols the musl build (`make static-musl`) supplies itself: the few libstdc++
+// ones the daemon's header-only use of the standard library still references (it links no
+// libstdc++), the allocator and printf's formatting. With -fno-exceptions a "throw" can only
+// end the program, as libstdc++ itself does then. Unreferenced definitions are dropped by
+// --gc-sections.
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstring>
 #include <new>
+
+#include "jsn/format.h"
+#include "jsn/mapped_block.h"
 
 namespace std {
 // std::string_view::substr and friends call this on an out-of-range position.
 void __throw_out_of_range_fmt(const char*, ...) { abort(); }
 }  // namespace std
 
+// malloc and friends: each block its own mapping (include/jsn/mapped_block.h says why that
+// suits this program). musl lets a static program replace malloc, calloc, realloc and free;
+// its own internal allocations (posix_spawn's file actions, atexit's table past 32 entries)
+// still go to its allocator, mallocng (about 7 KiB), through the three entry points every musl
+// allocator implements (src/malloc/mallocng/glue.h, as oldmalloc does): __libc_malloc_impl,
+// __libc_realloc and __libc_free. They are defined here too, so mallocng is not linked and
+// there is one allocator. Should a future musl need mallocng anyway, its definitions of the
+// same names clash with these and the link fails, rather than two allocators mixing.
+// aligned_alloc and malloc_usable_size, which reach into mallocng directly, are defined for
+// the same reason, and memalign and posix_memalign along with them.
+extern "C" {
+void* malloc(size_t size) { return jsn::MapBlock(size); }
+void* calloc(size_t count, size_t size) {
+  if (size != 0 && count > SIZE_MAX / size) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return jsn::MapBlock(count * size);  // a fresh mapping is zero
+}
+void* realloc(void* block, size_t size) { return jsn::ResizeBlock(block, size); }
+void free(void* block) { jsn::UnmapBlock(block); }
+void* aligned_alloc(size_t alignment, size_t size) { return jsn::MapBlock(size, alignment); }
+void* memalign(size_t alignment, size_t size) { return jsn::MapBlock(size, alignment); }
+int posix_memalign(void** block, size_t alignment, size_t size) {
+  if (alignment < sizeof(void*)) return EINVAL;
+  int saved = errno;
+  void* mapped = jsn::MapBlock(size, alignment);
+  if (mapped == nullptr) {
+    int error = errno;
+    errno = saved;  // posix_memalign reports through its result, not errno
+    return error;
+  }
+  *block = mapped;
+  return 0;
+}
+size_t malloc_usable_size(void* block) { return block == nullptr ? 0 : jsn::BlockCapacity(block); }
+void* __libc_malloc_impl(size_t size) { return jsn::MapBlock(size); }
+void* __libc_realloc(void* block, size_t size) { return jsn::ResizeBlock(block, size); }
+void __libc_free(void* block) { jsn::UnmapBlock(block); }
+}  // extern "C"
+
+// printf's formatting: every function of musl's printf family formats through vfprintf or
+// vsnprintf (printf, fprintf, vprintf and dprintf through the first; snprintf, sprintf and
+// vsprintf through the second), so with these two defined its printf core, with the
+// floating-point formatting it carries along, is not linked. include/jsn/format.h lists what
+// is supported; tests/format_test.cc checks it against glibc and that the sources use no more.
+namespace {
+
+// Collects the pieces into one buffer so that a line reaches an unbuffered stream (stderr) in
+// one write, as musl's own vfprintf does; longer text goes out in buffer-sized parts.
+struct FileSink : jsn::FormatSink {
+  FILE* file;
+  size_t used;
+  bool failed;
+  char buffer[512];
+};
+
+void Flush(FileSink* sink) {
+  if (sink->used > 0 && fwrite(sink->buffer, 1, sink->used, sink->file) != sink->used) {
+    sink->failed = true;
+  }
+  sink->used = 0;
+}
+
+void WriteToFile(jsn::FormatSink* base, const char* bytes, size_t length) {
+  FileSink* sink = static_cast<FileSink*>(base);
+  while (length > 0) {
+    if (sink->used == sizeof sink->buffer) Flush(sink);
+    size_t room = sizeof sink->buffer - sink->used;
+    size_t part = length < room ? length : room;
+    memcpy(sink->buffer + sink->used, bytes, part);
+    sink->used += part;
+    bytes += part;
+    length -= part;
+  }
+}
+
+}  // namespace
+
+extern "C" {
+int vsnprintf(char* buffer, size_t capacity, const char* format, va_list args) {
+  size_t length = jsn::FormatV(buffer, capacity, format, args);
+  if (length > INT_MAX) {
+    errno = EOVERFLOW;
+    return -1;
+  }
+  return static_cast<int>(length);
+}
+int vfprintf(FILE* file, const char* format, va_list args) {
+  FileSink sink;
+  sink.write = WriteToFile;
+  sink.file = file;
+  sink.used = 0;
+  sink.failed = false;
+  size_t length = jsn::FormatTo(&sink, format, args);
+  Flush(&sink);
+  if (sink.failed) return -1;  // fwrite has set errno and the stream's error flag
+  if (length > INT_MAX) {
+    errno = EOVERFLOW;
+    return -1;
+  }
+  return static_cast<int>(length);
+}
+}  // extern "C"
+
 // The daemon allocates nothing after start-up; should anything call operator new, it gets
-// malloc, as with libstdc++ (the build uses -fno-exceptions, so failure aborts). Unreferenced,
-// --gc-sections drops them.
+// malloc, as with libstdc++ (the build uses -fno-exceptions, so failure aborts).
 void* operator new(size_t size) {
-  if (void* p = malloc(size == 0 ? 1 : size)) return p;
+  if (void* p = malloc(size)) return p;
   abort();
 }
 void* operator new[](size_t size) { return operator new(size); }
