@@ -57,9 +57,10 @@ class Daemon final : public MessageSink, public WatchListener {
   int Run() {
     SetDebugLogging(options_.debug);
     SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
-    spawner_.Init(environment_);
+    Status status = spawner_.Init(environment_);
+    if (!status.ok()) return Fail("cannot prepare to start hooks", status);
     OpenNotifier();
-    Status status = loop_.Open();
+    status = loop_.Open();
     if (!status.ok()) return Fail("cannot set up the event loop", status);
 
     LoadState();
