@@ -36,8 +36,12 @@ SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=al
 endif
 CODE_FLAGS := -std=c++20 -Iinclude -fno-exceptions -fno-rtti $(WARNINGS_CODE) $(SANFLAGS) -MMD -MP
 TEST_FLAGS := -std=c++20 -Iinclude -Itests $(WARNINGS) $(SANFLAGS) -MMD -MP
-# The program links libstdc++ and libgcc statically, so its only shared dependency is libc.
-PROGRAM_LDFLAGS := -static-libstdc++ -static-libgcc
+# The program links statically (glibc, libstdc++, libgcc): one file that runs on any Linux of
+# its architecture and resolves nothing at run time (`make static` is the same, stripped). A
+# sanitizer build cannot link statically: it keeps libc shared, as does the copy the benchmarks
+# run under an LD_PRELOAD allocation counter.
+DYNAMIC_LDFLAGS := -static-libstdc++ -static-libgcc
+PROGRAM_LDFLAGS := $(if $(SANFLAGS),$(DYNAMIC_LDFLAGS),-static)
 
 LIB_SRCS     := $(filter-out src/main.cc,$(wildcard src/*.cc))
 LIB_OBJS     := $(LIB_SRCS:src/%.cc=$(BUILD)/obj/%.o)
@@ -135,7 +139,8 @@ deps:
 BENCH_PKGS   := dbus-1 gio-2.0
 BENCH_CFLAGS  = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(BENCH_PKGS)))
 BENCH_LIBS    = $(shell pkg-config --libs $(BENCH_PKGS)) -lbenchmark -pthread
-BENCH_TOOLS  := $(BUILD)/bench/parse_bench $(BUILD)/bench/juju-exec-stamp $(BUILD)/bench/alloc_count.so
+BENCH_TOOLS  := $(BUILD)/bench/parse_bench $(BUILD)/bench/juju-exec-stamp $(BUILD)/bench/alloc_count.so \
+                $(BUILD)/bench/$(PROGRAM)-dynamic
 bench-deps:
 	@tools/install-deps --bench
 bench: bench-deps
@@ -153,6 +158,10 @@ $(BUILD)/bench/juju-exec-stamp: $(BUILD)/bench/juju_exec_stamp.musl.o
 $(BUILD)/bench/juju_exec_stamp.musl.o: tools/benchmarks/juju_exec_stamp.cc
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -O2 -c -o $@ $<
+# The daemon with libc shared, only so the allocation counter (LD_PRELOAD) can see its mallocs.
+$(BUILD)/bench/$(PROGRAM)-dynamic: $(BUILD)/obj/main.o $(BUILD)/libjsn.a
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(DYNAMIC_LDFLAGS) $(LDFLAGS) -o $@ $^
 $(BUILD)/bench/alloc_count.so: tools/benchmarks/alloc_count.cc
 	@mkdir -p $(@D)
 	$(CXX) $(TEST_FLAGS) -O2 -fPIC -shared -o $@ $<

@@ -78,9 +78,10 @@ class Daemon final : public MessageSink, public WatchListener {
   int Run() {
     SetDebugLogging(options_.debug);
     SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
-    spawner_.Init(environment_);
+    Status status = spawner_.Init(environment_);
+    if (!status.ok()) return Fail("cannot prepare to start hooks", status);
     OpenNotifier();
-    Status status = loop_.Open();
+    status = loop_.Open();
     if (!status.ok()) return Fail("cannot set up the event loop", status);
 
     LoadState();
@@ -98,9 +99,6 @@ class Daemon final : public MessageSink, public WatchListener {
     if (!ReceiveFromBus()) return 1;
 
     for (;;) {
-      // What the last events changed (states seen, hooks ended), in one write; nothing when
-      // nothing changed. Before anything else, so a stop below never skips it.
-      SaveState();
       MonotonicTime now = MonotonicNow();
       PingWatchdog(now);
       if (reloading_ && !watch_.rereading()) {
@@ -109,15 +107,23 @@ class Daemon final : public MessageSink, public WatchListener {
       }
       if (stopping_) {
         // Hooks already running may finish (their end is logged); nothing new starts.
-        if (!tracker_.AnyRunning()) break;
-        if (now >= stop_deadline_) {
+        bool done = !tracker_.AnyRunning();
+        if (!done && now >= stop_deadline_) {
           JSN_LOG_WARNING("hooks still running after %s s; leaving them",
                           Seconds(kStopGrace, 0).text);
+          done = true;
+        }
+        if (done) {
+          SaveState();
           break;
         }
       } else {
         DeliverDue(now);
       }
+      // What the last events changed (states seen, hooks ended), in one write and only when
+      // something changed. After the hooks they call for have started, so the write's fsync
+      // never delays a hook.
+      SaveState();
       if (bus_down_ && !stopping_ && now >= reconnect_at_ && !Reconnect(now)) return 1;
       MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
       if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
@@ -182,8 +188,8 @@ class Daemon final : public MessageSink, public WatchListener {
     JSN_LOG_DEBUG("%s: %.*s (%s)", UnitName(unit), static_cast<int>(state.size()), state.data(),
                   ObservationName(observation));
     // A new hook due (or one no longer due) changes the unit's delivery state: it is written
-    // once the loop has read every message at hand (see Run), not once per signal, so a unit
-    // flipping thousands of times costs one write per batch, not one fsync per signal.
+    // once the loop has read every message at hand and started the hooks due (see Run), so a
+    // unit flipping thousands of times costs one write per batch, not one fsync per signal.
   }
   void OnReady() override {
     if (reconnecting_) {

@@ -28,18 +28,6 @@ bool IsDaemonOnly(const char* entry) {
 constexpr char kDefaultPathEntry[] =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-// Frees the posix_spawn attributes and file actions however Spawn leaves.
-struct SpawnSetup {
-  posix_spawnattr_t attributes;
-  posix_spawn_file_actions_t actions;
-  bool have_attributes = false;
-  bool have_actions = false;
-  ~SpawnSetup() {
-    if (have_attributes) posix_spawnattr_destroy(&attributes);
-    if (have_actions) posix_spawn_file_actions_destroy(&actions);
-  }
-};
-
 Status SpawnSetupFailed(const char* what, int error) {
   return Status::Failure("spawn-failed", "expected %s to succeed, found error: %s", what, strerror(error));
 }
@@ -85,7 +73,12 @@ Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char
   return Status();
 }
 
-void Spawner::Init(const char* const* environment) {
+Spawner::~Spawner() {
+  if (have_attributes_) posix_spawnattr_destroy(&attributes_);
+  if (have_actions_) posix_spawn_file_actions_destroy(&actions_);
+}
+
+Status Spawner::Init(const char* const* environment) {
   environment_count_ = 0;
   bool have_path = false;
   for (const char* const* entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
@@ -97,35 +90,44 @@ void Spawner::Init(const char* const* environment) {
   }
   if (!have_path) environment_[environment_count_++] = kDefaultPathEntry;
   environment_[environment_count_] = nullptr;
+
+  // The attributes and file actions are the same for every hook: built once here (libc
+  // allocates for file actions), so starting a hook allocates nothing.
+  if (!have_attributes_) {
+    int error = posix_spawnattr_init(&attributes_);
+    if (error != 0) return SpawnSetupFailed("posix_spawnattr_init", error);
+    have_attributes_ = true;
+    sigset_t empty;
+    sigset_t all;
+    sigemptyset(&empty);
+    sigfillset(&all);
+    short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if ((error = posix_spawnattr_setflags(&attributes_, flags)) != 0 ||
+        (error = posix_spawnattr_setpgroup(&attributes_, 0)) != 0 ||
+        (error = posix_spawnattr_setsigmask(&attributes_, &empty)) != 0 ||
+        (error = posix_spawnattr_setsigdefault(&attributes_, &all)) != 0) {
+      return SpawnSetupFailed("setting the spawn attributes", error);
+    }
+  }
+  if (!have_actions_) {
+    int error = posix_spawn_file_actions_init(&actions_);
+    if (error != 0) return SpawnSetupFailed("posix_spawn_file_actions_init", error);
+    have_actions_ = true;
+    if ((error = posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0)) != 0 ||
+        (error = posix_spawn_file_actions_addchdir_np(&actions_, "/")) != 0) {
+      return SpawnSetupFailed("setting the spawn file actions", error);
+    }
+  }
+  ready_ = true;
+  return Status();
 }
 
 Status Spawner::Spawn(const char* const* argv, pid_t* pid) const {
-  SpawnSetup setup;
-  int error = posix_spawnattr_init(&setup.attributes);
-  if (error != 0) return SpawnSetupFailed("posix_spawnattr_init", error);
-  setup.have_attributes = true;
-  error = posix_spawn_file_actions_init(&setup.actions);
-  if (error != 0) return SpawnSetupFailed("posix_spawn_file_actions_init", error);
-  setup.have_actions = true;
-
-  sigset_t empty;
-  sigset_t all;
-  sigemptyset(&empty);
-  sigfillset(&all);
-  short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if ((error = posix_spawnattr_setflags(&setup.attributes, flags)) != 0 ||
-      (error = posix_spawnattr_setpgroup(&setup.attributes, 0)) != 0 ||
-      (error = posix_spawnattr_setsigmask(&setup.attributes, &empty)) != 0 ||
-      (error = posix_spawnattr_setsigdefault(&setup.attributes, &all)) != 0) {
-    return SpawnSetupFailed("setting the spawn attributes", error);
+  if (!ready_) {
+    return Status::Failure("spawner-not-ready", "expected Spawner::Init to have succeeded first");
   }
-  if ((error = posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0)) != 0 ||
-      (error = posix_spawn_file_actions_addchdir_np(&setup.actions, "/")) != 0) {
-    return SpawnSetupFailed("setting the spawn file actions", error);
-  }
-
   // posix_spawn's argv and envp are not const for historical reasons; it does not write them.
-  error = posix_spawn(pid, argv[0], &setup.actions, &setup.attributes, const_cast<char* const*>(argv),
+  int error = posix_spawn(pid, argv[0], &actions_, &attributes_, const_cast<char* const*>(argv),
                       const_cast<char* const*>(environment_));
   if (error == 0) return Status();
   if (error == ENOENT || error == ENOTDIR) {

@@ -76,7 +76,7 @@ class SpawnerTest : public ::testing::Test {
 TEST_F(SpawnerTest, ReportsTheExitCode) {
   Spawner spawner;
   const char* environment[] = {nullptr};
-  spawner.Init(environment);
+  ASSERT_TRUE(spawner.Init(environment).ok());
   const char* argv[] = {"/bin/sh", "-c", "exit 3", nullptr};
   pid_t pid = 0;
   ASSERT_TRUE(spawner.Spawn(argv, &pid).ok());
@@ -92,7 +92,7 @@ TEST_F(SpawnerTest, ReportsTheExitCode) {
 TEST_F(SpawnerTest, ReapingNeverBlocks) {
   Spawner spawner;
   const char* environment[] = {nullptr};
-  spawner.Init(environment);
+  ASSERT_TRUE(spawner.Init(environment).ok());
   pid_t none = 0;
   ExitStatus status;
   EXPECT_FALSE(spawner.ReapExited(&none, &status));  // no children at all
@@ -118,7 +118,7 @@ TEST_F(SpawnerTest, ChildHasItsOwnProcessGroupRootCwdAndNoBlockedSignals) {
   ASSERT_EQ(sigprocmask(SIG_BLOCK, &block, &previous), 0);
   Spawner spawner;
   const char* environment[] = {nullptr};
-  spawner.Init(environment);
+  ASSERT_TRUE(spawner.Init(environment).ok());
   const char* argv[] = {"/bin/sleep", "30", nullptr};
   pid_t pid = 0;
   Status spawned = spawner.Spawn(argv, &pid);
@@ -155,7 +155,7 @@ TEST_F(SpawnerTest, EnvironmentDropsTheDaemonsOwnVariablesAndAddsAPath) {
   const char* environment[] = {"HOME=/root", "NOTIFY_SOCKET=/run/systemd/notify", "WATCHDOG_USEC=1",
                                "WATCHDOG_PID=1", "LISTEN_FDS=1", "LISTEN_PID=1",
                                "LISTEN_FDNAMES=x", "JUJU_X=y", nullptr};
-  spawner.Init(environment);
+  ASSERT_TRUE(spawner.Init(environment).ok());
   std::vector<std::string> seen(spawner.environment(),
                                 spawner.environment() + spawner.environment_size());
   EXPECT_EQ(seen, (std::vector<std::string>{"HOME=/root", "JUJU_X=y",
@@ -163,7 +163,7 @@ TEST_F(SpawnerTest, EnvironmentDropsTheDaemonsOwnVariablesAndAddsAPath) {
   EXPECT_EQ(spawner.environment()[spawner.environment_size()], nullptr);
 
   const char* with_path[] = {"PATH=/custom", nullptr};
-  spawner.Init(with_path);
+  ASSERT_TRUE(spawner.Init(with_path).ok());
   ASSERT_EQ(spawner.environment_size(), 1u);
   EXPECT_STREQ(spawner.environment()[0], "PATH=/custom");
 }
@@ -174,7 +174,7 @@ TEST_F(SpawnerTest, ChildSeesTheCapturedEnvironment) {
   std::string script = WriteScript("print-env", "#!/bin/sh\nenv > \"$1\"\n", 0755);
   Spawner spawner;
   const char* environment[] = {"NOTIFY_SOCKET=@x", "KEEP=1", nullptr};
-  spawner.Init(environment);
+  ASSERT_TRUE(spawner.Init(environment).ok());
   const char* argv[] = {script.c_str(), out.c_str(), nullptr};
   pid_t pid = 0;
   ASSERT_TRUE(spawner.Spawn(argv, &pid).ok());
@@ -189,7 +189,7 @@ TEST_F(SpawnerTest, ChildSeesTheCapturedEnvironment) {
 TEST_F(SpawnerTest, MissingProgramIsReportedClearly) {
   Spawner spawner;
   const char* environment[] = {nullptr};
-  spawner.Init(environment);
+  ASSERT_TRUE(spawner.Init(environment).ok());
   std::string missing = dir_ + "/juju-exec";
   const char* argv[] = {missing.c_str(), "app/0", "hooks/service-x-started", nullptr};
   pid_t pid = 0;
@@ -204,7 +204,7 @@ TEST_F(SpawnerTest, NonExecutableProgramIsReportedClearly) {
   std::string script = WriteScript("juju-exec", "#!/bin/sh\nexit 0\n", 0644);
   Spawner spawner;
   const char* environment[] = {nullptr};
-  spawner.Init(environment);
+  ASSERT_TRUE(spawner.Init(environment).ok());
   const char* argv[] = {script.c_str(), nullptr};
   pid_t pid = 0;
   Status status = spawner.Spawn(argv, &pid);
@@ -226,6 +226,34 @@ TEST(HookCommand, BuildsTheJujuExecCommandLine) {
   std::string long_alias(HookCommand::kMaxHookPathLength, 'a');
   EXPECT_STREQ(BuildHookCommand("/j", "a/1", long_alias.c_str(), Hook::kStopped, &command).rule(),
                "hook-path-too-long");
+}
+
+// Init builds the attributes and file actions once; every Spawn reuses them, so a daemon that
+// runs many hooks gets the same child set-up each time.
+TEST_F(SpawnerTest, EverySpawnGetsTheSameSetUpFromOneInit) {
+  Spawner spawner;
+  const char* environment[] = {nullptr};
+  ASSERT_TRUE(spawner.Init(environment).ok());
+  for (int i = 0; i < 3; ++i) {
+    const char* argv[] = {"/bin/sh", "-c",
+                          "[ \"$(pwd)\" = / ] && [ \"$(readlink /proc/self/fd/0)\" = /dev/null ] && "
+                          "[ \"$(cut -d' ' -f5 /proc/$$/stat)\" = $$ ]",
+                          nullptr};
+    pid_t pid = 0;
+    ASSERT_TRUE(spawner.Spawn(argv, &pid).ok());
+    WaitUntilExited(pid);
+    ExitStatus status = ReapOnly(spawner, pid);
+    EXPECT_TRUE(status.ok()) << "spawn " << i << ": exit " << status.code;
+  }
+}
+
+TEST_F(SpawnerTest, SpawnBeforeInitIsRefused) {
+  Spawner spawner;
+  const char* argv[] = {"/bin/true", nullptr};
+  pid_t pid = 0;
+  Status status = spawner.Spawn(argv, &pid);
+  EXPECT_EQ(status.rule(), std::string_view("spawner-not-ready"));
+  EXPECT_EQ(pid, 0);
 }
 
 }  // namespace

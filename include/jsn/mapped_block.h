@@ -5,9 +5,8 @@
 // It suits this program and not most others: the daemon makes a handful of allocations at
 // start-up (a 64 KiB receive buffer, a 256 KiB send queue) and resizes the receive buffer only
 // when a message larger than it arrives. Blocks that size get their own mapping from any
-// malloc. The small ones are few and short-lived (libc's posix_spawn file actions, two per hook
-// run, freed when it has started; strdup in realpath, once): a page and an mmap/munmap pair
-// each, next to the fork and exec of a hook.
+// malloc. The small ones are few (libc's posix_spawn file actions, two, built once by the
+// Spawner; strdup in realpath, once in `subscribe`): a page each.
 //
 // The caller owns each block from MapBlock/ResizeBlock until it hands it to UnmapBlock. Every
 // block is at least 16-byte aligned (alignof(max_align_t)). On failure a function returns

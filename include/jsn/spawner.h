@@ -9,6 +9,7 @@
 // must outlive it (the process's own environ does).
 #pragma once
 
+#include <spawn.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -42,8 +43,16 @@ class Spawner {
  public:
   static constexpr size_t kMaxEnvironment = 256;  // entries passed on; more are dropped
 
-  // Captures the children's environment from `environment` (NULL-terminated).
-  void Init(const char* const* environment);
+  Spawner() = default;
+  Spawner(const Spawner&) = delete;
+  Spawner& operator=(const Spawner&) = delete;
+  ~Spawner();
+
+  // Captures the children's environment from `environment` (NULL-terminated) and builds the
+  // spawn attributes and file actions every hook shares, so Spawn itself allocates nothing.
+  // Fails ("spawn-failed") only if libc cannot build them (out of memory); Spawn then refuses
+  // ("spawner-not-ready").
+  Status Init(const char* const* environment);
 
   // Starts argv[0] (an absolute path) with `argv` (NULL-terminated). Rules: "program-missing"
   // (ENOENT), "program-not-executable" (EACCES, ENOEXEC, ...), "spawn-failed" (anything else,
@@ -63,6 +72,11 @@ class Spawner {
  private:
   const char* environment_[kMaxEnvironment + 1] = {};
   size_t environment_count_ = 0;
+  posix_spawnattr_t attributes_;
+  posix_spawn_file_actions_t actions_;
+  bool have_attributes_ = false;
+  bool have_actions_ = false;
+  bool ready_ = false;
 };
 
 }  // namespace jsn
