@@ -34,14 +34,22 @@ else ifeq ($(SANITIZE),fuzz)
 SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 endif
-CODE_FLAGS := -std=c++20 -Iinclude -fno-exceptions -fno-rtti $(WARNINGS_CODE) $(SANFLAGS) -MMD -MP
+# No exceptions, no RTTI; and no locks around function-local statics (-fno-threadsafe-statics):
+# the daemon and its subcommands run one thread, and the guard functions would link
+# libstdc++'s exception machinery into the static program.
+CODE_FLAGS := -std=c++20 -Iinclude -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+              $(WARNINGS_CODE) $(SANFLAGS) -MMD -MP
 TEST_FLAGS := -std=c++20 -Iinclude -Itests $(WARNINGS) $(SANFLAGS) -MMD -MP
 # The program links statically (glibc, libstdc++, libgcc): one file that runs on any Linux of
 # its architecture and resolves nothing at run time (`make static` is the same, stripped). A
 # sanitizer build cannot link statically: it keeps libc shared, as does the copy the benchmarks
 # run under an LD_PRELOAD allocation counter.
+# The static links add src/glibc/runtime.cc (keeps libstdc++'s exception machinery out, about
+# 70 KiB) and drop unreferenced sections of libc.
 DYNAMIC_LDFLAGS := -static-libstdc++ -static-libgcc
-PROGRAM_LDFLAGS := $(if $(SANFLAGS),$(DYNAMIC_LDFLAGS),-static)
+STATIC_LDFLAGS  := -static -Wl,--gc-sections
+PROGRAM_LDFLAGS := $(if $(SANFLAGS),$(DYNAMIC_LDFLAGS),$(STATIC_LDFLAGS))
+PROGRAM_RUNTIME := $(if $(SANFLAGS),,$(BUILD)/obj/glibc_runtime.o)
 
 LIB_SRCS     := $(filter-out src/main.cc,$(wildcard src/*.cc))
 LIB_OBJS     := $(LIB_SRCS:src/%.cc=$(BUILD)/obj/%.o)
@@ -63,12 +71,15 @@ $(BUILD)/libjsn.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/$(PROGRAM): $(BUILD)/obj/main.o $(BUILD)/libjsn.a
+$(BUILD)/$(PROGRAM): $(BUILD)/obj/main.o $(PROGRAM_RUNTIME) $(BUILD)/libjsn.a
 	$(CXX) $(CXXFLAGS) $(SANFLAGS) $(PROGRAM_LDFLAGS) $(LDFLAGS) -o $@ $^
 
 static: $(BUILD)/$(PROGRAM)-static
-$(BUILD)/$(PROGRAM)-static: $(BUILD)/obj/main.o $(BUILD)/libjsn.a
-	$(CXX) $(CXXFLAGS) -static -s $(LDFLAGS) -o $@ $^
+$(BUILD)/$(PROGRAM)-static: $(BUILD)/obj/main.o $(BUILD)/obj/glibc_runtime.o $(BUILD)/libjsn.a
+	$(CXX) $(CXXFLAGS) $(STATIC_LDFLAGS) -s $(LDFLAGS) -o $@ $^
+$(BUILD)/obj/glibc_runtime.o: src/glibc/runtime.cc Makefile
+	@mkdir -p $(@D)
+	$(CXX) $(CODE_FLAGS) $(CXXFLAGS) -c -o $@ $<
 
 # musl: libstdc++'s headers (only header-only parts are used) over musl's libc headers, with
 # src/musl/glibc_compat.h standing in for the glibc macros Debian's libstdc++ configuration names,
@@ -99,16 +110,16 @@ MUSL_OBJS    := $(LIB_SRCS:src/%.cc=$(BUILD)/musl/%.o) $(BUILD)/musl/main.o $(BU
 static-musl: $(BUILD)/$(PROGRAM)-musl
 $(BUILD)/$(PROGRAM)-musl: $(MUSL_OBJS)
 	$(MUSL_CC) -Os $(MUSL_LTO) -static -s $(MUSL_LDFLAGS) -o $@ $^
-$(BUILD)/musl/%.o: src/%.cc
+$(BUILD)/musl/%.o: src/%.cc Makefile
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) $(MUSL_LTO) -c -o $@ $<
 # Not LTO: libc's printf and snprintf are linked only after link-time optimisation has run, and
 # would not find the vfprintf and vsnprintf defined here had it dropped them as unreferenced.
-$(BUILD)/musl/runtime.o: src/musl/runtime.cc
+$(BUILD)/musl/runtime.o: src/musl/runtime.cc Makefile
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -c -o $@ $<
 
-$(BUILD)/obj/%.o: src/%.cc
+$(BUILD)/obj/%.o: src/%.cc Makefile
 	@mkdir -p $(@D)
 	$(CXX) $(CODE_FLAGS) $(CXXFLAGS) -c -o $@ $<
 
@@ -244,4 +255,4 @@ afl-run: afl
 	@tests/fuzz/run-afl $(BUILD)/afl $(AFL_TARGET) $(FUZZ_SECONDS)
 
 -include $(FUZZ_OBJS:.o=.d)
--include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/obj/glibc_runtime.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d)

@@ -113,12 +113,15 @@ class Watch {
     uint16_t unit = 0;
     bool startup = false;  // counts towards readiness
   };
+  // No member initializers: Init sets every field of the units in use, and the rest of the
+  // array (64 units, about 55 KiB) is never read. Initializers would make the constructor write
+  // all of it, and the daemon's static Watch would keep every one of those pages resident.
   struct Unit {
-    const char* name = nullptr;
+    const char* name;
     char path_buffer[kMaxUnitPathLength];
     std::string_view path;
-    bool initial_known = false;  // the start-up Get has been answered
-    bool get_pending = false;    // a re-read is outstanding: no second one
+    bool initial_known;  // the start-up Get has been answered
+    bool get_pending;    // a re-read is outstanding: no second one
   };
 
   Status Call(MessageSink* sink, CallKind kind, size_t unit, std::span<const uint8_t> message,
