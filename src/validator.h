@@ -150,18 +150,8 @@ class Validator {
 
   // A string's bytes after its length: UTF-8 and no NUL inside (the NUL after is checked).
   bool CheckStringBytes(size_t start, size_t length) const {
+    if (IsPlainAscii(start, length)) return true;
     const auto* text = reinterpret_cast<const char*>(base_ + start);
-    // Short ASCII strings (keys, states, names) in one 8-byte load when the buffer allows:
-    // bytes past the string are replaced by spaces, then no byte may be 0 or above 0x7f.
-    if constexpr (std::endian::native == std::endian::little) {
-      if (length <= 8 && size_ - start >= 8) {
-        uint64_t word;
-        memcpy(&word, text, sizeof word);
-        const uint64_t keep = length == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * length)) - 1;
-        word = (word & keep) | (0x2020202020202020ull & ~keep);
-        if (((word | (word - 0x0101010101010101ull)) & 0x8080808080808080ull) == 0) return true;
-      }
-    }
     const size_t bad = FindNulOrInvalidUtf8(std::string_view(text, length));
     if (bad == length) return true;
     if (text[bad] == '\0') {
@@ -171,6 +161,43 @@ class Validator {
     return Fail("string-not-utf8", start + bad,
                 "expected UTF-8, found byte 0x%02x starting a bad sequence", base_[start + bad]);
   }
+
+  // Whether every byte of the `length` bytes at `start` is in 0x01..0x7f, eight at a time:
+  // almost every string D-Bus carries is, and then it is UTF-8 without NUL with no further
+  // look. False only sends the string to the full scan, which finds what is wrong (if
+  // anything: a string with a non-ASCII letter is fine).
+  bool IsPlainAscii(size_t start, size_t length) const {
+    const uint8_t* text = base_ + start;
+    if (length < 8) {
+      // Short strings (keys, states) in one load when the buffer has 8 bytes from here: the
+      // bytes past the string are replaced by spaces before the test.
+      if (size_ - start < 8) return false;
+      const uint64_t keep = std::endian::native == std::endian::little
+                                ? (uint64_t{1} << (8 * length)) - 1
+                                : ~(~uint64_t{0} >> (8 * length));
+      const uint64_t word = LoadWord(text);
+      return IsAsciiWord((word & keep) | (kSpaces & ~keep));
+    }
+    // Whole words, then one last word ending at the string's end (overlapping the one before):
+    // no byte is looked at alone.
+    uint64_t bad = 0;
+    for (size_t i = 0; i + 8 < length; i += 8) bad |= NonAsciiBits(LoadWord(text + i));
+    bad |= NonAsciiBits(LoadWord(text + length - 8));
+    return bad == 0;
+  }
+
+  static uint64_t LoadWord(const uint8_t* at) {
+    uint64_t word;
+    memcpy(&word, at, sizeof word);
+    return word;
+  }
+  static constexpr uint64_t kSpaces = 0x2020202020202020ull;
+  // The top bit of any byte of `word` that is 0 or above 0x7f is set (others may be too, then
+  // only after one such byte: a zero borrows); for bytes 0x01..0x7f alone, none is.
+  static uint64_t NonAsciiBits(uint64_t word) {
+    return (word | (word - 0x0101010101010101ull)) & 0x8080808080808080ull;
+  }
+  static bool IsAsciiWord(uint64_t word) { return NonAsciiBits(word) == 0; }
 
   // s and o: a 32-bit length, the bytes, a NUL. Leaves the cursor on the bytes.
   bool ReadStringFrame(size_t end, std::string_view* out) {
