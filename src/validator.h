@@ -53,6 +53,11 @@ inline bool IsOneCodeType(std::string_view type) {
   return type.size() == 1 && (IsBasicType(type[0]) || type[0] == 'v');
 }
 
+// `a` and one basic type: `as`, `ay`, `au`...
+inline bool IsArrayOfBasicType(std::string_view type) {
+  return type.size() == 2 && type[0] == 'a' && IsBasicType(type[1]);
+}
+
 // Validation: one walk over the signature and the bytes together. The cursor offset_ moves
 // through the message; every read is bounded by `end`, the end of the innermost region (header
 // field array, array, body) being read. Signatures are walked as NUL-terminated code pointers:
@@ -172,9 +177,7 @@ class Validator {
       // Short strings (keys, states) in one load when the buffer has 8 bytes from here: the
       // bytes past the string are replaced by spaces before the test.
       if (size_ - start < 8) return false;
-      const uint64_t keep = std::endian::native == std::endian::little
-                                ? (uint64_t{1} << (8 * length)) - 1
-                                : ~(~uint64_t{0} >> (8 * length));
+      const uint64_t keep = FirstBytes(length);
       const uint64_t word = LoadWord(text);
       return IsAsciiWord((word & keep) | (kSpaces & ~keep));
     }
@@ -190,6 +193,11 @@ class Validator {
     uint64_t word;
     memcpy(&word, at, sizeof word);
     return word;
+  }
+  // A mask of the first `count` (0 to 7) bytes in memory of a word loaded with LoadWord.
+  static uint64_t FirstBytes(size_t count) {
+    return std::endian::native == std::endian::little ? (uint64_t{1} << (8 * count)) - 1
+                                                       : ~(~uint64_t{0} >> (8 * count));
   }
   static constexpr uint64_t kSpaces = 0x2020202020202020ull;
   // The top bit of any byte of `word` that is 0 or above 0x7f is set (others may be too, then
@@ -212,9 +220,27 @@ class Validator {
     return true;
   }
 
-  bool ReadString(size_t end, std::string_view* out) {
-    if (!ReadStringFrame(end, out) || !CheckStringBytes(offset_, out->size())) return false;
-    offset_ += out->size() + 1;
+  // s: checks the string at the cursor and moves past it. The common string (padding, if
+  // any, zero; length, bytes and NUL inside `end`; plain ASCII) is checked here without a
+  // call, so the function needs no saved registers; anything else, valid or not, goes to
+  // SkipStringSlowly, which checks it again step by step and names what is wrong.
+  bool SkipString(size_t end) {
+    const size_t at = AlignUp(offset_, 4);
+    if (at > end || end - at < 4 || size_ - offset_ < 8) return SkipStringSlowly(end);
+    if ((LoadWord(base_ + offset_) & FirstBytes(at - offset_)) != 0) return SkipStringSlowly(end);
+    const size_t length = LoadUint32(base_ + at, order_);
+    const size_t text = at + 4;
+    if (length >= end - text || base_[text + length] != 0 || !IsPlainAscii(text, length)) {
+      return SkipStringSlowly(end);
+    }
+    offset_ = text + length + 1;
+    return true;
+  }
+
+  [[gnu::noinline]] bool SkipStringSlowly(size_t end) {
+    std::string_view text;
+    if (!ReadStringFrame(end, &text) || !CheckStringBytes(offset_, text.size())) return false;
+    offset_ += text.size() + 1;
     return true;
   }
 
@@ -320,8 +346,7 @@ class Validator {
         return true;
       }
       case 's': {
-        std::string_view ignored;
-        return ReadString(end, &ignored);
+        return SkipString(end);
       }
       case 'o': {
         std::string_view ignored;
@@ -342,14 +367,38 @@ class Validator {
                   "expected at most %zu nested containers, found a variant at depth %u",
                   kMaxTotalNesting, total_depth());
     }
-    std::string_view contents;
-    if (!ReadSignatureBytes(end, &contents)) return false;
-    if (!IsOneCodeType(contents) && !CheckSignature(contents, start + 1, depth(),
-                                                    /*single_complete_type=*/true, error_)) {
-      return false;
+    char basic;
+    if (end - offset_ >= 3 && base_[offset_] == 1 && base_[offset_ + 2] == 0 &&
+        IsBasicType(static_cast<char>(base_[offset_ + 1]))) {
+      // One basic type (most properties: s, t, b, u): its signature is valid as it stands,
+      // read here in place of ReadSignatureBytes, which would accept the same 3 bytes.
+      basic = static_cast<char>(base_[offset_ + 1]);
+      offset_ += 3;
+    } else {
+      std::string_view contents;
+      if (!ReadSignatureBytes(end, &contents)) return false;
+      const char* code = contents.data();
+      if (IsArrayOfBasicType(contents) && array_depth_ < kMaxArrayNesting &&
+          total_depth() < kMaxTotalNesting) {
+        // Arrays of one basic type (systemd's many `as` properties) are valid once the
+        // nesting allows one more array: straight to the array, no signature walk.
+        ++code;
+        if (!Array(&code, end)) return false;
+        --variant_depth_;
+        return true;
+      }
+      if (!IsOneCodeType(contents) && !CheckSignature(contents, start + 1, depth(),
+                                                      /*single_complete_type=*/true, error_)) {
+        return false;
+      }
+      if (IsContainerCode(*code)) {
+        if (!Value(&code, end)) return false;
+        --variant_depth_;
+        return true;
+      }
+      basic = *code;
     }
-    const char* code = contents.data();
-    if (!NextValue(&code, end)) return false;
+    if (!BasicValue(basic, end)) return false;
     --variant_depth_;
     return true;
   }
@@ -388,9 +437,8 @@ class Validator {
       return true;
     }
     if (*element == 's') {  // as: common enough in systemd's properties for its own loop
-      std::string_view ignored;
       while (offset_ < array_end) {
-        if (!ReadString(array_end, &ignored)) return false;
+        if (!SkipString(array_end)) return false;
       }
       return true;
     }
@@ -399,9 +447,8 @@ class Validator {
       // of the signature. The same checks as the general path, in the same order.
       ++array_depth_;
       ++struct_depth_;
-      std::string_view ignored;
       while (offset_ < array_end) {
-        if (!Align(8, array_end) || !ReadString(array_end, &ignored) || !Variant(array_end)) {
+        if (!Align(8, array_end) || !SkipString(array_end) || !Variant(array_end)) {
           return false;
         }
       }
