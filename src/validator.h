@@ -181,11 +181,10 @@ class Validator {
       const uint64_t word = LoadWord(text);
       return IsAsciiWord((word & keep) | (kSpaces & ~keep));
     }
-    // Whole words, then one last word ending at the string's end (overlapping the one before):
-    // no byte is looked at alone.
-    uint64_t bad = 0;
-    for (size_t i = 0; i + 8 < length; i += 8) bad |= NonAsciiBits(LoadWord(text + i));
-    bad |= NonAsciiBits(LoadWord(text + length - 8));
+    // The first and the last word (overlapping when shorter than 16 bytes), then, for longer
+    // strings, the whole words between: no byte is looked at alone.
+    uint64_t bad = NonAsciiBits(LoadWord(text)) | NonAsciiBits(LoadWord(text + length - 8));
+    for (size_t i = 8; i + 8 < length; i += 8) bad |= NonAsciiBits(LoadWord(text + i));
     return bad == 0;
   }
 
@@ -360,13 +359,21 @@ class Validator {
   }
 
   bool Variant(size_t end) {
-    const size_t start = offset_;
     ++variant_depth_;
     if (total_depth() > kMaxTotalNesting) {
-      return Fail("nesting-too-deep", start,
+      return Fail("nesting-too-deep", offset_,
                   "expected at most %zu nested containers, found a variant at depth %u",
                   kMaxTotalNesting, total_depth());
     }
+    if (!VariantContents(end)) return false;
+    --variant_depth_;
+    return true;
+  }
+
+  // A variant's signature and value; the caller has counted the variant in variant_depth_
+  // and checked the limit.
+  bool VariantContents(size_t end) {
+    const size_t start = offset_;
     char basic;
     if (end - offset_ >= 3 && base_[offset_] == 1 && base_[offset_ + 2] == 0 &&
         IsBasicType(static_cast<char>(base_[offset_ + 1]))) {
@@ -383,24 +390,16 @@ class Validator {
         // Arrays of one basic type (systemd's many `as` properties) are valid once the
         // nesting allows one more array: straight to the array, no signature walk.
         ++code;
-        if (!Array(&code, end)) return false;
-        --variant_depth_;
-        return true;
+        return Array(&code, end);
       }
       if (!IsOneCodeType(contents) && !CheckSignature(contents, start + 1, depth(),
                                                       /*single_complete_type=*/true, error_)) {
         return false;
       }
-      if (IsContainerCode(*code)) {
-        if (!Value(&code, end)) return false;
-        --variant_depth_;
-        return true;
-      }
+      if (IsContainerCode(*code)) return Value(&code, end);
       basic = *code;
     }
-    if (!BasicValue(basic, end)) return false;
-    --variant_depth_;
-    return true;
+    return BasicValue(basic, end);
   }
 
   bool Array(const char** code, size_t end) {
@@ -447,11 +446,18 @@ class Validator {
       // of the signature. The same checks as the general path, in the same order.
       ++array_depth_;
       ++struct_depth_;
+      if (total_depth() >= kMaxTotalNesting && offset_ < array_end) {
+        // The first entry's variant is one container too many: Variant reports it.
+        return Align(8, array_end) && SkipString(array_end) && Variant(array_end);
+      }
+      // Every entry's variant sits at the same depth, within the limit: counted once here.
+      ++variant_depth_;
       while (offset_ < array_end) {
-        if (!Align(8, array_end) || !SkipString(array_end) || !Variant(array_end)) {
+        if (!Align(8, array_end) || !SkipString(array_end) || !VariantContents(array_end)) {
           return false;
         }
       }
+      --variant_depth_;
       --array_depth_;
       --struct_depth_;
       return true;

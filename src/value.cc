@@ -154,18 +154,23 @@ namespace {
 size_t SkipVariant(const uint8_t* base, ByteOrder order, size_t variant, size_t* start) {
   const size_t type_length = base[variant];
   const std::string_view type(reinterpret_cast<const char*>(base + variant + 1), type_length);
-  const char code = type[0];
-  *start = AlignUp(variant + type_length + 2, AlignmentOf(code));
-  switch (code) {
+  const size_t after_type = variant + type_length + 2;
+  // Each case knows its own alignment: AlignmentOf's switch per property cost as much again.
+  switch (type[0]) {
     case 's': case 'o':
+      *start = AlignUp(after_type, 4);
       return *start + 4 + LoadUint32(base + *start, order) + 1;
     case 'b': case 'i': case 'u': case 'h':
+      *start = AlignUp(after_type, 4);
       return *start + 4;
     case 'x': case 't': case 'd':
+      *start = AlignUp(after_type, 8);
       return *start + 8;
     case 'a':
+      *start = AlignUp(after_type, 4);
       return AlignUp(*start + 4, AlignmentOf(type[1])) + LoadUint32(base + *start, order);
     default: {
+      *start = AlignUp(after_type, AlignmentOf(type[0]));
       size_t position = 0;
       return SkipValue(base, order, type, &position, *start);
     }
