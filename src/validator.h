@@ -34,17 +34,33 @@ inline const char* SkipCompleteType(const char* code) {
   }
 }
 
-// v, a, ( and { by one table load: the reader asks this for every value it meets.
-constexpr auto kContainerCodes = [] {
+// What the walk asks of every type code it meets, by one table load: is it a container (v a
+// ( {), or a plain fixed-size number (y n q i u x t d), checked by alignment and bounds alone?
+// For those the table holds the size, which is also the alignment.
+constexpr uint8_t kContainerCode = 0x10;
+constexpr uint8_t kPlainSizeMask = 0x0f;
+constexpr auto kCodeTraits = [] {
   struct Table {
-    bool is_container[256] = {};
+    uint8_t traits[256] = {};
   } table;
-  for (char c : {'v', 'a', '(', '{'}) table.is_container[static_cast<unsigned char>(c)] = true;
+  auto set = [&table](char code, uint8_t traits) {
+    table.traits[static_cast<unsigned char>(code)] = traits;
+  };
+  for (char c : {'v', 'a', '(', '{'}) set(c, kContainerCode);
+  set('y', 1);
+  for (char c : {'n', 'q'}) set(c, 2);
+  for (char c : {'i', 'u'}) set(c, 4);
+  for (char c : {'x', 't', 'd'}) set(c, 8);
   return table;
 }();
 
 inline bool IsContainerCode(char code) {
-  return kContainerCodes.is_container[static_cast<unsigned char>(code)];
+  return (kCodeTraits.traits[static_cast<unsigned char>(code)] & kContainerCode) != 0;
+}
+
+// The size of a value of a plain fixed-size type, or 0 for any other code.
+inline size_t PlainSize(char code) {
+  return kCodeTraits.traits[static_cast<unsigned char>(code)] & kPlainSizeMask;
 }
 
 // Most variants (and every well-formed header field) hold one basic type or a variant, which
@@ -147,10 +163,25 @@ class Validator {
     return true;
   }
 
-  bool SkipFixed(size_t size, size_t end, const char* what) {
-    if (!Align(size, end) || !Need(size, end, what)) return false;
+  // A plain fixed-size number (y n q i u x t d) of `size` bytes, aligned to its size.
+  bool SkipPlain(size_t size, size_t end) {
+    if (!Align(size, end)) return false;
+    if (size > end - offset_) return Need(size, end, PlainTypeName(size));
     offset_ += size;
     return true;
+  }
+
+  static const char* PlainTypeName(size_t size) {
+    switch (size) {
+      case 1:
+        return "a byte";
+      case 2:
+        return "a 16-bit integer";
+      case 4:
+        return "a 32-bit integer";
+      default:
+        return "a 64-bit value";
+    }
   }
 
   // A string's bytes after its length: UTF-8 and no NUL inside (the NUL after is checked).
@@ -313,19 +344,8 @@ class Validator {
 
   // A value of a basic type: every code but v, a, ( and {.
   __attribute__((always_inline)) bool BasicValue(char type, size_t end) {
+    if (const size_t size = PlainSize(type)) return SkipPlain(size, end);
     switch (type) {
-      case 'y':
-        return SkipFixed(1, end, "a byte");
-      case 'n':
-      case 'q':
-        return SkipFixed(2, end, "a 16-bit integer");
-      case 'i':
-      case 'u':
-        return SkipFixed(4, end, "a 32-bit integer");
-      case 'x':
-      case 't':
-      case 'd':
-        return SkipFixed(8, end, "a 64-bit value");
       case 'b': {
         uint32_t value;
         if (!ReadUint32(end, "a boolean", &value)) return false;
@@ -418,15 +438,7 @@ class Validator {
     if (!Need(length, end, "the array's contents")) return false;
     const size_t array_end = offset_ + length;
     // Arrays of fixed-size numbers need no per-element checks, only whole elements.
-    size_t fixed_size = 0;
-    switch (*element) {
-      case 'y': fixed_size = 1; break;
-      case 'n': case 'q': fixed_size = 2; break;
-      case 'i': case 'u': fixed_size = 4; break;
-      case 'x': case 't': case 'd': fixed_size = 8; break;
-      default: break;
-    }
-    if (fixed_size != 0) {
+    if (const size_t fixed_size = PlainSize(*element)) {
       const size_t partial = length % fixed_size;
       if (partial != 0) {
         return Fail("truncated", array_end - partial,
