@@ -264,17 +264,24 @@ std::vector<uint8_t> Signal(std::string_view signature, const std::vector<uint8_
 }
 
 // A body of signature "v": `variants` variants, each holding the next, then one holding an
-// a{sv} of one entry "k": <y 7>. *entry_variant is where the entry's variant starts in it.
-std::vector<uint8_t> DictInsideVariants(size_t variants, size_t* entry_variant) {
+// a{sv} of one entry "k" whose variant is <y 7>, or with `empty_strings` <as []>.
+// *entry_variant is where the entry's variant starts in the body.
+std::vector<uint8_t> DictInsideVariants(size_t variants, size_t* entry_variant,
+                                        bool empty_strings = false) {
   std::vector<uint8_t> body;
   for (size_t i = 0; i < variants; ++i) body.insert(body.end(), {1, 'v', 0});
   body.insert(body.end(), {5, 'a', '{', 's', 'v', '}', 0});
   while (body.size() % 4 != 0) body.push_back(0);
-  body.insert(body.end(), {10, 0, 0, 0});  // the entry's 10 bytes
+  const uint8_t entry_length = empty_strings ? 16 : 10;
+  body.insert(body.end(), {entry_length, 0, 0, 0});
   while (body.size() % 8 != 0) body.push_back(0);
   body.insert(body.end(), {1, 0, 0, 0, 'k', 0});
   *entry_variant = body.size();
-  body.insert(body.end(), {1, 'y', 0, 7});
+  if (empty_strings) {
+    body.insert(body.end(), {2, 'a', 's', 0, 0, 0, 0, 0, 0, 0});  // padding, then length 0
+  } else {
+    body.insert(body.end(), {1, 'y', 0, 7});
+  }
   return body;
 }
 
@@ -291,6 +298,22 @@ TEST(Reader, APropertyVariantAsTheSixtyFifthContainerIsRejectedWhereItStarts) {
   status = Message::Parse(bytes, &message);
   EXPECT_STREQ(status.rule(), "nesting-too-deep");
   EXPECT_EQ(status.offset(), bytes.size() - body.size() + entry_variant);
+}
+
+TEST(Reader, AnArrayPropertyAsTheSixtyFifthContainerIsRejectedInItsSignature) {
+  // An `as` property adds one container inside the entry's variant: with 60 variants around
+  // the dictionary it is the 64th, with 61 the 65th, which its signature already shows.
+  size_t entry_variant = 0;
+  Message message;
+  Status status =
+      Message::Parse(Signal("v", DictInsideVariants(59, &entry_variant, true)), &message);
+  EXPECT_TRUE(status.ok()) << status.rule() << " at " << status.offset();
+
+  const auto body = DictInsideVariants(60, &entry_variant, true);
+  const auto bytes = Signal("v", body);
+  status = Message::Parse(bytes, &message);
+  EXPECT_STREQ(status.rule(), "nesting-too-deep");
+  EXPECT_EQ(status.offset(), bytes.size() - body.size() + entry_variant + 1);  // the 'a'
 }
 
 TEST(Reader, StringsEndingTheMessageAreReadWhateverTheirLength) {
