@@ -250,15 +250,16 @@ class Validator {
     return true;
   }
 
-  // s: checks the string at the cursor and moves past it. The common string (padding, if
-  // any, zero; length, bytes and NUL inside `end`; plain ASCII) is checked here without a
-  // call, so the function needs no saved registers; anything else, valid or not, goes to
-  // SkipStringSlowly, which checks it again step by step and names what is wrong.
-  bool SkipString(size_t end) { return SkipStringInPlace(end); }
+  // s: checks the string at the cursor and moves past it. One out-of-line copy for the
+  // places that meet a string now and then.
+  [[gnu::noinline]] bool SkipString(size_t end) { return SkipStringInPlace(end); }
 
-  // SkipString inlined into the loops over `as` elements and a{sv} keys, where most strings
+  // SkipString, inlined into the loops over `as` elements and a{sv} keys, where most strings
   // are: there the cursor stays in a register from one string to the next instead of going
-  // through memory at every call, which was on the critical path.
+  // through memory at every call, which was on the critical path. The common string (zero
+  // padding if any; length, bytes and NUL inside `end`; plain ASCII) is checked without a
+  // call; anything else, valid or not, goes to SkipStringSlowly, which checks it again step
+  // by step and names what is wrong, so every rejection keeps its rule and offset.
   __attribute__((always_inline)) bool SkipStringInPlace(size_t end) {
     const size_t at = AlignUp(offset_, 4);
     if (at > end || end - at < 4 || size_ - offset_ < 8) return SkipStringSlowly(end);
@@ -347,18 +348,21 @@ class Validator {
     return BasicValue(type, end);
   }
 
+  bool Boolean(size_t end) {
+    uint32_t value;
+    if (!ReadUint32(end, "a boolean", &value)) return false;
+    if (value > 1) {
+      return Fail("bad-boolean", offset_ - 4, "expected a boolean 0 or 1, found %u", value);
+    }
+    return true;
+  }
+
   // A value of a basic type: every code but v, a, ( and {.
   __attribute__((always_inline)) bool BasicValue(char type, size_t end) {
     if (const size_t size = PlainSize(type)) return SkipPlain(size, end);
     switch (type) {
-      case 'b': {
-        uint32_t value;
-        if (!ReadUint32(end, "a boolean", &value)) return false;
-        if (value > 1) {
-          return Fail("bad-boolean", offset_ - 4, "expected a boolean 0 or 1, found %u", value);
-        }
-        return true;
-      }
+      case 'b':
+        return Boolean(end);
       case 'h': {
         uint32_t index;
         if (!ReadUint32(end, "a unix fd index", &index)) return false;
@@ -369,9 +373,8 @@ class Validator {
         }
         return true;
       }
-      case 's': {
+      case 's':
         return SkipString(end);
-      }
       case 'o': {
         std::string_view ignored;
         return ReadObjectPath(end, &ignored);
@@ -426,8 +429,8 @@ class Validator {
     char basic;
     if (end - offset_ >= 3 && base_[offset_] == 1 && base_[offset_ + 2] == 0 &&
         IsBasicType(static_cast<char>(base_[offset_ + 1]))) {
-      // One basic type (most properties: s, t, b, u): its signature is valid as it stands,
-      // read here in place of ReadSignatureBytes, which would accept the same 3 bytes.
+      // One basic type, the most common variant: its signature is valid as it stands, read
+      // here in place of ReadSignatureBytes, which would accept the same 3 bytes.
       basic = static_cast<char>(base_[offset_ + 1]);
       offset_ += 3;
     } else {
@@ -491,6 +494,12 @@ class Validator {
                     "expected %zu bytes for an array element, found %zu", fixed_size, partial);
       }
       offset_ = array_end;
+      return true;
+    }
+    if (*element == 'b') {  // ab: each element 0 or 1, checked without the dispatch per element
+      while (offset_ < array_end) {
+        if (!Boolean(array_end)) return false;
+      }
       return true;
     }
     if (element[0] == '{' && element[1] == 's' && element[2] == 'v') {

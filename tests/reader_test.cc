@@ -316,6 +316,35 @@ TEST(Reader, AnArrayPropertyAsTheSixtyFifthContainerIsRejectedInItsSignature) {
   EXPECT_EQ(status.offset(), bytes.size() - body.size() + entry_variant + 1);  // the 'a'
 }
 
+TEST(Reader, ABooleanArrayIsCheckedElementByElement) {
+  const std::vector<uint8_t> good = {12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+  Message message;
+  ASSERT_TRUE(Message::Parse(Signal("ab", good), &message).ok());
+  Value array;
+  Iterator body = message.body();
+  ASSERT_TRUE(body.Next(&array));
+  Iterator elements = array.children();
+  Value element;
+  std::vector<bool> read;
+  while (elements.Next(&element)) read.push_back(element.as_bool());
+  EXPECT_EQ(read, (std::vector<bool>{true, false, true}));
+
+  // The third element is 2: named at its own offset.
+  std::vector<uint8_t> body_bytes = good;
+  body_bytes[12] = 2;
+  auto bytes = Signal("ab", body_bytes);
+  Status status = Message::Parse(bytes, &message);
+  EXPECT_STREQ(status.rule(), "bad-boolean");
+  EXPECT_EQ(status.offset(), bytes.size() - body_bytes.size() + 12);
+
+  // Two whole elements and two bytes of a third.
+  body_bytes = {10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0};
+  bytes = Signal("ab", body_bytes);
+  status = Message::Parse(bytes, &message);
+  EXPECT_STREQ(status.rule(), "truncated");
+  EXPECT_EQ(status.offset(), bytes.size() - body_bytes.size() + 12);
+}
+
 TEST(Reader, StringsEndingTheMessageAreReadWhateverTheirLength) {
   // The last bytes of a message leave no room for a whole-word look past the string; those
   // strings take the byte-by-byte path and must read the same.
