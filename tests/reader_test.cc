@@ -318,8 +318,9 @@ TEST(Reader, AnArrayPropertyAsTheSixtyFifthContainerIsRejectedInItsSignature) {
 
 TEST(Reader, ABooleanArrayIsCheckedElementByElement) {
   const std::vector<uint8_t> good = {12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+  const auto good_bytes = Signal("ab", good);  // outlives the views into it
   Message message;
-  ASSERT_TRUE(Message::Parse(Signal("ab", good), &message).ok());
+  ASSERT_TRUE(Message::Parse(good_bytes, &message).ok());
   Value array;
   Iterator body = message.body();
   ASSERT_TRUE(body.Next(&array));
