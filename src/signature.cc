@@ -125,6 +125,41 @@ class SignatureChecker {
   Status* error_;
 };
 
+// The signatures nearly every message carries (PropertiesChanged's "sa{sv}as", a reply's
+// "v" or "a{sv}") are sequences of basic types, variants, arrays of them and dict entries of a
+// basic key and a basic or variant value. They are recognised here in one flat pass, counting
+// their complete types, whenever the enclosing nesting leaves room for an array and a dict
+// entry. False means only "not this simple": the recursive checker then decides.
+bool IsSimpleSignature(std::string_view signature, NestingDepth outer, size_t* types) {
+  if (signature.size() > kMaxSignatureLength || outer.arrays >= kMaxArrayNesting ||
+      outer.structs >= kMaxStructNesting || outer.total + 2u > kMaxTotalNesting) {
+    return false;
+  }
+  auto is_value = [](char code) { return IsBasicType(code) || code == 'v'; };
+  const size_t size = signature.size();
+  size_t i = 0;
+  *types = 0;
+  while (i < size) {
+    if (signature[i] == 'a') {
+      ++i;
+      if (i + 3 < size && signature[i] == '{' && IsBasicType(signature[i + 1]) &&
+          is_value(signature[i + 2]) && signature[i + 3] == '}') {
+        i += 4;
+      } else if (i < size && is_value(signature[i])) {
+        ++i;
+      } else {
+        return false;
+      }
+    } else if (is_value(signature[i])) {
+      ++i;
+    } else {
+      return false;
+    }
+    ++*types;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool CheckSignature(std::string_view signature, size_t offset, NestingDepth outer,
@@ -133,6 +168,10 @@ bool CheckSignature(std::string_view signature, size_t offset, NestingDepth oute
   if (signature.size() == 1 && (IsBasicType(signature[0]) || signature[0] == 'v')) return true;
   if (signature.size() == 2 && signature[0] == 'a' && IsBasicType(signature[1]) &&
       outer.arrays < kMaxArrayNesting && outer.total < kMaxTotalNesting) {
+    return true;
+  }
+  size_t types = 0;
+  if (IsSimpleSignature(signature, outer, &types) && (types == 1 || !single_complete_type)) {
     return true;
   }
   if (signature.empty()) {

@@ -34,23 +34,44 @@ inline const char* SkipCompleteType(const char* code) {
   }
 }
 
-// v, a, ( and { by one table load: the reader asks this for every value it meets.
-constexpr auto kContainerCodes = [] {
+// What the walk asks of every type code it meets, by one table load: is it a container (v a
+// ( {), or a plain fixed-size number (y n q i u x t d), checked by alignment and bounds alone?
+// For those the table holds the size, which is also the alignment.
+constexpr uint8_t kContainerCode = 0x10;
+constexpr uint8_t kPlainSizeMask = 0x0f;
+constexpr auto kCodeTraits = [] {
   struct Table {
-    bool is_container[256] = {};
+    uint8_t traits[256] = {};
   } table;
-  for (char c : {'v', 'a', '(', '{'}) table.is_container[static_cast<unsigned char>(c)] = true;
+  auto set = [&table](char code, uint8_t traits) {
+    table.traits[static_cast<unsigned char>(code)] = traits;
+  };
+  for (char c : {'v', 'a', '(', '{'}) set(c, kContainerCode);
+  set('y', 1);
+  for (char c : {'n', 'q'}) set(c, 2);
+  for (char c : {'i', 'u'}) set(c, 4);
+  for (char c : {'x', 't', 'd'}) set(c, 8);
   return table;
 }();
 
 inline bool IsContainerCode(char code) {
-  return kContainerCodes.is_container[static_cast<unsigned char>(code)];
+  return (kCodeTraits.traits[static_cast<unsigned char>(code)] & kContainerCode) != 0;
+}
+
+// The size of a value of a plain fixed-size type, or 0 for any other code.
+inline size_t PlainSize(char code) {
+  return kCodeTraits.traits[static_cast<unsigned char>(code)] & kPlainSizeMask;
 }
 
 // Most variants (and every well-formed header field) hold one basic type or a variant, which
 // needs no signature walk; checking that here also spares building a NestingDepth argument.
 inline bool IsOneCodeType(std::string_view type) {
   return type.size() == 1 && (IsBasicType(type[0]) || type[0] == 'v');
+}
+
+// `a` and one basic type: `as`, `ay`, `au`...
+inline bool IsArrayOfBasicType(std::string_view type) {
+  return type.size() == 2 && type[0] == 'a' && IsBasicType(type[1]);
 }
 
 // Validation: one walk over the signature and the bytes together. The cursor offset_ moves
@@ -142,26 +163,31 @@ class Validator {
     return true;
   }
 
-  bool SkipFixed(size_t size, size_t end, const char* what) {
-    if (!Align(size, end) || !Need(size, end, what)) return false;
+  // A plain fixed-size number (y n q i u x t d) of `size` bytes, aligned to its size.
+  bool SkipPlain(size_t size, size_t end) {
+    if (!Align(size, end)) return false;
+    if (size > end - offset_) return Need(size, end, PlainTypeName(size));
     offset_ += size;
     return true;
   }
 
+  static const char* PlainTypeName(size_t size) {
+    switch (size) {
+      case 1:
+        return "a byte";
+      case 2:
+        return "a 16-bit integer";
+      case 4:
+        return "a 32-bit integer";
+      default:
+        return "a 64-bit value";
+    }
+  }
+
   // A string's bytes after its length: UTF-8 and no NUL inside (the NUL after is checked).
   bool CheckStringBytes(size_t start, size_t length) const {
+    if (IsPlainAscii(start, length)) return true;
     const auto* text = reinterpret_cast<const char*>(base_ + start);
-    // Short ASCII strings (keys, states, names) in one 8-byte load when the buffer allows:
-    // bytes past the string are replaced by spaces, then no byte may be 0 or above 0x7f.
-    if constexpr (std::endian::native == std::endian::little) {
-      if (length <= 8 && size_ - start >= 8) {
-        uint64_t word;
-        memcpy(&word, text, sizeof word);
-        const uint64_t keep = length == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * length)) - 1;
-        word = (word & keep) | (0x2020202020202020ull & ~keep);
-        if (((word | (word - 0x0101010101010101ull)) & 0x8080808080808080ull) == 0) return true;
-      }
-    }
     const size_t bad = FindNulOrInvalidUtf8(std::string_view(text, length));
     if (bad == length) return true;
     if (text[bad] == '\0') {
@@ -171,6 +197,45 @@ class Validator {
     return Fail("string-not-utf8", start + bad,
                 "expected UTF-8, found byte 0x%02x starting a bad sequence", base_[start + bad]);
   }
+
+  // Whether every byte of the `length` bytes at `start` is in 0x01..0x7f, eight at a time:
+  // almost every string D-Bus carries is, and then it is UTF-8 without NUL with no further
+  // look. False only sends the string to the full scan, which finds what is wrong (if
+  // anything: a string with a non-ASCII letter is fine).
+  bool IsPlainAscii(size_t start, size_t length) const {
+    const uint8_t* text = base_ + start;
+    if (length < 8) {
+      // Short strings (keys, states) in one load when the buffer has 8 bytes from here: the
+      // bytes past the string are replaced by spaces before the test.
+      if (size_ - start < 8) return false;
+      const uint64_t keep = FirstBytes(length);
+      const uint64_t word = LoadWord(text);
+      return IsAsciiWord((word & keep) | (kSpaces & ~keep));
+    }
+    // The first and the last word (overlapping when shorter than 16 bytes), then, for longer
+    // strings, the whole words between: no byte is looked at alone.
+    uint64_t bad = NonAsciiBits(LoadWord(text)) | NonAsciiBits(LoadWord(text + length - 8));
+    for (size_t i = 8; i + 8 < length; i += 8) bad |= NonAsciiBits(LoadWord(text + i));
+    return bad == 0;
+  }
+
+  static uint64_t LoadWord(const uint8_t* at) {
+    uint64_t word;
+    memcpy(&word, at, sizeof word);
+    return word;
+  }
+  // A mask of the first `count` (0 to 7) bytes in memory of a word loaded with LoadWord.
+  static uint64_t FirstBytes(size_t count) {
+    return std::endian::native == std::endian::little ? (uint64_t{1} << (8 * count)) - 1
+                                                       : ~(~uint64_t{0} >> (8 * count));
+  }
+  static constexpr uint64_t kSpaces = 0x2020202020202020ull;
+  // The top bit of any byte of `word` that is 0 or above 0x7f is set (others may be too, then
+  // only after one such byte: a zero borrows); for bytes 0x01..0x7f alone, none is.
+  static uint64_t NonAsciiBits(uint64_t word) {
+    return (word | (word - 0x0101010101010101ull)) & 0x8080808080808080ull;
+  }
+  static bool IsAsciiWord(uint64_t word) { return NonAsciiBits(word) == 0; }
 
   // s and o: a 32-bit length, the bytes, a NUL. Leaves the cursor on the bytes.
   bool ReadStringFrame(size_t end, std::string_view* out) {
@@ -185,9 +250,33 @@ class Validator {
     return true;
   }
 
-  bool ReadString(size_t end, std::string_view* out) {
-    if (!ReadStringFrame(end, out) || !CheckStringBytes(offset_, out->size())) return false;
-    offset_ += out->size() + 1;
+  // s: checks the string at the cursor and moves past it. One out-of-line copy for the
+  // places that meet a string now and then.
+  [[gnu::noinline]] bool SkipString(size_t end) { return SkipStringInPlace(end); }
+
+  // SkipString, inlined into the loops over `as` elements and a{sv} keys, where most strings
+  // are: there the cursor stays in a register from one string to the next instead of going
+  // through memory at every call, which was on the critical path. The common string (zero
+  // padding if any; length, bytes and NUL inside `end`; plain ASCII) is checked without a
+  // call; anything else, valid or not, goes to SkipStringSlowly, which checks it again step
+  // by step and names what is wrong, so every rejection keeps its rule and offset.
+  __attribute__((always_inline)) bool SkipStringInPlace(size_t end) {
+    const size_t at = AlignUp(offset_, 4);
+    if (at > end || end - at < 4 || size_ - offset_ < 8) return SkipStringSlowly(end);
+    if ((LoadWord(base_ + offset_) & FirstBytes(at - offset_)) != 0) return SkipStringSlowly(end);
+    const size_t length = LoadUint32(base_ + at, order_);
+    const size_t text = at + 4;
+    if (length >= end - text || base_[text + length] != 0 || !IsPlainAscii(text, length)) {
+      return SkipStringSlowly(end);
+    }
+    offset_ = text + length + 1;
+    return true;
+  }
+
+  [[gnu::noinline]] bool SkipStringSlowly(size_t end) {
+    std::string_view text;
+    if (!ReadStringFrame(end, &text) || !CheckStringBytes(offset_, text.size())) return false;
+    offset_ += text.size() + 1;
     return true;
   }
 
@@ -259,29 +348,21 @@ class Validator {
     return BasicValue(type, end);
   }
 
+  bool Boolean(size_t end) {
+    uint32_t value;
+    if (!ReadUint32(end, "a boolean", &value)) return false;
+    if (value > 1) {
+      return Fail("bad-boolean", offset_ - 4, "expected a boolean 0 or 1, found %u", value);
+    }
+    return true;
+  }
+
   // A value of a basic type: every code but v, a, ( and {.
   __attribute__((always_inline)) bool BasicValue(char type, size_t end) {
+    if (const size_t size = PlainSize(type)) return SkipPlain(size, end);
     switch (type) {
-      case 'y':
-        return SkipFixed(1, end, "a byte");
-      case 'n':
-      case 'q':
-        return SkipFixed(2, end, "a 16-bit integer");
-      case 'i':
-      case 'u':
-        return SkipFixed(4, end, "a 32-bit integer");
-      case 'x':
-      case 't':
-      case 'd':
-        return SkipFixed(8, end, "a 64-bit value");
-      case 'b': {
-        uint32_t value;
-        if (!ReadUint32(end, "a boolean", &value)) return false;
-        if (value > 1) {
-          return Fail("bad-boolean", offset_ - 4, "expected a boolean 0 or 1, found %u", value);
-        }
-        return true;
-      }
+      case 'b':
+        return Boolean(end);
       case 'h': {
         uint32_t index;
         if (!ReadUint32(end, "a unix fd index", &index)) return false;
@@ -292,10 +373,8 @@ class Validator {
         }
         return true;
       }
-      case 's': {
-        std::string_view ignored;
-        return ReadString(end, &ignored);
-      }
+      case 's':
+        return SkipString(end);
       case 'o': {
         std::string_view ignored;
         return ReadObjectPath(end, &ignored);
@@ -308,51 +387,108 @@ class Validator {
   }
 
   bool Variant(size_t end) {
-    const size_t start = offset_;
     ++variant_depth_;
     if (total_depth() > kMaxTotalNesting) {
-      return Fail("nesting-too-deep", start,
+      return Fail("nesting-too-deep", offset_,
                   "expected at most %zu nested containers, found a variant at depth %u",
                   kMaxTotalNesting, total_depth());
     }
-    std::string_view contents;
-    if (!ReadSignatureBytes(end, &contents)) return false;
-    if (!IsOneCodeType(contents) && !CheckSignature(contents, start + 1, depth(),
-                                                    /*single_complete_type=*/true, error_)) {
-      return false;
-    }
-    const char* code = contents.data();
-    if (!NextValue(&code, end)) return false;
+    if (!VariantContents(end)) return false;
     --variant_depth_;
     return true;
   }
 
-  bool Array(const char** code, size_t end) {
-    uint32_t length;
+  // An a{sv} entry's variant, its depth counted: values of type s and of the plain numbers
+  // (most of systemd's properties) are checked in the loop itself, and `as` goes straight to
+  // StringArray (once the nesting allows an array); others, and anything unusual, go to
+  // VariantContents.
+  __attribute__((always_inline)) bool PropertyValue(size_t end) {
+    if (end - offset_ >= 3 && base_[offset_] == 1 && base_[offset_ + 2] == 0) {
+      const char code = static_cast<char>(base_[offset_ + 1]);
+      if (code == 's') {
+        offset_ += 3;
+        return SkipStringInPlace(end);
+      }
+      if (const size_t size = PlainSize(code)) {
+        offset_ += 3;
+        return SkipPlain(size, end);
+      }
+    } else if (end - offset_ >= 4 && base_[offset_] == 2 && base_[offset_ + 1] == 'a' &&
+               base_[offset_ + 2] == 's' && base_[offset_ + 3] == 0 &&
+               array_depth_ < kMaxArrayNesting && total_depth() < kMaxTotalNesting) {
+      offset_ += 4;
+      return StringArray(end);
+    }
+    return VariantContents(end);
+  }
+
+  // A variant's signature and value; the caller has counted the variant in variant_depth_
+  // and checked the limit.
+  bool VariantContents(size_t end) {
+    const size_t start = offset_;
+    char basic;
+    if (end - offset_ >= 3 && base_[offset_] == 1 && base_[offset_ + 2] == 0 &&
+        IsBasicType(static_cast<char>(base_[offset_ + 1]))) {
+      // One basic type, the most common variant: its signature is valid as it stands, read
+      // here in place of ReadSignatureBytes, which would accept the same 3 bytes.
+      basic = static_cast<char>(base_[offset_ + 1]);
+      offset_ += 3;
+    } else {
+      std::string_view contents;
+      if (!ReadSignatureBytes(end, &contents)) return false;
+      const char* code = contents.data();
+      if (IsArrayOfBasicType(contents) && array_depth_ < kMaxArrayNesting &&
+          total_depth() < kMaxTotalNesting) {
+        // Arrays of one basic type (systemd's many `as` properties) are valid once the
+        // nesting allows one more array: straight to the array, no signature walk.
+        ++code;
+        return Array(&code, end);
+      }
+      if (!IsOneCodeType(contents) && !CheckSignature(contents, start + 1, depth(),
+                                                      /*single_complete_type=*/true, error_)) {
+        return false;
+      }
+      if (IsContainerCode(*code)) return Value(&code, end);
+      basic = *code;
+    }
+    return BasicValue(basic, end);
+  }
+
+  // An array's length, the padding to its first element (there even when it is empty) and
+  // its bounds: sets *array_end and leaves the cursor on the first element.
+  bool ArrayBounds(size_t element_alignment, size_t end, size_t* array_end) {
     if (!Align(4, end) || !Need(4, end, "an array length")) return false;
-    length = LoadUint32(base_ + offset_, order_);
+    const uint32_t length = LoadUint32(base_ + offset_, order_);
     if (length > kMaxArrayLength) {
       return Fail("array-too-long", offset_, "expected an array of at most %zu bytes, found %u",
                   kMaxArrayLength, length);
     }
     offset_ += 4;
+    if (!Align(element_alignment, end)) return false;
+    if (!Need(length, end, "the array's contents")) return false;
+    *array_end = offset_ + length;
+    return true;
+  }
+
+  // as: common enough in systemd's properties (35 of ~100) for its own function and loop.
+  [[gnu::noinline]] bool StringArray(size_t end) {
+    size_t array_end = 0;
+    if (!ArrayBounds(4, end, &array_end)) return false;
+    while (offset_ < array_end) {
+      if (!SkipStringInPlace(array_end)) return false;
+    }
+    return true;
+  }
+
+  bool Array(const char** code, size_t end) {
     const char* element = *code;
     *code = SkipCompleteType(element);
-    // The padding to the first element is there even when the array is empty.
-    if (!Align(AlignmentOf(*element), end)) return false;
-    if (!Need(length, end, "the array's contents")) return false;
-    const size_t array_end = offset_ + length;
+    if (*element == 's') return StringArray(end);
+    size_t array_end = 0;
+    if (!ArrayBounds(AlignmentOf(*element), end, &array_end)) return false;
     // Arrays of fixed-size numbers need no per-element checks, only whole elements.
-    size_t fixed_size = 0;
-    switch (*element) {
-      case 'y': fixed_size = 1; break;
-      case 'n': case 'q': fixed_size = 2; break;
-      case 'i': case 'u': fixed_size = 4; break;
-      case 'x': case 't': case 'd': fixed_size = 8; break;
-      default: break;
-    }
-    if (fixed_size != 0) {
-      const size_t partial = length % fixed_size;
+    if (const size_t fixed_size = PlainSize(*element)) {
+      const size_t partial = (array_end - offset_) % fixed_size;
       if (partial != 0) {
         return Fail("truncated", array_end - partial,
                     "expected %zu bytes for an array element, found %zu", fixed_size, partial);
@@ -360,10 +496,9 @@ class Validator {
       offset_ = array_end;
       return true;
     }
-    if (*element == 's') {  // as: common enough in systemd's properties for its own loop
-      std::string_view ignored;
+    if (*element == 'b') {  // ab: each element 0 or 1, checked without the dispatch per element
       while (offset_ < array_end) {
-        if (!ReadString(array_end, &ignored)) return false;
+        if (!Boolean(array_end)) return false;
       }
       return true;
     }
@@ -372,12 +507,19 @@ class Validator {
       // of the signature. The same checks as the general path, in the same order.
       ++array_depth_;
       ++struct_depth_;
-      std::string_view ignored;
+      if (total_depth() >= kMaxTotalNesting && offset_ < array_end) {
+        // The first entry's variant is one container too many: Variant reports it.
+        return Align(8, array_end) && SkipString(array_end) && Variant(array_end);
+      }
+      // Every entry's variant sits at the same depth, within the limit: counted once here.
+      ++variant_depth_;
       while (offset_ < array_end) {
-        if (!Align(8, array_end) || !ReadString(array_end, &ignored) || !Variant(array_end)) {
+        if (!Align(8, array_end) || !SkipStringInPlace(array_end) ||
+            !PropertyValue(array_end)) {
           return false;
         }
       }
+      --variant_depth_;
       --array_depth_;
       --struct_depth_;
       return true;

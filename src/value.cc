@@ -146,6 +146,39 @@ std::string_view Value::as_string() const {
   return std::string_view(text + 4, LoadUint32(base_ + offset_, byte_order_));
 }
 
+namespace {
+
+// After validation: where the value inside the variant at `variant` starts and ends. A
+// property's variant nearly always holds one basic value or an array: those are measured here
+// from their length or size alone; only structs and nested variants take the general walk.
+size_t SkipVariant(const uint8_t* base, ByteOrder order, size_t variant, size_t* start) {
+  const size_t type_length = base[variant];
+  const std::string_view type(reinterpret_cast<const char*>(base + variant + 1), type_length);
+  const size_t after_type = variant + type_length + 2;
+  // Each case knows its own alignment: AlignmentOf's switch per property cost as much again.
+  switch (type[0]) {
+    case 's': case 'o':
+      *start = AlignUp(after_type, 4);
+      return *start + 4 + LoadUint32(base + *start, order) + 1;
+    case 'b': case 'i': case 'u': case 'h':
+      *start = AlignUp(after_type, 4);
+      return *start + 4;
+    case 'x': case 't': case 'd':
+      *start = AlignUp(after_type, 8);
+      return *start + 8;
+    case 'a':
+      *start = AlignUp(after_type, 4);
+      return AlignUp(*start + 4, AlignmentOf(type[1])) + LoadUint32(base + *start, order);
+    default: {
+      *start = AlignUp(after_type, AlignmentOf(type[0]));
+      size_t position = 0;
+      return SkipValue(base, order, type, &position, *start);
+    }
+  }
+}
+
+}  // namespace
+
 bool FindInStringVariantDict(const Value& dict, std::string_view key, Value* variant_content) {
   if (dict.signature() != "a{sv}") return false;
   const uint8_t* base = dict.base_;
@@ -157,16 +190,14 @@ bool FindInStringVariantDict(const Value& dict, std::string_view key, Value* var
     const size_t key_length = LoadUint32(base + offset, order);
     const auto* key_text = reinterpret_cast<const char*>(base + offset + 4);
     const size_t variant = offset + 4 + key_length + 1;
-    const size_t type_length = base[variant];
-    const std::string_view type(reinterpret_cast<const char*>(base + variant + 1), type_length);
-    const size_t start = AlignUp(variant + type_length + 2, AlignmentOf(type[0]));
-    size_t position = 0;
-    const size_t value_end = SkipValue(base, order, type, &position, start);
+    size_t start;
+    const size_t value_end = SkipVariant(base, order, variant, &start);
     if (key_length == key.size() && memcmp(key_text, key.data(), key_length) == 0) {
       variant_content->base_ = base;
       variant_content->offset_ = start;
       variant_content->end_ = value_end;
-      variant_content->signature_ = type;
+      variant_content->signature_ =
+          std::string_view(reinterpret_cast<const char*>(base + variant + 1), base[variant]);
       variant_content->byte_order_ = order;
       return true;
     }

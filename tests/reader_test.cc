@@ -230,6 +230,179 @@ TEST(Reader, UnknownHeaderFieldsAreValidatedAndSkipped) {
   EXPECT_EQ(status.offset(), key);
 }
 
+// A little-endian signal (path "/", interface "a.b", member "M") carrying `body`, whose
+// values are of `signature`; built by hand so it can break limits a writer refuses to.
+std::vector<uint8_t> Signal(std::string_view signature, const std::vector<uint8_t>& body) {
+  std::vector<uint8_t> m = {'l', 4, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+  auto pad = [&m](size_t alignment) {
+    while (m.size() % alignment != 0) m.push_back(0);
+  };
+  auto put_uint32 = [](std::vector<uint8_t>& to, size_t at, size_t value) {
+    for (int i = 0; i < 4; ++i) to[at + i] = static_cast<uint8_t>(value >> (8 * i));
+  };
+  auto field = [&](uint8_t code, char type, std::string_view text) {
+    pad(8);
+    m.insert(m.end(), {code, 1, static_cast<uint8_t>(type), 0});
+    if (type == 'g') {
+      m.push_back(static_cast<uint8_t>(text.size()));
+    } else {
+      m.resize(m.size() + 4);
+      put_uint32(m, m.size() - 4, text.size());
+    }
+    m.insert(m.end(), text.begin(), text.end());
+    m.push_back(0);
+  };
+  field(1, 'o', "/");
+  field(2, 's', "a.b");
+  field(3, 's', "M");
+  field(8, 'g', signature);
+  put_uint32(m, 12, m.size() - 16);
+  pad(8);
+  put_uint32(m, 4, body.size());
+  m.insert(m.end(), body.begin(), body.end());
+  return m;
+}
+
+// A body of signature "v": `variants` variants, each holding the next, then one holding an
+// a{sv} of one entry "k" whose variant is <y 7>, or with `empty_strings` <as []>.
+// *entry_variant is where the entry's variant starts in the body.
+std::vector<uint8_t> DictInsideVariants(size_t variants, size_t* entry_variant,
+                                        bool empty_strings = false) {
+  std::vector<uint8_t> body;
+  for (size_t i = 0; i < variants; ++i) body.insert(body.end(), {1, 'v', 0});
+  body.insert(body.end(), {5, 'a', '{', 's', 'v', '}', 0});
+  while (body.size() % 4 != 0) body.push_back(0);
+  const uint8_t entry_length = empty_strings ? 16 : 10;
+  body.insert(body.end(), {entry_length, 0, 0, 0});
+  while (body.size() % 8 != 0) body.push_back(0);
+  body.insert(body.end(), {1, 0, 0, 0, 'k', 0});
+  *entry_variant = body.size();
+  if (empty_strings) {
+    body.insert(body.end(), {2, 'a', 's', 0, 0, 0, 0, 0, 0, 0});  // padding, then length 0
+  } else {
+    body.insert(body.end(), {1, 'y', 0, 7});
+  }
+  return body;
+}
+
+TEST(Reader, APropertyVariantAsTheSixtyFifthContainerIsRejectedWhereItStarts) {
+  // 61 variants, the array and the dict entry make 63: each entry's variant is the 64th,
+  // which the limit allows; one variant more around them and it is the 65th.
+  size_t entry_variant = 0;
+  Message message;
+  Status status = Message::Parse(Signal("v", DictInsideVariants(60, &entry_variant)), &message);
+  EXPECT_TRUE(status.ok()) << status.rule() << " at " << status.offset();
+
+  const auto body = DictInsideVariants(61, &entry_variant);
+  const auto bytes = Signal("v", body);
+  status = Message::Parse(bytes, &message);
+  EXPECT_STREQ(status.rule(), "nesting-too-deep");
+  EXPECT_EQ(status.offset(), bytes.size() - body.size() + entry_variant);
+}
+
+TEST(Reader, AnArrayPropertyAsTheSixtyFifthContainerIsRejectedInItsSignature) {
+  // An `as` property adds one container inside the entry's variant: with 60 variants around
+  // the dictionary it is the 64th, with 61 the 65th, which its signature already shows.
+  size_t entry_variant = 0;
+  Message message;
+  Status status =
+      Message::Parse(Signal("v", DictInsideVariants(59, &entry_variant, true)), &message);
+  EXPECT_TRUE(status.ok()) << status.rule() << " at " << status.offset();
+
+  const auto body = DictInsideVariants(60, &entry_variant, true);
+  const auto bytes = Signal("v", body);
+  status = Message::Parse(bytes, &message);
+  EXPECT_STREQ(status.rule(), "nesting-too-deep");
+  EXPECT_EQ(status.offset(), bytes.size() - body.size() + entry_variant + 1);  // the 'a'
+}
+
+TEST(Reader, ABooleanArrayIsCheckedElementByElement) {
+  const std::vector<uint8_t> good = {12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+  const auto good_bytes = Signal("ab", good);  // outlives the views into it
+  Message message;
+  ASSERT_TRUE(Message::Parse(good_bytes, &message).ok());
+  Value array;
+  Iterator body = message.body();
+  ASSERT_TRUE(body.Next(&array));
+  Iterator elements = array.children();
+  Value element;
+  std::vector<bool> read;
+  while (elements.Next(&element)) read.push_back(element.as_bool());
+  EXPECT_EQ(read, (std::vector<bool>{true, false, true}));
+
+  // The third element is 2: named at its own offset.
+  std::vector<uint8_t> body_bytes = good;
+  body_bytes[12] = 2;
+  auto bytes = Signal("ab", body_bytes);
+  Status status = Message::Parse(bytes, &message);
+  EXPECT_STREQ(status.rule(), "bad-boolean");
+  EXPECT_EQ(status.offset(), bytes.size() - body_bytes.size() + 12);
+
+  // Two whole elements and two bytes of a third.
+  body_bytes = {10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0};
+  bytes = Signal("ab", body_bytes);
+  status = Message::Parse(bytes, &message);
+  EXPECT_STREQ(status.rule(), "truncated");
+  EXPECT_EQ(status.offset(), bytes.size() - body_bytes.size() + 12);
+}
+
+TEST(Reader, StringsEndingTheMessageAreReadWhateverTheirLength) {
+  // The last bytes of a message leave no room for a whole-word look past the string; those
+  // strings take the byte-by-byte path and must read the same.
+  for (std::string_view text :
+       {"", "a", "active", "seven!!", "exactly8", "nine bytes", "h\xc3\xa9"}) {
+    std::vector<uint8_t> body(4 + text.size() + 1, 0);
+    body[0] = static_cast<uint8_t>(text.size());
+    std::copy(text.begin(), text.end(), body.begin() + 4);
+    const auto bytes = Signal("s", body);
+    Message message;
+    Status status = Message::Parse(bytes, &message);
+    ASSERT_TRUE(status.ok()) << text << ": " << status.rule() << " at " << status.offset();
+    Value value;
+    Iterator values = message.body();
+    ASSERT_TRUE(values.Next(&value));
+    EXPECT_EQ(value.as_string(), text);
+  }
+}
+
+// A body "st": a string of `length` bytes 'x' (or `text` when given), then a uint64.
+std::vector<uint8_t> StringThenUint64(size_t length) {
+  std::vector<uint8_t> body(4 + length + 1, 'x');
+  body[0] = static_cast<uint8_t>(length);
+  body[1] = body[2] = body[3] = 0;
+  body[4 + length] = 0;
+  body.resize((body.size() + 7) / 8 * 8 + 8, 0);
+  return body;
+}
+
+TEST(Reader, NonAsciiStringsAreCheckedForUtf8AndNulWhereverTheBadByteIs) {
+  // Strings of 1 to 40 bytes, read a word at a time, with one bad byte at each position: a
+  // NUL or a stray continuation byte, each named at its offset; a 2-byte letter is accepted.
+  for (size_t length = 1; length <= 40; ++length) {
+    for (size_t bad = 0; bad < length; ++bad) {
+      for (uint8_t byte : {uint8_t{0x00}, uint8_t{0x80}}) {
+        auto body = StringThenUint64(length);
+        body[4 + bad] = byte;
+        const auto bytes = Signal("st", body);
+        Message message;
+        Status status = Message::Parse(bytes, &message);
+        EXPECT_STREQ(status.rule(), byte == 0 ? "string-contains-nul" : "string-not-utf8")
+            << "length " << length << ", bad byte at " << bad;
+        EXPECT_EQ(status.offset(), bytes.size() - body.size() + 4 + bad)
+            << "length " << length << ", bad byte at " << bad;
+      }
+    }
+    if (length >= 2) {
+      auto body = StringThenUint64(length);
+      body[4 + length - 2] = 0xc3;
+      body[4 + length - 1] = 0xa9;
+      Message message;
+      Status status = Message::Parse(Signal("st", body), &message);
+      EXPECT_TRUE(status.ok()) << "length " << length << ": " << status.rule();
+    }
+  }
+}
+
 TEST(Reader, UnknownMessageTypesParseWithoutRequiredFields) {
   // "Message Types": a message of an unknown type must be ignored, not treated as an error;
   // the caller sees the raw type and decides.

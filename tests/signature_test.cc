@@ -71,6 +71,30 @@ TEST(Signature, TotalNestingCountsOuterContainers) {
   EXPECT_STREQ(arrays.rule(), "array-nesting-too-deep");
 }
 
+TEST(Signature, DictionariesOfPropertiesMeetTheSameLimitsAsAnyContainer) {
+  // a{sv} is an array and a dict entry: allowed while both fit under the outer nesting.
+  EXPECT_TRUE(ValidateSignature("sa{sv}as", 0, NestingDepth{31, 31, 62}).ok());
+  Status arrays = ValidateSignature("sa{sv}as", 0, NestingDepth{32, 0, 32});
+  EXPECT_STREQ(arrays.rule(), "array-nesting-too-deep");
+  EXPECT_EQ(arrays.offset(), 1u);
+  Status structs = ValidateSignature("a{sv}", 0, NestingDepth{0, 32, 32});
+  EXPECT_STREQ(structs.rule(), "struct-nesting-too-deep");
+  EXPECT_EQ(structs.offset(), 1u);
+  Status total = ValidateSignature("a{sv}", 0, NestingDepth{10, 10, 63});
+  EXPECT_STREQ(total.rule(), "nesting-too-deep");
+  EXPECT_EQ(total.offset(), 1u);
+  EXPECT_TRUE(ValidateSignature("av", 0, NestingDepth{10, 10, 63}).ok());
+  // Near misses of the shape are judged by the full rules.
+  ExpectRule("a{vs}", "dict-key-not-basic", 2);
+  ExpectRule("a{s}", "dict-entry-field-count", 3);
+  ExpectRule("a{svv}", "dict-entry-field-count", 4);
+  ExpectRule("a{sv", "bad-signature", 4);
+  Status two = ValidateSingleCompleteType("a{sv}as", 9);
+  EXPECT_STREQ(two.rule(), "variant-not-single-type");
+  EXPECT_EQ(two.offset(), 9u + 5);
+  EXPECT_TRUE(ValidateSingleCompleteType("a{sv}", 9).ok());
+}
+
 TEST(Signature, RejectsMoreThan255Bytes) {
   std::string ok(255, 'y');
   EXPECT_TRUE(ValidateSignature(ok, 0).ok());
