@@ -180,10 +180,13 @@ bool ExplainedLaxUniqueName(const jsn::Status& ours, std::span<const uint8_t> by
 //    _INTERFACE): it reserves them for the Disconnected signal it synthesises itself, so a
 //    peer cannot forge one. That is libdbus's own rule, not the specification's ("Valid
 //    Names" and "Basic Types" make both valid), and our reader has no local messages to
-//    protect: the daemon acts only on systemd's unit paths and interfaces.
+//    protect: the daemon acts only on systemd's unit paths and interfaces. libdbus compares
+//    only as many bytes as the reserved name has (dbus-marshal-header.c compares a substring
+//    of that length), so it refuses every path and interface that begins with one of them,
+//    e.g. org.freedesktop.DBus.Localrties (found by this fuzzer).
 bool ExplainedLocalPathOrInterface(const jsn::Message& ours) {
-  return ours.header().path == "/org/freedesktop/DBus/Local" ||
-         ours.header().interface == "org.freedesktop.DBus.Local";
+  return ours.header().path.starts_with("/org/freedesktop/DBus/Local") ||
+         ours.header().interface.starts_with("org.freedesktop.DBus.Local");
 }
 
 // 4. A UNIX_FD value must index one of the descriptors the UNIX_FDS header announces.
