@@ -1,9 +1,9 @@
 # juju-systemd-notices: a plain Makefile, no generator. Objects go under $(BUILD).
-#   make            build $(BUILD)/juju-systemd-notices (only libc linked dynamically)
+#   make            build $(BUILD)/juju-systemd-notices, fully static (glibc), with debug info
 #   make check      install missing test packages (as root), run every suite, then the unit
 #                   tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       run the daemon against a real systemd user manager (as root), see tools/demo
-#   make static     fully static, stripped $(BUILD)/juju-systemd-notices-static
+#   make static     the same, stripped: $(BUILD)/juju-systemd-notices-static
 #   make static-musl  the same against musl (Debian musl-tools) with no libstdc++ run time:
 #                   $(BUILD)/juju-systemd-notices-musl
 #   make bench      install the bench-only packages (as root), build and run every benchmark,
