@@ -2,6 +2,7 @@
 #   make            build $(BUILD)/juju-systemd-notices, fully static (glibc), with debug info
 #   make check      install missing test packages (as root), run every suite, then the unit
 #                   tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make check-system  only the system suite: systemd as PID 1 on the real system bus (root)
 #   make demo       run the daemon against a real systemd user manager (as root), see tools/demo
 #   make static     the same, stripped: $(BUILD)/juju-systemd-notices-static
 #   make static-musl  the same against musl (Debian musl-tools) with no libstdc++ run time:
@@ -59,9 +60,11 @@ UNIT_SRCS    := $(wildcard tests/*_test.cc)
 UNIT_OBJS    := $(UNIT_SRCS:tests/%.cc=$(BUILD)/tests/%.o)
 INTEG_SRCS   := $(wildcard tests/integration/*_test.cc)
 INTEG_OBJS   := $(INTEG_SRCS:tests/integration/%.cc=$(BUILD)/tests/integration/%.o)
+SYSTEM_SRCS  := $(wildcard tests/system/*_test.cc)
+SYSTEM_OBJS  := $(SYSTEM_SRCS:tests/system/%.cc=$(BUILD)/tests/system/%.o)
 GTEST_LIBS   := -lgtest_main -lgtest -pthread
 
-.PHONY: all static static-musl bench bench-deps check deps demo unit-tests integration-tests asan-unit-tests install uninstall clean
+.PHONY: all static static-musl bench bench-deps check check-system deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/$(PROGRAM)
@@ -135,6 +138,12 @@ integration-tests: $(BUILD)/integration_tests $(BUILD)/$(PROGRAM)
 $(BUILD)/integration_tests: $(INTEG_OBJS) $(SUPPORT_OBJS) $(BUILD)/libjsn.a
 	$(CXX) $(CXXFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(GTEST_LIBS)
 
+# The deployment path: systemd as PID 1 of a namespace of its own, on the real system bus
+# (dbus-daemon and dbus-broker), see tests/support/system-systemd.
+system-tests: $(BUILD)/system_tests $(BUILD)/$(PROGRAM)
+$(BUILD)/system_tests: $(SYSTEM_OBJS) $(SUPPORT_OBJS) $(BUILD)/libjsn.a
+	$(CXX) $(CXXFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(GTEST_LIBS)
+
 # The sanitizer build uses clang++, so every `make check` also proves that clang builds the
 # code warning-free (the main build uses $(CXX), g++ by default).
 ASAN_CXX ?= clang++
@@ -181,12 +190,18 @@ $(BUILD)/bench/alloc_count.so: tools/benchmarks/alloc_count.cc
 # summary line over all of them.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) -j$(JOBS) all unit-tests integration-tests asan-unit-tests fuzz-targets
+	$(MAKE) -j$(JOBS) all unit-tests integration-tests system-tests asan-unit-tests fuzz-targets
 	@tests/run-suites \
 	  unit=$(BUILD)/unit_tests \
 	  integration="$(BUILD)/integration_tests" \
+	  system=$(BUILD)/system_tests \
 	  unit-asan=$(BUILD)/asan/unit_tests \
 	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" 
+
+# The system suite alone (as root), with its own summary line.
+check-system: deps
+	$(MAKE) -j$(JOBS) system-tests
+	@tests/run-suites system=$(BUILD)/system_tests
 
 # The daemon against a real systemd user manager with a printing fake juju-exec (as root).
 # Like check, the demo installs what it needs first (systemd, dbus) on a fresh machine.
@@ -255,4 +270,4 @@ afl-run: afl
 	@tests/fuzz/run-afl $(BUILD)/afl $(AFL_TARGET) $(FUZZ_SECONDS)
 
 -include $(FUZZ_OBJS:.o=.d)
--include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/obj/glibc_runtime.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/obj/glibc_runtime.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) $(SYSTEM_OBJS:.o=.d)

@@ -342,10 +342,12 @@ int ChildProcess::Stop(int signal, std::chrono::milliseconds grace) {
   return wait_status_;
 }
 
-TempDir::TempDir(const std::string& prefix) {
+TempDir::TempDir(const std::string& prefix, const std::string& parent) {
   const char* tmpdir = getenv("TMPDIR");
-  std::string pattern = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") + "/" +
-                        prefix + ".XXXXXX";
+  std::string base = !parent.empty()                           ? parent
+                     : tmpdir != nullptr && *tmpdir != '\0' ? std::string(tmpdir)
+                                                               : std::string("/tmp");
+  std::string pattern = base + "/" + prefix + ".XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) != nullptr) path_ = buffer.data();

@@ -91,11 +91,11 @@ class ChildProcess {
   std::string buffer_;
 };
 
-// A fresh directory under $TMPDIR (or /tmp) named PREFIX.XXXXXX, mode 0700, removed with all it
-// holds when the TempDir goes away.
+// A fresh directory under `parent` (default $TMPDIR, else /tmp) named PREFIX.XXXXXX, mode 0700,
+// removed with all it holds when the TempDir goes away.
 class TempDir {
  public:
-  explicit TempDir(const std::string& prefix = "jsn-test");
+  explicit TempDir(const std::string& prefix = "jsn-test", const std::string& parent = "");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

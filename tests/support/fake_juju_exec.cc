@@ -34,7 +34,8 @@ std::string ShellQuote(const std::string& text) {
 
 }  // namespace
 
-FakeJujuExec::FakeJujuExec() : directory_("jsn-fake-juju-exec") {
+FakeJujuExec::FakeJujuExec(const std::string& parent)
+    : directory_("jsn-fake-juju-exec", parent) {
   std::string wrapper = "#!/bin/sh\n"
                         "JSN_FAKE_JUJU_EXEC_LOG=" + ShellQuote(log_path()) + "\n"
                         "JSN_FAKE_JUJU_EXEC_CONTROL=" + ShellQuote(rules_path()) + "\n"

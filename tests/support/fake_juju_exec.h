@@ -39,7 +39,9 @@ struct JujuExecCall {
 
 class FakeJujuExec {
  public:
-  FakeJujuExec();
+  // The directory is made under `parent` (default $TMPDIR, else /tmp): a fixture whose units
+  // see another /tmp (SystemSystemd) puts it where both sides see the same path.
+  explicit FakeJujuExec(const std::string& parent = "");
   FakeJujuExec(const FakeJujuExec&) = delete;
   FakeJujuExec& operator=(const FakeJujuExec&) = delete;
 

@@ -1,0 +1,281 @@
+#include "support/system_systemd.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/user_systemd.h"
+
+namespace jsn::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string UniqueName(const char* prefix) {
+  static std::atomic<int> counter{0};
+  return std::string(prefix) + std::to_string(getpid()) + "-" + std::to_string(counter++);
+}
+
+std::string Trim(const std::string& text) {
+  size_t end = text.find_last_not_of(" \t\r\n");
+  return end == std::string::npos ? "" : text.substr(0, end + 1);
+}
+
+// The first line of `path`, "" when unreadable.
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The string value of "KEY":"..." in one line of journalctl's JSON, unescaped; false when the
+// key is absent or its value is not a string (journalctl writes non-UTF-8 as a byte array).
+bool JsonStringField(const std::string& line, const std::string& key, std::string* value) {
+  std::string opening = "\"" + key + "\":\"";
+  size_t at = line.find(opening);
+  if (at == std::string::npos) return false;
+  value->clear();
+  for (size_t i = at + opening.size(); i < line.size(); ++i) {
+    char c = line[i];
+    if (c == '"') return true;
+    if (c != '\\' || i + 1 == line.size()) {
+      *value += c;
+      continue;
+    }
+    char escaped = line[++i];
+    switch (escaped) {
+      case 'n': *value += '\n'; break;
+      case 't': *value += '\t'; break;
+      case 'u': *value += '?'; i += 4; break;  // not in our messages; kept visible
+      default: *value += escaped; break;
+    }
+  }
+  return false;
+}
+
+// Every name under `path`, one a line, sorted ("" when it does not exist).
+std::string ListTree(const std::string& path) {
+  return RunCommand({"sh", "-c", "find \"$1\" 2>/dev/null | LC_ALL=C sort", "sh", path}).output;
+}
+
+}  // namespace
+
+SystemSystemd::SystemSystemd(const std::string& bus)
+    : bus_(bus),
+      directory_("jsn-system-systemd"),
+      cgroup_name_(UniqueName("jsn-system-test-")),
+      juju_exec_(std::make_unique<FakeJujuExec>(directory_.path())) {
+  mkdir(unit_dir().c_str(), 0755);
+  mkdir(directory_.Join("usr-bin").c_str(), 0755);
+  // /usr/bin/juju-exec inside is a link to the fake's wrapper, which is at the same path there.
+  if (symlink(juju_exec_->path().c_str(), directory_.Join("usr-bin/juju-exec").c_str()) != 0) {
+    ADD_FAILURE() << "cannot link the juju-exec stand-in: " << strerror(errno);
+  }
+}
+
+SystemSystemd::~SystemSystemd() { Stop(); }
+
+::testing::AssertionResult SystemSystemd::WriteUnit(const std::string& name,
+                                                    const std::string& text) {
+  std::string path = unit_dir() + "/" + name;
+  if (!WriteFile(path, text)) return ::testing::AssertionFailure() << "cannot write " << path;
+  return ::testing::AssertionSuccess();
+}
+
+std::string SystemSystemd::SentinelPath(const std::string& parent) const {
+  return parent + "/" + cgroup_name_ + ".sentinel";
+}
+
+::testing::AssertionResult SystemSystemd::Start(std::chrono::milliseconds timeout) {
+  if (directory_.path().empty()) return ::testing::AssertionFailure() << "no temporary directory";
+  if (starter_.running()) return ::testing::AssertionFailure() << "already started";
+  if (geteuid() != 0) {
+    return ::testing::AssertionFailure()
+           << "systemd as PID 1 of a namespace needs root (namespaces, cgroups, mounts)";
+  }
+  // Files the boot must not touch: systemd-tmpfiles --remove, were it to reach the host's /tmp,
+  // would take them. Stop() checks they are still there.
+  for (const char* parent : {"/tmp", "/var/tmp"}) {
+    std::string sentinel = SentinelPath(parent);
+    if (!WriteFile(sentinel, "kept by the host\n")) {
+      return ::testing::AssertionFailure() << "cannot write " << sentinel;
+    }
+    sentinels_.push_back(sentinel);
+  }
+  // Where the units systemd writes would land, were those places not private. The recipe
+  // mounts a tmpfs on the daemon's default state dir, so its mount point must exist (an empty
+  // folder, where an installed daemon would keep its state).
+  mkdir("/var/lib/juju-systemd-notices", 0755);
+  for (const char* path : {"/etc/systemd/system", "/var/log/journal",
+                           "/var/lib/juju-systemd-notices"}) {
+    host_trees_.emplace_back(path, ListTree(path));
+  }
+  // The checkout's test scripts (fake-juju-exec) must stay visible inside, even from a clone
+  // under /tmp.
+  std::string support = SupportPath("");
+  support.pop_back();
+  std::string error;
+  cgroups_made_ = true;
+  if (!starter_.Start({SupportPath("system-systemd"), "start", "--dir", dir(), "--bus", bus_,
+                       "--cgroup", cgroup_name_, "--share", support},
+                      {}, &error, log_path())) {
+    return ::testing::AssertionFailure() << "cannot start systemd: " << error;
+  }
+  Clock::time_point started = Clock::now();
+  Clock::time_point deadline = started + timeout;
+  std::string state;
+  while (Clock::now() < deadline) {
+    if (starter_.WaitForExit(std::chrono::milliseconds(0))) {
+      return ::testing::AssertionFailure()
+             << "systemd exited during boot (" << CommandResult{starter_.wait_status(), ""}.Describe()
+             << "); its log:\n"
+             << ReadFile(log_path());
+    }
+    // The starter becomes unshare, whose one child is the script that execs systemd in place.
+    if (systemd_pid_ == 0 &&
+        FirstLine("/proc/" + std::to_string(starter_.pid()) + "/comm") == "unshare") {
+      std::string pid = std::to_string(starter_.pid());
+      long child = strtol(FirstLine("/proc/" + pid + "/task/" + pid + "/children").c_str(),
+                          nullptr, 10);
+      if (child > 0) systemd_pid_ = static_cast<pid_t>(child);
+    }
+    if (systemd_pid_ != 0) {
+      state = Trim(Run({"systemctl", "is-system-running"}, std::chrono::seconds(10)).output);
+      if (state == "running" || state == "degraded") {
+        ::testing::Test::RecordProperty(
+            "system_systemd_boot_ms",
+            static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 Clock::now() - started)
+                                 .count()));
+        return ::testing::AssertionSuccess();
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ::testing::AssertionFailure() << "systemd did not boot within " << timeout.count()
+                                       << " ms (is-system-running: \"" << state
+                                       << "\"); its log:\n"
+                                       << ReadFile(log_path());
+}
+
+void SystemSystemd::Stop() {
+  if (systemd_pid_ > 0) {
+    kill(systemd_pid_, SIGKILL);
+    systemd_pid_ = 0;
+  }
+  if (starter_.running()) starter_.Stop(SIGKILL, std::chrono::seconds(10));
+  if (cgroups_made_) {
+    CommandResult clean = RunCommand(
+        {SupportPath("system-systemd"), "clean", "--cgroup", cgroup_name_}, {},
+        std::chrono::seconds(30));
+    if (!clean.succeeded()) ADD_FAILURE() << "cleaning the cgroups failed: " << clean.output;
+    cgroups_made_ = false;
+  }
+  for (const std::string& sentinel : sentinels_) {
+    struct stat st;
+    if (lstat(sentinel.c_str(), &st) != 0) {
+      ADD_FAILURE() << "the host lost " << sentinel
+                    << " while systemd ran: its /tmp was not private";
+    }
+    unlink(sentinel.c_str());
+  }
+  sentinels_.clear();
+  for (const auto& [path, before] : host_trees_) {
+    std::string after = ListTree(path);
+    if (after != before) {
+      ADD_FAILURE() << "the host's " << path << " changed while systemd ran; before:\n"
+                    << before << "after:\n"
+                    << after;
+    }
+  }
+  host_trees_.clear();
+}
+
+CommandResult SystemSystemd::Run(const std::vector<std::string>& argv,
+                                 std::chrono::milliseconds timeout) const {
+  if (systemd_pid_ == 0) return CommandResult{-1, "systemd is not running"};
+  std::vector<std::string> command = {"nsenter", "-t", std::to_string(systemd_pid_), "-a"};
+  command.insert(command.end(), argv.begin(), argv.end());
+  return RunCommand(command, EnvironmentWith({"SYSTEMD_PAGER=", "SYSTEMD_COLORS=0"}), timeout);
+}
+
+CommandResult SystemSystemd::Systemctl(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {"systemctl", "--no-pager"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Run(argv);
+}
+
+::testing::AssertionResult SystemSystemd::DaemonReload() const {
+  CommandResult result = Systemctl({"daemon-reload"});
+  if (result.succeeded()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "systemctl daemon-reload: " << result.Describe() << ": " << result.output;
+}
+
+std::string SystemSystemd::UnitProperty(const std::string& unit,
+                                        const std::string& property) const {
+  CommandResult result = Systemctl({"show", "-p", property, "--value", unit});
+  return result.succeeded() ? Trim(result.output) : "";
+}
+
+std::string SystemSystemd::ActiveState(const std::string& unit) const {
+  CommandResult result = Run({"busctl", "--system", "get-property", "org.freedesktop.systemd1",
+                              UserSystemd::UnitObjectPath(unit), "org.freedesktop.systemd1.Unit",
+                              "ActiveState"});
+  if (!result.succeeded()) return "";
+  size_t open = result.output.find('"');
+  size_t close = result.output.rfind('"');
+  if (open == std::string::npos || close == open) return "";
+  return result.output.substr(open + 1, close - open - 1);
+}
+
+::testing::AssertionResult SystemSystemd::WaitForActiveState(
+    const std::string& unit, const std::string& state, std::chrono::milliseconds timeout) const {
+  Clock::time_point deadline = Clock::now() + timeout;
+  std::string seen;
+  for (;;) {
+    seen = ActiveState(unit);
+    if (seen == state) return ::testing::AssertionSuccess();
+    if (Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ::testing::AssertionFailure() << unit << " stayed \"" << seen << "\", expected \""
+                                       << state << "\" within " << timeout.count() << " ms";
+}
+
+pid_t SystemSystemd::WaitForNewMainPid(const std::string& unit, pid_t old_pid,
+                                       std::chrono::milliseconds timeout) const {
+  Clock::time_point deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    long pid = strtol(UnitProperty(unit, "MainPID").c_str(), nullptr, 10);
+    if (pid > 0 && pid != old_pid) return static_cast<pid_t>(pid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return 0;
+}
+
+std::vector<JournalEntry> SystemSystemd::Journal(const std::string& unit) const {
+  CommandResult result = Run({"journalctl", "--no-pager", "-u", unit, "-o", "json",
+                              "--output-fields=PRIORITY,MESSAGE"});
+  std::vector<JournalEntry> entries;
+  std::istringstream lines(result.output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    JournalEntry entry;
+    std::string priority;
+    if (!JsonStringField(line, "MESSAGE", &entry.message)) continue;
+    if (JsonStringField(line, "PRIORITY", &priority)) entry.priority = atoi(priority.c_str());
+    entries.push_back(entry);
+  }
+  return entries;
+}
+
+}  // namespace jsn::testing

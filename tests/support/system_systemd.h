@@ -1,0 +1,114 @@
+// SystemSystemd: a real systemd *system* manager, private to one test: PID 1 of a PID namespace
+// of its own, with the real system bus (dbus-daemon or dbus-broker, the test's choice) at
+// /run/dbus/system_bus_socket inside, journald, and default paths everywhere. The deployment
+// path a charm takes, on a machine whose PID 1 is not systemd. It runs through
+// tests/support/system-systemd (see its --help for the recipe and what it keeps from the host).
+//
+//   jsn::testing::SystemSystemd systemd("dbus-broker");
+//   systemd.WriteUnit("hello.service", "[Service]\nExecStart=/bin/sleep infinity\n");
+//   ASSERT_TRUE(systemd.Start());
+//   EXPECT_TRUE(systemd.Systemctl({"start", "hello.service"}).succeeded());
+//   EXPECT_EQ(systemd.ActiveState("hello.service"), "active");
+//
+// Inside, /usr/bin/juju-exec is juju_exec() (an overlay over /usr/bin; the host's is untouched),
+// and /tmp, /var/tmp, /run, /var/log/journal and /var/lib/juju-systemd-notices are private
+// tmpfs. dir() is seen at the same path inside and out: put what the test and the units share
+// there (a charm dir, say).
+//
+// Ownership: the object owns systemd (by PID; SIGKILL to PID 1 of the namespace ends
+// everything in it), its cgroups and its directory. Stop() (the destructor calls it) ends them
+// and then checks that the host kept what the recipe promises to keep: a sentinel file in the
+// host's /tmp and /var/tmp is still there, and the host's /etc/systemd/system, /var/log/journal
+// and /var/lib/juju-systemd-notices list the same names as before Start; a breach is a test
+// failure. Instances are independent (own namespaces, cgroup, directory).
+// Needs root.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/fake_juju_exec.h"
+
+namespace jsn::testing {
+
+// One journal entry, from `journalctl -o json`.
+struct JournalEntry {
+  int priority = -1;  // PRIORITY, -1 when absent
+  std::string message;
+};
+
+class SystemSystemd {
+ public:
+  // `bus` is "dbus-daemon" or "dbus-broker": which program is the system bus.
+  explicit SystemSystemd(const std::string& bus);
+  ~SystemSystemd();
+  SystemSystemd(const SystemSystemd&) = delete;
+  SystemSystemd& operator=(const SystemSystemd&) = delete;
+
+  // Writes NAME into the private /etc/systemd/system. Before Start systemd loads it at boot;
+  // afterwards call DaemonReload() for it to be seen.
+  ::testing::AssertionResult WriteUnit(const std::string& name, const std::string& text);
+
+  // Boots systemd and waits, at most `timeout`, until `systemctl is-system-running` says
+  // running (or degraded) inside. On failure the message carries systemd's console log.
+  ::testing::AssertionResult Start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // SIGKILLs systemd (everything in its namespace dies with it), reaps it, cleans its cgroups,
+  // then checks what the host kept (see above). Idempotent; the destructor calls it.
+  void Stop();
+
+  // systemd's PID as the host sees it (0 before Start).
+  pid_t pid() const { return systemd_pid_; }
+  const std::string& bus() const { return bus_; }
+  // Seen at the same path inside and out.
+  const std::string& dir() const { return directory_.path(); }
+  // The private /etc/systemd/system, as the host sees it.
+  std::string unit_dir() const { return directory_.Join("etc-systemd-system"); }
+  // systemd's console output (its own log lines, before journald is up and on failures).
+  std::string log_path() const { return directory_.Join("systemd.log"); }
+  // The juju-exec the units see at /usr/bin/juju-exec.
+  FakeJujuExec& juju_exec() { return *juju_exec_; }
+
+  // ARGV run inside every namespace of this systemd (`nsenter -t PID -a`), with no pager and no
+  // colours.
+  CommandResult Run(const std::vector<std::string>& argv,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+  // `systemctl --no-pager ARGS...` inside.
+  CommandResult Systemctl(const std::vector<std::string>& args) const;
+  ::testing::AssertionResult DaemonReload() const;
+  // A unit's property as `systemctl show -p PROPERTY --value` prints it, "" when unreadable.
+  std::string UnitProperty(const std::string& unit, const std::string& property) const;
+  // ActiveState read over the system bus (busctl get-property on the unit's object path), so
+  // it is what the daemon sees; "" when it cannot be read.
+  std::string ActiveState(const std::string& unit) const;
+  // Polls ActiveState (bounded by `timeout`) until it equals `state`.
+  ::testing::AssertionResult WaitForActiveState(const std::string& unit, const std::string& state,
+                                                std::chrono::milliseconds timeout =
+                                                    std::chrono::seconds(30)) const;
+  // Polls (bounded) until `unit`'s MainPID is a process other than `old_pid`; returns it, or 0.
+  pid_t WaitForNewMainPid(const std::string& unit, pid_t old_pid,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  // The journal entries of one unit (`journalctl -u UNIT -o json`), in order.
+  std::vector<JournalEntry> Journal(const std::string& unit) const;
+
+ private:
+  std::string SentinelPath(const std::string& parent) const;
+
+  std::string bus_;
+  TempDir directory_;
+  std::string cgroup_name_;
+  std::unique_ptr<FakeJujuExec> juju_exec_;
+  ChildProcess starter_;  // unshare; systemd is its one child
+  pid_t systemd_pid_ = 0;
+  bool cgroups_made_ = false;
+  std::vector<std::string> sentinels_;
+  std::vector<std::pair<std::string, std::string>> host_trees_;  // path, its listing at Start
+};
+
+}  // namespace jsn::testing

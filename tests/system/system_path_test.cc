@@ -1,0 +1,296 @@
+// The deployment path a charm takes, under test: a real systemd as PID 1 (of a PID namespace of
+// its own, tests/support/system_systemd.h) with the real system bus, dbus-daemon and dbus-broker
+// in turn. No --user, no --bus, no --juju-exec, no --state-dir: the charm dir's copy of our
+// static binary runs `subscribe` as a charm would, which writes /etc/systemd/system, enables
+// into multi-user.target.wants and starts the hardened unit; the daemon systemd starts talks
+// to /run/dbus/system_bus_socket, runs /usr/bin/juju-exec (a recording stand-in) and keeps its
+// state in /var/lib/juju-systemd-notices; its stderr is journald's.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/fake_juju_exec.h"
+#include "support/system_systemd.h"
+
+namespace jsn::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kProgram = "build/juju-systemd-notices";
+constexpr const char* kWatched = "jsn-watched.service";
+constexpr const char* kNoticesUnit = "juju-app-0-systemd-notices.service";
+constexpr const char* kOtherNoticesUnit = "juju-other-0-systemd-notices.service";
+constexpr const char* kStarted = "hooks/service-watched-started";
+constexpr const char* kStopped = "hooks/service-watched-stopped";
+
+std::string Contents(const std::vector<JournalEntry>& entries) {
+  std::string text;
+  for (const JournalEntry& entry : entries) {
+    text += "  <" + std::to_string(entry.priority) + "> " + entry.message + "\n";
+  }
+  return text;
+}
+
+class SystemPath : public ::testing::TestWithParam<std::string> {
+ protected:
+  SystemPath() : systemd_(GetParam()) {}
+
+  void SetUp() override {
+    // The charm dir as Juju lays it out, with our static binary in bin/ (where a charm ships
+    // it), inside the fixture's folder so systemd sees it at the same path.
+    charm_dir_ = systemd_.dir() + "/charm";
+    ASSERT_EQ(mkdir(charm_dir_.c_str(), 0755), 0);
+    ASSERT_EQ(mkdir((charm_dir_ + "/bin").c_str(), 0755), 0);
+    ASSERT_TRUE(WriteFile(charm_dir_ + "/dispatch", "#!/bin/sh\nexit 0\n", 0755));
+    binary_ = charm_dir_ + "/bin/juju-systemd-notices";
+    std::string program = ReadFile(kProgram);
+    ASSERT_FALSE(program.empty()) << "cannot read " << kProgram << " (run from the checkout)";
+    ASSERT_TRUE(WriteFile(binary_, program, 0755));
+    ASSERT_TRUE(systemd_.WriteUnit(kWatched,
+                                   "[Service]\nExecStart=/bin/sleep infinity\nRestart=always\n"
+                                   "RestartSec=100ms\n"));
+    ASSERT_TRUE(systemd_.Start());
+  }
+
+  // Our binary, run inside as a charm's hook would run it.
+  CommandResult Notices(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {binary_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return systemd_.Run(argv);
+  }
+
+  ::testing::AssertionResult Subscribe(const std::string& unit) const {
+    CommandResult result =
+        Notices({"subscribe", "--unit", unit, "--charm-dir", charm_dir_, "jsn-watched=watched"});
+    if (result.succeeded()) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "subscribe --unit " << unit << ": " << result.Describe()
+                                         << ": " << result.output;
+  }
+
+  ::testing::AssertionResult Systemctl(const std::vector<std::string>& args) const {
+    CommandResult result = systemd_.Systemctl(args);
+    if (result.succeeded()) return ::testing::AssertionSuccess();
+    std::string command;
+    for (const std::string& arg : args) command += " " + arg;
+    return ::testing::AssertionFailure() << "systemctl" << command << ": " << result.Describe()
+                                         << ": " << result.output;
+  }
+
+  // The hooks juju-exec has run so far, as "UNIT HOOK", once `count` of them have ended.
+  std::vector<std::string> Hooks(size_t count) {
+    EXPECT_TRUE(systemd_.juju_exec().WaitForEnded(count));
+    std::vector<std::string> hooks;
+    for (const JujuExecCall& call : systemd_.juju_exec().Calls()) {
+      hooks.push_back(call.unit() + " " + call.hook());
+    }
+    return hooks;
+  }
+
+  // Waits (bounded) for a journal entry of `unit` at `priority` whose message holds `text`.
+  ::testing::AssertionResult WaitForJournal(const std::string& unit, int priority,
+                                            const std::string& text) const {
+    Clock::time_point deadline = Clock::now() + std::chrono::seconds(30);
+    std::vector<JournalEntry> entries;
+    for (;;) {
+      entries = systemd_.Journal(unit);
+      for (const JournalEntry& entry : entries) {
+        if (entry.priority == priority && entry.message.find(text) != std::string::npos) {
+          return ::testing::AssertionSuccess();
+        }
+      }
+      if (Clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return ::testing::AssertionFailure() << "no PRIORITY=" << priority << " entry with \"" << text
+                                         << "\" in the journal of " << unit << "; it holds:\n"
+                                         << Contents(entries);
+  }
+
+  std::string ProcFile(const std::string& pid, const std::string& file) const {
+    return systemd_.Run({"cat", "/proc/" + pid + "/" + file}).output;
+  }
+
+  SystemSystemd systemd_;
+  std::string charm_dir_;
+  std::string binary_;
+};
+
+TEST_P(SystemPath, SubscribeWritesEnablesAndStartsTheHardenedUnit) {
+  ASSERT_TRUE(Subscribe("app/0"));
+
+  std::string unit_file = systemd_.unit_dir() + "/" + kNoticesUnit;
+  std::string text = ReadFile(unit_file);
+  EXPECT_NE(text.find("ExecStart=" + binary_ + " --unit app/0 -- jsn-watched.service=watched"),
+            std::string::npos)
+      << text;
+  char target[4096];
+  std::string wants = systemd_.unit_dir() + "/multi-user.target.wants/" + kNoticesUnit;
+  ssize_t length = readlink(wants.c_str(), target, sizeof target);
+  ASSERT_GT(length, 0) << wants << " is not a link";
+  EXPECT_EQ(std::string(target, static_cast<size_t>(length)),
+            std::string("/etc/systemd/system/") + kNoticesUnit);
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "UnitFileState"), "enabled");
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "ActiveState"), "active");
+  struct stat st;
+  EXPECT_EQ(lstat((charm_dir_ + "/hooks/service-watched-started").c_str(), &st), 0);
+  EXPECT_EQ(lstat((charm_dir_ + "/hooks/service-watched-stopped").c_str(), &st), 0);
+
+  // The hardening is in force on the running daemon, as the kernel sees it.
+  std::string pid = systemd_.UnitProperty(kNoticesUnit, "MainPID");
+  ASSERT_NE(pid, "0");
+  std::string status = ProcFile(pid, "status");
+  EXPECT_NE(status.find("NoNewPrivs:\t1"), std::string::npos) << status;
+  EXPECT_NE(status.find("Seccomp:\t2"), std::string::npos) << status;  // RestrictRealtime & co.
+  CommandResult proc_sys = systemd_.Run({"findmnt", "-N", pid, "-no", "OPTIONS", "/proc/sys"});
+  EXPECT_EQ(proc_sys.output.rfind("ro,", 0), 0u) << "ProtectKernelTunables: " << proc_sys.output;
+  CommandResult cgroup = systemd_.Run({"findmnt", "-N", pid, "-no", "OPTIONS", "/sys/fs/cgroup"});
+  EXPECT_EQ(cgroup.output.rfind("ro,", 0), 0u) << "ProtectControlGroups: " << cgroup.output;
+
+  CommandResult shown = Notices({"status", "--unit", "app/0"});
+  EXPECT_TRUE(shown.succeeded()) << shown.output;
+  EXPECT_NE(shown.output.find("watched"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("jsn-watched.service"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("inactive"), std::string::npos) << shown.output;
+
+  CommandResult stopped = Notices({"stop", "--unit", "app/0"});
+  EXPECT_TRUE(stopped.succeeded()) << stopped.output;
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "ActiveState"), "inactive");
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "UnitFileState"), "disabled");
+  EXPECT_NE(lstat(wants.c_str(), &st), 0) << wants << " is still there";
+}
+
+TEST_P(SystemPath, StartStopAndCrashOfAWatchedServiceReachJujuExec) {
+  ASSERT_TRUE(Subscribe("app/0"));
+  ASSERT_TRUE(Systemctl({"start", kWatched}));
+  EXPECT_EQ(Hooks(1), (std::vector<std::string>{std::string("app/0 ") + kStarted}));
+  ASSERT_TRUE(Systemctl({"stop", kWatched}));
+  EXPECT_EQ(Hooks(2).back(), std::string("app/0 ") + kStopped);
+  ASSERT_TRUE(Systemctl({"start", kWatched}));
+  EXPECT_EQ(Hooks(3).back(), std::string("app/0 ") + kStarted);
+
+  // SIGKILL with Restart=always: one stopped, then one started.
+  pid_t service = static_cast<pid_t>(atoi(systemd_.UnitProperty(kWatched, "MainPID").c_str()));
+  ASSERT_TRUE(Systemctl({"kill", "--signal=KILL", kWatched}));
+  ASSERT_NE(systemd_.WaitForNewMainPid(kWatched, service), 0);
+  std::vector<std::string> hooks = Hooks(5);
+  ASSERT_EQ(hooks.size(), 5u);
+  EXPECT_EQ(hooks[3], std::string("app/0 ") + kStopped);
+  EXPECT_EQ(hooks[4], std::string("app/0 ") + kStarted);
+
+  // What ran is /usr/bin/juju-exec, from /.
+  for (const JujuExecCall& call : systemd_.juju_exec().Calls()) {
+    EXPECT_EQ(call.argv[0], "/usr/bin/juju-exec");
+    EXPECT_EQ(call.cwd, "/");
+    EXPECT_EQ(call.exit_code, 0);
+  }
+}
+
+TEST_P(SystemPath, JournalFilesDeliveriesAsInfoAndFailingHooksAsWarnings) {
+  ASSERT_TRUE(Subscribe("app/0"));
+  ASSERT_TRUE(systemd_.juju_exec().SetRules("service-watched-stopped exit=1 times=1\n"));
+  ASSERT_TRUE(Systemctl({"start", kWatched}));
+  EXPECT_TRUE(WaitForJournal(kNoticesUnit, 6, "-> hooks/service-watched-started: exit 0"));
+  ASSERT_TRUE(Systemctl({"stop", kWatched}));
+  EXPECT_TRUE(WaitForJournal(kNoticesUnit, 4, "-> hooks/service-watched-stopped: exit 1"));
+  // The retry succeeds, and is filed as info again.
+  EXPECT_TRUE(WaitForJournal(kNoticesUnit, 6, "-> hooks/service-watched-stopped: exit 0"));
+}
+
+TEST_P(SystemPath, BusRestartIsSurvivedAndAChangeWhileTheBusWasDownIsDelivered) {
+  ASSERT_TRUE(Subscribe("app/0"));
+  std::string daemon = systemd_.UnitProperty(kNoticesUnit, "MainPID");
+
+  ASSERT_TRUE(Systemctl({"restart", "dbus.service"}));
+  ASSERT_TRUE(Systemctl({"start", kWatched}));
+  EXPECT_EQ(Hooks(1).back(), std::string("app/0 ") + kStarted);
+
+  // The bus down (its socket too, or a reconnect would start it again) while the service stops.
+  ASSERT_TRUE(Systemctl({"stop", "dbus.socket", "dbus.service"}));
+  ASSERT_TRUE(Systemctl({"stop", kWatched}));
+  EXPECT_TRUE(WaitForJournal(kNoticesUnit, 3, "lost the bus connection"));
+  ASSERT_TRUE(Systemctl({"start", "dbus.socket", "dbus.service"}));
+  EXPECT_EQ(Hooks(2).back(), std::string("app/0 ") + kStopped);
+  // The same daemon reconnected: systemd did not have to restart it.
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "MainPID"), daemon);
+}
+
+TEST_P(SystemPath, DaemonReexecAndReloadKeepDelivering) {
+  ASSERT_TRUE(Subscribe("app/0"));
+  ASSERT_TRUE(Systemctl({"daemon-reexec"}));
+  ASSERT_TRUE(Systemctl({"start", kWatched}));
+  EXPECT_EQ(Hooks(1).back(), std::string("app/0 ") + kStarted);
+  ASSERT_TRUE(Systemctl({"daemon-reload"}));
+  ASSERT_TRUE(Systemctl({"stop", kWatched}));
+  EXPECT_EQ(Hooks(2).back(), std::string("app/0 ") + kStopped);
+}
+
+TEST_P(SystemPath, KilledDaemonIsRestartedAndDeliversWhatChangedWhileItWasDown) {
+  ASSERT_TRUE(Subscribe("app/0"));
+  ASSERT_TRUE(Systemctl({"start", kWatched}));
+  EXPECT_EQ(Hooks(1).back(), std::string("app/0 ") + kStarted);
+  std::string daemon = systemd_.UnitProperty(kNoticesUnit, "MainPID");
+  ASSERT_NE(daemon, "0");
+
+  // In one go, inside the unit's RestartSec=1: kill the daemon, stop the service, and show that
+  // systemd was still waiting to restart the daemon when the stop had completed.
+  CommandResult down = systemd_.Run(
+      {"sh", "-c",
+       "kill -KILL \"$1\" && systemctl stop \"$2\" && systemctl show -p SubState --value \"$3\"",
+       "sh", daemon, kWatched, kNoticesUnit});
+  ASSERT_TRUE(down.succeeded()) << down.output;
+  EXPECT_EQ(down.output, "auto-restart\n");
+
+  pid_t restarted = systemd_.WaitForNewMainPid(kNoticesUnit, atoi(daemon.c_str()));
+  EXPECT_NE(restarted, 0) << "systemd did not restart the daemon";
+  EXPECT_EQ(Hooks(2).back(), std::string("app/0 ") + kStopped);
+  CommandResult state = systemd_.Run({"cat", "/var/lib/juju-systemd-notices/app-0.state"});
+  EXPECT_TRUE(state.succeeded()) << state.output;
+  EXPECT_NE(state.output.find("jsn-watched.service"), std::string::npos) << state.output;
+}
+
+TEST_P(SystemPath, TwoJujuUnitsGetTheirOwnHooksAndStopIndependently) {
+  ASSERT_TRUE(Subscribe("app/0"));
+  ASSERT_TRUE(Subscribe("other/0"));
+  EXPECT_EQ(systemd_.UnitProperty(kOtherNoticesUnit, "ActiveState"), "active");
+
+  ASSERT_TRUE(Systemctl({"start", kWatched}));
+  std::vector<std::string> hooks = Hooks(2);
+  std::sort(hooks.begin(), hooks.end());
+  EXPECT_EQ(hooks, (std::vector<std::string>{std::string("app/0 ") + kStarted,
+                                             std::string("other/0 ") + kStarted}));
+
+  CommandResult stopped = Notices({"stop", "--unit", "app/0"});
+  ASSERT_TRUE(stopped.succeeded()) << stopped.output;
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "ActiveState"), "inactive");
+  EXPECT_EQ(systemd_.UnitProperty(kOtherNoticesUnit, "ActiveState"), "active");
+  EXPECT_EQ(systemd_.UnitProperty(kOtherNoticesUnit, "UnitFileState"), "enabled");
+
+  ASSERT_TRUE(Systemctl({"stop", kWatched}));
+  hooks = Hooks(3);
+  EXPECT_EQ(hooks.back(), std::string("other/0 ") + kStopped);
+  // app/0's daemon is gone: once other/0's hook has run, app/0 has had none more.
+  ASSERT_TRUE(Systemctl({"start", kWatched}));
+  hooks = Hooks(4);
+  ASSERT_EQ(hooks.size(), 4u);
+  EXPECT_EQ(hooks.back(), std::string("other/0 ") + kStarted);
+}
+
+// Test names end in /DbusDaemon or /DbusBroker.
+std::string BusName(const ::testing::TestParamInfo<std::string>& bus) {
+  return bus.param == "dbus-daemon" ? "DbusDaemon" : "DbusBroker";
+}
+
+INSTANTIATE_TEST_SUITE_P(Buses, SystemPath, ::testing::Values("dbus-daemon", "dbus-broker"),
+                         BusName);
+
+}  // namespace
+}  // namespace jsn::testing
