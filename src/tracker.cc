@@ -144,9 +144,11 @@ MonotonicTime Tracker::NextWakeup() const {
   MonotonicTime earliest = kNever;
   for (size_t i = 0; i < unit_count_; ++i) {
     const UnitState& s = units_[i];
-    bool waiting_to_retry = s.running == Hook::kNone && s.wanted != Hook::kNone &&
-                            s.wanted != s.delivered && s.failures > 0;
-    if (waiting_to_retry && s.retry_at < earliest) earliest = s.retry_at;
+    // Due now (retry_at is in the past) or waiting for its retry: either way the loop must
+    // wake by retry_at. A state observed after the loop's delivery step in the same pass (a
+    // reconnect reads states in passing) is thus delivered at once, not at the next event.
+    bool owed = s.running == Hook::kNone && s.wanted != Hook::kNone && s.wanted != s.delivered;
+    if (owed && s.retry_at < earliest) earliest = s.retry_at;
   }
   return earliest;
 }

@@ -224,6 +224,23 @@ TEST(Tracker, WithRetriesAFailedHookIsRetriedWithDoublingBackoff) {
   EXPECT_EQ(tracker.NextWakeup(), kNever);
 }
 
+TEST(Tracker, ADeliveryDueNowIsAWakeupAlreadyPast) {
+  // The daemon's loop delivers, then may read states (a reconnect does) before it sleeps until
+  // NextWakeup: a delivery owed by then must wake it at once, not at the next bus event.
+  Tracker tracker(1);
+  tracker.RecordInitialState(0, "active", Hook::kStarted);
+  EXPECT_EQ(tracker.NextWakeup(), kNever);
+  tracker.ObserveState(0, "inactive");
+  EXPECT_LE(tracker.NextWakeup(), T0);
+  Delivery delivery;
+  ASSERT_TRUE(tracker.TakeNextDelivery(tracker.NextWakeup(), &delivery));
+  EXPECT_EQ(delivery.hook, Hook::kStopped);
+  // Running: nothing more to wake for until it ends.
+  EXPECT_EQ(tracker.NextWakeup(), kNever);
+  tracker.HookFinished(0, true, T0);
+  EXPECT_EQ(tracker.NextWakeup(), kNever);
+}
+
 TEST(Tracker, ANewerStateSupersedesARetry) {
   Tracker tracker(1, RetryPolicy{.retry_failed_hooks = true});
   tracker.RecordInitialState(0, "inactive");

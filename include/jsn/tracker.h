@@ -111,8 +111,9 @@ class Tracker {
   // The running hook of `unit` has finished.
   void HookFinished(size_t unit, bool succeeded, MonotonicTime now);
 
-  // The earliest time TakeNextDelivery may have something that it does not have now (a retry
-  // becoming due), or kNever. The loop arms a timer for it.
+  // The earliest time TakeNextDelivery has something to take: a retry becoming due, or a time
+  // already past for a delivery due now; kNever when nothing is owed. The loop arms a timer
+  // for it, so a delivery that became due after the loop's delivery step still runs at once.
   MonotonicTime NextWakeup() const;
 
   bool AnyRunning() const;
