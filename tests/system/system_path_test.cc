@@ -70,7 +70,7 @@ class SystemPath : public ::testing::TestWithParam<std::string> {
 
   ::testing::AssertionResult Subscribe(const std::string& unit) const {
     CommandResult result =
-        Notices({"subscribe", "--unit", unit, "--charm-dir", charm_dir_, "jsn-watched=watched"});
+        Notices({"subscribe", "--unit", unit, "--charm-dir", charm_dir_, "-d", "jsn-watched=watched"});
     if (result.succeeded()) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "subscribe --unit " << unit << ": " << result.Describe()
                                          << ": " << result.output;
@@ -87,12 +87,20 @@ class SystemPath : public ::testing::TestWithParam<std::string> {
 
   // The hooks juju-exec has run so far, as "UNIT HOOK", once `count` of them have ended.
   std::vector<std::string> Hooks(size_t count) {
-    EXPECT_TRUE(systemd_.juju_exec().WaitForEnded(count));
+    EXPECT_TRUE(systemd_.juju_exec().WaitForEnded(count))
+        << "the daemons' journal:\n"
+        << Contents(systemd_.Journal(kNoticesUnit)) << Contents(systemd_.Journal(kOtherNoticesUnit));
     std::vector<std::string> hooks;
     for (const JujuExecCall& call : systemd_.juju_exec().Calls()) {
       hooks.push_back(call.unit() + " " + call.hook());
     }
     return hooks;
+  }
+
+  // The last of them ("" when none ran).
+  std::string LastHook(size_t count) {
+    std::vector<std::string> hooks = Hooks(count);
+    return hooks.empty() ? "" : hooks.back();
   }
 
   // Waits (bounded) for a journal entry of `unit` at `priority` whose message holds `text`.
@@ -173,9 +181,9 @@ TEST_P(SystemPath, StartStopAndCrashOfAWatchedServiceReachJujuExec) {
   ASSERT_TRUE(Systemctl({"start", kWatched}));
   EXPECT_EQ(Hooks(1), (std::vector<std::string>{std::string("app/0 ") + kStarted}));
   ASSERT_TRUE(Systemctl({"stop", kWatched}));
-  EXPECT_EQ(Hooks(2).back(), std::string("app/0 ") + kStopped);
+  EXPECT_EQ(LastHook(2), std::string("app/0 ") + kStopped);
   ASSERT_TRUE(Systemctl({"start", kWatched}));
-  EXPECT_EQ(Hooks(3).back(), std::string("app/0 ") + kStarted);
+  EXPECT_EQ(LastHook(3), std::string("app/0 ") + kStarted);
 
   // SIGKILL with Restart=always: one stopped, then one started.
   pid_t service = static_cast<pid_t>(atoi(systemd_.UnitProperty(kWatched, "MainPID").c_str()));
@@ -211,14 +219,14 @@ TEST_P(SystemPath, BusRestartIsSurvivedAndAChangeWhileTheBusWasDownIsDelivered) 
 
   ASSERT_TRUE(Systemctl({"restart", "dbus.service"}));
   ASSERT_TRUE(Systemctl({"start", kWatched}));
-  EXPECT_EQ(Hooks(1).back(), std::string("app/0 ") + kStarted);
+  EXPECT_EQ(LastHook(1), std::string("app/0 ") + kStarted);
 
   // The bus down (its socket too, or a reconnect would start it again) while the service stops.
   ASSERT_TRUE(Systemctl({"stop", "dbus.socket", "dbus.service"}));
   ASSERT_TRUE(Systemctl({"stop", kWatched}));
   EXPECT_TRUE(WaitForJournal(kNoticesUnit, 3, "lost the bus connection"));
   ASSERT_TRUE(Systemctl({"start", "dbus.socket", "dbus.service"}));
-  EXPECT_EQ(Hooks(2).back(), std::string("app/0 ") + kStopped);
+  EXPECT_EQ(LastHook(2), std::string("app/0 ") + kStopped);
   // The same daemon reconnected: systemd did not have to restart it.
   EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "MainPID"), daemon);
 }
@@ -227,16 +235,16 @@ TEST_P(SystemPath, DaemonReexecAndReloadKeepDelivering) {
   ASSERT_TRUE(Subscribe("app/0"));
   ASSERT_TRUE(Systemctl({"daemon-reexec"}));
   ASSERT_TRUE(Systemctl({"start", kWatched}));
-  EXPECT_EQ(Hooks(1).back(), std::string("app/0 ") + kStarted);
+  EXPECT_EQ(LastHook(1), std::string("app/0 ") + kStarted);
   ASSERT_TRUE(Systemctl({"daemon-reload"}));
   ASSERT_TRUE(Systemctl({"stop", kWatched}));
-  EXPECT_EQ(Hooks(2).back(), std::string("app/0 ") + kStopped);
+  EXPECT_EQ(LastHook(2), std::string("app/0 ") + kStopped);
 }
 
 TEST_P(SystemPath, KilledDaemonIsRestartedAndDeliversWhatChangedWhileItWasDown) {
   ASSERT_TRUE(Subscribe("app/0"));
   ASSERT_TRUE(Systemctl({"start", kWatched}));
-  EXPECT_EQ(Hooks(1).back(), std::string("app/0 ") + kStarted);
+  EXPECT_EQ(LastHook(1), std::string("app/0 ") + kStarted);
   std::string daemon = systemd_.UnitProperty(kNoticesUnit, "MainPID");
   ASSERT_NE(daemon, "0");
 
@@ -251,7 +259,7 @@ TEST_P(SystemPath, KilledDaemonIsRestartedAndDeliversWhatChangedWhileItWasDown) 
 
   pid_t restarted = systemd_.WaitForNewMainPid(kNoticesUnit, atoi(daemon.c_str()));
   EXPECT_NE(restarted, 0) << "systemd did not restart the daemon";
-  EXPECT_EQ(Hooks(2).back(), std::string("app/0 ") + kStopped);
+  EXPECT_EQ(LastHook(2), std::string("app/0 ") + kStopped);
   CommandResult state = systemd_.Run({"cat", "/var/lib/juju-systemd-notices/app-0.state"});
   EXPECT_TRUE(state.succeeded()) << state.output;
   EXPECT_NE(state.output.find("jsn-watched.service"), std::string::npos) << state.output;
@@ -275,12 +283,11 @@ TEST_P(SystemPath, TwoJujuUnitsGetTheirOwnHooksAndStopIndependently) {
   EXPECT_EQ(systemd_.UnitProperty(kOtherNoticesUnit, "UnitFileState"), "enabled");
 
   ASSERT_TRUE(Systemctl({"stop", kWatched}));
-  hooks = Hooks(3);
-  EXPECT_EQ(hooks.back(), std::string("other/0 ") + kStopped);
+  EXPECT_EQ(LastHook(3), std::string("other/0 ") + kStopped);
   // app/0's daemon is gone: once other/0's hook has run, app/0 has had none more.
   ASSERT_TRUE(Systemctl({"start", kWatched}));
   hooks = Hooks(4);
-  ASSERT_EQ(hooks.size(), 4u);
+  ASSERT_EQ(hooks.size(), 4u) << "app/0's stopped daemon ran a hook";
   EXPECT_EQ(hooks.back(), std::string("other/0 ") + kStarted);
 }
 
