@@ -1,5 +1,6 @@
 #include "support/system_systemd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,12 +12,17 @@
 #include <sstream>
 #include <thread>
 
+#include "support/private_bus.h"
 #include "support/user_systemd.h"
 
 namespace jsn::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Cgroups, folders and sentinels are named jsn-system-test-PID-N: PID of the test process, N
+// its counter, so what a dead test left is found and removed (SweepStale).
+constexpr char kStalePrefix[] = "jsn-system-test-";
 
 std::string UniqueName(const char* prefix) {
   static std::atomic<int> counter{0};
@@ -66,12 +72,45 @@ std::string ListTree(const std::string& path) {
   return RunCommand({"sh", "-c", "find \"$1\" 2>/dev/null | LC_ALL=C sort", "sh", path}).output;
 }
 
+// What a test process that died without its destructors (SIGKILL, a crash) left: cgroups,
+// folders and sentinels named jsn-system-test-PID-N* for a PID that no longer exists. Its
+// systemd is gone already (the starter SIGKILLs it on the parent-death SIGTERM), unless the
+// starter was SIGKILLed too; `clean` kills whatever is left in the cgroups.
+void SweepStale() {
+  const char* tmpdir = getenv("TMPDIR");
+  std::vector<std::string> places = {"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified",
+                                     "/sys/fs/cgroup", "/tmp", "/var/tmp"};
+  if (tmpdir != nullptr && *tmpdir != '\0') places.push_back(tmpdir);
+  for (const std::string& place : places) {
+    DIR* dir = opendir(place.c_str());
+    if (dir == nullptr) continue;
+    std::vector<std::string> stale;
+    while (struct dirent* entry = readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name.rfind(kStalePrefix, 0) != 0) continue;
+      long pid = strtol(name.c_str() + sizeof kStalePrefix - 1, nullptr, 10);
+      if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        stale.push_back(name);
+      }
+    }
+    closedir(dir);
+    for (const std::string& name : stale) {
+      if (place.rfind("/sys/fs/cgroup", 0) == 0) {
+        RunCommand({SupportPath("system-systemd"), "clean", "--cgroup", name}, {},
+                   std::chrono::seconds(30));
+      } else {
+        RemoveTree(place + "/" + name);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 SystemSystemd::SystemSystemd(const std::string& bus)
     : bus_(bus),
-      directory_("jsn-system-systemd"),
-      cgroup_name_(UniqueName("jsn-system-test-")),
+      cgroup_name_(UniqueName(kStalePrefix)),
+      directory_(cgroup_name_),
       juju_exec_(std::make_unique<FakeJujuExec>(directory_.path())) {
   mkdir(unit_dir().c_str(), 0755);
   mkdir(directory_.Join("usr-bin").c_str(), 0755);
@@ -101,6 +140,7 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
     return ::testing::AssertionFailure()
            << "systemd as PID 1 of a namespace needs root (namespaces, cgroups, mounts)";
   }
+  SweepStale();
   // Files the boot must not touch: systemd-tmpfiles --remove, were it to reach the host's /tmp,
   // would take them. Stop() checks they are still there.
   for (const char* parent : {"/tmp", "/var/tmp"}) {
@@ -139,13 +179,10 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
              << "); its log:\n"
              << ReadFile(log_path());
     }
-    // The starter becomes unshare, whose one child is the script that execs systemd in place.
-    if (systemd_pid_ == 0 &&
-        FirstLine("/proc/" + std::to_string(starter_.pid()) + "/comm") == "unshare") {
-      std::string pid = std::to_string(starter_.pid());
-      long child = strtol(FirstLine("/proc/" + pid + "/task/" + pid + "/children").c_str(),
-                          nullptr, 10);
-      if (child > 0) systemd_pid_ = static_cast<pid_t>(child);
+    // The starter writes systemd's PID (as the host sees it) once unshare has forked it.
+    if (systemd_pid_ == 0) {
+      long pid = strtol(FirstLine(directory_.Join("systemd.pid")).c_str(), nullptr, 10);
+      if (pid > 0) systemd_pid_ = static_cast<pid_t>(pid);
     }
     if (systemd_pid_ != 0) {
       state = Trim(Run({"systemctl", "is-system-running"}, std::chrono::seconds(10)).output);
@@ -167,11 +204,13 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
 }
 
 void SystemSystemd::Stop() {
+  // SIGKILL to PID 1 of the namespace, from the host's, always lands and takes everything in
+  // the namespace along; the starter then exits (SIGTERM to it does the same).
   if (systemd_pid_ > 0) {
     kill(systemd_pid_, SIGKILL);
     systemd_pid_ = 0;
   }
-  if (starter_.running()) starter_.Stop(SIGKILL, std::chrono::seconds(10));
+  if (starter_.running()) starter_.Stop(SIGTERM, std::chrono::seconds(10));
   if (cgroups_made_) {
     CommandResult clean = RunCommand(
         {SupportPath("system-systemd"), "clean", "--cgroup", cgroup_name_}, {},

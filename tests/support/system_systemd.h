@@ -101,10 +101,10 @@ class SystemSystemd {
   std::string SentinelPath(const std::string& parent) const;
 
   std::string bus_;
+  std::string cgroup_name_;  // also the prefix of the directory's name
   TempDir directory_;
-  std::string cgroup_name_;
   std::unique_ptr<FakeJujuExec> juju_exec_;
-  ChildProcess starter_;  // unshare; systemd is its one child
+  ChildProcess starter_;  // `system-systemd start`: systemd's keeper (see its --help)
   pid_t systemd_pid_ = 0;
   bool cgroups_made_ = false;
   std::vector<std::string> sentinels_;

@@ -137,7 +137,7 @@ TEST_P(SystemPath, SubscribeWritesEnablesAndStartsTheHardenedUnit) {
 
   std::string unit_file = systemd_.unit_dir() + "/" + kNoticesUnit;
   std::string text = ReadFile(unit_file);
-  EXPECT_NE(text.find("ExecStart=" + binary_ + " --unit app/0 -- jsn-watched.service=watched"),
+  EXPECT_NE(text.find("ExecStart=" + binary_ + " --unit app/0 --debug -- jsn-watched.service=watched"),
             std::string::npos)
       << text;
   char target[4096];
