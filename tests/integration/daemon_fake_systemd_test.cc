@@ -193,7 +193,67 @@ TEST_F(DaemonWithFakeSystemd, AMethodCallToTheDaemonIsAnsweredUnknownMethod) {
   EXPECT_FALSE(result.succeeded());
   EXPECT_NE(result.output.find("org.freedesktop.DBus.Error.UnknownMethod"), std::string::npos)
       << result.output;
+  // So is a Peer method that does not exist.
+  result = RunCommand({"busctl", "--address=" + bus_.address(), "call", name, "/",
+                       "org.freedesktop.DBus.Peer", "Pong"});
+  EXPECT_EQ(result.exit_code(), 1) << result.output;
+  EXPECT_NE(result.output.find("no method org.freedesktop.DBus.Peer.Pong here"), std::string::npos)
+      << result.output;
   EXPECT_EQ(daemon_.Stop(), 0) << daemon_.Log();
+}
+
+// This machine's id as GetMachineId should answer it (the daemon reads the default paths; the
+// test only reads them too), or "" when neither file holds one.
+std::string ThisMachineId() {
+  for (const char* path : {"/etc/machine-id", "/var/lib/dbus/machine-id"}) {
+    std::string text = ReadFile(path);
+    if (text.size() == 33 && text[32] == '\n') return text.substr(0, 32);
+  }
+  return "";
+}
+
+TEST_F(DaemonWithFakeSystemd, PeerPingAndGetMachineIdAreAnsweredToBusctlDbusSendAndGdbus) {
+  StartAll({"foo.service=inactive"}, {"foo"});
+  std::string name = daemon_.UniqueName();
+  ASSERT_FALSE(name.empty()) << daemon_.Log();
+  std::string address = bus_.address();
+  std::string id = ThisMachineId();
+
+  CommandResult result = RunCommand({"busctl", "--address=" + address, "call", name, "/",
+                                     "org.freedesktop.DBus.Peer", "Ping"});
+  EXPECT_TRUE(result.succeeded()) << result.output;
+  EXPECT_EQ(result.output, "");  // an empty reply prints nothing
+  result = RunCommand({"dbus-send", "--bus=" + address, "--print-reply", "--dest=" + name,
+                       "/org/freedesktop/anything", "org.freedesktop.DBus.Peer.Ping"});
+  EXPECT_TRUE(result.succeeded()) << result.output;
+  EXPECT_EQ(result.output.rfind("method return ", 0), 0u) << result.output;
+  result = RunCommand({"gdbus", "call", "--address", address, "--dest", name, "--object-path", "/",
+                       "--method", "org.freedesktop.DBus.Peer.Ping"});
+  EXPECT_TRUE(result.succeeded()) << result.output;
+  EXPECT_EQ(result.output, "()\n");
+
+  result = RunCommand({"busctl", "--address=" + address, "call", name, "/",
+                       "org.freedesktop.DBus.Peer", "GetMachineId"});
+  if (id.empty()) {
+    // No machine id on this machine: an error naming the files, never a made-up id.
+    EXPECT_EQ(result.exit_code(), 1) << result.output;
+    EXPECT_NE(result.output.find("/etc/machine-id"), std::string::npos) << result.output;
+  } else {
+    EXPECT_TRUE(result.succeeded()) << result.output;
+    EXPECT_EQ(result.output, "s \"" + id + "\"\n");
+    result = RunCommand({"dbus-send", "--bus=" + address, "--print-reply", "--dest=" + name, "/",
+                         "org.freedesktop.DBus.Peer.GetMachineId"});
+    EXPECT_TRUE(result.succeeded()) << result.output;
+    EXPECT_NE(result.output.find("string \"" + id + "\""), std::string::npos) << result.output;
+    result = RunCommand({"gdbus", "call", "--address", address, "--dest", name, "--object-path",
+                         "/", "--method", "org.freedesktop.DBus.Peer.GetMachineId"});
+    EXPECT_TRUE(result.succeeded()) << result.output;
+    EXPECT_EQ(result.output, "('" + id + "',)\n");
+  }
+  // The calls changed nothing: the daemon still watches and delivers.
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(), Hooks{"app/0 hooks/service-foo-started"}) << daemon_.Log();
 }
 
 }  // namespace
