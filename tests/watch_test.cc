@@ -3,11 +3,12 @@
 // only from whom the call may be answered by, asking for an invalidated ActiveState, following
 // an owner change.
 //
-// The replies from strangers are fed here as bytes: through a real bus they cannot carry the
-// sender of the bus or of systemd (the bus stamps each message with its sender's own name), and
-// a stranger's reply reaches us only where the bus lets unrequested replies through (the test
-// bus does; the system bus policies of dbus-daemon and dbus-broker do not) and only while the
-// real answer is still on its way, a race a test cannot hold still. Messages are built with the Writer and
+// Replies from strangers are fed here as bytes, so that every case of the rule is covered:
+// through a real bus no reply can carry the sender of the bus or of systemd (the bus stamps
+// each message with its sender's own name), and a stranger's reply gets through only where the
+// bus lets unrequested replies pass (the test bus does, dbus-daemon's system.conf does not).
+// One case goes through a real bus too: a forged Get reply to the running daemon
+// (tests/integration/daemon_fake_systemd_test.cc). Messages are built with the Writer and
 // parsed with the Reader, as they would come off the bus.
 #include "jsn/watch.h"
 
