@@ -22,18 +22,18 @@ Status ReadMachineIdFile(const char* path, char (&id)[kMachineIdLength + 1]) {
   // One byte more than the id and its newline: a longer file is not a machine id.
   char text[kMachineIdLength + 2];
   size_t size = 0;
+  int error = 0;
   while (size < sizeof text) {
     ssize_t got = read(fd, text + size, sizeof text - size);
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      int error = errno;
-      close(fd);  // read-only: nothing to lose if close fails
-      return Status::Failure("machine-id-unreadable", "%s: %s", path, strerror(error));
-    }
-    if (got == 0) break;
+    if (got < 0) error = errno;
+    if (got <= 0) break;
     size += static_cast<size_t>(got);
   }
-  close(fd);
+  close(fd);  // read-only: a failed close loses nothing
+  if (error != 0) {
+    return Status::Failure("machine-id-unreadable", "%s: %s", path, strerror(error));
+  }
   bool valid = size == kMachineIdLength || (size == kMachineIdLength + 1 && text[size - 1] == '\n');
   for (size_t i = 0; valid && i < kMachineIdLength; ++i) valid = IsLowercaseHex(text[i]);
   if (!valid) {
