@@ -29,6 +29,12 @@ uint32_t SerialOf(std::span<const uint8_t> message) {
          static_cast<uint32_t>(p[1]) << 8 | p[0];
 }
 
+// "Standard Interfaces": every connection answers these; and the errors our answers use.
+constexpr std::string_view kPeerInterface = "org.freedesktop.DBus.Peer";
+constexpr std::string_view kUnknownMethodError = "org.freedesktop.DBus.Error.UnknownMethod";
+constexpr std::string_view kFileNotFoundError = "org.freedesktop.DBus.Error.FileNotFound";
+constexpr std::string_view kFailedError = "org.freedesktop.DBus.Error.Failed";
+
 // For messages: "unix:path=/run/dbus/system_bus_socket" or "unix:abstract=...".
 struct AddressForHumans {
   const char* kind;
@@ -43,7 +49,9 @@ AddressForHumans Describe(const UnixAddress& address) {
 }  // namespace
 
 Connection::Connection(const ConnectionOptions& options)
-    : options_(options), framer_(options.receive_buffer_bytes, options.max_message_length) {}
+    : options_(options),
+      framer_(options.receive_buffer_bytes, options.max_message_length),
+      machine_id_(options.machine_id_path, options.fallback_machine_id_path) {}
 
 Connection::~Connection() {
   Close();
@@ -228,10 +236,22 @@ Status Connection::Call(std::span<const uint8_t> message, uint64_t tag) {
   return Status();
 }
 
-Status Connection::RefuseCall(const Message& call) {
+Status Connection::AnswerCall(const Message& call) {
   const Header& header = call.header();
   if (header.type != MessageType::kMethodCall || (header.flags & kFlagNoReplyExpected) != 0) {
     return Status();
+  }
+  if (header.interface.empty() || header.interface == kPeerInterface) {
+    if (header.member == "Ping") return Reply(header, {}, "", {});
+    if (header.member == "GetMachineId") {
+      std::string_view id;
+      Status status = machine_id_.Get(&id);
+      if (status.ok()) return Reply(header, {}, "s", id);
+      return Reply(header,
+                   strcmp(status.rule(), "machine-id-missing") == 0 ? kFileNotFoundError
+                                                                    : kFailedError,
+                   "s", status.message());
+    }
   }
   char text[2 * kMaxBusNameLength + 64];
   int text_length = snprintf(text, sizeof text, "no method %.*s.%.*s here",
@@ -241,20 +261,26 @@ Status Connection::RefuseCall(const Message& call) {
   size_t used = static_cast<size_t>(text_length) < sizeof text
                     ? static_cast<size_t>(text_length)
                     : sizeof text - 1;
+  return Reply(header, kUnknownMethodError, "s", {text, used});
+}
+
+Status Connection::Reply(const Header& call, std::string_view error_name,
+                         std::string_view signature, std::string_view text) {
   HeaderFields fields;
-  fields.type = MessageType::kError;
+  fields.type = error_name.empty() ? MessageType::kMethodReturn : MessageType::kError;
   fields.serial = NextSerial();
-  fields.reply_serial = header.serial;
-  fields.destination = header.sender;  // empty on a peer-to-peer link: then none is needed
-  fields.error_name = "org.freedesktop.DBus.Error.UnknownMethod";
-  fields.signature = "s";
-  uint8_t buffer[sizeof text + 2 * kMaxBusNameLength + 128];
+  fields.reply_serial = call.serial;
+  fields.destination = call.sender;  // empty on a peer-to-peer link: then none is needed
+  fields.error_name = error_name;
+  fields.signature = signature;
+  // The longest: an UnknownMethod text naming an interface and a member, to a 255-byte sender.
+  uint8_t buffer[4 * kMaxBusNameLength + 256];
   Writer writer(buffer);
   writer.Begin(fields);
-  writer.AppendString({text, used});
-  std::span<const uint8_t> error;
-  JSN_RETURN_IF_ERROR(writer.Finish(&error));
-  return Send(error);
+  if (!signature.empty()) writer.AppendString(text);
+  std::span<const uint8_t> reply;
+  JSN_RETURN_IF_ERROR(writer.Finish(&reply));
+  return Send(reply);
 }
 
 void Connection::Forget(uint32_t serial) {

@@ -395,8 +395,9 @@ class Daemon final : public MessageSink, public WatchListener {
       }
       if (!have) return true;
       if (incoming.message.header().type == MessageType::kMethodCall) {
-        // We serve no methods; an answer spares the caller its timeout.
-        status = bus_.RefuseCall(incoming.message);
+        // Peer's Ping and GetMachineId are answered, anything else refused: either way the
+        // caller is spared its timeout.
+        status = bus_.AnswerCall(incoming.message);
         if (!status.ok() && !bus_.is_open()) return BusLost(status);
         continue;
       }

@@ -165,7 +165,7 @@ Status Manager::CallAndWait(std::span<const uint8_t> call, const char* doing) {
       return Status();
     }
     if (header.type == MessageType::kMethodCall) {
-      (void)bus_.RefuseCall(incoming.message);
+      (void)bus_.AnswerCall(incoming.message);
     } else if (header.type == MessageType::kSignal && header.member == "JobRemoved" &&
                header.interface == kManagerInterface) {
       NoteJobRemoved(incoming.message);
@@ -200,7 +200,7 @@ Status Manager::WaitForJob(std::string_view job_path, std::string_view unit) {
     JSN_RETURN_IF_ERROR(ReceiveOne(deadline, "waiting for JobRemoved", &incoming));
     const Header& header = incoming.message.header();
     if (header.type == MessageType::kMethodCall) {
-      (void)bus_.RefuseCall(incoming.message);
+      (void)bus_.AnswerCall(incoming.message);
     } else if (header.type == MessageType::kSignal && header.member == "JobRemoved" &&
                header.interface == kManagerInterface) {
       NoteJobRemoved(incoming.message);

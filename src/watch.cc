@@ -74,6 +74,8 @@ Status Watch::Init(std::span<const char* const> units, WatchListener* listener) 
   for (PendingCall& call : pending_) call = PendingCall();
   ready_ = false;
   SetOwner("");
+  previous_owner_length_ = 0;  // a new connection: what the last one trusted means nothing here
+  previous_owner_[0] = '\0';
   return Status();
 }
 
@@ -142,18 +144,46 @@ Status Watch::Start(MessageSink* sink) {
   return Status();
 }
 
-bool Watch::TakePending(uint32_t reply_serial, PendingCall* call) {
+Watch::PendingCall* Watch::FindPending(uint32_t reply_serial) {
   for (PendingCall& pending : pending_) {
-    if (pending.kind != CallKind::kNone && pending.serial == reply_serial) {
-      *call = pending;
-      pending = PendingCall();
-      return true;
-    }
+    if (pending.kind != CallKind::kNone && pending.serial == reply_serial) return &pending;
   }
-  return false;
+  return nullptr;
+}
+
+bool Watch::MayAnswer(CallKind kind, const Header& reply) const {
+  bool to_bus = kind == CallKind::kAddMatch || kind == CallKind::kGetNameOwner;
+  if (reply.sender == kBusSender) return to_bus || reply.type == MessageType::kError;
+  if (to_bus || reply.sender.empty()) return false;
+  return reply.sender == systemd_owner() ||
+         reply.sender == std::string_view(previous_owner_, previous_owner_length_);
+}
+
+void Watch::RefuseReply(const PendingCall& call, const Header& reply) const {
+  int length = static_cast<int>(reply.sender.size());
+  const char* sender = reply.sender.data();
+  const char* systemd = owner_length_ == 0 ? "not on the bus" : owner_;
+  switch (call.kind) {
+    case CallKind::kAddMatch:
+    case CallKind::kGetNameOwner:
+      JSN_LOG_DEBUG("refusing a reply to %s from %.*s: only org.freedesktop.DBus answers it",
+                    call.kind == CallKind::kAddMatch ? "AddMatch" : "GetNameOwner", length, sender);
+      break;
+    case CallKind::kSubscribe:
+      JSN_LOG_DEBUG("refusing a reply to Subscribe from %.*s: systemd is %s", length, sender,
+                    systemd);
+      break;
+    default:
+      JSN_LOG_DEBUG("refusing a reply to Get for %s from %.*s: systemd is %s",
+                    units_[call.unit].name, length, sender, systemd);
+  }
 }
 
 void Watch::SetOwner(std::string_view owner) {
+  if (owner_length_ != 0 && owner != systemd_owner()) {
+    memcpy(previous_owner_, owner_, owner_length_ + 1);
+    previous_owner_length_ = owner_length_;
+  }
   owner_length_ = owner.size() < kMaxUniqueNameLength ? owner.size() : kMaxUniqueNameLength;
   memcpy(owner_, owner.data(), owner_length_);
   owner_[owner_length_] = '\0';
@@ -189,8 +219,14 @@ Status Watch::HandleMessage(const Message& message, MessageSink* sink) {
 
 Status Watch::HandleReply(const Message& message) {
   const Header& header = message.header();
-  PendingCall call;
-  if (!TakePending(header.reply_serial, &call)) return Status();  // not one of ours
+  PendingCall* pending = FindPending(header.reply_serial);
+  if (pending == nullptr) return Status();  // not one of ours
+  if (!MayAnswer(pending->kind, header)) {
+    RefuseReply(*pending, header);  // the call stays open for the real answer
+    return Status();
+  }
+  PendingCall call = *pending;
+  *pending = PendingCall();
   bool is_error = header.type == MessageType::kError;
   switch (call.kind) {
     case CallKind::kAddMatch:

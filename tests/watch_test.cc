@@ -1,16 +1,27 @@
 // Watch: the calls it sends at start-up (in order, with the exact match rules), and what it
-// makes of replies and signals: trusting only systemd's current unique name, asking for an
-// invalidated ActiveState, following an owner change. Messages are built with the Writer and
+// makes of replies and signals: trusting only systemd's current unique name, accepting a reply
+// only from whom the call may be answered by, asking for an invalidated ActiveState, following
+// an owner change.
+//
+// Replies from strangers are fed here as bytes, so that every case of the rule is covered:
+// through a real bus no reply can carry the sender of the bus or of systemd (the bus stamps
+// each message with its sender's own name), and a stranger's reply gets through only where the
+// bus lets unrequested replies pass (the test bus does, dbus-daemon's system.conf does not).
+// One case goes through a real bus too: a forged Get reply to the running daemon
+// (tests/integration/daemon_fake_systemd_test.cc). Messages are built with the Writer and
 // parsed with the Reader, as they would come off the bus.
 #include "jsn/watch.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "jsn/calls.h"
+#include "jsn/log.h"
 #include "jsn/writer.h"
 
 namespace jsn {
@@ -341,6 +352,155 @@ TEST_F(WatchTest, UnknownRepliesAreIgnored) {
   StartAndAnswer("inactive", "inactive");
   ASSERT_TRUE(Handle(ReplyString(12345, kOwner, "active", true)).ok());
   EXPECT_TRUE(listener_.events.empty());
+}
+
+
+// A reply with the right serial from the wrong sender.
+constexpr const char* kStranger = ":1.666";
+
+TEST_F(WatchTest, AGetAnsweredByAStrangerIsRefusedAndTheRealAnswerStillCounts) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  const std::vector<SentCall> s = sink_.sent;
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, kOwner)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kStranger, "active", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, "org.freedesktop.systemd1", "active", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, "", "active", true)).ok());
+  EXPECT_TRUE(listener_.events.empty());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[6].serial, kOwner, "failed", true)).ok());
+  EXPECT_EQ(listener_.events,
+            (std::vector<std::string>{"initial 0 inactive", "initial 1 failed", "ready"}));
+}
+
+TEST_F(WatchTest, ASubscribeAnsweredByAStrangerDoesNotCountTowardsReady) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  const std::vector<SentCall> s = sink_.sent;
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[6].serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, kStranger)).ok());
+  EXPECT_FALSE(watch_->ready());
+  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, kOwner)).ok());
+  EXPECT_TRUE(watch_->ready());
+}
+
+TEST_F(WatchTest, OnlyTheBusAnswersGetNameOwnerAndAddMatch) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  const std::vector<SentCall> s = sink_.sent;
+  // A forged refusal of a match would stop the daemon; a forged owner would be trusted.
+  ASSERT_TRUE(Handle(ReplyError(s[1].serial, kStranger, "org.freedesktop.DBus.Error.LimitsExceeded")).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, kStranger, kStranger, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, kOwner, kStranger, false)).ok());
+  EXPECT_EQ(watch_->systemd_owner(), "");
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  EXPECT_EQ(watch_->systemd_owner(), kOwner);
+  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, kOwner)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[6].serial, kOwner, "inactive", true)).ok());
+  EXPECT_TRUE(watch_->ready());
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kStranger, "active")).ok());
+  EXPECT_EQ(listener_.events,
+            (std::vector<std::string>{"initial 0 inactive", "initial 1 inactive", "ready"}));
+}
+
+TEST_F(WatchTest, TheBusMayAnswerSystemdsCallsWithAnErrorOnly) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  const std::vector<SentCall> s = sink_.sent;
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  // Nobody owns the name: the bus answers every call to it with ServiceUnknown.
+  ASSERT_TRUE(Handle(ReplyError(s[3].serial, "org.freedesktop.DBus",
+                                "org.freedesktop.DBus.Error.NameHasNoOwner")).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, "org.freedesktop.DBus")).ok());  // not the bus's to give
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, "org.freedesktop.DBus", "active", true)).ok());
+  EXPECT_TRUE(listener_.events.empty());
+  for (size_t i = 4; i < 7; ++i) {
+    ASSERT_TRUE(Handle(ReplyError(s[i].serial, "org.freedesktop.DBus",
+                                  "org.freedesktop.DBus.Error.ServiceUnknown")).ok());
+  }
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 0 ?", "initial 1 ?", "ready"}));
+}
+
+TEST_F(WatchTest, ACallSentBeforeTheOwnerWasKnownMayBeAnsweredByTheOwnerTheBusAnnouncedSince) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  const std::vector<SentCall> s = sink_.sent;
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  // The name moved before the bus routed Subscribe and the Gets: it told us first.
+  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, ":1.8")).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, ":1.8", "active", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[6].serial, ":1.8", "inactive", true)).ok());
+  EXPECT_EQ(listener_.events,
+            (std::vector<std::string>{"initial 0 active", "initial 1 inactive", "ready"}));
+}
+
+TEST_F(WatchTest, ACallRoutedToTheOwnerBeforeAChangeIsAcceptedFromItAfterTheChange) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  uint32_t get = sink_.sent[0].serial;
+  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  ASSERT_TRUE(Handle(ReplyString(get, ":1.9", "failed", true)).ok());  // neither owner
+  EXPECT_TRUE(listener_.events.empty());
+  ASSERT_TRUE(Handle(ReplyString(get, kOwner, "active", true)).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
+}
+
+TEST_F(WatchTest, AnOwnerBeforeAGapWithNoOwnerStillAnswersItsCalls) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
+  uint32_t get = sink_.sent[0].serial;
+  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, "")).ok());
+  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", "", ":1.8")).ok());
+  ASSERT_TRUE(Handle(ReplyString(get, kOwner, "active", true)).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
+}
+
+TEST_F(WatchTest, ANewStartTrustsNoOwnerOfTheLastConnection) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  // Reconnected: a fresh Watch state on a new connection, where the bus says :1.9 is systemd.
+  ASSERT_TRUE(watch_->Init(kUnits, &listener_).ok());
+  sink_.sent.clear();
+  listener_.events.clear();
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  const std::vector<SentCall> s = sink_.sent;
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", ":1.9", false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "active", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, ":1.8", "active", true)).ok());
+  EXPECT_TRUE(listener_.events.empty());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, ":1.9", "inactive", true)).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 0 inactive"}));
+}
+
+TEST_F(WatchTest, ARefusedReplyIsLoggedAtDebugLevelNamingTheCallAndTheSender) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_NONBLOCK), 0);
+  SetLogFd(fds[1]);
+  SetDebugLogging(true);
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  const std::vector<SentCall> s = sink_.sent;
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, kStranger, kStranger, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kStranger, "active", true)).ok());
+  SetDebugLogging(false);
+  SetLogFd(2);
+  char text[4096];
+  ssize_t got = read(fds[0], text, sizeof text);
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_GT(got, 0);
+  std::string log(text, static_cast<size_t>(got));
+  EXPECT_NE(log.find("debug: refusing a reply to GetNameOwner from :1.666: only "
+                     "org.freedesktop.DBus answers it\n"),
+            std::string::npos) << log;
+  EXPECT_NE(log.find("debug: refusing a reply to Get for a-b_c.service from :1.666: systemd is "
+                     ":1.7\n"),
+            std::string::npos) << log;
 }
 
 }  // namespace

@@ -22,7 +22,7 @@
 //                if (!have) break;                            // socket drained: back to epoll
 //                if (in.is_reply) ...in.tag, in.is_error(), in.error_name()...
 //                else if (in.message.header().type == MessageType::kMethodCall)
-//                  bus.RefuseCall(in.message);
+//                  bus.AnswerCall(in.message);
 //                else ...in.message.header().member...            // a signal
 //              }
 //
@@ -40,6 +40,7 @@
 #include "jsn/address.h"
 #include "jsn/auth.h"
 #include "jsn/framer.h"
+#include "jsn/machine_id.h"
 #include "jsn/reader.h"
 #include "jsn/status.h"
 
@@ -50,6 +51,10 @@ struct ConnectionOptions {
   size_t receive_buffer_bytes = Framer::kDefaultInitialCapacity;
   size_t max_message_length = Framer::kDefaultMaxMessageLength;
   size_t send_queue_bytes = 256 * 1024;
+  // Where AnswerCall finds the machine id for GetMachineId (tests point them elsewhere); they
+  // must outlive the Connection.
+  const char* machine_id_path = kMachineIdPath;
+  const char* fallback_machine_id_path = kDbusMachineIdPath;
 };
 
 // One message received, and what it answers.
@@ -98,10 +103,16 @@ class Connection {
   // Send, remembering the message's serial so that its reply comes back with `tag`.
   // "too-many-pending-calls" when the table is full (nothing sent).
   Status Call(std::span<const uint8_t> message, uint64_t tag);
-  // Answers a method call someone made to us with org.freedesktop.DBus.Error.UnknownMethod
-  // (nothing when it was sent with NO_REPLY_EXPECTED): the daemon serves no methods, and an
-  // answer spares the caller its timeout. `call` may be a view from Receive.
-  Status RefuseCall(const Message& call);
+  // Answers a method call someone made to us. org.freedesktop.DBus.Peer, which the
+  // specification ("Standard Interfaces") has every connection implement and which busctl and
+  // bus monitors use, on any object path: Ping gets an empty reply, GetMachineId the machine
+  // id (read on the first call, see MachineId; an error reply when there is none). A call
+  // with no interface field matches them by member, as the specification allows. Arguments are
+  // not checked (libdbus and sd-bus do not either). Anything else gets
+  // org.freedesktop.DBus.Error.UnknownMethod: we serve no other methods, and an answer spares
+  // the caller its timeout. Nothing is sent for a call flagged NO_REPLY_EXPECTED. `call` may be
+  // a view from Receive.
+  Status AnswerCall(const Message& call);
   // Stops waiting for the reply to `serial` (e.g. after a timeout); its reply, if it comes,
   // is then handed out with is_reply false. A reply that never comes as such (dropped as
   // "message-too-large", or invalid) keeps its slot until Forget or Close: the caller's
@@ -127,6 +138,10 @@ class Connection {
   Status SayHello(int64_t deadline_ms);
   Status Closed(const char* doing) const;
   Status CloseWith(Status status);
+  // Sends the reply to `call`: a METHOD_RETURN when `error_name` is empty, else an ERROR; its
+  // body is `text` when `signature` is "s", nothing when it is "".
+  Status Reply(const Header& call, std::string_view error_name, std::string_view signature,
+               std::string_view text);
 
   ConnectionOptions options_;
   int fd_ = -1;
@@ -140,6 +155,7 @@ class Connection {
   size_t pending_count_ = 0;
   char unique_name_[kMaxBusNameLength] = {};
   size_t unique_name_length_ = 0;
+  MachineId machine_id_;  // kept across reconnects: the machine stays the same
 };
 
 }  // namespace jsn

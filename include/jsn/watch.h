@@ -15,6 +15,25 @@
 //      so the reply is at least as new.
 // Afterwards a PropertiesChanged is accepted only from the current unique owner of
 // org.freedesktop.systemd1; anything else on a watched path is a spoof, logged at debug level.
+//
+// Replies are matched by serial and by sender, so a peer that guesses a serial cannot answer
+// for the bus or for systemd (a bus stamps every message with its sender's name, which no peer
+// can choose). A reply from anyone else is refused like a spoofed signal (logged at debug
+// level); the call stays open for the real answer:
+//   - AddMatch and GetNameOwner are answered by the bus itself, sender org.freedesktop.DBus;
+//   - Subscribe and Get go to the well-known name org.freedesktop.systemd1, and the bus routes
+//     each to the unique name owning it at that moment. We accept the owner we trust now and
+//     the one before it, for no single owner is right in every order of events: a call
+//     pipelined before GetNameOwner has answered is routed after the bus answered it, so its
+//     reply comes from that owner or from a later one whose NameOwnerChanged the bus queued to
+//     us before it routed the call (we see the change first); and a call routed to the old
+//     owner just before a change is answered after we have seen it. Only two changes within
+//     one call's round trip (systemd re-executed twice at once) could refuse a real reply.
+//     An earlier owner is as trustworthy as the current one: it was systemd (only root may own
+//     the name on the system bus) and a unique name is never reused;
+//   - any call may be answered with an error from the bus itself (ServiceUnknown while nobody
+//     owns the name, NoReply when the callee left, AccessDenied), so errors from
+//     org.freedesktop.DBus are accepted for systemd's calls too; method returns are not.
 // ActiveState comes from the changed dict, or from a Get when it is only invalidated. When the
 // owner changes (systemd re-executed or restarted) the new one is trusted, Subscribe is sent
 // again and every state re-read and reported as a state (not an initial one), so net changes
@@ -128,7 +147,10 @@ class Watch {
               uint32_t serial, bool startup);
   Status SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startup);
   Status SendSubscribe(MessageSink* sink, bool startup);
-  bool TakePending(uint32_t reply_serial, PendingCall* call);
+  PendingCall* FindPending(uint32_t reply_serial);
+  // Whether `reply` comes from whom the call of `kind` may be answered by (see above).
+  bool MayAnswer(CallKind kind, const Header& reply) const;
+  void RefuseReply(const PendingCall& call, const Header& reply) const;
   Status HandleReply(const Message& message);
   Status HandleSignal(const Message& message, MessageSink* sink);
   Status HandlePropertiesChanged(const Message& message, size_t unit, MessageSink* sink);
@@ -145,6 +167,10 @@ class Watch {
   bool ready_ = false;
   char owner_[kMaxUniqueNameLength + 1] = {};
   size_t owner_length_ = 0;
+  // The owner trusted before owner_, kept for replies to calls routed to it ("" until there
+  // was one; a spell with no owner in between does not clear it).
+  char previous_owner_[kMaxUniqueNameLength + 1] = {};
+  size_t previous_owner_length_ = 0;
 };
 
 }  // namespace jsn

@@ -8,7 +8,10 @@
 //     of org.freedesktop.systemd1 on that unit's path, for interface
 //     org.freedesktop.systemd1.Unit, with signature sa{sv}as and ActiveState a string in the
 //     changed dict (the state reported is that string); or for the reply to a Get the Watch
-//     sent for that unit, at most once per call;
+//     sent for that unit, at most once per call, from a sender that may answer it;
+//   - a reply counts only from a sender that may answer its call: the bus (sender
+//     org.freedesktop.DBus) for AddMatch and GetNameOwner; for Subscribe and Get the trusted
+//     owner, the owner trusted before it, or an error from the bus;
 //   - the trusted owner is what the reply to our GetNameOwner said, or what NameOwnerChanged
 //     from the bus itself (sender org.freedesktop.DBus, path /org/freedesktop/DBus,
 //     signature sss, first argument org.freedesktop.systemd1) announced last;
@@ -72,7 +75,8 @@ class Recorder : public jsn::MessageSink {
 // The message being handled, and what the model says about it.
 struct Context {
   const jsn::Message* message = nullptr;
-  std::string trusted;  // the owner the model trusts before this message
+  std::string trusted;   // the owner the model trusts before this message
+  std::string previous;  // and the one it trusted before that
   std::set<uint32_t> answered;
   const Recorder* recorder = nullptr;
   const jsn::Watch* watch = nullptr;
@@ -92,6 +96,17 @@ bool ReplyState(const jsn::Message& message, std::string_view* state) {
   return true;
 }
 
+// Whether the model lets `reply` answer `call`.
+bool MayAnswer(const jsn::Header& reply, const SentCall& call, const std::string& trusted,
+               const std::string& previous) {
+  const bool to_bus = call.member == "AddMatch" || call.member == "GetNameOwner";
+  if (reply.sender == "org.freedesktop.DBus") {
+    return to_bus || reply.type == jsn::MessageType::kError;
+  }
+  if (to_bus || reply.sender.empty()) return false;
+  return reply.sender == trusted || reply.sender == previous;
+}
+
 // The reply being handled answers a Get for `unit`: checks it and marks the call answered.
 void CheckGetReply(size_t unit) {
   const jsn::Header& h = context.message->header();
@@ -99,6 +114,7 @@ void CheckGetReply(size_t unit) {
   const auto call = context.recorder->calls.find(h.reply_serial);
   JSN_FUZZ_CHECK(call != context.recorder->calls.end());
   JSN_FUZZ_CHECK(call->second.member == "Get");
+  JSN_FUZZ_CHECK(MayAnswer(h, call->second, context.trusted, context.previous));
   JSN_FUZZ_CHECK(call->second.path == context.watch->unit_path(unit));
   JSN_FUZZ_CHECK(context.answered.insert(h.reply_serial).second);
 }
@@ -279,23 +295,33 @@ bool BuildMessage(Input* in, const Recorder& recorder, const jsn::Watch& watch,
   return writer.Finish(out).ok();
 }
 
+// The model's owner change: the owner it replaces is kept as the previous one (an empty one is
+// not: a spell with no owner leaves the last real one).
+void SetTrusted(const std::string& owner, std::string* trusted, std::string* previous) {
+  if (!trusted->empty() && owner != *trusted) *previous = *trusted;
+  *trusted = owner;
+}
+
 // The model's view of whom to trust after `message`.
-// Only the first reply to a call counts: the bus delivers one, and a second is not ours.
+// Only the first reply to a call from a sender that may answer it counts: the bus delivers one
+// such, and anything else is not an answer.
 void UpdateTrusted(const jsn::Message& message, const Recorder& recorder, std::string* trusted,
-                   std::set<uint32_t>* replied) {
+                   std::string* previous, std::set<uint32_t>* replied) {
   const jsn::Header& h = message.header();
   if (h.type == jsn::MessageType::kMethodReturn || h.type == jsn::MessageType::kError) {
-    if (!replied->insert(h.reply_serial).second) return;
     const auto call = recorder.calls.find(h.reply_serial);
-    if (call == recorder.calls.end() || call->second.member != "GetNameOwner") return;
+    if (call == recorder.calls.end() || replied->count(h.reply_serial) != 0) return;
+    if (!MayAnswer(h, call->second, *trusted, *previous)) return;
+    replied->insert(h.reply_serial);
+    if (call->second.member != "GetNameOwner") return;
     if (h.type == jsn::MessageType::kError || h.signature.empty() || h.signature[0] != 's') {
-      trusted->clear();
+      SetTrusted("", trusted, previous);
       return;
     }
     jsn::Iterator body = message.body();
     jsn::Value owner;
     body.Next(&owner);
-    *trusted = std::string(owner.as_string());
+    SetTrusted(std::string(owner.as_string()), trusted, previous);
     return;
   }
   if (h.type != jsn::MessageType::kSignal || h.member != "NameOwnerChanged" ||
@@ -309,7 +335,7 @@ void UpdateTrusted(const jsn::Message& message, const Recorder& recorder, std::s
   body.Next(&old_owner);
   body.Next(&new_owner);
   if (name.as_string() != "org.freedesktop.systemd1") return;
-  *trusted = std::string(new_owner.as_string());
+  SetTrusted(std::string(new_owner.as_string()), trusted, previous);
 }
 
 }  // namespace
@@ -335,6 +361,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   context.recorder = &recorder;
   context.watch = &watch;
   std::string trusted;
+  std::string previous;
   std::set<uint32_t> replied;
   Input in(data, size);
   uint32_t serial = 1000;
@@ -347,9 +374,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!jsn::Message::Parse(copy, &message).ok()) continue;
     context.message = &message;
     context.trusted = trusted;
+    context.previous = previous;
     if (!watch.HandleMessage(message, &recorder).ok()) return 0;  // fatal for the connection
     context.message = nullptr;
-    UpdateTrusted(message, recorder, &trusted, &replied);
+    UpdateTrusted(message, recorder, &trusted, &previous, &replied);
     JSN_FUZZ_CHECK(watch.systemd_owner() == trusted);
   }
   return 0;

@@ -1,7 +1,7 @@
 // The daemon against the fake systemd (tests/support/fake_systemd.py, an independent dbus-python
 // implementation) on a private dbus-daemon, for what real systemd will not do on demand:
 // ActiveState only in the invalidated list, exact ordering and coalescing behind a slow hook,
-// transitions faster than hooks, and an owner change.
+// transitions faster than hooks, an owner change, and a reply forged by another connection.
 //
 // As in the real-systemd tests, the daemon is stopped (it lets running hooks end first) before
 // the complete list of hooks is compared. A slow hook is held on a gate the test opens, so
@@ -10,7 +10,9 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/daemon_under_test.h"
@@ -193,7 +195,95 @@ TEST_F(DaemonWithFakeSystemd, AMethodCallToTheDaemonIsAnsweredUnknownMethod) {
   EXPECT_FALSE(result.succeeded());
   EXPECT_NE(result.output.find("org.freedesktop.DBus.Error.UnknownMethod"), std::string::npos)
       << result.output;
+  // So is a Peer method that does not exist.
+  result = RunCommand({"busctl", "--address=" + bus_.address(), "call", name, "/",
+                       "org.freedesktop.DBus.Peer", "Pong"});
+  EXPECT_EQ(result.exit_code(), 1) << result.output;
+  EXPECT_NE(result.output.find("no method org.freedesktop.DBus.Peer.Pong here"), std::string::npos)
+      << result.output;
   EXPECT_EQ(daemon_.Stop(), 0) << daemon_.Log();
+}
+
+// A Get answered first by a stranger through the real bus: the fake holds systemd's answer
+// while its other connection sends one with the right serial, then lets the real one go.
+TEST_F(DaemonWithFakeSystemd, AGetAnsweredByAnotherConnectionIsRefusedAndTheRealAnswerCounts) {
+  ASSERT_TRUE(bus_.Start());
+  ASSERT_TRUE(systemd_.Start(bus_.address(), {"foo.service=inactive"}));
+  ASSERT_TRUE(systemd_.Command("hold-gets"));
+  ASSERT_TRUE(daemon_.Launch(bus_.address(), juju_.path(), {"foo"}));
+  std::string reply;
+  for (int i = 0; i < 1000 && reply != "ok held 1"; ++i) {  // a hang guard: 10 s at most
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(systemd_.Command("held", &reply));
+  }
+  ASSERT_EQ(reply, "ok held 1") << daemon_.Log();
+  ASSERT_TRUE(systemd_.Command("forge-get-reply foo.service active", &reply));
+  std::string forger = reply.substr(reply.rfind(' ') + 1);
+  ASSERT_NE(forger, systemd_.owner());
+  ASSERT_TRUE(daemon_.WaitForLine("refusing a reply to Get for foo.service from " + forger +
+                                  ": systemd is " + systemd_.owner()));
+  ASSERT_TRUE(systemd_.Command("release-gets", &reply));
+  EXPECT_EQ(reply, "ok released 1");
+  ASSERT_TRUE(daemon_.WaitForLine("watching "));
+  EXPECT_EQ(daemon_.CountLines("foo.service: initially inactive"), 1u) << daemon_.Log();
+  // The real state is the baseline: becoming active is a transition.
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(), Hooks{"app/0 hooks/service-foo-started"}) << daemon_.Log();
+}
+
+// This machine's id as GetMachineId should answer it (the daemon reads the default paths; the
+// test only reads them too), or "" when neither file holds one.
+std::string ThisMachineId() {
+  for (const char* path : {"/etc/machine-id", "/var/lib/dbus/machine-id"}) {
+    std::string text = ReadFile(path);
+    if (text.size() == 33 && text[32] == '\n') return text.substr(0, 32);
+  }
+  return "";
+}
+
+TEST_F(DaemonWithFakeSystemd, PeerPingAndGetMachineIdAreAnsweredToBusctlDbusSendAndGdbus) {
+  StartAll({"foo.service=inactive"}, {"foo"});
+  std::string name = daemon_.UniqueName();
+  ASSERT_FALSE(name.empty()) << daemon_.Log();
+  std::string address = bus_.address();
+  std::string id = ThisMachineId();
+
+  CommandResult result = RunCommand({"busctl", "--address=" + address, "call", name, "/",
+                                     "org.freedesktop.DBus.Peer", "Ping"});
+  EXPECT_TRUE(result.succeeded()) << result.output;
+  EXPECT_EQ(result.output, "");  // an empty reply prints nothing
+  result = RunCommand({"dbus-send", "--bus=" + address, "--print-reply", "--dest=" + name,
+                       "/org/freedesktop/anything", "org.freedesktop.DBus.Peer.Ping"});
+  EXPECT_TRUE(result.succeeded()) << result.output;
+  EXPECT_EQ(result.output.rfind("method return ", 0), 0u) << result.output;
+  result = RunCommand({"gdbus", "call", "--address", address, "--dest", name, "--object-path", "/",
+                       "--method", "org.freedesktop.DBus.Peer.Ping"});
+  EXPECT_TRUE(result.succeeded()) << result.output;
+  EXPECT_EQ(result.output, "()\n");
+
+  result = RunCommand({"busctl", "--address=" + address, "call", name, "/",
+                       "org.freedesktop.DBus.Peer", "GetMachineId"});
+  if (id.empty()) {
+    // No machine id on this machine: an error naming the files, never a made-up id.
+    EXPECT_EQ(result.exit_code(), 1) << result.output;
+    EXPECT_NE(result.output.find("/etc/machine-id"), std::string::npos) << result.output;
+  } else {
+    EXPECT_TRUE(result.succeeded()) << result.output;
+    EXPECT_EQ(result.output, "s \"" + id + "\"\n");
+    result = RunCommand({"dbus-send", "--bus=" + address, "--print-reply", "--dest=" + name, "/",
+                         "org.freedesktop.DBus.Peer.GetMachineId"});
+    EXPECT_TRUE(result.succeeded()) << result.output;
+    EXPECT_NE(result.output.find("string \"" + id + "\""), std::string::npos) << result.output;
+    result = RunCommand({"gdbus", "call", "--address", address, "--dest", name, "--object-path",
+                         "/", "--method", "org.freedesktop.DBus.Peer.GetMachineId"});
+    EXPECT_TRUE(result.succeeded()) << result.output;
+    EXPECT_EQ(result.output, "('" + id + "',)\n");
+  }
+  // The calls changed nothing: the daemon still watches and delivers.
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(), Hooks{"app/0 hooks/service-foo-started"}) << daemon_.Log();
 }
 
 }  // namespace

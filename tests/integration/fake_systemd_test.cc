@@ -215,6 +215,52 @@ TEST_F(FakeSystemdTest, SpoofComesFromAnotherConnectionAndLeavesTheStateAlone) {
   EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "ActiveState"), "s \"active\"\n");
 }
 
+// The "reply_serial=N" of a method return as dbus-monitor printed it, or "".
+std::string ReplySerial(const BusMessage& message) {
+  size_t at = message.header.find("reply_serial=");
+  if (at == std::string::npos) return "";
+  return message.header.substr(at, message.header.find(' ', at) - at);
+}
+
+TEST_F(FakeSystemdTest, AHeldGetIsAnsweredFirstByTheForgerThenByTheOwnerOnRelease) {
+  BusMonitor replies;
+  ASSERT_TRUE(replies.Start(bus_.address(), {"type='method_return'"}));
+  ASSERT_TRUE(systemd_.Command("hold-gets"));
+  ChildProcess client;
+  std::string error;
+  ASSERT_TRUE(client.Start({"busctl", "--address=" + bus_.address(), "get-property",
+                            "org.freedesktop.systemd1", Path("a-b_c.service"),
+                            "org.freedesktop.systemd1.Unit", "ActiveState"},
+                           {}, &error))
+      << error;
+  std::string reply;
+  for (int i = 0; i < 1000 && reply != "ok held 1"; ++i) {  // a hang guard: 10 s at most
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(systemd_.Command("held", &reply));
+  }
+  ASSERT_EQ(reply, "ok held 1");
+  ASSERT_TRUE(systemd_.Command("forge-get-reply a-b_c.service failed", &reply));
+  std::string forger = reply.substr(reply.rfind(' ') + 1);
+  EXPECT_NE(forger, systemd_.owner());
+  ASSERT_TRUE(systemd_.Command("release-gets", &reply));
+  EXPECT_EQ(reply, "ok released 1");
+  ASSERT_TRUE(client.WaitForExit(std::chrono::seconds(20)));
+  ASSERT_TRUE(replies.WaitFor([&](const BusMessage& m) { return m.sender == systemd_.owner(); },
+                              "the owner's reply"));
+  std::vector<BusMessage> answers;
+  for (const BusMessage& m : replies.messages()) {
+    if (m.sender == forger || m.sender == systemd_.owner()) answers.push_back(m);
+  }
+  ASSERT_EQ(answers.size(), 2u) << replies.Dump();
+  EXPECT_EQ(answers[0].sender, forger);
+  EXPECT_EQ(answers[1].sender, systemd_.owner());
+  EXPECT_NE(ReplySerial(answers[0]), "");
+  EXPECT_EQ(ReplySerial(answers[0]), ReplySerial(answers[1])) << replies.Dump();
+  EXPECT_NE(answers[0].Text().find("\"failed\""), std::string::npos) << answers[0].Text();
+  EXPECT_NE(answers[1].Text().find("\"active\""), std::string::npos) << answers[1].Text();
+  EXPECT_EQ(systemd_.ActiveState("a-b_c.service"), "active");  // the forgery changed nothing
+}
+
 TEST_F(FakeSystemdTest, ReplaceOwnerMovesTheNameToANewUniqueNameAndDropsSubscriptions) {
   Subscriber subscriber;
   ASSERT_TRUE(subscriber.Start(bus_.address()));

@@ -13,6 +13,15 @@ constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run 
                                                   const std::string& juju_exec,
                                                   const std::vector<std::string>& names,
                                                   const std::vector<std::string>& extra_options) {
+  ::testing::AssertionResult launched = Launch(bus_address, juju_exec, names, extra_options);
+  if (!launched) return launched;
+  return WaitForLine("watching ");
+}
+
+::testing::AssertionResult DaemonUnderTest::Launch(const std::string& bus_address,
+                                                   const std::string& juju_exec,
+                                                   const std::vector<std::string>& names,
+                                                   const std::vector<std::string>& extra_options) {
   std::vector<std::string> argv = {kDaemonPath, "--unit", "app/0", "-d", "--juju-exec", juju_exec,
                                    "--bus", bus_address, "--state-dir", state_dir()};
   argv.insert(argv.end(), extra_options.begin(), extra_options.end());
@@ -21,7 +30,7 @@ constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run 
   if (!process_.Start(argv, {}, &error)) {
     return ::testing::AssertionFailure() << "cannot start " << kDaemonPath << ": " << error;
   }
-  return WaitForLine("watching ");
+  return ::testing::AssertionSuccess();
 }
 
 ::testing::AssertionResult DaemonUnderTest::WaitForLine(const std::string& text,

@@ -24,6 +24,11 @@ class DaemonUnderTest {
   ::testing::AssertionResult Start(const std::string& bus_address, const std::string& juju_exec,
                                    const std::vector<std::string>& names,
                                    const std::vector<std::string>& extra_options = {});
+  // The same without waiting: for a test that holds the daemon's start-up up (then
+  // WaitForLine("watching ") says when it is done).
+  ::testing::AssertionResult Launch(const std::string& bus_address, const std::string& juju_exec,
+                                    const std::vector<std::string>& names,
+                                    const std::vector<std::string>& extra_options = {});
   // Reads the daemon's log until a line contains `text` (bounded); lines read are kept.
   ::testing::AssertionResult WaitForLine(const std::string& text,
                                          std::chrono::milliseconds timeout = std::chrono::seconds(30));

@@ -1,7 +1,8 @@
 // FakeSystemd: drives tests/support/fake_systemd.py, an independent fake of
 // org.freedesktop.systemd1 (dbus-python), for what real systemd will not do on demand: put
 // ActiveState in the invalidated list, emit states faster than hooks run, count Subscribe calls,
-// change owner, spoof from another connection. See `tests/support/fake_systemd.py --help`.
+// change owner, spoof from another connection, hold Get answers back while another connection
+// forges one (Command("hold-gets"), ...). See `tests/support/fake_systemd.py --help`.
 //
 //   jsn::testing::PrivateBus bus;          ASSERT_TRUE(bus.Start());
 //   jsn::testing::FakeSystemd systemd;     ASSERT_TRUE(systemd.Start(bus.address()));

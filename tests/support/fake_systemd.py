@@ -42,6 +42,14 @@ Signals a command emits have been written to the bus before its reply is printed
   state UNIT                     -> "state UNIT ACTIVE SUB LOADSTATE"
   subscribers                    -> "subscribers CURRENT SUBSCRIBE-CALLS UNSUBSCRIBE-CALLS"
   gets UNIT                      -> "gets UNIT N" (Properties.Get/GetAll calls on that unit)
+  hold-gets                      Properties.Get calls are answered only at release-gets (each
+                                 with the value it had when it arrived) -> "ok"
+  held                           -> "ok held N" (Get calls held now)
+  forge-get-reply UNIT ACTIVE    answers the first held Get for UNIT from the other connection
+                                 of `spoof` (a reply with the right serial and the wrong
+                                 sender; the test bus lets unrequested replies through); the
+                                 Get stays held                    -> "ok forged BY-UNIQUE-NAME"
+  release-gets                   answers every held Get and stops holding -> "ok released N"
   job-result UNIT RESULT         the next jobs on UNIT end with RESULT (done, failed, ...) -> "ok"
   deny METHOD                    Manager.METHOD answers org.freedesktop.DBus.Error.AccessDenied
                                                                   -> "ok"
@@ -134,6 +142,8 @@ class Fake:
         self.exported = []
         self.retired = []  # earlier owners' connections, kept open
         self.spoofer = None
+        self.hold_gets = False
+        self.held = []  # (unit name, the call, its reply callback, the value), in order
         # Charm side: job outcomes, refused methods, and the calls seen.
         self.job_results = {}
         self.denied = set()
@@ -215,12 +225,31 @@ class Fake:
             emitted = sum(self.set_state(args[0], state, None, "changed") for state in args[1:])
             return self.flushed("ok emitted %d" % emitted)
         if verb == "spoof" and len(args) == 2:
-            if self.spoofer is None:
-                self.spoofer = dbus.bus.BusConnection(self.address)
+            spoofer = self.stranger()
             unit = self.unit(args[0])
-            self.properties_changed(unit, {"ActiveState": dbus.String(args[1])}, [], self.spoofer)
-            self.spoofer.flush()
-            return "ok spoofed %s" % self.spoofer.get_unique_name()
+            self.properties_changed(unit, {"ActiveState": dbus.String(args[1])}, [], spoofer)
+            spoofer.flush()
+            return "ok spoofed %s" % spoofer.get_unique_name()
+        if verb == "hold-gets" and not args:
+            self.hold_gets = True
+            return "ok"
+        if verb == "held" and not args:
+            return "ok held %d" % len(self.held)
+        if verb == "forge-get-reply" and len(args) == 2:
+            calls = [call for name, call, _, _ in self.held if name == args[0]]
+            if not calls:
+                return "error no Get for %s is held" % args[0]
+            spoofer = self.stranger()
+            forged = dbus.lowlevel.MethodReturnMessage(calls[0])  # its serial, to its sender
+            forged.append(dbus.String(args[1]), signature="v")
+            spoofer.send_message(forged)
+            spoofer.flush()
+            return "ok forged %s" % spoofer.get_unique_name()
+        if verb == "release-gets" and not args:
+            held, self.held, self.hold_gets = self.held, [], False
+            for _, _, reply, value in held:
+                reply(value)
+            return self.flushed("ok released %d" % len(held))
         if verb == "replace-owner" and args in ([], ["keep"]):
             kept = set(self.subscribers)
             owner = self.take_name()
@@ -246,6 +275,12 @@ class Fake:
         if verb == "ping" and not args:
             return "pong"
         return "error unknown command or wrong arguments: %s" % " ".join(words)
+
+    def stranger(self):
+        """A connection of ours that does not own the name, for spoofs and forgeries."""
+        if self.spoofer is None:
+            self.spoofer = dbus.bus.BusConnection(self.address)
+        return self.spoofer
 
     def flushed(self, reply):
         self.connection.flush()
@@ -356,14 +391,18 @@ class Units(dbus.service.FallbackObject):
         unit.gets += 1
         return unit
 
-    @dbus.service.method(PROPERTIES, in_signature="ss", out_signature="v", rel_path_keyword="rel")
-    def Get(self, interface, name, rel=None):
+    @dbus.service.method(PROPERTIES, in_signature="ss", out_signature="v", rel_path_keyword="rel",
+                         message_keyword="message", async_callbacks=("reply", "error"))
+    def Get(self, interface, name, rel=None, message=None, reply=None, error=None):
         unit = self.unit_at(rel)
         properties = unit.properties() if interface == UNIT_INTERFACE else {}
         if name not in properties:
             raise Error("org.freedesktop.DBus.Error.UnknownProperty",
                         "Unknown property %s.%s" % (interface, name))
-        return properties[name]
+        if self.fake.hold_gets:
+            self.fake.held.append((unit.name, message, reply, properties[name]))
+            return
+        reply(properties[name])
 
     @dbus.service.method(PROPERTIES, in_signature="s", out_signature="a{sv}",
                          rel_path_keyword="rel")
