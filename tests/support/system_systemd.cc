@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "support/private_bus.h"
-#include "support/user_systemd.h"
 
 namespace jsn::testing {
 namespace {
@@ -252,42 +251,10 @@ CommandResult SystemSystemd::Systemctl(const std::vector<std::string>& args) con
   return Run(argv);
 }
 
-::testing::AssertionResult SystemSystemd::DaemonReload() const {
-  CommandResult result = Systemctl({"daemon-reload"});
-  if (result.succeeded()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "systemctl daemon-reload: " << result.Describe() << ": " << result.output;
-}
-
 std::string SystemSystemd::UnitProperty(const std::string& unit,
                                         const std::string& property) const {
   CommandResult result = Systemctl({"show", "-p", property, "--value", unit});
   return result.succeeded() ? Trim(result.output) : "";
-}
-
-std::string SystemSystemd::ActiveState(const std::string& unit) const {
-  CommandResult result = Run({"busctl", "--system", "get-property", "org.freedesktop.systemd1",
-                              UserSystemd::UnitObjectPath(unit), "org.freedesktop.systemd1.Unit",
-                              "ActiveState"});
-  if (!result.succeeded()) return "";
-  size_t open = result.output.find('"');
-  size_t close = result.output.rfind('"');
-  if (open == std::string::npos || close == open) return "";
-  return result.output.substr(open + 1, close - open - 1);
-}
-
-::testing::AssertionResult SystemSystemd::WaitForActiveState(
-    const std::string& unit, const std::string& state, std::chrono::milliseconds timeout) const {
-  Clock::time_point deadline = Clock::now() + timeout;
-  std::string seen;
-  for (;;) {
-    seen = ActiveState(unit);
-    if (seen == state) return ::testing::AssertionSuccess();
-    if (Clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return ::testing::AssertionFailure() << unit << " stayed \"" << seen << "\", expected \""
-                                       << state << "\" within " << timeout.count() << " ms";
 }
 
 pid_t SystemSystemd::WaitForNewMainPid(const std::string& unit, pid_t old_pid,

@@ -8,7 +8,7 @@
 //   systemd.WriteUnit("hello.service", "[Service]\nExecStart=/bin/sleep infinity\n");
 //   ASSERT_TRUE(systemd.Start());
 //   EXPECT_TRUE(systemd.Systemctl({"start", "hello.service"}).succeeded());
-//   EXPECT_EQ(systemd.ActiveState("hello.service"), "active");
+//   EXPECT_EQ(systemd.UnitProperty("hello.service", "ActiveState"), "active");
 //
 // Inside, /usr/bin/juju-exec is juju_exec() (an overlay over /usr/bin; the host's is untouched),
 // and /tmp, /var/tmp, /run, /var/log/journal and /var/lib/juju-systemd-notices are private
@@ -53,7 +53,7 @@ class SystemSystemd {
   SystemSystemd& operator=(const SystemSystemd&) = delete;
 
   // Writes NAME into the private /etc/systemd/system. Before Start systemd loads it at boot;
-  // afterwards call DaemonReload() for it to be seen.
+  // afterwards `Systemctl({"daemon-reload"})` makes it seen.
   ::testing::AssertionResult WriteUnit(const std::string& name, const std::string& text);
 
   // Boots systemd and waits, at most `timeout`, until `systemctl is-system-running` says
@@ -81,16 +81,8 @@ class SystemSystemd {
                     std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
   // `systemctl --no-pager ARGS...` inside.
   CommandResult Systemctl(const std::vector<std::string>& args) const;
-  ::testing::AssertionResult DaemonReload() const;
   // A unit's property as `systemctl show -p PROPERTY --value` prints it, "" when unreadable.
   std::string UnitProperty(const std::string& unit, const std::string& property) const;
-  // ActiveState read over the system bus (busctl get-property on the unit's object path), so
-  // it is what the daemon sees; "" when it cannot be read.
-  std::string ActiveState(const std::string& unit) const;
-  // Polls ActiveState (bounded by `timeout`) until it equals `state`.
-  ::testing::AssertionResult WaitForActiveState(const std::string& unit, const std::string& state,
-                                                std::chrono::milliseconds timeout =
-                                                    std::chrono::seconds(30)) const;
   // Polls (bounded) until `unit`'s MainPID is a process other than `old_pid`; returns it, or 0.
   pid_t WaitForNewMainPid(const std::string& unit, pid_t old_pid,
                           std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
