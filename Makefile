@@ -3,6 +3,8 @@
 #   make check      install missing test packages (as root), run every suite, then the unit
 #                   tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make check-system  only the system suite: systemd as PID 1 on the real system bus (root)
+#   make check-library only the charm library's tests (tests/lib/), with whatever ops
+#                   /usr/bin/python3 imports, e.g. PYTHONPATH=../shared/third_party/ops-2.20.0
 #   make demo       run the daemon against a real systemd user manager (as root), see tools/demo
 #   make static     the same, stripped: $(BUILD)/juju-systemd-notices-static
 #   make static-musl  the same against musl (Debian musl-tools) with no libstdc++ run time:
@@ -64,7 +66,7 @@ SYSTEM_SRCS  := $(wildcard tests/system/*_test.cc)
 SYSTEM_OBJS  := $(SYSTEM_SRCS:tests/system/%.cc=$(BUILD)/tests/system/%.o)
 GTEST_LIBS   := -lgtest_main -lgtest -pthread
 
-.PHONY: all static static-musl bench bench-deps check check-system deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
+.PHONY: all static static-musl bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/$(PROGRAM)
@@ -196,12 +198,19 @@ check: deps
 	  integration="$(BUILD)/integration_tests" \
 	  system=$(BUILD)/system_tests \
 	  unit-asan=$(BUILD)/asan/unit_tests \
-	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" 
+	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" \
+	  library="tests/lib/run $(BUILD)/$(PROGRAM)"
 
 # The system suite alone (as root), with its own summary line.
 check-system: deps
 	$(MAKE) -j$(JOBS) system-tests
 	@tests/run-suites system=$(BUILD)/system_tests
+
+# The charm library's suite alone (lib/charms/juju_systemd_notices; tests/lib/run says how it
+# finds ops), against the built binary.
+check-library: deps
+	$(MAKE) $(BUILD)/$(PROGRAM)
+	@tests/run-suites library="tests/lib/run $(BUILD)/$(PROGRAM)"
 
 # The daemon against a real systemd user manager with a printing fake juju-exec (as root).
 # Like check, the demo installs what it needs first (systemd, dbus) on a fresh machine.

@@ -1,0 +1,587 @@
+"""Unit tests of the charm library lib/charms/juju_systemd_notices/v0/juju_systemd_notices.py.
+
+With ops's own testing Harness: the events the library defines, the command lines it runs (a
+fake binary in the charm's bin/ records them and answers as each test asks), how failures
+surface, the PATH fallback. And against the real build/juju-systemd-notices (JSN_BINARY
+overrides the path): what the library accepts, the binary accepts too (`subscribe --root`,
+offline), and what it refuses by the binary's rules, the binary refuses.
+
+Run by tests/lib/run (`make check-library`) with ops importable, e.g.
+PYTHONPATH=../shared/third_party/ops-2.20.0.
+"""
+
+import os
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+import types
+import unittest
+import warnings
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPOSITORY / "lib"))
+
+import ops  # noqa: E402
+from ops import ActiveStatus, BlockedStatus, CharmBase, InstallEvent, StopEvent  # noqa: E402
+from ops.testing import Harness  # noqa: E402
+
+from charms.juju_systemd_notices.v0 import juju_systemd_notices as library  # noqa: E402
+from charms.juju_systemd_notices.v0.juju_systemd_notices import (  # noqa: E402
+    Service,
+    ServiceStartedEvent,
+    ServiceStoppedEvent,
+    SystemdNotices,
+)
+
+REAL_BINARY = Path(os.environ.get("JSN_BINARY", str(REPOSITORY / "build" / "juju-systemd-notices")))
+
+# What `status --unit app/0 --json` printed on a real systemd user manager
+# (tests/support/user-systemd run) watching one started and one absent unit.
+REAL_STATUS_JSON = (
+    '{"juju_unit": "app/0", "daemon_unit": "juju-app-0-systemd-notices.service", '
+    '"daemon_active_state": "active", "state_file": true, "watches": [{"alias": "probe-a", '
+    '"unit": "jsn-lib-probe.service", "active_state": "active", "delivered": "started", '
+    '"pending": "none", "pending_hook": "none"}, {"alias": "jsn-lib-probe2", "unit": '
+    '"jsn-lib-probe2.service", "active_state": "inactive", "delivered": "stopped", '
+    '"pending": "none", "pending_hook": "none"}]}\n'
+)
+ACCESS_DENIED = (
+    "juju-systemd-notices subscribe: enabling the unit: enabling "
+    "juju-app-0-systemd-notices.service: org.freedesktop.DBus.Error.AccessDenied: Access denied "
+    "to EnableUnitFiles (fake)\n"
+    "Try 'juju-systemd-notices subscribe --help' for more.\n"
+)
+
+
+class ApplicationCharm(CharmBase):
+    """The issue's charm: the original library's example trimmed to its notices parts."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._systemd_notices = SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd")])
+        self.framework.observe(self.on.install, self._on_install)
+        self.framework.observe(self.on.stop, self._on_stop)
+        self.framework.observe(self.on.service_slurmd_started, self._on_slurmd_started)
+        self.framework.observe(self.on.service_slurmd_stopped, self._on_slurmd_stopped)
+
+    def _on_install(self, _: InstallEvent) -> None:
+        self._systemd_notices.subscribe()
+
+    def _on_stop(self, _: StopEvent) -> None:
+        self._systemd_notices.stop()
+
+    def _on_slurmd_started(self, _: ServiceStartedEvent) -> None:
+        self.unit.status = ActiveStatus()
+
+    def _on_slurmd_stopped(self, _: ServiceStoppedEvent) -> None:
+        self.unit.status = BlockedStatus("slurmd not running")
+
+
+def charm_watching(services):
+    """A charm class whose __init__ makes SystemdNotices(self, services)."""
+
+    class WatchingCharm(CharmBase):
+        def __init__(self, framework):
+            super().__init__(framework)
+            self.notices = SystemdNotices(self, services)
+
+    return WatchingCharm
+
+
+# The fake binary: records its arguments (NUL-separated) in argv beside it, prints the files
+# stdout and stderr beside it, exits with the number in exit (or kills itself with SIGTERM).
+FAKE_BINARY = textwrap.dedent(
+    """\
+    #!/bin/sh
+    here=$(dirname "$0")
+    for argument in "$@"; do printf '%s\\0' "$argument"; done > "$here/argv"
+    cat "$here/stdout" 2>/dev/null
+    cat "$here/stderr" >&2 2>/dev/null
+    code=$(cat "$here/exit" 2>/dev/null || echo 0)
+    [ "$code" = term ] && kill -TERM $$
+    exit "$code"
+    """
+)
+
+
+def write_executable(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+class FakeBinary:
+    """A fake juju-systemd-notices in `directory`."""
+
+    def __init__(self, directory: Path, stdout: str = "", stderr: str = "", exit: str = "0"):
+        self.directory = directory
+        write_executable(directory / "juju-systemd-notices", FAKE_BINARY)
+        self.answer(stdout, stderr, exit)
+
+    def answer(self, stdout: str = "", stderr: str = "", exit: str = "0") -> None:
+        (self.directory / "stdout").write_text(stdout)
+        (self.directory / "stderr").write_text(stderr)
+        (self.directory / "exit").write_text(exit)
+
+    def argv(self):
+        """The arguments of the last run, or None when it has not run."""
+        recorded = self.directory / "argv"
+        if not recorded.exists():
+            return None
+        return recorded.read_bytes().decode().split("\0")[:-1]
+
+
+class LibraryTest(unittest.TestCase):
+    """A temporary charm dir, PATH without any juju-systemd-notices, helpers for Harness."""
+
+    def setUp(self):
+        self.temp = Path(tempfile.mkdtemp(prefix="jsn-library-"))
+        self.addCleanup(shutil.rmtree, str(self.temp), True)
+        self.charm_dir = self.temp / "charm"
+        self.charm_dir.mkdir()
+        (self.charm_dir / "dispatch").write_text("#!/bin/sh\n")
+        self.path_dir = self.temp / "path"
+        self.path_dir.mkdir()
+        self.set_environment("PATH", f"{self.path_dir}:/usr/bin:/bin")
+
+    def set_environment(self, name, value):
+        old = os.environ.get(name)
+        os.environ[name] = value
+        self.addCleanup(self._restore_environment, name, old)
+
+    @staticmethod
+    def _restore_environment(name, old):
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+    def harness(self, charm_class, app="app"):
+        with warnings.catch_warnings():
+            # ops 2.20 marks Harness as pending deprecation (for ops.testing's state-transition
+            # API); it is still ops's own Harness in 2.x and 3.x, what these tests are written for.
+            warnings.filterwarnings("ignore", "Harness is deprecated", PendingDeprecationWarning)
+            harness = Harness(charm_class, meta=f"name: {app}\n")
+        self.addCleanup(harness.cleanup)
+        # Harness has no charm dir on disk; point it at ours, as Juju's JUJU_CHARM_DIR would.
+        harness.framework.charm_dir = self.charm_dir
+        harness.begin()
+        return harness
+
+    def bundled_fake(self, **answer) -> FakeBinary:
+        return FakeBinary(self.charm_dir / "bin", **answer)
+
+
+class EventsTest(LibraryTest):
+    def test_each_service_gets_a_started_and_a_stopped_event_named_after_its_alias(self):
+        harness = self.harness(charm_watching([
+            Service("snap.slurm.slurmd", alias="slurmd"),
+            Service("foo@bar.service", alias="my-foo-bar"),
+            Service("plain-name"),
+            Service("x.service", alias="X1"),
+        ]))
+        on = harness.charm.on
+        for kind in ["slurmd", "my_foo_bar", "plain_name", "X1"]:
+            with self.subTest(kind=kind):
+                self.assertIs(getattr(on, f"service_{kind}_started").event_type, ServiceStartedEvent)
+                self.assertIs(getattr(on, f"service_{kind}_stopped").event_type, ServiceStoppedEvent)
+
+    def test_the_event_for_a_hook_is_the_one_ops_dispatches_it_to(self):
+        # ops turns the hook name into the event name by '-' -> '_' (ops/_main.py).
+        harness = self.harness(charm_watching([Service("a", alias="x-y-z")]))
+        for hook in ["service-x-y-z-started", "service-x-y-z-stopped"]:
+            self.assertTrue(hasattr(harness.charm.on, hook.replace("-", "_")), hook)
+
+    def test_without_an_alias_the_events_use_the_name_without_service_as_the_binary_does(self):
+        harness = self.harness(charm_watching([Service("slurmd.service"), Service("snap-x")]))
+        self.assertIs(harness.charm.on.service_slurmd_started.event_type, ServiceStartedEvent)
+        self.assertIs(harness.charm.on.service_snap_x_stopped.event_type, ServiceStoppedEvent)
+        self.assertEqual(Service("slurmd.service").hook_alias, "slurmd")
+        self.assertIsNone(Service("slurmd.service").alias)  # as given, like the original
+
+    def test_names_alone_are_accepted_as_services_like_the_original(self):
+        harness = self.harness(charm_watching(["slurmd", Service("munged")]))
+        self.assertEqual([s.name for s in harness.charm.notices.services], ["slurmd", "munged"])
+        self.assertTrue(hasattr(harness.charm.on, "service_slurmd_started"))
+        single = self.harness(charm_watching("slurmd"))
+        self.assertEqual(single.charm.notices.services, [Service("slurmd")])
+
+    def test_the_issues_charm_handles_its_events(self):
+        harness = self.harness(ApplicationCharm)
+        harness.charm.on.service_slurmd_started.emit()
+        self.assertEqual(harness.model.unit.status, ActiveStatus())
+        harness.charm.on.service_slurmd_stopped.emit()
+        self.assertEqual(harness.model.unit.status, BlockedStatus("slurmd not running"))
+
+    def test_a_second_systemd_notices_for_the_same_alias_does_not_redefine_its_events(self):
+        harness = self.harness(charm_watching([Service("slurmd")]))
+        SystemdNotices(harness.charm, [Service("snap.slurm.slurmd", alias="slurmd")])
+        SystemdNotices(harness.charm, [Service("munged")])
+        self.assertIs(harness.charm.on.service_slurmd_started.event_type, ServiceStartedEvent)
+        self.assertIs(harness.charm.on.service_munged_started.event_type, ServiceStartedEvent)
+
+    def test_a_charm_made_again_on_the_same_events_class_keeps_its_events(self):
+        # ops defines events on the class of charm.on; the original raised when a process made
+        # its charm twice (ops's "overlaps with an existing type"). Two stand-in charms sharing
+        # one events class, as two instances of one charm class do outside Harness.
+        class SharedEvents(ops.CharmEvents):
+            pass
+
+        first = types.SimpleNamespace(on=SharedEvents())
+        second = types.SimpleNamespace(on=SharedEvents())
+        SystemdNotices(first, [Service("slurmd")])
+        SystemdNotices(second, [Service("slurmd")])
+        self.assertIs(SharedEvents.service_slurmd_started.event_type, ServiceStartedEvent)
+
+    def test_an_event_of_that_name_and_another_type_is_refused(self):
+        class OwnEvents(ops.CharmEvents):
+            service_slurmd_started = ops.EventSource(ops.EventBase)
+
+        class OwnCharm(CharmBase):
+            on = OwnEvents()
+
+        harness = self.harness(OwnCharm)
+        with self.assertRaisesRegex(RuntimeError, "service_slurmd_started"):
+            SystemdNotices(harness.charm, [Service("slurmd")])
+
+
+class ValidationTest(LibraryTest):
+    """ValueError by the binary's rules (src/options.cc), when the objects are made."""
+
+    def assert_refused(self, pattern, name, alias=None):
+        with self.assertRaisesRegex(ValueError, pattern) as raised:
+            Service(name, alias=alias)
+        self.assertIn("expected", str(raised.exception))
+        return raised.exception
+
+    def test_bad_unit_names_are_refused_with_what_was_expected_and_found(self):
+        self.assert_refused(r"expected a systemd service name .* found ''", "")
+        self.assert_refused(re.escape("only [A-Za-z0-9:_.\\@-] before its type, found 'a b'"), "a b")
+        self.assert_refused(r"found 'slurm/d'", "slurm/d")
+        self.assert_refused(r"found 'a=b'", "a=b", alias="x")
+        self.assert_refused(r"a name before '@', found '@x'", "@x")
+        self.assert_refused(r"an instance after '@'.*found 'getty@.service'", "getty@.service")
+        self.assert_refused(r"at most 255 bytes", "a" * 248)  # 256 with .service
+        self.assert_refused(r"at most 255 bytes", "a" * 250 + ".timer", alias="t")
+        self.assert_refused(r"found 'slürmd'", "slürmd")
+
+    def test_bad_aliases_are_refused(self):
+        self.assert_refused(r"alias of 1 to 128 bytes .* found ''", "slurmd", alias="")
+        self.assert_refused(r"starting with a letter or digit.*found '-x'", "slurmd", alias="-x")
+        self.assert_refused(r"found 'a b'", "slurmd", alias="a b")
+        self.assert_refused(r"found 'a/b'", "slurmd", alias="a/b")
+        self.assert_refused(r"1 to 128 bytes", "slurmd", alias="a" * 129)
+
+    def test_aliases_the_binary_takes_but_ops_cannot_name_an_event_after_are_refused(self):
+        for alias in ["a.b", "a@b", "a:b"]:
+            with self.subTest(alias=alias):
+                self.assert_refused(r"\[A-Za-z0-9_-\].*Python identifier", "slurmd", alias=alias)
+        # A name with a type other than .service keeps it in its default alias: say which.
+        error = self.assert_refused(r"from the name 'foo.timer'; give alias=", "foo.timer")
+        self.assertIn("found 'foo.timer'", str(error))
+
+    def test_good_names_are_accepted_and_name_the_unit_the_binary_watches(self):
+        cases = {
+            ("snap.slurm.slurmd", "slurmd"): "snap.slurm.slurmd.service",
+            ("slurmd.service", None): "slurmd.service",
+            ("foo@bar.service", "foo-bar"): "foo@bar.service",
+            ("foo@bar@baz", "baz"): "foo@bar@baz.service",
+            ("foo.timer", "foo"): "foo.timer",
+            ("-.mount", "root"): "-.mount",
+            ("a\\x2db", "ab"): "a\\x2db.service",
+            ("x:y_z", "xyz"): "x:y_z.service",
+            ("a" * 247, "long"): "a" * 247 + ".service",
+        }
+        for (name, alias), unit in cases.items():
+            with self.subTest(name=name):
+                self.assertEqual(Service(name, alias=alias).unit, unit)
+        self.assertEqual(Service("a", alias="b" * 128).hook_alias, "b" * 128)
+
+    def test_lists_the_binary_refuses_are_refused_by_systemd_notices(self):
+        harness = self.harness(charm_watching(["placeholder"]))
+        charm = harness.charm
+        with self.assertRaisesRegex(ValueError, "expected each unit once, found slurmd.service twice"):
+            SystemdNotices(charm, [Service("slurmd"), Service("slurmd.service", alias="other")])
+        with self.assertRaisesRegex(ValueError, "different alias for each service, found 'x'"):
+            SystemdNotices(charm, [Service("a", alias="x"), Service("b", alias="x")])
+        with self.assertRaisesRegex(ValueError, "at least one service to observe, found none"):
+            SystemdNotices(charm, [])
+        with self.assertRaisesRegex(ValueError, "at most 64 services, found 65"):
+            SystemdNotices(charm, [Service(f"s{i}") for i in range(65)])
+        SystemdNotices(charm, [Service(f"s{i}") for i in range(64)])
+
+    def test_aliases_that_ops_would_dispatch_to_one_event_are_refused(self):
+        harness = self.harness(charm_watching(["placeholder"]))
+        with self.assertRaisesRegex(ValueError, "'a-b' and 'a_b', both service_a_b_started"):
+            SystemdNotices(harness.charm, [Service("x", alias="a-b"), Service("y", alias="a_b")])
+
+    def test_a_service_changed_after_it_was_made_is_checked_again(self):
+        service = Service("slurmd")
+        service.alias = "not valid"
+        harness = self.harness(charm_watching(["placeholder"]))
+        with self.assertRaisesRegex(ValueError, "found 'not valid'"):
+            SystemdNotices(harness.charm, [service])
+        with self.assertRaisesRegex(TypeError, "expected a Service or a name, found 3"):
+            SystemdNotices(harness.charm, [3])
+
+    def test_a_bad_name_fails_the_charms_init_before_anything_runs(self):
+        fake = self.bundled_fake()
+        with self.assertRaisesRegex(ValueError, "found 'bad name'"):
+            self.harness(charm_watching([Service("bad name")]))
+        self.assertIsNone(fake.argv())
+
+
+class CommandTest(LibraryTest):
+    """What subscribe(), stop() and status() run, with a fake binary."""
+
+    def test_install_subscribes_with_the_unit_the_charm_dir_and_every_name_alias(self):
+        fake = self.bundled_fake(stdout="juju-app-0-systemd-notices.service: unit file written\n")
+        harness = self.harness(ApplicationCharm)
+        harness.charm.on.install.emit()
+        self.assertEqual(fake.argv(), [
+            "subscribe", "--unit", "app/0", "--charm-dir", str(self.charm_dir),
+            "--", "snap.slurm.slurmd=slurmd",
+        ])
+
+    def test_subscribe_passes_every_service_in_order_with_the_binarys_default_alias(self):
+        fake = self.bundled_fake()
+        harness = self.harness(charm_watching(
+            [Service("munged.service"), Service("-.mount", alias="root"), "slurmd"]), app="slurmd")
+        harness.charm.notices.subscribe()
+        self.assertEqual(fake.argv()[:6], ["subscribe", "--unit", "slurmd/0", "--charm-dir",
+                                           str(self.charm_dir), "--"])
+        self.assertEqual(fake.argv()[6:], ["munged.service=munged", "-.mount=root", "slurmd=slurmd"])
+
+    def test_stop_runs_stop_with_the_unit(self):
+        fake = self.bundled_fake()
+        harness = self.harness(ApplicationCharm)
+        harness.charm.on.stop.emit()
+        self.assertEqual(fake.argv(), ["stop", "--unit", "app/0"])
+
+    def test_status_runs_status_json_and_returns_typed_objects(self):
+        fake = self.bundled_fake(stdout=REAL_STATUS_JSON)
+        harness = self.harness(ApplicationCharm)
+        status = harness.charm._systemd_notices.status()
+        self.assertEqual(fake.argv(), ["status", "--unit", "app/0", "--json"])
+        self.assertIsInstance(status, library.NoticesStatus)
+        self.assertEqual(status.juju_unit, "app/0")
+        self.assertEqual(status.daemon_unit, "juju-app-0-systemd-notices.service")
+        self.assertEqual(status.daemon_active_state, "active")
+        self.assertIs(status.state_file, True)
+        self.assertEqual(status.watches, (
+            library.WatchStatus(alias="probe-a", unit="jsn-lib-probe.service",
+                                active_state="active", delivered="started", pending="none",
+                                pending_hook="none"),
+            library.WatchStatus(alias="jsn-lib-probe2", unit="jsn-lib-probe2.service",
+                                active_state="inactive", delivered="stopped", pending="none",
+                                pending_hook="none"),
+        ))
+
+    def test_status_output_that_is_not_the_status_json_raises_saying_what_was_found(self):
+        harness = self.harness(ApplicationCharm)
+        for output, expected in [("not json\n", "expected a JSON object"),
+                                 ('{"juju_unit": "app/0"}', "expected an object with juju_unit"),
+                                 (REAL_STATUS_JSON.replace('"pending": "none", ', "", 1),
+                                  "expected watches with alias")]:
+            with self.subTest(output=output[:20]):
+                self.bundled_fake(stdout=output)
+                with self.assertRaisesRegex(library.SystemdNoticesError, expected) as raised:
+                    harness.charm._systemd_notices.status()
+                self.assertIn(repr(output)[:20], str(raised.exception))
+
+    def test_a_refusal_raises_with_the_binarys_message_its_dbus_error_and_exit_status(self):
+        self.bundled_fake(stderr=ACCESS_DENIED, exit="1")
+        harness = self.harness(ApplicationCharm)
+        with self.assertRaises(library.SystemdNoticesError) as raised:
+            harness.charm.on.install.emit()
+        error = raised.exception
+        self.assertEqual(error.returncode, 1)
+        self.assertEqual(error.dbus_error, "org.freedesktop.DBus.Error.AccessDenied")
+        self.assertEqual(error.stderr, ACCESS_DENIED)
+        self.assertEqual(error.command[0], str(self.charm_dir / "bin" / "juju-systemd-notices"))
+        self.assertEqual(str(error), ACCESS_DENIED.splitlines()[0] + " (exit status 1)")
+
+    def test_stop_and_status_failures_raise_too(self):
+        fake = self.bundled_fake(stderr="juju-systemd-notices stop: stopping the unit: "
+                                        "org.freedesktop.systemd1.NoSuchUnit: gone\n", exit="1")
+        harness = self.harness(ApplicationCharm)
+        with self.assertRaisesRegex(library.SystemdNoticesError, r"NoSuchUnit: gone \(exit status 1\)"):
+            harness.charm.on.stop.emit()
+        fake.answer(stderr="juju-systemd-notices status: reading the unit file: expected the "
+                           "unit file x, found No such file or directory\n", exit="1")
+        with self.assertRaises(library.SystemdNoticesError) as raised:
+            harness.charm._systemd_notices.status()
+        self.assertEqual(raised.exception.returncode, 1)
+        self.assertIsNone(raised.exception.dbus_error)
+        self.assertIn("expected the unit file x", str(raised.exception))
+
+    def test_a_binary_killed_by_a_signal_or_silent_still_raises(self):
+        fake = self.bundled_fake(exit="term")
+        harness = self.harness(ApplicationCharm)
+        with self.assertRaises(library.SystemdNoticesError) as raised:
+            harness.charm._systemd_notices.stop()
+        self.assertEqual(raised.exception.returncode, -15)
+        fake.answer(exit="3")
+        with self.assertRaisesRegex(library.SystemdNoticesError, r"stop said nothing \(exit status 3\)"):
+            harness.charm._systemd_notices.stop()
+
+
+class BinaryLookupTest(LibraryTest):
+    def test_the_binary_on_path_is_used_when_the_charm_has_none(self):
+        on_path = FakeBinary(self.path_dir)
+        harness = self.harness(ApplicationCharm)
+        harness.charm._systemd_notices.stop()
+        self.assertEqual(on_path.argv(), ["stop", "--unit", "app/0"])
+
+    def test_the_charms_binary_wins_over_the_one_on_path(self):
+        on_path = FakeBinary(self.path_dir)
+        bundled = self.bundled_fake()
+        harness = self.harness(ApplicationCharm)
+        harness.charm._systemd_notices.stop()
+        self.assertEqual(bundled.argv(), ["stop", "--unit", "app/0"])
+        self.assertIsNone(on_path.argv())
+
+    def test_a_charm_binary_that_is_not_executable_is_passed_over_for_path(self):
+        on_path = FakeBinary(self.path_dir)
+        (self.charm_dir / "bin").mkdir()
+        (self.charm_dir / "bin" / "juju-systemd-notices").write_text("not a program\n")
+        harness = self.harness(ApplicationCharm)
+        harness.charm._systemd_notices.stop()
+        self.assertEqual(on_path.argv(), ["stop", "--unit", "app/0"])
+
+    def test_neither_raises_naming_both_places(self):
+        harness = self.harness(ApplicationCharm)
+        for call in [harness.charm._systemd_notices.subscribe, harness.charm._systemd_notices.stop,
+                     harness.charm._systemd_notices.status]:
+            with self.subTest(call=call.__name__):
+                with self.assertRaises(library.BinaryNotFoundError) as raised:
+                    call()
+                message = str(raised.exception)
+                self.assertIn(str(self.charm_dir / "bin" / "juju-systemd-notices"), message)
+                self.assertIn(f"on PATH ({self.path_dir}:/usr/bin:/bin)", message)
+                self.assertIsInstance(raised.exception, library.SystemdNoticesError)
+                self.assertIsNone(raised.exception.returncode)
+
+
+class RealBinaryTest(LibraryTest):
+    """The library and build/juju-systemd-notices agree on names; its errors come through."""
+
+    def setUp(self):
+        super().setUp()
+        self.assertTrue(os.access(str(REAL_BINARY), os.X_OK),
+                        f"expected the built binary at {REAL_BINARY} (run make first)")
+        self.root = self.temp / "root"
+        # The charm's bin/ holds a wrapper that runs the real binary offline: `subscribe` with
+        # --root writes the unit under it and contacts no systemd.
+        write_executable(self.charm_dir / "bin" / "juju-systemd-notices", textwrap.dedent(f"""\
+            #!/bin/sh
+            command=$1
+            shift
+            exec '{REAL_BINARY}' "$command" --root '{self.root}' "$@"
+            """))
+
+    def subscribe_directly(self, *watches):
+        """The real binary run by hand the way the library runs it, under --root."""
+        return subprocess.run(
+            [str(REAL_BINARY), "subscribe", "--root", str(self.root), "--unit", "app/0",
+             "--charm-dir", str(self.charm_dir), "--", *watches],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+
+    def exec_start(self):
+        unit_file = self.root / "etc/systemd/system/juju-app-0-systemd-notices.service"
+        lines = [line for line in unit_file.read_text().splitlines() if line.startswith("ExecStart=")]
+        self.assertEqual(len(lines), 1)
+        return lines[0]
+
+    # Names at the edges of the rules, each accepted by the library.
+    ACCEPTED = [
+        Service("snap.slurm.slurmd", alias="slurmd"),
+        Service("munged.service"),
+        Service("foo@bar.service", alias="foo-bar"),
+        Service("foo@bar@baz", alias="baz"),
+        Service("foo.timer", alias="foo_timer"),
+        Service("-.mount", alias="root"),
+        Service("a\\x2db", alias="ab"),
+        Service("x:y_z.socket", alias="xyz"),
+        Service("a" * 247, alias="b" * 128),
+        Service("9lives"),
+    ]
+
+    def test_every_name_the_library_accepts_the_binary_subscribes_offline(self):
+        harness = self.harness(charm_watching(self.ACCEPTED))
+        harness.charm.notices.subscribe()
+        # ExecStart= quoted by systemd's rules, which shlex's POSIX mode reads for these words.
+        words = shlex.split(self.exec_start()[len("ExecStart="):])
+        self.assertEqual(words[words.index("--") + 1:],
+                         [f"{service.unit}={service.hook_alias}" for service in self.ACCEPTED])
+        for service in self.ACCEPTED:
+            with self.subTest(name=service.name[:20]):
+                hooks = self.charm_dir / "hooks"
+                self.assertTrue((hooks / f"service-{service.hook_alias}-started").is_symlink())
+                self.assertTrue((hooks / f"service-{service.hook_alias}-stopped").is_symlink())
+
+    def test_every_name_and_alias_the_library_refuses_by_the_binarys_rules_the_binary_refuses(self):
+        refused = [("", None), ("a b", None), ("slurm/d", None), ("@x", None),
+                   ("getty@.service", "getty"), ("a" * 248, "x"), ("slürmd", None),
+                   ("slurmd", ""), ("slurmd", "-x"), ("slurmd", "a b"), ("slurmd", "a" * 129),
+                   (".service", None)]
+        for name, alias in refused:
+            with self.subTest(name=name[:20], alias=alias):
+                with self.assertRaises(ValueError) as raised:
+                    Service(name, alias=alias)
+                self.assertNotIn("Python identifier", str(raised.exception))  # the binary's rule
+                watch = name if alias is None else f"{name}={alias}"
+                result = self.subscribe_directly(watch)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn("expected", result.stderr)
+
+    def test_the_library_is_stricter_only_where_ops_cannot_name_the_event(self):
+        for name, alias in [("foo.timer", None), ("slurmd", "a.b"), ("slurmd", "a@b"),
+                            ("slurmd", "a:b")]:
+            with self.subTest(name=name, alias=alias):
+                with self.assertRaisesRegex(ValueError, "Python identifier"):
+                    Service(name, alias=alias)
+                watch = name if alias is None else f"{name}={alias}"
+                result = self.subscribe_directly(watch)
+                self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_lists_the_library_refuses_the_binary_refuses(self):
+        for watches in [["slurmd", "slurmd.service=other"], ["a=x", "b=x"], [],
+                        [f"s{i}" for i in range(65)]]:
+            with self.subTest(watches=watches[:2]):
+                result = self.subscribe_directly(*watches)
+                self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertEqual(self.subscribe_directly(*[f"s{i}" for i in range(64)]).returncode, 0)
+
+    def test_the_binarys_own_refusal_comes_through_with_its_message_and_exit_status(self):
+        harness = self.harness(ApplicationCharm)
+        shutil.move(str(self.charm_dir / "bin" / "juju-systemd-notices"), str(self.path_dir))
+        harness.framework.charm_dir = self.temp / "no-such-charm"
+        with self.assertRaises(library.SystemdNoticesError) as raised:
+            harness.charm._systemd_notices.subscribe()
+        self.assertEqual(raised.exception.returncode, 2)
+        self.assertIn("juju-systemd-notices subscribe: expected --charm-dir to be a directory, "
+                      f"found '{self.temp / 'no-such-charm'}'", str(raised.exception))
+
+    def test_stop_and_status_without_systemd_raise_with_the_binarys_message(self):
+        self.set_environment("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={self.temp}/no-bus")
+        harness = self.harness(ApplicationCharm)
+        with self.assertRaises(library.SystemdNoticesError) as raised:
+            harness.charm._systemd_notices.stop()
+        self.assertEqual(raised.exception.returncode, 1)
+        self.assertIn("juju-systemd-notices stop: connecting to systemd:", str(raised.exception))
+        harness.charm._systemd_notices.subscribe()  # offline, under --root
+        with self.assertRaises(library.SystemdNoticesError) as raised:
+            harness.charm._systemd_notices.status()
+        self.assertEqual(raised.exception.returncode, 1)
+        self.assertIn("juju-systemd-notices status: connecting to systemd:", str(raised.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
