@@ -193,7 +193,8 @@ $(BUILD)/bench/alloc_count.so: tools/benchmarks/alloc_count.cc
 	$(CXX) $(TEST_FLAGS) -O2 -fPIC -shared -o $@ $<
 
 # deps first (alone), then build everything in parallel, then run every suite and print one
-# summary line over all of them.
+# summary line over all of them. charmcraft-part builds README's charmcraft part (static-musl)
+# in a clean copy of the tree, so it builds nothing here.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
 	$(MAKE) -j$(JOBS) all unit-tests integration-tests system-tests asan-unit-tests fuzz-targets
@@ -202,7 +203,8 @@ check: deps
 	  integration="$(BUILD)/integration_tests" \
 	  system=$(BUILD)/system_tests \
 	  unit-asan=$(BUILD)/asan/unit_tests \
-	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" 
+	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" \
+	  charmcraft-part=tests/charmcraft-part
 
 # The system suite alone (as root), with its own summary line.
 check-system: deps
