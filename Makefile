@@ -8,7 +8,7 @@
 #   make demo       run the daemon against a real systemd user manager (as root), see tools/demo
 #   make static     the same, stripped: $(BUILD)/juju-systemd-notices-static
 #   make static-musl  the same against musl (Debian musl-tools) with no libstdc++ run time:
-#                   $(BUILD)/juju-systemd-notices-musl
+#                   $(BUILD)/juju-systemd-notices-musl; installs musl-tools first (as root)
 #   make bench      install the bench-only packages (as root), build and run every benchmark,
 #                   print one table and write it to $(BUILD)/bench.tsv and $(BUILD)/bench.json
 #   make install / uninstall   honour PREFIX and DESTDIR
@@ -66,7 +66,7 @@ SYSTEM_SRCS  := $(wildcard tests/system/*_test.cc)
 SYSTEM_OBJS  := $(SYSTEM_SRCS:tests/system/%.cc=$(BUILD)/tests/system/%.o)
 GTEST_LIBS   := -lgtest_main -lgtest -pthread
 
-.PHONY: all static static-musl bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
+.PHONY: all static static-musl musl-deps bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/$(PROGRAM)
@@ -113,6 +113,12 @@ MUSL_LTO     ?= -flto=auto -flto-partition=one
 MUSL_LDFLAGS ?= -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none
 MUSL_OBJS    := $(LIB_SRCS:src/%.cc=$(BUILD)/musl/%.o) $(BUILD)/musl/main.o $(BUILD)/musl/runtime.o
 static-musl: $(BUILD)/$(PROGRAM)-musl
+# Every musl object waits for musl-tools (and g++, make): on a fresh machine, as root, they are
+# installed; otherwise the apt-get line is printed and nothing compiles (without musl's headers
+# the first error would be a missing sys/socket.h). Order-only: the check rebuilds nothing.
+$(MUSL_OBJS) $(BUILD)/bench/juju_exec_stamp.musl.o: | musl-deps
+musl-deps:
+	@tools/install-deps --musl
 $(BUILD)/$(PROGRAM)-musl: $(MUSL_OBJS)
 	$(MUSL_CC) -Os $(MUSL_LTO) -static -s $(MUSL_LDFLAGS) -o $@ $^
 $(BUILD)/musl/%.o: src/%.cc Makefile
@@ -189,7 +195,8 @@ $(BUILD)/bench/alloc_count.so: tools/benchmarks/alloc_count.cc
 	$(CXX) $(TEST_FLAGS) -O2 -fPIC -shared -o $@ $<
 
 # deps first (alone), then build everything in parallel, then run every suite and print one
-# summary line over all of them.
+# summary line over all of them. charmcraft-part builds README's charmcraft part (static-musl)
+# in a clean copy of the tree, so it builds nothing here.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
 	$(MAKE) -j$(JOBS) all unit-tests integration-tests system-tests asan-unit-tests fuzz-targets
@@ -199,7 +206,8 @@ check: deps
 	  system=$(BUILD)/system_tests \
 	  unit-asan=$(BUILD)/asan/unit_tests \
 	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" \
-	  library="tests/lib/run $(BUILD)/$(PROGRAM)"
+	  library="tests/lib/run $(BUILD)/$(PROGRAM)" \
+	  charmcraft-part=tests/charmcraft-part
 
 # The system suite alone (as root), with its own summary line.
 check-system: deps
