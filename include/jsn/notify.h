@@ -18,8 +18,8 @@
 
 #include <string_view>
 
+#include "jsn/monotonic_time.h"
 #include "jsn/status.h"
-#include "jsn/tracker.h"
 
 namespace jsn {
 

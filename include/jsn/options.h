@@ -1,45 +1,24 @@
 // Options: the daemon's command line, compatible with the original's ExecStart line
 //   juju-systemd-notices --unit UNIT [-d|--debug] NAME[=ALIAS] ...
 // plus --juju-exec PATH, --bus ADDRESS, --help and --version. Parsing is pure (argv in,
-// Options or a Status out); nothing connects or runs before it has succeeded. Options holds
-// fixed-size arrays (no heap): unit names are copied in because ".service" may be appended;
-// every other string points into argv or the environment, which live as long as the process.
+// Options or a Status out); nothing connects or runs before it has succeeded. The Options
+// struct is declared in jsn/daemon.h: the daemon runs with it, and the daemon's part may not
+// include the command line's (tests/include_directions_test.cc).
 #pragma once
 
 #include <cstddef>
 
+#include "jsn/daemon.h"
 #include "jsn/status.h"
 #include "jsn/unit_path.h"
 
 namespace jsn {
-
-// Fixed limits, stated in --help.
-constexpr size_t kMaxWatchedUnits = 64;
-constexpr size_t kMaxAliasLength = 128;
 
 constexpr const char* kDefaultJujuExec = "/usr/bin/juju-exec";
 constexpr const char* kDefaultStateDir = "/var/lib/juju-systemd-notices/";
 constexpr const char* kLegacyJujuRun = "/usr/bin/juju-run";  // Juju 2.9
 // Where libdbus and sd-bus look when DBUS_SYSTEM_BUS_ADDRESS is unset.
 constexpr const char* kSystemBusFallback = "unix:path=/run/dbus/system_bus_socket";
-
-struct WatchedUnit {
-  char unit[kMaxUnitNameLength + 1];  // full systemd unit name, e.g. "slurmd.service"
-  char alias[kMaxAliasLength + 1];    // the hook is hooks/service-ALIAS-started|stopped
-};
-
-struct Options {
-  enum class Action { kRun, kHelp, kVersion };
-  Action action = Action::kRun;
-  const char* juju_unit = nullptr;  // "app/0"
-  bool debug = false;
-  const char* juju_exec = nullptr;  // nullptr until given or resolved by ResolveDefaults
-  const char* bus_address = nullptr;
-  const char* state_dir = nullptr;
-  unsigned hook_timeout_seconds = 600;  // a hook running longer is killed and retried  // nullptr until given or resolved (kDefaultStateDir)
-  size_t watch_count = 0;
-  WatchedUnit watches[kMaxWatchedUnits];
-};
 
 // Parses argv[1..argc). On failure the Status says what was expected and what was found
 // (rule names: "unknown-option", "missing-value", "missing-unit", "invalid-juju-unit",

@@ -24,11 +24,9 @@
 #include <cstdint>
 #include <string_view>
 
-namespace jsn {
+#include "jsn/monotonic_time.h"
 
-// Nanoseconds since CLOCK_MONOTONIC's origin, as the loop reads it.
-using MonotonicTime = std::chrono::nanoseconds;
-constexpr MonotonicTime kNever = MonotonicTime::max();
+namespace jsn {
 
 enum class Hook : uint8_t { kNone, kStarted, kStopped };
 const char* HookName(Hook hook);  // "started", "stopped", "none"

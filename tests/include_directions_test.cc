@@ -1,0 +1,370 @@
+// The parts of the code and the directions between them, checked. The tree stays flat, as
+// ninja keeps its src/ flat: the parts are not folders but the table below (README's Layout
+// names the same parts). This test reads every #include in src/ (its subfolders too) and
+// include/jsn/ and fails when a part includes a part above it, when the tracker reaches a
+// socket, D-Bus or process header, or when a file is in no part, so a new file cannot dodge
+// the check. The rule is written here and nowhere else.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Lower to higher: a file may include files of its own part and of the parts before it,
+// never of a part after it.
+enum class Part { kBase, kWire, kBus, kSystemd, kDaemon, kCli };
+constexpr const char* kPartNames[] = {"base", "wire", "bus", "systemd", "daemon", "cli"};
+
+const char* PartName(Part part) { return kPartNames[static_cast<size_t>(part)]; }
+
+struct FilePart {
+  const char* stem;
+  Part part;
+};
+
+// Every file in src/ and include/jsn/, by its path below either without the extension:
+// include/jsn/reader.h and src/reader.cc are "reader", src/musl/runtime.cc is "musl/runtime".
+constexpr FilePart kParts[] = {
+    // base: what every part may use: errors, formatting, logging, numbers, time, memory, and
+    // the run time the static builds supply themselves.
+    {"status", Part::kBase},
+    {"format", Part::kBase},
+    {"log", Part::kBase},
+    {"decimal", Part::kBase},
+    {"monotonic_time", Part::kBase},
+    {"mapped_block", Part::kBase},
+    {"musl/runtime", Part::kBase},
+    {"musl/glibc_compat", Part::kBase},
+    {"glibc/runtime", Part::kBase},
+    // wire: the D-Bus message format, bytes only (docs/wire.md), and the ready-made messages
+    // built with it.
+    {"message", Part::kWire},
+    {"byte_order", Part::kWire},
+    {"names", Part::kWire},
+    {"signature", Part::kWire},
+    {"reader", Part::kWire},
+    {"validator", Part::kWire},
+    {"value", Part::kWire},
+    {"writer", Part::kWire},
+    {"calls", Part::kWire},
+    // bus: one client connection to a message bus: addresses, the socket, authentication,
+    // framing, and what a peer answers (the machine id).
+    {"address", Part::kBus},
+    {"blocking_io", Part::kBus},
+    {"auth", Part::kBus},
+    {"framer", Part::kBus},
+    {"machine_id", Part::kBus},
+    {"connection", Part::kBus},
+    // systemd: speaking to systemd: unit paths, the watch on ActiveState, the manager's jobs,
+    // sd_notify.
+    {"unit_path", Part::kSystemd},
+    {"watch", Part::kSystemd},
+    {"manager", Part::kSystemd},
+    {"notify", Part::kSystemd},
+    // daemon: the decisions (tracker) and the daemon's effects: hooks run, state kept, the
+    // loop, and the wiring of it all with what it runs with (Options).
+    {"tracker", Part::kDaemon},
+    {"spawner", Part::kDaemon},
+    {"state_store", Part::kDaemon},
+    {"loop", Part::kDaemon},
+    {"daemon", Part::kDaemon},
+    // cli: command lines: the daemon's argv, and the charm-side subcommands with the files
+    // they write and read back (the notices unit file, the hook links).
+    {"options", Part::kCli},
+    {"cli", Part::kCli},
+    {"cli_common", Part::kCli},
+    {"cli_subscribe", Part::kCli},
+    {"cli_stop", Part::kCli},
+    {"cli_status", Part::kCli},
+    {"unit_file", Part::kCli},
+    {"hooks", Part::kCli},
+    {"main", Part::kCli},
+};
+
+// The tracker makes the daemon's decisions as a plain function of states, hook outcomes and
+// `now`, so tests drive it without a bus or a process. Its files, and every header they reach,
+// include nothing of wire, bus or systemd and none of these system headers:
+constexpr const char* kTrackerStem = "tracker";
+constexpr Part kTrackerForbiddenParts[] = {Part::kWire, Part::kBus, Part::kSystemd};
+constexpr const char* kTrackerForbiddenHeaders[] = {
+    // sockets and descriptors: opening, polling, waiting on them (how the daemon waits for
+    // the bus, its timers and its children)
+    "sys/socket.h", "sys/un.h", "netinet/in.h", "arpa/inet.h", "netdb.h", "poll.h", "sys/poll.h",
+    "sys/select.h", "sys/epoll.h", "sys/eventfd.h", "sys/signalfd.h", "sys/timerfd.h", "fcntl.h",
+    // D-Bus libraries (we speak it ourselves; the tracker not at all)
+    "dbus/dbus.h", "systemd/sd-bus.h", "systemd/sd-daemon.h", "gio/gio.h",
+    // processes, threads and signals: spawning, waiting, killing, and unistd.h's fork, exec,
+    // read, write, close
+    "unistd.h", "spawn.h", "sys/wait.h", "signal.h", "csignal", "sys/pidfd.h", "sys/prctl.h",
+    "sys/resource.h", "sched.h", "pthread.h", "thread"};
+
+// The folders whose files the table covers, relative to the source tree.
+constexpr const char* kSourceDirs[] = {"src", "include/jsn"};
+// What counts as a C++ file there.
+constexpr const char* kSourceExtensions[] = {".h", ".hh", ".hpp", ".c", ".cc", ".cpp", ".inc"};
+
+struct Include {
+  int line = 0;
+  std::string name;     // as written, without the quotes or brackets
+  bool quoted = false;  // "name" rather than <name>
+  int target = -1;      // the index of the file of the tree it names, or -1
+};
+
+struct SourceFile {
+  std::string path;  // "src/reader.cc", relative to the source tree, as messages show it
+  std::string stem;  // "reader"
+  fs::path full;
+  std::vector<Include> includes;
+};
+
+// The source tree: $JSN_SOURCE_DIR, else the folder above this file as the Makefile names it
+// (tests/include_directions_test.cc, relative to the repository root the suites run in).
+fs::path SourceRoot() {
+  const char* override_dir = getenv("JSN_SOURCE_DIR");
+  if (override_dir != nullptr && override_dir[0] != '\0') return override_dir;
+  fs::path root = fs::path(__FILE__).parent_path().parent_path();
+  return root.empty() ? fs::path(".") : root;
+}
+
+bool IsSourceFile(const fs::path& path) {
+  for (const char* extension : kSourceExtensions) {
+    if (path.extension() == extension) return true;
+  }
+  return false;
+}
+
+// The `#include` lines of `file`: '#', optional spaces, "include", then "name" or <name>.
+std::vector<Include> ReadIncludes(const fs::path& file) {
+  std::vector<Include> includes;
+  std::ifstream in(file);
+  std::string text;
+  for (int number = 1; std::getline(in, text); ++number) {
+    std::string_view line = text;
+    auto skip_spaces = [&line] {
+      while (!line.empty() && (line[0] == ' ' || line[0] == '\t')) line.remove_prefix(1);
+    };
+    skip_spaces();
+    if (line.empty() || line[0] != '#') continue;
+    line.remove_prefix(1);
+    skip_spaces();
+    if (line.substr(0, 7) != "include") continue;
+    line.remove_prefix(7);
+    skip_spaces();
+    if (line.empty() || (line[0] != '"' && line[0] != '<')) continue;
+    const char close = line[0] == '"' ? '"' : '>';
+    const size_t end = line.find(close, 1);
+    if (end == std::string_view::npos) continue;
+    Include include;
+    include.line = number;
+    include.name = std::string(line.substr(1, end - 1));
+    include.quoted = close == '"';
+    includes.push_back(include);
+  }
+  return includes;
+}
+
+// Every C++ file of src/ and include/jsn/ with its includes, each resolved to a file of the
+// tree when it names one: a quoted name beside the including file, then any name under
+// include/ (the -Iinclude every build passes).
+std::vector<SourceFile> ReadTree(const fs::path& root) {
+  std::vector<SourceFile> files;
+  std::map<std::string, int> index_of;  // lexically normal full path -> index
+  for (const char* dir : kSourceDirs) {
+    std::error_code error;
+    for (fs::recursive_directory_iterator it(root / dir, error), end; !error && it != end;
+         it.increment(error)) {
+      if (!it->is_regular_file() || !IsSourceFile(it->path())) continue;
+      SourceFile file;
+      file.full = it->path().lexically_normal();
+      file.path = (fs::path(dir) / it->path().lexically_relative(root / dir)).generic_string();
+      file.stem = it->path().lexically_relative(root / dir).replace_extension().generic_string();
+      file.includes = ReadIncludes(file.full);
+      files.push_back(file);
+    }
+  }
+  // In path order, so that problems are listed the same way on every run.
+  std::sort(files.begin(), files.end(),
+            [](const SourceFile& a, const SourceFile& b) { return a.path < b.path; });
+  for (size_t i = 0; i < files.size(); ++i) {
+    index_of[files[i].full.generic_string()] = static_cast<int>(i);
+  }
+  for (SourceFile& file : files) {
+    for (Include& include : file.includes) {
+      std::vector<fs::path> candidates;
+      if (include.quoted) candidates.push_back(file.full.parent_path() / include.name);
+      candidates.push_back(root / "include" / include.name);
+      for (const fs::path& candidate : candidates) {
+        auto found = index_of.find(candidate.lexically_normal().generic_string());
+        if (found != index_of.end()) {
+          include.target = found->second;
+          break;
+        }
+      }
+    }
+  }
+  return files;
+}
+
+// The part of every stem in the table.
+std::map<std::string, Part> PartTable() {
+  std::map<std::string, Part> table;
+  for (const FilePart& entry : kParts) table[entry.stem] = entry.part;
+  return table;
+}
+
+// An include as messages show it: jsn/reader.h for "jsn/reader.h", <sys/un.h> for <sys/un.h>.
+std::string Written(const Include& include) {
+  return include.quoted ? include.name : "<" + include.name + ">";
+}
+
+std::string Join(const std::vector<std::string>& problems) {
+  std::string text;
+  for (const std::string& problem : problems) text += "\n  " + problem;
+  return text;
+}
+
+class IncludeDirections : public testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = SourceRoot();
+    files_ = ReadTree(root_);
+    ASSERT_TRUE(fs::is_directory(root_ / "src") && fs::is_directory(root_ / "include/jsn"))
+        << "no src/ and include/jsn/ under " << root_
+        << ": run from the source tree or set JSN_SOURCE_DIR";
+    ASSERT_FALSE(files_.empty()) << "no C++ files in src/ or include/jsn/ under " << root_;
+  }
+
+  const SourceFile* Find(int index) const { return index < 0 ? nullptr : &files_[index]; }
+
+  fs::path root_;
+  std::vector<SourceFile> files_;
+  std::map<std::string, Part> parts_ = PartTable();
+};
+
+TEST_F(IncludeDirections, EveryFileIsInOnePartAndTheTableNamesOnlyFilesThatExist) {
+  std::vector<std::string> problems;
+  std::set<std::string> stems_seen;
+  for (const SourceFile& file : files_) {
+    stems_seen.insert(file.stem);
+    if (parts_.count(file.stem) == 0) {
+      problems.push_back(file.path + " is in no part: add \"" + file.stem +
+                         "\" to the table in tests/include_directions_test.cc with its part");
+    }
+  }
+  std::set<std::string> stems_listed;
+  for (const FilePart& entry : kParts) {
+    if (!stems_listed.insert(entry.stem).second) {
+      problems.push_back(std::string("the table in tests/include_directions_test.cc lists \"") +
+                         entry.stem + "\" twice: keep one, with its part");
+    }
+    if (stems_seen.count(entry.stem) == 0) {
+      problems.push_back(std::string("the table in tests/include_directions_test.cc lists \"") +
+                         entry.stem + "\", which is no file in src/ or include/jsn/: remove it");
+    }
+  }
+  EXPECT_TRUE(problems.empty()) << Join(problems);
+}
+
+TEST_F(IncludeDirections, NoPartIncludesAPartAboveIt) {
+  std::vector<std::string> problems;
+  for (const SourceFile& file : files_) {
+    auto own = parts_.find(file.stem);
+    for (const Include& include : file.includes) {
+      const std::string where = file.path + ":" + std::to_string(include.line) + " includes ";
+      const SourceFile* target = Find(include.target);
+      if (target == nullptr) {
+        // A quoted include is ours by convention; one that names no file of the tree would
+        // leave the direction unchecked.
+        if (include.quoted) {
+          problems.push_back(where + "\"" + include.name +
+                             "\", which is no file in src/ or include/jsn/ (system headers "
+                             "take <>)");
+        }
+        continue;
+      }
+      auto theirs = parts_.find(target->stem);
+      if (own == parts_.end() || theirs == parts_.end()) continue;  // reported by the table test
+      if (theirs->second > own->second) {
+        problems.push_back(where + Written(include) + ": " + PartName(own->second) +
+                           " may not include " + PartName(theirs->second));
+      }
+    }
+  }
+  EXPECT_TRUE(problems.empty()) << Join(problems);
+}
+
+TEST_F(IncludeDirections, TrackerReachesNoSocketDbusOrProcessHeader) {
+  // The tracker's own files, then every file of the tree they reach through includes.
+  std::vector<int> reached;
+  std::map<int, int> reached_from;  // file -> the file that first included it (-1: the tracker's)
+  for (size_t i = 0; i < files_.size(); ++i) {
+    if (files_[i].stem == kTrackerStem) {
+      reached.push_back(static_cast<int>(i));
+      reached_from[static_cast<int>(i)] = -1;
+    }
+  }
+  ASSERT_FALSE(reached.empty()) << "no " << kTrackerStem
+                                << " in src/ or include/jsn/: update the tracker's rule in "
+                                   "tests/include_directions_test.cc";
+  // The part the tracker may not include that `target` is in, or nullptr.
+  auto forbidden_part = [this](const SourceFile& target) -> const char* {
+    auto theirs = parts_.find(target.stem);
+    if (theirs == parts_.end()) return nullptr;  // reported by the table test
+    for (Part forbidden : kTrackerForbiddenParts) {
+      if (theirs->second == forbidden) return PartName(forbidden);
+    }
+    return nullptr;
+  };
+  // A file of a forbidden part is reported where it is included, and not followed further.
+  for (size_t next = 0; next < reached.size(); ++next) {
+    for (const Include& include : files_[reached[next]].includes) {
+      if (include.target >= 0 && reached_from.count(include.target) == 0 &&
+          forbidden_part(files_[include.target]) == nullptr) {
+        reached_from[include.target] = reached[next];
+        reached.push_back(include.target);
+      }
+    }
+  }
+
+  std::vector<std::string> problems;
+  for (int index : reached) {
+    const SourceFile& file = files_[index];
+    std::string chain;  // how the tracker reaches a file that is not its own
+    for (int from = reached_from[index]; from >= 0; from = reached_from[from]) {
+      chain = files_[from].path + (chain.empty() ? "" : " -> ") + chain;
+    }
+    const std::string reached_through =
+        chain.empty() ? "" : " (reached from the tracker through " + chain + ")";
+    for (const Include& include : file.includes) {
+      const std::string where =
+          file.path + ":" + std::to_string(include.line) + reached_through + " includes ";
+      if (const SourceFile* target = Find(include.target)) {
+        if (const char* part = forbidden_part(*target)) {
+          problems.push_back(where + Written(include) + ": the tracker may include nothing of " +
+                             part);
+        }
+        continue;
+      }
+      for (const char* forbidden : kTrackerForbiddenHeaders) {
+        if (!include.quoted && include.name == forbidden) {
+          problems.push_back(where + Written(include) +
+                             ": the tracker may include no socket, D-Bus or process header");
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(problems.empty()) << Join(problems);
+}
+
+}  // namespace
