@@ -30,8 +30,8 @@ struct Options {
   bool debug = false;
   const char* juju_exec = nullptr;  // nullptr until given or resolved by ResolveDefaults
   const char* bus_address = nullptr;
-  const char* state_dir = nullptr;
-  unsigned hook_timeout_seconds = 600;  // a hook running longer is killed and retried  // nullptr until given or resolved (kDefaultStateDir)
+  const char* state_dir = nullptr;      // nullptr until given or resolved (kDefaultStateDir)
+  unsigned hook_timeout_seconds = 600;  // a hook running longer is killed and retried
   size_t watch_count = 0;
   WatchedUnit watches[kMaxWatchedUnits];
 };
