@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -14,8 +15,6 @@
 #include <unistd.h>
 
 #include <thread>
-
-#include "support/private_bus.h"
 
 extern char** environ;
 
@@ -355,6 +354,18 @@ TempDir::TempDir(const std::string& prefix, const std::string& parent) {
 
 TempDir::~TempDir() {
   if (!path_.empty()) RemoveTree(path_);
+}
+
+void RemoveTree(const std::string& path) {
+  if (path.empty()) return;
+  nftw(
+      path.c_str(),
+      // Keep going past an entry that cannot be removed: removing the rest is still worth it.
+      [](const char* entry, const struct stat*, int, struct FTW*) {
+        remove(entry);
+        return 0;
+      },
+      16, FTW_DEPTH | FTW_PHYS);
 }
 
 bool WriteFile(const std::string& path, const std::string& text, mode_t mode) {

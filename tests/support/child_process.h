@@ -107,7 +107,9 @@ class TempDir {
   std::string path_;
 };
 
-// (RemoveTree and MakeTempDirectory come from support/private_bus.h.)
+// Removes `path` and everything under it (without following symlinks); what cannot be removed
+// is left and the rest still goes.
+void RemoveTree(const std::string& path);
 // Writes `text` to `path` (created or truncated), with `mode`; true on success.
 bool WriteFile(const std::string& path, const std::string& text, mode_t mode = 0644);
 // The whole content of `path`, or "" when it cannot be read.

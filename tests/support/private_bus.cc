@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -260,18 +259,6 @@ std::string MakeTempDirectory(const std::string& prefix) {
                         prefix + "XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) return "";
   return pattern;
-}
-
-void RemoveTree(const std::string& path) {
-  if (path.empty()) return;
-  nftw(
-      path.c_str(),
-      // Keep going past an entry that cannot be removed: removing the rest is still worth it.
-      [](const char* entry, const struct stat*, int, struct FTW*) {
-        remove(entry);
-        return 0;
-      },
-      16, FTW_DEPTH | FTW_PHYS);
 }
 
 PrivateBus::~PrivateBus() {

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "support/child_process.h"
+
 namespace jsn::testing {
 
 // What a finished (or timed-out and killed) process did.
@@ -112,7 +114,5 @@ class PrivateBus {
 
 // Makes a fresh directory under $TMPDIR (or /tmp) named `prefix`XXXXXX; "" on failure.
 std::string MakeTempDirectory(const std::string& prefix);
-// Removes `path` and everything under it (without following symlinks).
-void RemoveTree(const std::string& path);
 
 }  // namespace jsn::testing
