@@ -52,11 +52,13 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   // Starts argv with `environment` (empty: inherit). Its stdout and stderr go to a pipe that
-  // ReadLine reads, or to `output_file` (created or appended) when that is not empty. With
-  // `with_stdin` the child's stdin is a pipe WriteLine feeds; otherwise it is /dev/null.
+  // ReadLine reads, or to `output_file` (created or appended) when that is not empty; stderr goes
+  // to `error_file` instead (created or appended) when that is not empty. With `with_stdin` the
+  // child's stdin is a pipe WriteLine feeds; otherwise it is /dev/null.
   // Returns false (and sets *error) when the process could not be started.
   bool Start(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
-             std::string* error, const std::string& output_file = "", bool with_stdin = false);
+             std::string* error, const std::string& output_file = "", bool with_stdin = false,
+             const std::string& error_file = "");
 
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
