@@ -179,7 +179,10 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     result.output += line;
     result.output += '\n';
   }
-  result.wait_status = child.Stop(SIGKILL, std::chrono::milliseconds(MillisecondsLeft(deadline)));
+  // The output can end before the command does (it closed it): wait for the exit, within the
+  // same deadline, rather than kill a command that is finishing.
+  child.WaitForExit(std::chrono::milliseconds(MillisecondsLeft(deadline)));
+  result.wait_status = child.Stop(SIGKILL, std::chrono::milliseconds(0));
   return result;
 }
 

@@ -38,8 +38,8 @@ struct CommandResult {
 };
 
 // Runs argv[0] (looked up in PATH) with `environment` (empty: inherit), stdin from /dev/null,
-// and waits for it. A command still running after `timeout` is killed (SIGKILL), reaped, and
-// reported as killed.
+// and waits for it to exit. A command still running after `timeout` is killed (SIGKILL), reaped,
+// and reported as killed.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& environment = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
