@@ -30,6 +30,7 @@
 namespace jsn {
 namespace {
 
+using ::jsn::testing::CommandResult;
 using ::jsn::testing::MakeTempDirectory;
 using ::jsn::testing::PrivateBus;
 using ::jsn::testing::ProcessResult;
@@ -216,8 +217,8 @@ SeenSignal ReceivePeerSignal(PrivateBus* bus, Connection* connection,
                                     "member='NameOwnerChanged'")
                    .is_error);
   EXPECT_FALSE(AddMatch(connection, "type='signal',interface='com.example.Test'").is_error);
-  ProcessResult result = bus->RunPeer(peer);
-  EXPECT_TRUE(result.Succeeded()) << result.Describe();
+  CommandResult result = bus->RunPeer(peer);
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   SeenSignal seen;
   std::string latest;
   bool arrived = ReceiveUntil(connection, [&](const Incoming& in) {

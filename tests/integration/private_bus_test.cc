@@ -9,7 +9,7 @@
 namespace jsn::testing {
 namespace {
 
-ProcessResult GetId(const PrivateBus& bus) {
+CommandResult GetId(const PrivateBus& bus) {
   return bus.RunPeer({"dbus-send", "--bus=" + bus.address(), "--print-reply",
                       "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
                       "org.freedesktop.DBus.GetId"});
@@ -19,20 +19,20 @@ TEST(PrivateBus, AnswersAPeerAtItsAddress) {
   PrivateBus bus;
   ASSERT_TRUE(bus.Start());
   EXPECT_EQ(bus.address(), "unix:path=" + bus.socket_path());
-  ProcessResult result = GetId(bus);
-  EXPECT_TRUE(result.Succeeded()) << result.Describe();
-  EXPECT_NE(result.out.find("string \""), std::string::npos) << result.out;
+  CommandResult result = GetId(bus);
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
+  EXPECT_NE(result.output.find("string \""), std::string::npos) << result.output;
 }
 
 TEST(PrivateBus, PeerEnvironmentNamesTheBusAsSessionAndSystemBus) {
   PrivateBus bus;
   ASSERT_TRUE(bus.Start());
-  ProcessResult result = bus.RunPeer({"dbus-send", "--system", "--print-reply",
+  CommandResult result = bus.RunPeer({"dbus-send", "--system", "--print-reply",
                                       "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
                                       "org.freedesktop.DBus.GetId"});
-  EXPECT_TRUE(result.Succeeded()) << result.Describe();
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   result = bus.RunPeer({"sh", "-c", "echo \"$DBUS_SESSION_BUS_ADDRESS\""});
-  EXPECT_EQ(result.out, bus.address() + "\n");
+  EXPECT_EQ(result.output, bus.address() + "\n");
 }
 
 TEST(PrivateBus, RestartsAtTheSameAddressAfterACrash) {
@@ -44,12 +44,12 @@ TEST(PrivateBus, RestartsAtTheSameAddressAfterACrash) {
   EXPECT_FALSE(bus.running());
   struct stat info;
   EXPECT_EQ(stat(bus.socket_path().c_str(), &info), 0) << "a crash leaves the socket file";
-  EXPECT_FALSE(GetId(bus).Succeeded());
+  EXPECT_FALSE(GetId(bus).succeeded());
   ASSERT_TRUE(bus.Start());
   EXPECT_NE(bus.pid(), first);
   EXPECT_EQ(bus.address(), address);
-  ProcessResult result = GetId(bus);
-  EXPECT_TRUE(result.Succeeded()) << result.Describe();
+  CommandResult result = GetId(bus);
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
 }
 
 TEST(PrivateBus, DestructorReapsTheDaemonAndRemovesTheDirectory) {

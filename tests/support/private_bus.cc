@@ -261,10 +261,10 @@ std::string MakeTempDirectory(const std::string& prefix) {
   return pattern;
 }
 
-PrivateBus::~PrivateBus() {
-  Stop(SIGKILL);
-  RemoveTree(directory_);
-}
+PrivateBus::PrivateBus() : directory_("jsn-bus") {}
+
+// The TempDir member removes the directory once the daemon is reaped.
+PrivateBus::~PrivateBus() { Stop(SIGKILL); }
 
 ::testing::AssertionResult PrivateBus::WriteConfig() {
   std::ifstream in(ConfigTemplatePath());
@@ -291,76 +291,50 @@ PrivateBus::~PrivateBus() {
 
 ::testing::AssertionResult PrivateBus::Start() {
   if (running()) return ::testing::AssertionFailure() << "the bus is already running";
-  if (directory_.empty()) {
-    directory_ = MakeTempDirectory("jsn-bus-");
-    if (directory_.empty()) return ::testing::AssertionFailure() << "mkdtemp failed";
-    socket_path_ = directory_ + "/bus";
+  if (directory_.path().empty()) return ::testing::AssertionFailure() << "mkdtemp failed";
+  if (socket_path_.empty()) {
+    socket_path_ = directory_.Join("bus");
     // The temp dir name holds only [-0-9A-Za-z_/.]: no address escaping needed.
     address_ = "unix:path=" + socket_path_;
-    config_path_ = directory_ + "/bus.conf";
+    config_path_ = directory_.Join("bus.conf");
     ::testing::AssertionResult written = WriteConfig();
     if (!written) return written;
   }
-  int ready_pipe[2];
-  if (pipe2(ready_pipe, O_CLOEXEC) != 0) {
-    return ::testing::AssertionFailure() << "pipe: " << strerror(errno);
+  // --print-address writes the address on stdout once the socket listens: our readiness
+  // signal. Its complaints (e.g. "Failed to set fd limit" when not privileged enough) go to a
+  // log in the directory rather than into every test's output.
+  std::string error;
+  if (!daemon_.Start({"dbus-daemon", "--config-file=" + config_path_, "--nofork", "--nopidfile",
+                      "--print-address=1"},
+                     {}, &error, "", /*with_stdin=*/false, log_path())) {
+    return ::testing::AssertionFailure() << "cannot start dbus-daemon: " << error;
   }
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  // Its complaints (e.g. "Failed to set fd limit" when not privileged enough) go to a log in
-  // the directory rather than into every test's output.
-  int log_fd = open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  // --print-address writes the address once the socket listens: our readiness signal.
-  pid_t pid = Spawn({"dbus-daemon", "--config-file=" + config_path_, "--nofork", "--nopidfile",
-                     "--print-address=1"},
-                    {}, null_fd, ready_pipe[1], log_fd);
-  if (null_fd >= 0) close(null_fd);
-  if (log_fd >= 0) close(log_fd);
-  close(ready_pipe[1]);
-  if (pid < 0) {
-    close(ready_pipe[0]);
-    return ::testing::AssertionFailure() << "fork: " << strerror(errno);
-  }
-  daemon_.pid_ = pid;
   std::string printed;
-  int64_t deadline = NowMilliseconds() + 10000;
-  while (printed.find('\n') == std::string::npos) {
-    int64_t left = deadline - NowMilliseconds();
-    pollfd entry{ready_pipe[0], POLLIN, 0};
-    int ready = left > 0 ? poll(&entry, 1, static_cast<int>(left)) : 0;
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) break;
-    char buffer[512];
-    ssize_t got = read(ready_pipe[0], buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    printed.append(buffer, static_cast<size_t>(got));
-  }
-  close(ready_pipe[0]);
-  if (printed.find('\n') == std::string::npos) {
-    ProcessResult ending = daemon_.Stop(SIGKILL);
-    std::ifstream log(log_path());
-    std::stringstream log_text;
-    log_text << log.rdbuf();
+  if (!daemon_.ReadLine(&printed, std::chrono::seconds(10))) {
+    CommandResult ending;
+    ending.wait_status = daemon_.Stop(SIGKILL, std::chrono::seconds(5));
     return ::testing::AssertionFailure() << "dbus-daemon did not print its address ("
-                                         << ending.Describe() << "); its log: " << log_text.str();
+                                         << ending.Describe()
+                                         << "); its log: " << ReadFile(log_path());
   }
   if (printed.rfind(address_, 0) != 0) {
-    daemon_.Stop(SIGKILL);
+    daemon_.Stop(SIGKILL, std::chrono::seconds(5));
     return ::testing::AssertionFailure()
            << "dbus-daemon listens at " << printed << ", expected " << address_;
   }
   return ::testing::AssertionSuccess();
 }
 
-void PrivateBus::Stop(int signal) { daemon_.Stop(signal); }
+void PrivateBus::Stop(int signal) { daemon_.Stop(signal, std::chrono::seconds(5)); }
 
-Environment PrivateBus::PeerEnvironment() const {
+std::vector<std::string> PrivateBus::PeerEnvironment() const {
   return {"DBUS_SESSION_BUS_ADDRESS=" + address_, "DBUS_SYSTEM_BUS_ADDRESS=" + address_,
           "DBUS_STARTER_ADDRESS=" + address_};
 }
 
-ProcessResult PrivateBus::RunPeer(const std::vector<std::string>& argv, int timeout_ms) const {
-  return RunProcess(argv, PeerEnvironment(), timeout_ms);
+CommandResult PrivateBus::RunPeer(const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout) const {
+  return RunCommand(argv, EnvironmentWith(PeerEnvironment()), timeout);
 }
 
 }  // namespace jsn::testing
