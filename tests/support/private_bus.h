@@ -28,56 +28,6 @@
 
 namespace jsn::testing {
 
-// What a finished (or timed-out and killed) process did.
-struct ProcessResult {
-  bool started = false;    // fork/exec worked (exit status 127 means exec failed)
-  bool timed_out = false;  // it was killed with SIGKILL at the deadline
-  int exit_status = -1;    // when it exited
-  int signal = 0;          // when a signal ended it
-  std::string out;         // everything it wrote to stdout
-  std::string err;         // and to stderr
-
-  bool Succeeded() const { return started && !timed_out && signal == 0 && exit_status == 0; }
-  // One line for a failure message: how it ended, then its stderr.
-  std::string Describe() const;
-};
-
-// Environment entries "NAME=value" that replace or extend the test's own environment.
-using Environment = std::vector<std::string>;
-
-// Runs `argv` (argv[0] is searched in PATH) with stdin from /dev/null, captures stdout and
-// stderr, and waits for it up to `timeout_ms`; at the deadline it is killed and reaped.
-ProcessResult RunProcess(const std::vector<std::string>& argv, const Environment& environment,
-                         int timeout_ms = 20000);
-
-// A process left running in the background (e.g. the daemon under test, a fake service):
-// stdout and stderr go to `output_path` (appended; "" inherits the test's). Stop() or the
-// destructor kills it by PID and reaps it.
-class BackgroundProcess {
- public:
-  BackgroundProcess() = default;
-  ~BackgroundProcess();
-  BackgroundProcess(const BackgroundProcess&) = delete;
-  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
-
-  ::testing::AssertionResult Start(const std::vector<std::string>& argv,
-                                   const Environment& environment,
-                                   const std::string& output_path = "");
-  // Sends `signal`, waits up to `timeout_ms` for the exit, then SIGKILLs; reaps in any case.
-  // Returns how it ended (exit_status / signal set; out and err empty).
-  ProcessResult Stop(int signal = SIGTERM, int timeout_ms = 5000);
-  // Has it exited on its own? Reaps it when it has (then `result` says how).
-  bool Exited(ProcessResult* result);
-  // Waits up to `timeout_ms` for it to exit on its own (true, reaped, `result` says how);
-  // false when it is still running at the deadline (it is left running).
-  bool WaitForExit(int timeout_ms, ProcessResult* result);
-  pid_t pid() const { return pid_; }
-  bool running() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-};
-
 class PrivateBus {
  public:
   PrivateBus();   // makes the temp dir
@@ -116,8 +66,5 @@ class PrivateBus {
   std::string address_;
   std::string config_path_;
 };
-
-// Makes a fresh directory under $TMPDIR (or /tmp) named `prefix`XXXXXX; "" on failure.
-std::string MakeTempDirectory(const std::string& prefix);
 
 }  // namespace jsn::testing
