@@ -1,11 +1,13 @@
-// Child processes for tests: run a command to completion and collect its output, or keep one
-// running with its stdout (and stderr) readable line by line, and always end it by PID. Also the
-// temporary directories tests work in. Test support only: it allocates and may block, within
-// bounded waits that fail the test rather than hang it.
+// The one process runner for tests: run a command to completion and collect its output
+// (RunCommand), or keep one running with its stdout (and stderr) readable line by line or sent to
+// files (ChildProcess), and always end it by PID. Also the temporary directories and files tests
+// work in. Test support only: it allocates and may block, within bounded waits that fail the test
+// rather than hang it.
 //
-// Ownership: a ChildProcess owns its PID and its pipe; its destructor kills (SIGKILL) and reaps a
+// Ownership: a ChildProcess owns its PID and its pipes; its destructor kills (SIGKILL) and reaps a
 // child that is still running. Children also get SIGTERM from the kernel should the test process
-// die without running destructors (PR_SET_PDEATHSIG). A TempDir owns its directory tree and removes it on destruction.
+// die without running destructors (PR_SET_PDEATHSIG). A TempDir owns its directory tree and
+// removes it on destruction; RemoveTree removes what the caller names, owned by no one.
 #pragma once
 
 #include <sys/types.h>
