@@ -30,10 +30,11 @@
 namespace jsn {
 namespace {
 
-using ::jsn::testing::MakeTempDirectory;
+using ::jsn::testing::ChildProcess;
+using ::jsn::testing::CommandResult;
+using ::jsn::testing::EnvironmentWith;
 using ::jsn::testing::PrivateBus;
-using ::jsn::testing::ProcessResult;
-using ::jsn::testing::RemoveTree;
+using ::jsn::testing::ReadFile;
 using ::jsn::testing::TempDir;
 using ::jsn::testing::WriteFile;
 
@@ -216,8 +217,8 @@ SeenSignal ReceivePeerSignal(PrivateBus* bus, Connection* connection,
                                     "member='NameOwnerChanged'")
                    .is_error);
   EXPECT_FALSE(AddMatch(connection, "type='signal',interface='com.example.Test'").is_error);
-  ProcessResult result = bus->RunPeer(peer);
-  EXPECT_TRUE(result.Succeeded()) << result.Describe();
+  CommandResult result = bus->RunPeer(peer);
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   SeenSignal seen;
   std::string latest;
   bool arrived = ReceiveUntil(connection, [&](const Incoming& in) {
@@ -279,11 +280,13 @@ TEST_F(ConnectionTest, MethodCallsToUsAreRefusedWithUnknownMethod) {
   Connection connection;
   ASSERT_TRUE(connection.Open(bus_.address()).ok());
   std::string output = bus_.directory() + "/dbus-send.out";
-  jsn::testing::BackgroundProcess caller;
+  ChildProcess caller;
+  std::string error;
   ASSERT_TRUE(caller.Start({"dbus-send", "--session", "--print-reply",
                             "--dest=" + std::string(connection.unique_name()), "/com/example/X",
                             "com.example.Iface.Poke", "string:hi"},
-                           bus_.PeerEnvironment(), output));
+                           EnvironmentWith(bus_.PeerEnvironment()), &error, output))
+      << error;
   std::string member;
   ASSERT_TRUE(ReceiveUntil(&connection, [&](const Incoming& in) {
     if (in.message.header().type != MessageType::kMethodCall) return false;
@@ -293,12 +296,13 @@ TEST_F(ConnectionTest, MethodCallsToUsAreRefusedWithUnknownMethod) {
     return true;
   }));
   EXPECT_EQ(member, "Poke");
-  ProcessResult ended;
-  ASSERT_TRUE(caller.WaitForExit(10000, &ended));
+  ASSERT_TRUE(caller.WaitForExit(std::chrono::seconds(10)));
+  CommandResult ended;
+  ended.wait_status = caller.wait_status();
   std::ifstream in(output);
   std::stringstream text;
   text << in.rdbuf();
-  EXPECT_EQ(ended.exit_status, 1);
+  EXPECT_EQ(ended.exit_code(), 1);
   EXPECT_NE(text.str().find("org.freedesktop.DBus.Error.UnknownMethod"), std::string::npos)
       << text.str();
   EXPECT_NE(text.str().find("no method com.example.Iface.Poke here"), std::string::npos)
@@ -306,16 +310,17 @@ TEST_F(ConnectionTest, MethodCallsToUsAreRefusedWithUnknownMethod) {
 }
 
 // Runs `argv` as a peer on `bus` while `connection` answers every call made to it (gdbus, for
-// one, introspects before it calls); returns how the peer ended, its stdout and stderr in `out`.
-ProcessResult ServePeer(const PrivateBus& bus, Connection* connection,
+// one, introspects before it calls); returns how the peer ended, its stdout and stderr in
+// `output`.
+CommandResult ServePeer(const PrivateBus& bus, Connection* connection,
                         const std::vector<std::string>& argv) {
   std::string output = bus.directory() + "/peer.out";
   unlink(output.c_str());
-  jsn::testing::BackgroundProcess peer;
-  ProcessResult ended;
-  EXPECT_TRUE(peer.Start(argv, bus.PeerEnvironment(), output));
+  ChildProcess peer;
+  std::string error;
+  EXPECT_TRUE(peer.Start(argv, EnvironmentWith(bus.PeerEnvironment()), &error, output)) << error;
   int64_t deadline = MonotonicMilliseconds() + 20000;  // a hang guard, not a timing assertion
-  while (!peer.Exited(&ended) && MonotonicMilliseconds() < deadline) {
+  while (!peer.WaitForExit(std::chrono::milliseconds(0)) && MonotonicMilliseconds() < deadline) {
     pollfd entry{connection->fd(), POLLIN, 0};
     poll(&entry, 1, 50);
     Incoming in;
@@ -326,11 +331,9 @@ ProcessResult ServePeer(const PrivateBus& bus, Connection* connection,
       EXPECT_TRUE(status.ok()) << status.message();
     }
   }
-  if (peer.running()) ended = peer.Stop(SIGKILL);
-  std::ifstream in(output);
-  std::stringstream text;
-  text << in.rdbuf();
-  ended.out = text.str();
+  CommandResult ended;
+  ended.wait_status = peer.Stop(SIGKILL, std::chrono::seconds(5));
+  ended.output = ReadFile(output);
   return ended;
 }
 
@@ -347,41 +350,41 @@ TEST_F(ConnectionTest, PeerPingAndGetMachineIdAnswerBusctlGdbusAndDbusSend) {
   std::string name(connection.unique_name());
   std::string address = bus_.address();
 
-  ProcessResult result = ServePeer(bus_, &connection, {"busctl", "--address=" + address, "call",
+  CommandResult result = ServePeer(bus_, &connection, {"busctl", "--address=" + address, "call",
                                    name, "/", "org.freedesktop.DBus.Peer", "Ping"});
-  EXPECT_TRUE(result.Succeeded()) << result.Describe() << result.out;
-  EXPECT_EQ(result.out, "");
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
+  EXPECT_EQ(result.output, "");
   result = ServePeer(bus_, &connection, {"busctl", "--address=" + address, "call", name, "/",
                                          "org.freedesktop.DBus.Peer", "GetMachineId"});
-  EXPECT_TRUE(result.Succeeded()) << result.Describe() << result.out;
-  EXPECT_EQ(result.out, "s \"00112233445566778899aabbccddeeff\"\n");
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
+  EXPECT_EQ(result.output, "s \"00112233445566778899aabbccddeeff\"\n");
 
   result = ServePeer(bus_, &connection, {"gdbus", "call", "--address", address, "--dest", name,
                                          "--object-path", "/com/example/Anything", "--method",
                                          "org.freedesktop.DBus.Peer.Ping"});
-  EXPECT_TRUE(result.Succeeded()) << result.Describe() << result.out;
-  EXPECT_EQ(result.out, "()\n");
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
+  EXPECT_EQ(result.output, "()\n");
   result = ServePeer(bus_, &connection, {"gdbus", "call", "--address", address, "--dest", name,
                                          "--object-path", "/", "--method",
                                          "org.freedesktop.DBus.Peer.GetMachineId"});
-  EXPECT_TRUE(result.Succeeded()) << result.Describe() << result.out;
-  EXPECT_EQ(result.out, "('00112233445566778899aabbccddeeff',)\n");
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
+  EXPECT_EQ(result.output, "('00112233445566778899aabbccddeeff',)\n");
 
   result = ServePeer(bus_, &connection, {"dbus-send", "--bus=" + address, "--print-reply",
                                          "--dest=" + name, "/", "org.freedesktop.DBus.Peer.Ping"});
-  EXPECT_TRUE(result.Succeeded()) << result.Describe() << result.out;
-  EXPECT_EQ(result.out.rfind("method return ", 0), 0u) << result.out;
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
+  EXPECT_EQ(result.output.rfind("method return ", 0), 0u) << result.output;
   result = ServePeer(bus_, &connection, {"dbus-send", "--bus=" + address, "--print-reply",
                                          "--dest=" + name, "/",
                                          "org.freedesktop.DBus.Peer.GetMachineId"});
-  EXPECT_TRUE(result.Succeeded()) << result.Describe() << result.out;
-  EXPECT_NE(result.out.find("string \"00112233445566778899aabbccddeeff\""), std::string::npos)
-      << result.out;
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
+  EXPECT_NE(result.output.find("string \"00112233445566778899aabbccddeeff\""), std::string::npos)
+      << result.output;
 
   // Anything else is still refused.
   result = ServePeer(bus_, &connection, {"busctl", "--address=" + address, "call", name, "/",
                                          "org.freedesktop.DBus.Peer", "Pong"});
-  EXPECT_EQ(result.exit_status, 1) << result.Describe() << result.out;
+  EXPECT_EQ(result.exit_code(), 1) << result.Describe() << ": " << result.output;
 }
 
 TEST_F(ConnectionTest, AddressesAreTriedInOrderUntilOneConnects) {
@@ -437,15 +440,15 @@ class FakeBus {
   // Listens at `socket_name` in a fresh temp dir, or in the abstract namespace (a name made
   // unique by our PID) when `abstract`. `escaped_name` is how the name appears in the address.
   explicit FakeBus(const std::string& socket_name = "bus", bool abstract = false,
-                   const std::string& escaped_name = "") {
-    directory_ = MakeTempDirectory("jsn-fake-bus-");
+                   const std::string& escaped_name = "")
+      : directory_("jsn-fake-bus") {
     std::string escaped = escaped_name.empty() ? socket_name : escaped_name;
     if (abstract) {
       path_ = "jsn-test-" + std::to_string(getpid()) + "-" + socket_name;
       address_ = "unix:abstract=jsn-test-" + std::to_string(getpid()) + "-" + escaped;
     } else {
-      path_ = directory_ + "/" + socket_name;
-      address_ = "unix:path=" + directory_ + "/" + escaped;
+      path_ = directory_.Join(socket_name);
+      address_ = "unix:path=" + directory_.Join(escaped);
     }
     listener_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
@@ -460,7 +463,6 @@ class FakeBus {
   ~FakeBus() {
     if (peer_ >= 0) close(peer_);
     close(listener_);
-    RemoveTree(directory_);
   }
   std::string address() const { return address_; }
 
@@ -541,7 +543,7 @@ class FakeBus {
   int peer() const { return peer_; }
 
  private:
-  std::string directory_;
+  TempDir directory_;  // removed after the destructor has closed the sockets
   std::string path_;
   std::string address_;
   int listener_ = -1;

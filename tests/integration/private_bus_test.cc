@@ -1,5 +1,5 @@
 // The test fixtures themselves: a private bus that answers real peers, restarts at the same
-// address, and leaves no process or file behind; peer processes captured and bounded.
+// address, and leaves no process or file behind (the process runner: child_process_test.cc).
 #include "support/private_bus.h"
 
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 namespace jsn::testing {
 namespace {
 
-ProcessResult GetId(const PrivateBus& bus) {
+CommandResult GetId(const PrivateBus& bus) {
   return bus.RunPeer({"dbus-send", "--bus=" + bus.address(), "--print-reply",
                       "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
                       "org.freedesktop.DBus.GetId"});
@@ -19,20 +19,20 @@ TEST(PrivateBus, AnswersAPeerAtItsAddress) {
   PrivateBus bus;
   ASSERT_TRUE(bus.Start());
   EXPECT_EQ(bus.address(), "unix:path=" + bus.socket_path());
-  ProcessResult result = GetId(bus);
-  EXPECT_TRUE(result.Succeeded()) << result.Describe();
-  EXPECT_NE(result.out.find("string \""), std::string::npos) << result.out;
+  CommandResult result = GetId(bus);
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
+  EXPECT_NE(result.output.find("string \""), std::string::npos) << result.output;
 }
 
 TEST(PrivateBus, PeerEnvironmentNamesTheBusAsSessionAndSystemBus) {
   PrivateBus bus;
   ASSERT_TRUE(bus.Start());
-  ProcessResult result = bus.RunPeer({"dbus-send", "--system", "--print-reply",
+  CommandResult result = bus.RunPeer({"dbus-send", "--system", "--print-reply",
                                       "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
                                       "org.freedesktop.DBus.GetId"});
-  EXPECT_TRUE(result.Succeeded()) << result.Describe();
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   result = bus.RunPeer({"sh", "-c", "echo \"$DBUS_SESSION_BUS_ADDRESS\""});
-  EXPECT_EQ(result.out, bus.address() + "\n");
+  EXPECT_EQ(result.output, bus.address() + "\n");
 }
 
 TEST(PrivateBus, RestartsAtTheSameAddressAfterACrash) {
@@ -44,12 +44,12 @@ TEST(PrivateBus, RestartsAtTheSameAddressAfterACrash) {
   EXPECT_FALSE(bus.running());
   struct stat info;
   EXPECT_EQ(stat(bus.socket_path().c_str(), &info), 0) << "a crash leaves the socket file";
-  EXPECT_FALSE(GetId(bus).Succeeded());
+  EXPECT_FALSE(GetId(bus).succeeded());
   ASSERT_TRUE(bus.Start());
   EXPECT_NE(bus.pid(), first);
   EXPECT_EQ(bus.address(), address);
-  ProcessResult result = GetId(bus);
-  EXPECT_TRUE(result.Succeeded()) << result.Describe();
+  CommandResult result = GetId(bus);
+  EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
 }
 
 TEST(PrivateBus, DestructorReapsTheDaemonAndRemovesTheDirectory) {
@@ -67,48 +67,6 @@ TEST(PrivateBus, DestructorReapsTheDaemonAndRemovesTheDirectory) {
   EXPECT_EQ(kill(pid, 0), -1);
   struct stat info;
   EXPECT_EQ(stat(directory.c_str(), &info), -1);
-}
-
-TEST(RunProcess, CapturesOutputErrorAndExitStatus) {
-  ProcessResult result =
-      RunProcess({"sh", "-c", "echo out; echo err >&2; echo \"$JSN_X\"; exit 3"},
-                 {"JSN_X=from-the-test"});
-  EXPECT_TRUE(result.started);
-  EXPECT_FALSE(result.timed_out);
-  EXPECT_EQ(result.exit_status, 3);
-  EXPECT_EQ(result.out, "out\nfrom-the-test\n");
-  EXPECT_EQ(result.err, "err\n");
-  EXPECT_FALSE(result.Succeeded());
-}
-
-TEST(RunProcess, KillsAndReapsAProcessPastItsDeadline) {
-  ProcessResult result = RunProcess({"sleep", "30"}, {}, 100);
-  EXPECT_TRUE(result.timed_out);
-  EXPECT_FALSE(result.Succeeded());
-}
-
-TEST(RunProcess, MissingProgramExits127) {
-  ProcessResult result = RunProcess({"/nonexistent/program"}, {});
-  EXPECT_EQ(result.exit_status, 127);
-}
-
-TEST(BackgroundProcess, StopKillsAndReportsTheSignal) {
-  BackgroundProcess process;
-  ASSERT_TRUE(process.Start({"sleep", "30"}, {}));
-  ProcessResult result;
-  EXPECT_FALSE(process.Exited(&result));
-  result = process.Stop(SIGTERM);
-  EXPECT_EQ(result.signal, SIGTERM);
-  EXPECT_FALSE(process.running());
-}
-
-TEST(BackgroundProcess, ExitedReapsAFinishedProcess) {
-  BackgroundProcess process;
-  ASSERT_TRUE(process.Start({"sh", "-c", "exit 4"}, {}));
-  ProcessResult result;
-  ASSERT_TRUE(process.WaitForExit(10000, &result));
-  EXPECT_FALSE(process.running());
-  EXPECT_EQ(result.exit_status, 4);
 }
 
 }  // namespace

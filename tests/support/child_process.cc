@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -14,8 +15,6 @@
 #include <unistd.h>
 
 #include <thread>
-
-#include "support/private_bus.h"
 
 extern char** environ;
 
@@ -37,10 +36,10 @@ std::vector<char*> PointersTo(std::vector<std::string>& strings) {
   return pointers;
 }
 
-// Forks and execs argv. The child gets stdin from `stdin_fd` and stdout+stderr on `output_fd`
-// (dup'ed; -1 means /dev/null). Returns the PID, or -1 with *error set.
+// Forks and execs argv. The child gets stdin from `stdin_fd`, stdout on `output_fd` and stderr
+// on `error_fd` (dup'ed; -1 means /dev/null). Returns the PID, or -1 with *error set.
 pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
-            int stdin_fd, int output_fd, std::string* error) {
+            int stdin_fd, int output_fd, int error_fd, std::string* error) {
   if (argv.empty()) {
     *error = "empty argv";
     return -1;
@@ -68,14 +67,15 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
     // not race the fixture's own cleanup.
     setpgid(0, 0);
     // Should the test process die without its destructors (SIGKILL, a crash), the child is
-    // told: SIGTERM ends the fakes and monitors, and makes a user manager stop its units and
+    // told: SIGTERM ends the fakes, monitors and private dbus-daemons (one left holding the
+    // output pipe would hang `make check | tee`), and makes a user manager stop its units and
     // exit, instead of leaving them running for ever.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(127);
     int null_fd = open("/dev/null", O_RDWR);
     dup2(stdin_fd >= 0 ? stdin_fd : null_fd, 0);
     dup2(output_fd >= 0 ? output_fd : null_fd, 1);
-    dup2(output_fd >= 0 ? output_fd : null_fd, 2);
+    dup2(error_fd >= 0 ? error_fd : null_fd, 2);
     // Leave no other descriptor of the test process open in the child.
     for (int fd = 3; fd < 1024; ++fd) {
       if (fd != status_pipe[1]) close(fd);
@@ -179,7 +179,10 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     result.output += line;
     result.output += '\n';
   }
-  result.wait_status = child.Stop(SIGKILL, std::chrono::milliseconds(MillisecondsLeft(deadline)));
+  // The output can end before the command does (it closed it): wait for the exit, within the
+  // same deadline, rather than kill a command that is finishing.
+  child.WaitForExit(std::chrono::milliseconds(MillisecondsLeft(deadline)));
+  result.wait_status = child.Stop(SIGKILL, std::chrono::milliseconds(0));
   return result;
 }
 
@@ -187,7 +190,8 @@ ChildProcess::~ChildProcess() { Stop(SIGKILL, std::chrono::milliseconds(0)); }
 
 bool ChildProcess::Start(const std::vector<std::string>& argv,
                          const std::vector<std::string>& environment, std::string* error,
-                         const std::string& output_file, bool with_stdin) {
+                         const std::string& output_file, bool with_stdin,
+                         const std::string& error_file) {
   int output_pipe[2] = {-1, -1};
   int child_output = -1;
   if (output_file.empty()) {
@@ -203,15 +207,27 @@ bool ChildProcess::Start(const std::vector<std::string>& argv,
       return false;
     }
   }
+  int child_error = child_output;
+  if (!error_file.empty()) {
+    child_error = open(error_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (child_error < 0) {
+      *error = "open " + error_file + ": " + strerror(errno);
+      close(child_output);
+      if (output_pipe[0] >= 0) close(output_pipe[0]);
+      return false;
+    }
+  }
   int input_pipe[2] = {-1, -1};
   if (with_stdin && pipe2(input_pipe, O_CLOEXEC) != 0) {
     *error = std::string("pipe2: ") + strerror(errno);
     close(child_output);
+    if (child_error != child_output) close(child_error);
     if (output_pipe[0] >= 0) close(output_pipe[0]);
     return false;
   }
-  pid_ = Spawn(argv, environment, input_pipe[0], child_output, error);
+  pid_ = Spawn(argv, environment, input_pipe[0], child_output, child_error, error);
   close(child_output);
+  if (child_error != child_output) close(child_error);
   if (input_pipe[0] >= 0) close(input_pipe[0]);
   output_fd_ = output_pipe[0];
   input_fd_ = input_pipe[1];
@@ -355,6 +371,18 @@ TempDir::TempDir(const std::string& prefix, const std::string& parent) {
 
 TempDir::~TempDir() {
   if (!path_.empty()) RemoveTree(path_);
+}
+
+void RemoveTree(const std::string& path) {
+  if (path.empty()) return;
+  nftw(
+      path.c_str(),
+      // Keep going past an entry that cannot be removed: removing the rest is still worth it.
+      [](const char* entry, const struct stat*, int, struct FTW*) {
+        remove(entry);
+        return 0;
+      },
+      16, FTW_DEPTH | FTW_PHYS);
 }
 
 bool WriteFile(const std::string& path, const std::string& text, mode_t mode) {

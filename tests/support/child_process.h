@@ -1,11 +1,13 @@
-// Child processes for tests: run a command to completion and collect its output, or keep one
-// running with its stdout (and stderr) readable line by line, and always end it by PID. Also the
-// temporary directories tests work in. Test support only: it allocates and may block, within
-// bounded waits that fail the test rather than hang it.
+// The one process runner for tests: run a command to completion and collect its output
+// (RunCommand), or keep one running with its stdout (and stderr) readable line by line or sent to
+// files (ChildProcess), and always end it by PID. Also the temporary directories and files tests
+// work in. Test support only: it allocates and may block, within bounded waits that fail the test
+// rather than hang it.
 //
-// Ownership: a ChildProcess owns its PID and its pipe; its destructor kills (SIGKILL) and reaps a
+// Ownership: a ChildProcess owns its PID and its pipes; its destructor kills (SIGKILL) and reaps a
 // child that is still running. Children also get SIGTERM from the kernel should the test process
-// die without running destructors (PR_SET_PDEATHSIG). A TempDir owns its directory tree and removes it on destruction.
+// die without running destructors (PR_SET_PDEATHSIG). A TempDir owns its directory tree and
+// removes it on destruction; RemoveTree removes what the caller names, owned by no one.
 #pragma once
 
 #include <sys/types.h>
@@ -38,8 +40,8 @@ struct CommandResult {
 };
 
 // Runs argv[0] (looked up in PATH) with `environment` (empty: inherit), stdin from /dev/null,
-// and waits for it. A command still running after `timeout` is killed (SIGKILL), reaped, and
-// reported as killed.
+// and waits for it to exit. A command still running after `timeout` is killed (SIGKILL), reaped,
+// and reported as killed.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& environment = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -52,11 +54,13 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   // Starts argv with `environment` (empty: inherit). Its stdout and stderr go to a pipe that
-  // ReadLine reads, or to `output_file` (created or appended) when that is not empty. With
-  // `with_stdin` the child's stdin is a pipe WriteLine feeds; otherwise it is /dev/null.
+  // ReadLine reads, or to `output_file` (created or appended) when that is not empty; stderr goes
+  // to `error_file` instead (created or appended) when that is not empty. With `with_stdin` the
+  // child's stdin is a pipe WriteLine feeds; otherwise it is /dev/null.
   // Returns false (and sets *error) when the process could not be started.
   bool Start(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
-             std::string* error, const std::string& output_file = "", bool with_stdin = false);
+             std::string* error, const std::string& output_file = "", bool with_stdin = false,
+             const std::string& error_file = "");
 
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
@@ -107,7 +111,9 @@ class TempDir {
   std::string path_;
 };
 
-// (RemoveTree and MakeTempDirectory come from support/private_bus.h.)
+// Removes `path` and everything under it (without following symlinks); what cannot be removed
+// is left and the rest still goes.
+void RemoveTree(const std::string& path);
 // Writes `text` to `path` (created or truncated), with `mode`; true on success.
 bool WriteFile(const std::string& path, const std::string& text, mode_t mode = 0644);
 // The whole content of `path`, or "" when it cannot be read.

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "support/private_bus.h"
+#include "support/child_process.h"
 
 namespace jsn::testing {
 namespace {
