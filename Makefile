@@ -3,6 +3,7 @@
 #   make check      install missing test packages (as root), run every suite, then the unit
 #                   tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make check-system  only the system suite: systemd as PID 1 on the real system bus (root)
+#   make format     apply .clang-format to src/, include/ and tests/ (make check checks it)
 #   make check-library only the charm library's tests (tests/lib/), with whatever ops
 #                   /usr/bin/python3 imports, e.g. PYTHONPATH=../shared/third_party/ops-2.20.0
 #   make demo       run the daemon against a real systemd user manager (as root), see tools/demo
@@ -66,7 +67,7 @@ SYSTEM_SRCS  := $(wildcard tests/system/*_test.cc)
 SYSTEM_OBJS  := $(SYSTEM_SRCS:tests/system/%.cc=$(BUILD)/tests/system/%.o)
 GTEST_LIBS   := -lgtest_main -lgtest -pthread
 
-.PHONY: all static static-musl musl-deps bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
+.PHONY: all format static static-musl musl-deps bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/$(PROGRAM)
@@ -208,6 +209,13 @@ check: deps
 	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" \
 	  library="tests/lib/run $(BUILD)/$(PROGRAM)" \
 	  charmcraft-part=tests/charmcraft-part
+
+# One format (.clang-format: Google's style at 100 columns) for src/, include/ and tests/:
+# `make format` applies it; `make check` fails on a file it would change (tests/format-check).
+CLANG_FORMAT ?= clang-format-14
+FORMAT_FILES = $(shell git ls-files -co --exclude-standard -- 'src/*.cc' 'src/*.h' 'include/*.h' 'tests/*.cc' 'tests/*.h')
+format:
+	$(CLANG_FORMAT) -i $(FORMAT_FILES)
 
 # The system suite alone (as root), with its own summary line.
 check-system: deps
