@@ -10,8 +10,8 @@ namespace {
 // other byte must be written as %xx. The backslash is in the set as libdbus reads it
 // (_DBUS_ADDRESS_OPTIONALLY_ESCAPED_BYTE), so we accept what libdbus writes.
 bool IsOptionallyEscaped(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         c == '-' || c == '_' || c == '/' || c == '.' || c == '\\' || c == '*';
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' ||
+         c == '_' || c == '/' || c == '.' || c == '\\' || c == '*';
 }
 
 int HexDigit(char c) {
@@ -95,8 +95,8 @@ Status ParseOneAddress(std::string_view text, size_t offset, ParsedAddress* pars
     size_t equals = pair.find('=');
     if (equals == std::string_view::npos || equals == 0) {
       return Status::Error("address-bad-key-value", offset + pos,
-                           "expected \"key=value\", found \"%.*s\"",
-                           static_cast<int>(pair.size()), pair.data());
+                           "expected \"key=value\", found \"%.*s\"", static_cast<int>(pair.size()),
+                           pair.data());
     }
     std::string_view key = pair.substr(0, equals);
     std::string_view value = pair.substr(equals + 1);
@@ -116,8 +116,8 @@ Status ParseOneAddress(std::string_view text, size_t offset, ParsedAddress* pars
     UnixAddress& target = parsed->unix_address;
     size_t length = 0;
     if (is_unix && (key == "path" || key == "abstract")) {
-      JSN_RETURN_IF_ERROR(UnescapeValue(value, value_offset, target.name, sizeof target.name,
-                                        &length, key));
+      JSN_RETURN_IF_ERROR(
+          UnescapeValue(value, value_offset, target.name, sizeof target.name, &length, key));
       if (length == 0) {
         return Status::Error("address-empty-value", value_offset,
                              "expected a socket name after %.*s=, found nothing",
@@ -142,9 +142,9 @@ Status ParseOneAddress(std::string_view text, size_t offset, ParsedAddress* pars
   }
 
   if (!is_unix) {
-    parsed->skip_reason = Status::Error(
-        "unsupported-transport", offset, "expected a unix: address, found transport \"%.*s\"",
-        static_cast<int>(transport.size()), transport.data());
+    parsed->skip_reason = Status::Error("unsupported-transport", offset,
+                                        "expected a unix: address, found transport \"%.*s\"",
+                                        static_cast<int>(transport.size()), transport.data());
     return Status();
   }
   if (have_path && have_abstract) {

@@ -28,8 +28,7 @@ Status ParseAuthReply(std::string_view line, AuthReply* reply) {
     unsigned char c = static_cast<unsigned char>(line[i]);
     if (c < 0x20 || c > 0x7e) {
       return Status::Error("auth-bad-line", i,
-                           "expected printable ASCII in the server's reply, found byte 0x%02x",
-                           c);
+                           "expected printable ASCII in the server's reply, found byte 0x%02x", c);
     }
   }
   size_t space = line.find(' ');
@@ -47,8 +46,7 @@ Status ParseAuthReply(std::string_view line, AuthReply* reply) {
     for (size_t i = 0; i < argument.size(); ++i) {
       if (!IsHexDigit(argument[i])) {
         return Status::Error("auth-bad-guid", argument_offset + i,
-                             "expected a hex digit in the server guid, found '%c'",
-                             argument[i]);
+                             "expected a hex digit in the server guid, found '%c'", argument[i]);
       }
     }
     reply->command = AuthCommand::kOk;
@@ -108,8 +106,8 @@ Status Authenticate(int fd, uid_t uid, int64_t deadline_ms, AuthResult* result) 
   constexpr const char* kTimeout = "auth-timeout";
   char start[64];
   size_t start_length = FormatAuthStart(uid, start, sizeof start);
-  JSN_RETURN_IF_ERROR(SendAll(fd, Bytes({start, start_length}), deadline_ms, kTimeout,
-                              "sending AUTH EXTERNAL"));
+  JSN_RETURN_IF_ERROR(
+      SendAll(fd, Bytes({start, start_length}), deadline_ms, kTimeout, "sending AUTH EXTERNAL"));
   uint8_t buffer[kMaxAuthLineLength + 2];  // a line and its "\r\n"
   size_t filled = 0;
   int data_rounds = 0;
@@ -125,10 +123,9 @@ Status Authenticate(int fd, uid_t uid, int64_t deadline_ms, AuthResult* result) 
                                kMaxAuthLineLength, filled);
       }
       size_t received = 0;
-      JSN_RETURN_IF_ERROR(ReceiveSome(fd, std::span<uint8_t>(buffer + filled,
-                                                             sizeof buffer - filled),
-                                      deadline_ms, kTimeout, "waiting for the auth reply",
-                                      &received));
+      JSN_RETURN_IF_ERROR(
+          ReceiveSome(fd, std::span<uint8_t>(buffer + filled, sizeof buffer - filled), deadline_ms,
+                      kTimeout, "waiting for the auth reply", &received));
       filled += received;
       continue;
     }
@@ -164,8 +161,8 @@ Status Authenticate(int fd, uid_t uid, int64_t deadline_ms, AuthResult* result) 
                                  "expected OK, found DATA again after %d empty answers",
                                  kMaxDataRounds);
         }
-        JSN_RETURN_IF_ERROR(SendAll(fd, Bytes("DATA\r\n"), deadline_ms, kTimeout,
-                                    "answering DATA"));
+        JSN_RETURN_IF_ERROR(
+            SendAll(fd, Bytes("DATA\r\n"), deadline_ms, kTimeout, "answering DATA"));
         break;
     }
     memmove(buffer, buffer + end + 2, rest);

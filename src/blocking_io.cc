@@ -21,8 +21,10 @@ Status WaitReady(int fd, short events, int64_t deadline_ms, const char* timeout_
   while (true) {
     int64_t left = deadline_ms - MonotonicMilliseconds();
     if (left <= 0) {
-      return Status::Failure(timeout_rule, "expected the bus to answer while %s, found no "
-                             "answer before the deadline", doing);
+      return Status::Failure(timeout_rule,
+                             "expected the bus to answer while %s, found no "
+                             "answer before the deadline",
+                             doing);
     }
     pollfd entry{};
     entry.fd = fd;
@@ -50,16 +52,15 @@ Status SendAll(int fd, std::span<const uint8_t> bytes, int64_t deadline_ms,
       continue;
     }
     if (errno == EPIPE || errno == ECONNRESET) {
-      return Status::Failure("connection-closed", "the bus closed the connection while %s",
-                             doing);
+      return Status::Failure("connection-closed", "the bus closed the connection while %s", doing);
     }
     return Status::Failure("send-failed", "send() while %s: %s", doing, strerror(errno));
   }
   return Status();
 }
 
-Status ReceiveSome(int fd, std::span<uint8_t> buffer, int64_t deadline_ms,
-                   const char* timeout_rule, const char* doing, size_t* received) {
+Status ReceiveSome(int fd, std::span<uint8_t> buffer, int64_t deadline_ms, const char* timeout_rule,
+                   const char* doing, size_t* received) {
   while (true) {
     ssize_t got = recv(fd, buffer.data(), buffer.size(), 0);
     if (got > 0) {
@@ -67,8 +68,7 @@ Status ReceiveSome(int fd, std::span<uint8_t> buffer, int64_t deadline_ms,
       return Status();
     }
     if (got == 0) {
-      return Status::Failure("connection-closed", "the bus closed the connection while %s",
-                             doing);
+      return Status::Failure("connection-closed", "the bus closed the connection while %s", doing);
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -76,8 +76,7 @@ Status ReceiveSome(int fd, std::span<uint8_t> buffer, int64_t deadline_ms,
       continue;
     }
     if (errno == ECONNRESET) {
-      return Status::Failure("connection-closed", "the bus reset the connection while %s",
-                             doing);
+      return Status::Failure("connection-closed", "the bus reset the connection while %s", doing);
     }
     return Status::Failure("recv-failed", "recv() while %s: %s", doing, strerror(errno));
   }

@@ -18,9 +18,8 @@ HeaderFields BusCall(uint32_t serial, std::string_view member, std::string_view 
 }
 
 // The bus's own methods that take one string (AddMatch, RemoveMatch, GetNameOwner).
-Status BuildBusCallWithString(std::span<uint8_t> buffer, uint32_t serial,
-                              std::string_view member, std::string_view argument,
-                              MessageOut message) {
+Status BuildBusCallWithString(std::span<uint8_t> buffer, uint32_t serial, std::string_view member,
+                              std::string_view argument, MessageOut message) {
   Writer writer(buffer);
   writer.Begin(BusCall(serial, member, "s"));
   writer.AppendString(argument);
@@ -50,10 +49,9 @@ Status BuildGetNameOwner(std::span<uint8_t> buffer, uint32_t serial, std::string
   return BuildBusCallWithString(buffer, serial, "GetNameOwner", name, message);
 }
 
-Status BuildPropertiesGet(std::span<uint8_t> buffer, uint32_t serial,
-                          std::string_view destination, std::string_view path,
-                          std::string_view interface, std::string_view property,
-                          MessageOut message) {
+Status BuildPropertiesGet(std::span<uint8_t> buffer, uint32_t serial, std::string_view destination,
+                          std::string_view path, std::string_view interface,
+                          std::string_view property, MessageOut message) {
   HeaderFields fields;
   fields.serial = serial;
   fields.destination = destination;
@@ -85,8 +83,8 @@ Status BuildPropertiesGetAll(std::span<uint8_t> buffer, uint32_t serial,
 }
 
 Status BuildMethodCall(std::span<uint8_t> buffer, uint32_t serial, std::string_view destination,
-                       std::string_view path, std::string_view interface,
-                       std::string_view member, MessageOut message) {
+                       std::string_view path, std::string_view interface, std::string_view member,
+                       MessageOut message) {
   HeaderFields fields;
   fields.serial = serial;
   fields.destination = destination;

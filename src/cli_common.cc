@@ -113,8 +113,8 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
                TakesValue(argument, "--type", argc, argv, &i, &value, &status)) {
       type = value;
     } else {
-      return Status::Failure("unknown-option", "expected an option of %s, found '%.60s'",
-                             spec.name, argument);
+      return Status::Failure("unknown-option", "expected an option of %s, found '%.60s'", spec.name,
+                             argument);
     }
     JSN_RETURN_IF_ERROR(status);
   }
@@ -146,8 +146,10 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
     }
   }
   if (command->root != nullptr && (command->root[0] != '/' || command->user)) {
-    return Status::Failure("invalid-root", "expected --root to be an absolute path, and not with "
-                           "--user, found '%.100s'", command->root);
+    return Status::Failure("invalid-root",
+                           "expected --root to be an absolute path, and not with "
+                           "--user, found '%.100s'",
+                           command->root);
   }
   if (command->state_dir != nullptr && command->state_dir[0] != '/') {
     return Status::Failure("invalid-state-dir",

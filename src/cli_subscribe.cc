@@ -64,7 +64,7 @@ bool ReadSmallFile(const char* path, char* buffer, size_t size, size_t* length) 
 Status MakeDirectories(const char* path) {
   char partial[kMaxPath];
   snprintf(partial, sizeof partial, "%s", path);
-  for (char* p = partial + 1; ; ++p) {
+  for (char* p = partial + 1;; ++p) {
     if (*p == '/' || *p == '\0') {
       char saved = *p;
       *p = '\0';
@@ -84,8 +84,8 @@ Status EnableOffline(const char* root, std::string_view unit) {
   char link[kMaxPath];
   char target[kMaxPath];
   snprintf(wants, sizeof wants, "%s/etc/systemd/system/multi-user.target.wants", root);
-  int link_length = snprintf(link, sizeof link, "%s/%.*s", wants, static_cast<int>(unit.size()),
-                             unit.data());
+  int link_length =
+      snprintf(link, sizeof link, "%s/%.*s", wants, static_cast<int>(unit.size()), unit.data());
   int target_length = snprintf(target, sizeof target, "/etc/systemd/system/%.*s",
                                static_cast<int>(unit.size()), unit.data());
   if (link_length < 0 || static_cast<size_t>(link_length) >= sizeof link || target_length < 0 ||
@@ -127,8 +127,10 @@ int RunSubscribe(int argc, char** argv) {
   struct stat charm_dir_stat;
   if (realpath(command.charm_dir, charm_dir) == nullptr || stat(charm_dir, &charm_dir_stat) != 0 ||
       !S_ISDIR(charm_dir_stat.st_mode)) {
-    fprintf(stderr, "juju-systemd-notices subscribe: expected --charm-dir to be a directory, "
-                    "found '%s' (%s)\n", command.charm_dir, strerror(errno));
+    fprintf(stderr,
+            "juju-systemd-notices subscribe: expected --charm-dir to be a directory, "
+            "found '%s' (%s)\n",
+            command.charm_dir, strerror(errno));
     return kExitUsageError;
   }
   char executable[PATH_MAX];

@@ -42,8 +42,7 @@ struct AddressForHumans {
   const char* name;
 };
 AddressForHumans Describe(const UnixAddress& address) {
-  return {address.abstract ? "abstract" : "path", static_cast<int>(address.length),
-          address.name};
+  return {address.abstract ? "abstract" : "path", static_cast<int>(address.length), address.name};
 }
 
 }  // namespace
@@ -74,8 +73,10 @@ void Connection::Close() {
 }
 
 Status Connection::Closed(const char* doing) const {
-  return Status::Failure("connection-closed", "expected an open bus connection while %s, "
-                         "found it closed", doing);
+  return Status::Failure("connection-closed",
+                         "expected an open bus connection while %s, "
+                         "found it closed",
+                         doing);
 }
 
 Status Connection::CloseWith(Status status) {
@@ -100,8 +101,10 @@ Status Connection::Open(const AddressList& addresses) {
   if (send_buffer_ == nullptr) {
     send_buffer_ = static_cast<uint8_t*>(malloc(options_.send_queue_bytes));
     if (send_buffer_ == nullptr) {
-      return Status::Failure("out-of-memory", "expected %zu bytes for the send queue, found "
-                             "malloc failing", options_.send_queue_bytes);
+      return Status::Failure("out-of-memory",
+                             "expected %zu bytes for the send queue, found "
+                             "malloc failing",
+                             options_.send_queue_bytes);
     }
   }
   int64_t deadline = MonotonicMilliseconds() + options_.startup_timeout_ms;
@@ -164,25 +167,26 @@ Status Connection::SayHello(int64_t deadline_ms) {
       continue;  // an invalid message before the reply: skipped like any other
     }
     if (!have) {
-      JSN_RETURN_IF_ERROR(WaitReady(fd_, POLLIN, deadline_ms, "hello-timeout",
-                                    "waiting for Hello's reply"));
+      JSN_RETURN_IF_ERROR(
+          WaitReady(fd_, POLLIN, deadline_ms, "hello-timeout", "waiting for Hello's reply"));
       continue;
     }
     const Header& header = incoming.message.header();
     if (header.reply_serial != serial) continue;
     if (header.type == MessageType::kError) {
-      return Status::Failure("hello-failed", "expected a unique name from Hello, found error "
-                             "%.*s", static_cast<int>(header.error_name.size()),
-                             header.error_name.data());
+      return Status::Failure("hello-failed",
+                             "expected a unique name from Hello, found error "
+                             "%.*s",
+                             static_cast<int>(header.error_name.size()), header.error_name.data());
     }
     Iterator body = incoming.message.body();
     Value name;
     if (header.type != MessageType::kMethodReturn || !body.Next(&name) || name.type() != 's' ||
         name.as_string().empty() || name.as_string().size() > kMaxBusNameLength) {
-      return Status::Failure("hello-failed", "expected Hello's reply to hold one bus name "
+      return Status::Failure("hello-failed",
+                             "expected Hello's reply to hold one bus name "
                              "(signature s), found signature \"%.*s\"",
-                             static_cast<int>(header.signature.size()),
-                             header.signature.data());
+                             static_cast<int>(header.signature.size()), header.signature.data());
     }
     std::string_view unique = name.as_string();
     memcpy(unique_name_, unique.data(), unique.size());
@@ -195,9 +199,11 @@ Status Connection::Send(std::span<const uint8_t> message) {
   if (!is_open()) return Closed("sending");
   size_t queued = send_tail_ - send_head_;
   if (message.size() > options_.send_queue_bytes - queued) {
-    return Status::Failure("send-queue-full", "expected room for a %zu-byte message in the "
-                           "send queue, found %zu of %zu bytes free", message.size(),
-                           options_.send_queue_bytes - queued, options_.send_queue_bytes);
+    return Status::Failure("send-queue-full",
+                           "expected room for a %zu-byte message in the "
+                           "send queue, found %zu of %zu bytes free",
+                           message.size(), options_.send_queue_bytes - queued,
+                           options_.send_queue_bytes);
   }
   if (message.size() > options_.send_queue_bytes - send_tail_) {
     memmove(send_buffer_, send_buffer_ + send_head_, queued);
@@ -224,8 +230,10 @@ Status Connection::Call(std::span<const uint8_t> message, uint64_t tag) {
     }
   }
   if (slot == nullptr) {
-    return Status::Failure("too-many-pending-calls", "expected fewer than %zu calls awaiting "
-                           "replies, found the table full", kMaxPendingCalls);
+    return Status::Failure("too-many-pending-calls",
+                           "expected fewer than %zu calls awaiting "
+                           "replies, found the table full",
+                           kMaxPendingCalls);
   }
   JSN_RETURN_IF_ERROR(Send(message));
   // Recorded after Send: a failed Send leaves nothing to wait for, and no reply can be read
@@ -247,10 +255,10 @@ Status Connection::AnswerCall(const Message& call) {
       std::string_view id;
       Status status = machine_id_.Get(&id);
       if (status.ok()) return Reply(header, {}, "s", id);
-      return Reply(header,
-                   strcmp(status.rule(), "machine-id-missing") == 0 ? kFileNotFoundError
-                                                                    : kFailedError,
-                   "s", status.message());
+      return Reply(
+          header,
+          strcmp(status.rule(), "machine-id-missing") == 0 ? kFileNotFoundError : kFailedError, "s",
+          status.message());
     }
   }
   char text[2 * kMaxBusNameLength + 64];
@@ -258,9 +266,8 @@ Status Connection::AnswerCall(const Message& call) {
                              static_cast<int>(header.interface.size()), header.interface.data(),
                              static_cast<int>(header.member.size()), header.member.data());
   if (text_length < 0) text_length = 0;
-  size_t used = static_cast<size_t>(text_length) < sizeof text
-                    ? static_cast<size_t>(text_length)
-                    : sizeof text - 1;
+  size_t used = static_cast<size_t>(text_length) < sizeof text ? static_cast<size_t>(text_length)
+                                                               : sizeof text - 1;
   return Reply(header, kUnknownMethodError, "s", {text, used});
 }
 
@@ -349,8 +356,10 @@ Status Connection::Receive(Incoming* incoming, bool* have) {
     if (!status.ok()) return CloseWith(status);
     if (space.empty()) {
       // Cannot happen by the framer's contract; a zero-length recv() would read as EOF.
-      return CloseWith(Status::Failure("framer-full", "expected room to receive into, found "
-                                       "none (%zu bytes buffered)", framer_.buffered()));
+      return CloseWith(Status::Failure("framer-full",
+                                       "expected room to receive into, found "
+                                       "none (%zu bytes buffered)",
+                                       framer_.buffered()));
     }
     ssize_t got = recv(fd_, space.data(), space.size(), 0);
     if (got > 0) {
@@ -358,8 +367,8 @@ Status Connection::Receive(Incoming* incoming, bool* have) {
       continue;
     }
     if (got == 0) {
-      return CloseWith(Status::Failure("connection-closed",
-                                       "the bus closed the connection (end of stream)"));
+      return CloseWith(
+          Status::Failure("connection-closed", "the bus closed the connection (end of stream)"));
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return Status();

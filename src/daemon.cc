@@ -47,8 +47,8 @@ struct SecondsText {
 };
 SecondsText Seconds(MonotonicTime duration, int decimals) {
   int64_t nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
-  uint64_t magnitude = nanoseconds < 0 ? 0 - static_cast<uint64_t>(nanoseconds)
-                                       : static_cast<uint64_t>(nanoseconds);
+  uint64_t magnitude =
+      nanoseconds < 0 ? 0 - static_cast<uint64_t>(nanoseconds) : static_cast<uint64_t>(nanoseconds);
   uint64_t unit = decimals == 3 ? 1000000 : 1000000000;
   uint64_t rounded = magnitude / unit + (magnitude % unit >= unit / 2 ? 1 : 0);
   SecondsText seconds;
@@ -277,8 +277,9 @@ class Daemon final : public MessageSink, public WatchListener {
     Status status = notifier_.Open(FindEnvironment(environment_, "NOTIFY_SOCKET"));
     if (!status.ok()) JSN_LOG_WARNING("not notifying systemd: %s", status.message());
     if (!notifier_.enabled()) return;
-    watchdog_interval_ = WatchdogPingInterval(FindEnvironment(environment_, "WATCHDOG_USEC"),
-                                              FindEnvironment(environment_, "WATCHDOG_PID"), getpid());
+    watchdog_interval_ =
+        WatchdogPingInterval(FindEnvironment(environment_, "WATCHDOG_USEC"),
+                             FindEnvironment(environment_, "WATCHDOG_PID"), getpid());
     if (watchdog_interval_ != kNever) {
       watchdog_next_ = MonotonicNow();  // ping at once, then every interval
       JSN_LOG_DEBUG("watchdog: pinging every %s s", Seconds(watchdog_interval_, 3).text);
@@ -326,7 +327,8 @@ class Daemon final : public MessageSink, public WatchListener {
 
   // The matches, Subscribe and the initial Gets, on a fresh Watch (a new connection has none).
   Status StartWatching() {
-    Status status = watch_.Init(std::span<const char* const>(unit_names_, options_.watch_count), this);
+    Status status =
+        watch_.Init(std::span<const char* const>(unit_names_, options_.watch_count), this);
     if (status.ok()) status = watch_.Start(this);
     return status;
   }
@@ -353,7 +355,8 @@ class Daemon final : public MessageSink, public WatchListener {
     jitter_state_ ^= jitter_state_ >> 7;
     jitter_state_ ^= jitter_state_ << 17;
     int64_t span = delay.count() / 5;
-    int64_t offset = static_cast<int64_t>(jitter_state_ % static_cast<uint64_t>(2 * span + 1)) - span;
+    int64_t offset =
+        static_cast<int64_t>(jitter_state_ % static_cast<uint64_t>(2 * span + 1)) - span;
     return MonotonicTime(delay.count() + offset);
   }
 
@@ -362,8 +365,8 @@ class Daemon final : public MessageSink, public WatchListener {
   bool Reconnect(MonotonicTime now) {
     Status status = bus_.Open(options_.bus_address);
     if (!status.ok()) {
-      reconnect_delay_ = reconnect_delay_ * 2 < kMaxReconnectDelay ? reconnect_delay_ * 2
-                                                                   : kMaxReconnectDelay;
+      reconnect_delay_ =
+          reconnect_delay_ * 2 < kMaxReconnectDelay ? reconnect_delay_ * 2 : kMaxReconnectDelay;
       reconnect_at_ = now + Jittered(reconnect_delay_);
       JSN_LOG_DEBUG("cannot reconnect yet (%s); next try in %s s", status.message(),
                     Seconds(reconnect_at_ - now, 3).text);
@@ -427,16 +430,19 @@ class Daemon final : public MessageSink, public WatchListener {
           break;
         case SIGHUP:
           if (bus_down_) {
-            JSN_LOG_INFO("received SIGHUP while the bus is away: the reconnect re-reads every state");
+            JSN_LOG_INFO(
+                "received SIGHUP while the bus is away: the reconnect re-reads every state");
             break;
           }
           JSN_LOG_INFO("received SIGHUP: re-reading every state");
           if (watch_.ready()) {
             // READY=1 follows once every answer is in (the loop checks watch_.rereading()).
             char text[96];
-            snprintf(text, sizeof text, "RELOADING=1\nSTATUS=re-reading every state\nMONOTONIC_USEC=%lld\n",
-                     static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(
-                         MonotonicNow()).count()));
+            snprintf(
+                text, sizeof text,
+                "RELOADING=1\nSTATUS=re-reading every state\nMONOTONIC_USEC=%lld\n",
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::microseconds>(MonotonicNow()).count()));
             Notify(text);
             reloading_ = true;
           }
@@ -540,8 +546,8 @@ class Daemon final : public MessageSink, public WatchListener {
       running.pid = pid;
       running.started = now;
       running.hook = delivery.hook;
-      JSN_LOG_DEBUG("%s: %s -> running %s %s %s (pid %d)", watched.unit, running.state, command.argv[0],
-                    command.argv[1], command.argv[2], static_cast<int>(pid));
+      JSN_LOG_DEBUG("%s: %s -> running %s %s %s (pid %d)", watched.unit, running.state,
+                    command.argv[0], command.argv[1], command.argv[2], static_cast<int>(pid));
     }
   }
 
@@ -561,13 +567,13 @@ class Daemon final : public MessageSink, public WatchListener {
   bool persisting_ = false;
   bool saved_once_ = false;
   const char* unit_names_[kMaxWatchedUnits] = {};
-  Hook saved_[kMaxWatchedUnits] = {};    // read at start-up
-  Hook written_[kMaxWatchedUnits] = {};  // in the file now
+  Hook saved_[kMaxWatchedUnits] = {};                        // read at start-up
+  Hook written_[kMaxWatchedUnits] = {};                      // in the file now
   DeliveryState written_deliveries_[kMaxWatchedUnits] = {};  // in the file now
   bool watching_ = false;  // every initial state is in (OnReady): the state may be saved
   MonotonicTime watchdog_interval_ = kNever;
   MonotonicTime watchdog_next_ = kNever;
-  bool reloading_ = false;  // RELOADING=1 sent; READY=1 due when the re-read is answered
+  bool reloading_ = false;     // RELOADING=1 sent; READY=1 due when the re-read is answered
   bool bus_down_ = false;      // waiting to reconnect
   bool reconnecting_ = false;  // reconnected; the re-read states are not in yet
   MonotonicTime reconnect_delay_{0};

@@ -1,8 +1,9 @@
 #include "jsn/format.h"
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <cstring>
-#include <sys/types.h>
 
 namespace jsn {
 namespace {
@@ -154,14 +155,30 @@ size_t FormatTo(FormatSink* sink, const char* format, va_list args) {
       case 'i': {
         int64_t value = 0;
         switch (length) {
-          case Length::kInt: value = va_arg(args, int); break;
-          case Length::kChar: value = static_cast<signed char>(va_arg(args, int)); break;
-          case Length::kShort: value = static_cast<short>(va_arg(args, int)); break;
-          case Length::kLong: value = va_arg(args, long); break;
-          case Length::kLongLong: value = va_arg(args, long long); break;
-          case Length::kSize: value = va_arg(args, ssize_t); break;
-          case Length::kMax: value = va_arg(args, intmax_t); break;
-          case Length::kPtrdiff: value = va_arg(args, ptrdiff_t); break;
+          case Length::kInt:
+            value = va_arg(args, int);
+            break;
+          case Length::kChar:
+            value = static_cast<signed char>(va_arg(args, int));
+            break;
+          case Length::kShort:
+            value = static_cast<short>(va_arg(args, int));
+            break;
+          case Length::kLong:
+            value = va_arg(args, long);
+            break;
+          case Length::kLongLong:
+            value = va_arg(args, long long);
+            break;
+          case Length::kSize:
+            value = va_arg(args, ssize_t);
+            break;
+          case Length::kMax:
+            value = va_arg(args, intmax_t);
+            break;
+          case Length::kPtrdiff:
+            value = va_arg(args, ptrdiff_t);
+            break;
         }
         uint64_t magnitude =
             value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
@@ -173,14 +190,30 @@ size_t FormatTo(FormatSink* sink, const char* format, va_list args) {
       case 'X': {
         uint64_t value = 0;
         switch (length) {
-          case Length::kInt: value = va_arg(args, unsigned); break;
-          case Length::kChar: value = static_cast<unsigned char>(va_arg(args, unsigned)); break;
-          case Length::kShort: value = static_cast<unsigned short>(va_arg(args, unsigned)); break;
-          case Length::kLong: value = va_arg(args, unsigned long); break;
-          case Length::kLongLong: value = va_arg(args, unsigned long long); break;
-          case Length::kSize: value = va_arg(args, size_t); break;
-          case Length::kMax: value = va_arg(args, uintmax_t); break;
-          case Length::kPtrdiff: value = static_cast<uint64_t>(va_arg(args, ptrdiff_t)); break;
+          case Length::kInt:
+            value = va_arg(args, unsigned);
+            break;
+          case Length::kChar:
+            value = static_cast<unsigned char>(va_arg(args, unsigned));
+            break;
+          case Length::kShort:
+            value = static_cast<unsigned short>(va_arg(args, unsigned));
+            break;
+          case Length::kLong:
+            value = va_arg(args, unsigned long);
+            break;
+          case Length::kLongLong:
+            value = va_arg(args, unsigned long long);
+            break;
+          case Length::kSize:
+            value = va_arg(args, size_t);
+            break;
+          case Length::kMax:
+            value = va_arg(args, uintmax_t);
+            break;
+          case Length::kPtrdiff:
+            value = static_cast<uint64_t>(va_arg(args, ptrdiff_t));
+            break;
         }
         PutInteger(&out, field, precision, false, value, *p == 'u' ? 10 : 16, *p == 'X');
         break;

@@ -35,8 +35,7 @@ Status LinkHook(const char* charm_dir, const char* alias, const char* event, int
 
 }  // namespace
 
-Status CreateHookLinks(const char* charm_dir, std::span<const WatchedUnit> watches,
-                       int* created) {
+Status CreateHookLinks(const char* charm_dir, std::span<const WatchedUnit> watches, int* created) {
   *created = 0;
   char hooks[kMaxPath];
   int length = snprintf(hooks, sizeof hooks, "%s/hooks", charm_dir);

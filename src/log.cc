@@ -1,10 +1,10 @@
 #include "jsn/log.h"
 
-#include <cerrno>
-#include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string_view>
 
 #include "jsn/decimal.h"

@@ -39,7 +39,8 @@ Status Loop::Open() {
   sigset_t signals;
   sigemptyset(&signals);
   for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals, signal);
-  if (sigprocmask(SIG_BLOCK, &signals, nullptr) != 0) return SystemError("loop-setup", "sigprocmask");
+  if (sigprocmask(SIG_BLOCK, &signals, nullptr) != 0)
+    return SystemError("loop-setup", "sigprocmask");
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) return SystemError("loop-setup", "epoll_create1");
   signal_fd_ = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -54,7 +55,8 @@ Status Loop::Watch(int fd, uint32_t events, uint64_t tag) {
   epoll_event event{};
   event.events = events;
   event.data.u64 = tag;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) return SystemError("loop-watch", "epoll_ctl ADD");
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0)
+    return SystemError("loop-watch", "epoll_ctl ADD");
   return Status();
 }
 
@@ -62,7 +64,8 @@ Status Loop::Modify(int fd, uint32_t events, uint64_t tag) {
   epoll_event event{};
   event.events = events;
   event.data.u64 = tag;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) != 0) return SystemError("loop-watch", "epoll_ctl MOD");
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) != 0)
+    return SystemError("loop-watch", "epoll_ctl MOD");
   return Status();
 }
 

@@ -37,8 +37,10 @@ Status ReadMachineIdFile(const char* path, char (&id)[kMachineIdLength + 1]) {
   bool valid = size == kMachineIdLength || (size == kMachineIdLength + 1 && text[size - 1] == '\n');
   for (size_t i = 0; valid && i < kMachineIdLength; ++i) valid = IsLowercaseHex(text[i]);
   if (!valid) {
-    return Status::Failure("machine-id-invalid", "%s: expected 32 lowercase hex digits and a "
-                           "newline, found something else (%zu bytes)", path, size);
+    return Status::Failure("machine-id-invalid",
+                           "%s: expected 32 lowercase hex digits and a "
+                           "newline, found something else (%zu bytes)",
+                           path, size);
   }
   memcpy(id, text, kMachineIdLength);
   id[kMachineIdLength] = '\0';
@@ -55,8 +57,8 @@ Status MachineId::Get(std::string_view* id) {
         status_ = fallback;
       } else {
         bool missing = strcmp(status_.rule(), "machine-id-missing") == 0;
-        status_ = Status::Failure(missing ? fallback.rule() : status_.rule(), "no machine id: %s; %s",
-                                  status_.message(), fallback.message());
+        status_ = Status::Failure(missing ? fallback.rule() : status_.rule(),
+                                  "no machine id: %s; %s", status_.message(), fallback.message());
       }
     }
   }

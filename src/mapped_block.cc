@@ -38,8 +38,7 @@ void* MapBlock(size_t size, size_t alignment) {
   // block is at most `alignment` bytes in (exactly that up to a page).
   if (size > SIZE_MAX / 2 - alignment) return MapFailed();
   size_t length = alignment + size;
-  void* mapping =
-      mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* mapping = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapping == MAP_FAILED) return MapFailed();
   uintptr_t start = reinterpret_cast<uintptr_t>(mapping);
   uintptr_t block = (start + sizeof(Header) + alignment - 1) & ~(uintptr_t{alignment} - 1);

@@ -36,8 +36,8 @@ Status Notifier::Open(const char* notify_socket) {
   memcpy(address_.sun_path, notify_socket, length);
   if (abstract) address_.sun_path[0] = '\0';
   // The abstract name is exactly `length` bytes (no trailing NUL); a path includes its NUL.
-  address_length_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + length +
-                                           (abstract ? 0 : 1));
+  address_length_ =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + length + (abstract ? 0 : 1));
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     return Status::Failure("notify-socket", "cannot create a datagram socket: %s", strerror(errno));
@@ -59,7 +59,8 @@ Status Notifier::Send(std::string_view text) {
   }
 }
 
-MonotonicTime WatchdogPingInterval(const char* watchdog_usec, const char* watchdog_pid, pid_t self) {
+MonotonicTime WatchdogPingInterval(const char* watchdog_usec, const char* watchdog_pid,
+                                   pid_t self) {
   if (watchdog_usec == nullptr || watchdog_usec[0] == '\0') return kNever;
   if (watchdog_pid != nullptr && watchdog_pid[0] != '\0') {
     uint64_t pid = 0;

@@ -14,8 +14,8 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsLetter(char c) { return IsLower(c) || (c >= 'A' && c <= 'Z'); }
 
 // systemd's unit types (unit_type_table in src/basic/unit-def.c).
-constexpr const char* kUnitTypes[] = {"service", "socket", "target", "device", "mount",
-                                      "automount", "swap", "timer", "path", "slice", "scope"};
+constexpr const char* kUnitTypes[] = {"service", "socket", "target", "device", "mount", "automount",
+                                      "swap",    "timer",  "path",   "slice",  "scope"};
 
 bool IsUnitType(const char* text, size_t length) {
   for (const char* type : kUnitTypes) {
@@ -37,8 +37,8 @@ bool MatchValueOption(const char* name, int argc, const char* const* argv, int* 
   }
   if (argument[name_length] != '\0') return false;
   if (*index + 1 >= argc) {
-    *status = Status::Failure("missing-value", "expected a value after %s, found the end of the command line",
-                              name);
+    *status = Status::Failure("missing-value",
+                              "expected a value after %s, found the end of the command line", name);
     return true;
   }
   *index += 1;
@@ -48,9 +48,11 @@ bool MatchValueOption(const char* name, int argc, const char* const* argv, int* 
 
 Status AddWatch(const char* argument, Options* options) {
   const char* equals = strchr(argument, '=');
-  size_t name_length = equals != nullptr ? static_cast<size_t>(equals - argument) : strlen(argument);
+  size_t name_length =
+      equals != nullptr ? static_cast<size_t>(equals - argument) : strlen(argument);
   if (options->watch_count == kMaxWatchedUnits) {
-    return Status::Failure("too-many-units", "expected at most %zu units to watch, found more at '%.60s'",
+    return Status::Failure("too-many-units",
+                           "expected at most %zu units to watch, found more at '%.60s'",
                            kMaxWatchedUnits, argument);
   }
   WatchedUnit& watch = options->watches[options->watch_count];
@@ -68,9 +70,10 @@ Status AddWatch(const char* argument, Options* options) {
   memcpy(watch.unit, name, name_length + 1);
   if (!HasUnitTypeSuffix(name)) {
     if (name_length + strlen(kServiceSuffix) > kMaxUnitNameLength) {
-      return Status::Failure("invalid-unit-name",
-                             "expected a unit name of at most %zu bytes with .service, found '%.60s...'",
-                             kMaxUnitNameLength, name);
+      return Status::Failure(
+          "invalid-unit-name",
+          "expected a unit name of at most %zu bytes with .service, found '%.60s...'",
+          kMaxUnitNameLength, name);
     }
     memcpy(watch.unit + name_length, kServiceSuffix, sizeof kServiceSuffix);
   }
@@ -89,7 +92,8 @@ Status AddWatch(const char* argument, Options* options) {
     alias_length -= strlen(kServiceSuffix);
   }
   if (alias_length > kMaxAliasLength) {
-    return Status::Failure("invalid-alias", "expected an ALIAS of at most %zu bytes, found '%.60s...'",
+    return Status::Failure("invalid-alias",
+                           "expected an ALIAS of at most %zu bytes, found '%.60s...'",
                            kMaxAliasLength, alias);
   }
   memcpy(watch.alias, alias, alias_length);
@@ -103,12 +107,14 @@ Status AddWatch(const char* argument, Options* options) {
 
   for (size_t i = 0; i < options->watch_count; ++i) {
     if (strcmp(options->watches[i].unit, watch.unit) == 0) {
-      return Status::Failure("duplicate-unit", "expected each unit once, found %.80s twice", watch.unit);
+      return Status::Failure("duplicate-unit", "expected each unit once, found %.80s twice",
+                             watch.unit);
     }
     if (strcmp(options->watches[i].alias, watch.alias) == 0) {
-      return Status::Failure("duplicate-alias",
-                             "expected a different ALIAS for each unit, found '%.60s' for %.60s and %.60s",
-                             watch.alias, options->watches[i].unit, watch.unit);
+      return Status::Failure(
+          "duplicate-alias",
+          "expected a different ALIAS for each unit, found '%.60s' for %.60s and %.60s",
+          watch.alias, options->watches[i].unit, watch.unit);
     }
   }
   options->watch_count += 1;
@@ -221,7 +227,8 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
         JSN_RETURN_IF_ERROR(status);
         if (value[0] != '/') {
           return Status::Failure("invalid-juju-exec",
-                                 "expected --juju-exec to be an absolute path, found '%.60s'", value);
+                                 "expected --juju-exec to be an absolute path, found '%.60s'",
+                                 value);
         }
         options->juju_exec = value;
         continue;
@@ -229,8 +236,9 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
       if (MatchValueOption("--bus", argc, argv, &i, &value, &status)) {
         JSN_RETURN_IF_ERROR(status);
         if (value[0] == '\0') {
-          return Status::Failure("invalid-bus", "expected --bus to be a D-Bus address such as "
-                                                "unix:path=/run/dbus/system_bus_socket, found ''");
+          return Status::Failure("invalid-bus",
+                                 "expected --bus to be a D-Bus address such as "
+                                 "unix:path=/run/dbus/system_bus_socket, found ''");
         }
         options->bus_address = value;
         continue;
@@ -241,7 +249,8 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
         if (!ParseDecimal(value, &seconds) || seconds == 0 || seconds > 7 * 24 * 3600) {
           return Status::Failure("invalid-hook-timeout",
                                  "expected --hook-timeout to be whole seconds from 1 to 604800, "
-                                 "found '%.60s'", value);
+                                 "found '%.60s'",
+                                 value);
         }
         options->hook_timeout_seconds = static_cast<unsigned>(seconds);
         continue;
@@ -252,16 +261,18 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
         if (value[0] != '/' || strlen(value) > 3000) {
           return Status::Failure("invalid-state-dir",
                                  "expected --state-dir to be an absolute path of at most 3000 "
-                                 "bytes, found '%.60s'", value);
+                                 "bytes, found '%.60s'",
+                                 value);
         }
         options->state_dir = value;
         continue;
       }
-      return Status::Failure("unknown-option",
-                             "expected --unit, -d, --debug, --juju-exec, --bus, --state-dir, --hook-timeout, --help, "
-                             "--version "
-                             "or NAME[=ALIAS], found '%.60s'",
-                             argument);
+      return Status::Failure(
+          "unknown-option",
+          "expected --unit, -d, --debug, --juju-exec, --bus, --state-dir, --hook-timeout, --help, "
+          "--version "
+          "or NAME[=ALIAS], found '%.60s'",
+          argument);
     }
     JSN_RETURN_IF_ERROR(AddWatch(argument, options));
   }
@@ -308,7 +319,8 @@ const char* UsageText() {
          "  --juju-exec PATH   the program to run hooks with (default /usr/bin/juju-exec, or\n"
          "                     /usr/bin/juju-run when only that exists)\n"
          "  --bus ADDRESS      the D-Bus address of systemd's bus (default\n"
-         "                     $DBUS_SYSTEM_BUS_ADDRESS, then unix:path=/run/dbus/system_bus_socket)\n"
+         "                     $DBUS_SYSTEM_BUS_ADDRESS, then "
+         "unix:path=/run/dbus/system_bus_socket)\n"
          "  --state-dir DIR    where the last hook delivered per unit is kept, one file per Juju\n"
          "                     unit (default /var/lib/juju-systemd-notices/); a change made\n"
          "                     while the daemon was down is delivered when it starts again\n"

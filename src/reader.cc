@@ -21,13 +21,13 @@ bool CheckMessageLength(std::span<const uint8_t> bytes, size_t* length, Status* 
   const uint8_t order = bytes[0];
   if (order != static_cast<uint8_t>(ByteOrder::kLittle) &&
       order != static_cast<uint8_t>(ByteOrder::kBig)) {
-    *error = Status::Error("bad-byte-order", 0, "expected byte order 'l' or 'B', found 0x%02x",
-                           order);
+    *error =
+        Status::Error("bad-byte-order", 0, "expected byte order 'l' or 'B', found 0x%02x", order);
     return false;
   }
   if (bytes[3] != kProtocolVersion) {
-    *error = Status::Error("bad-protocol-version", 3, "expected protocol version 1, found %u",
-                           bytes[3]);
+    *error =
+        Status::Error("bad-protocol-version", 3, "expected protocol version 1, found %u", bytes[3]);
     return false;
   }
   const ByteOrder byte_order = static_cast<ByteOrder>(order);
@@ -42,9 +42,9 @@ bool CheckMessageLength(std::span<const uint8_t> bytes, size_t* length, Status* 
   // "Message Format": the header ends padded to a multiple of 8, then the body starts.
   const size_t total = AlignUp(kFixedHeaderLength + fields_length, 8) + body_length;
   if (total > kMaxMessageLength) {
-    *error = Status::Error("message-too-long", 4,
-                           "expected a message of at most %zu bytes, found %zu",
-                           kMaxMessageLength, total);
+    *error =
+        Status::Error("message-too-long", 4, "expected a message of at most %zu bytes, found %zu",
+                      kMaxMessageLength, total);
     return false;
   }
   *length = total;
@@ -71,9 +71,9 @@ struct FieldRule {
 
 // "Message Format", header fields: the one type each known field must have.
 constexpr FieldRule kFieldRules[] = {
-    {0, "INVALID"},     {'o', "PATH"},   {'s', "INTERFACE"}, {'s', "MEMBER"},
-    {'s', "ERROR_NAME"}, {'u', "REPLY_SERIAL"}, {'s', "DESTINATION"},
-    {'s', "SENDER"},    {'g', "SIGNATURE"}, {'u', "UNIX_FDS"},
+    {0, "INVALID"},      {'o', "PATH"},         {'s', "INTERFACE"},   {'s', "MEMBER"},
+    {'s', "ERROR_NAME"}, {'u', "REPLY_SERIAL"}, {'s', "DESTINATION"}, {'s', "SENDER"},
+    {'g', "SIGNATURE"},  {'u', "UNIX_FDS"},
 };
 constexpr uint8_t kLastKnownField = static_cast<uint8_t>(HeaderField::kUnixFds);
 
@@ -95,8 +95,7 @@ bool ReadKnownField(Validator& validator, HeaderField field, size_t end, Header*
       return validator.ReadName(end, IsValidBusName, "bad-bus-name", "a bus name",
                                 &header->destination);
     case HeaderField::kSender:
-      return validator.ReadName(end, IsValidBusName, "bad-bus-name", "a bus name",
-                                &header->sender);
+      return validator.ReadName(end, IsValidBusName, "bad-bus-name", "a bus name", &header->sender);
     case HeaderField::kSignature:
       header->has_signature = true;
       return validator.ReadSignature(end, &header->signature);
@@ -176,8 +175,7 @@ bool ParseHeaderFields(Validator& validator, const uint8_t* base, size_t fields_
     std::string_view type;
     if (!validator.ReadSignatureBytes(fields_end, &type)) return false;
     if (!IsOneCodeType(type) && !CheckSignature(type, type_offset + 1, value_depth,
-                                                /*single_complete_type=*/true,
-                                                validator.error())) {
+                                                /*single_complete_type=*/true, validator.error())) {
       return false;
     }
     if (code > kLastKnownField) {
@@ -222,9 +220,9 @@ Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
   size_t total = 0;
   if (!CheckMessageLength(bytes, &total, &result)) return result;
   if (bytes.size() < total) {
-    result = Status::Error("message-truncated", bytes.size(),
-                           "expected %zu bytes as the header declares, found %zu", total,
-                           bytes.size());
+    result =
+        Status::Error("message-truncated", bytes.size(),
+                      "expected %zu bytes as the header declares, found %zu", total, bytes.size());
     return result;
   }
   if (bytes.size() > total) {
@@ -268,11 +266,11 @@ Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
     if (!validator.NextValue(&code, total)) return result;
   }
   if (validator.offset() != total) {
-    result = Status::Error("trailing-bytes", validator.offset(),
-                           "expected the body to end after the values of \"%.*s\", found %zu "
-                           "more bytes",
-                           Validator::Clip(signature), signature.data(),
-                           total - validator.offset());
+    result =
+        Status::Error("trailing-bytes", validator.offset(),
+                      "expected the body to end after the values of \"%.*s\", found %zu "
+                      "more bytes",
+                      Validator::Clip(signature), signature.data(), total - validator.offset());
     return result;
   }
   message->bytes_ = bytes;

@@ -13,7 +13,7 @@ class SignatureChecker {
   bool CompleteType(size_t* position, NestingDepth depth) {
     if (*position >= signature_.size()) {
       return Fail(Status::Error("bad-signature", offset_ + *position,
-                           "expected a type code, found the end of the signature"));
+                                "expected a type code, found the end of the signature"));
     }
     const char code = signature_[*position];
     if (IsBasicType(code) || code == 'v') {
@@ -26,12 +26,13 @@ class SignatureChecker {
       case '(':
         return Struct(position, depth);
       case '{':
-        return Fail(Status::Error("dict-entry-outside-array", offset_ + *position,
-                             "expected a dict entry only as an array element, found '{' alone"));
+        return Fail(
+            Status::Error("dict-entry-outside-array", offset_ + *position,
+                          "expected a dict entry only as an array element, found '{' alone"));
       default:
         return Fail(Status::Error("bad-signature", offset_ + *position,
-                             "expected a type code, found '%c' (0x%02x)", Printable(code),
-                             static_cast<unsigned char>(code)));
+                                  "expected a type code, found '%c' (0x%02x)", Printable(code),
+                                  static_cast<unsigned char>(code)));
     }
   }
 
@@ -42,18 +43,18 @@ class SignatureChecker {
     if (is_array) {
       if (++depth->arrays > kMaxArrayNesting) {
         return Fail(Status::Error("array-nesting-too-deep", offset_ + at,
-                             "expected at most %zu nested arrays, found %zu", kMaxArrayNesting,
-                             size_t{depth->arrays}));
+                                  "expected at most %zu nested arrays, found %zu", kMaxArrayNesting,
+                                  size_t{depth->arrays}));
       }
     } else if (++depth->structs > kMaxStructNesting) {
       return Fail(Status::Error("struct-nesting-too-deep", offset_ + at,
-                           "expected at most %zu nested structs, found %zu", kMaxStructNesting,
-                           size_t{depth->structs}));
+                                "expected at most %zu nested structs, found %zu", kMaxStructNesting,
+                                size_t{depth->structs}));
     }
     if (++depth->total > kMaxTotalNesting) {
       return Fail(Status::Error("nesting-too-deep", offset_ + at,
-                           "expected at most %zu nested containers, found %zu",
-                           kMaxTotalNesting, size_t{depth->total}));
+                                "expected at most %zu nested containers, found %zu",
+                                kMaxTotalNesting, size_t{depth->total}));
     }
     return true;
   }
@@ -71,25 +72,24 @@ class SignatureChecker {
     if (!Enter(*position, &depth, /*is_array=*/false)) return false;
     ++*position;
     if (*position >= signature_.size() || !IsBasicType(signature_[*position])) {
-      return Fail(Status::Error("dict-key-not-basic", offset_ + *position,
-                           "expected a basic type as dict key, found %s",
-                           *position >= signature_.size() ? "the end of the signature"
-                                                          : "a container or '}'"));
+      return Fail(Status::Error(
+          "dict-key-not-basic", offset_ + *position, "expected a basic type as dict key, found %s",
+          *position >= signature_.size() ? "the end of the signature" : "a container or '}'"));
     }
     ++*position;
     if (*position < signature_.size() && signature_[*position] == '}') {
       return Fail(Status::Error("dict-entry-field-count", offset_ + *position,
-                           "expected a key and a value in a dict entry, found only a key"));
+                                "expected a key and a value in a dict entry, found only a key"));
     }
     if (!CompleteType(position, depth)) return false;
     if (*position >= signature_.size()) {
       return Fail(Status::Error("bad-signature", offset_ + *position,
-                           "expected '}', found the end of the signature"));
+                                "expected '}', found the end of the signature"));
     }
     if (signature_[*position] != '}') {
       return Fail(Status::Error("dict-entry-field-count", offset_ + *position,
-                           "expected '}' after a key and a value, found '%c'",
-                           Printable(signature_[*position])));
+                                "expected '}' after a key and a value, found '%c'",
+                                Printable(signature_[*position])));
     }
     ++*position;
     return true;
@@ -100,12 +100,12 @@ class SignatureChecker {
     ++*position;
     if (*position < signature_.size() && signature_[*position] == ')') {
       return Fail(Status::Error("empty-struct", offset_ + *position - 1,
-                           "expected at least one field in a struct, found '()'"));
+                                "expected at least one field in a struct, found '()'"));
     }
     while (true) {
       if (*position >= signature_.size()) {
         return Fail(Status::Error("bad-signature", offset_ + *position,
-                             "expected ')', found the end of the signature"));
+                                  "expected ')', found the end of the signature"));
       }
       if (signature_[*position] == ')') {
         ++*position;
@@ -191,9 +191,9 @@ bool CheckSignature(std::string_view signature, size_t offset, NestingDepth oute
   if (single_complete_type) {
     if (!checker.CompleteType(&position, outer)) return false;
     if (position != signature.size()) {
-      *error = Status::Error("variant-not-single-type", offset + position,
-                             "expected exactly one complete type, found more after %zu bytes",
-                             position);
+      *error =
+          Status::Error("variant-not-single-type", offset + position,
+                        "expected exactly one complete type, found more after %zu bytes", position);
       return false;
     }
     return true;
@@ -210,8 +210,7 @@ Status ValidateSignature(std::string_view signature, size_t offset, NestingDepth
   return error;
 }
 
-Status ValidateSingleCompleteType(std::string_view signature, size_t offset,
-                                  NestingDepth outer) {
+Status ValidateSingleCompleteType(std::string_view signature, size_t offset, NestingDepth outer) {
   Status error;
   CheckSignature(signature, offset, outer, /*single_complete_type=*/true, &error);
   return error;

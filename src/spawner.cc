@@ -15,8 +15,9 @@ namespace {
 
 // Variables systemd sets for the daemon itself: a hook inheriting them could send READY=1 or
 // watchdog pings in the daemon's name, or think it was handed the daemon's sockets.
-constexpr const char* kDaemonOnlyVariables[] = {"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=",
-                                                "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES="};
+constexpr const char* kDaemonOnlyVariables[] = {
+    "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=",
+    "LISTEN_FDS=",    "LISTEN_PID=",    "LISTEN_FDNAMES="};
 
 bool IsDaemonOnly(const char* entry) {
   for (const char* prefix : kDaemonOnlyVariables) {
@@ -29,7 +30,8 @@ constexpr char kDefaultPathEntry[] =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 Status SpawnSetupFailed(const char* what, int error) {
-  return Status::Failure("spawn-failed", "expected %s to succeed, found error: %s", what, strerror(error));
+  return Status::Failure("spawn-failed", "expected %s to succeed, found error: %s", what,
+                         strerror(error));
 }
 
 }  // namespace
@@ -48,7 +50,8 @@ ExitStatus DecodeWaitStatus(int wait_status) {
 const char* DescribeExitStatus(ExitStatus status, char* buffer, size_t capacity) {
   if (status.signaled) {
     const char* name = strsignal(status.code);
-    snprintf(buffer, capacity, "killed by signal %d (%s)", status.code, name != nullptr ? name : "?");
+    snprintf(buffer, capacity, "killed by signal %d (%s)", status.code,
+             name != nullptr ? name : "?");
   } else {
     snprintf(buffer, capacity, "exit %d", status.code);
   }
@@ -63,7 +66,8 @@ Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char
   int length = snprintf(command->hook_path, sizeof command->hook_path, "hooks/service-%s-%s", alias,
                         HookName(hook));
   if (length < 0 || static_cast<size_t>(length) >= sizeof command->hook_path) {
-    return Status::Failure("hook-path-too-long", "expected a hook path of at most %zu bytes, found %d",
+    return Status::Failure("hook-path-too-long",
+                           "expected a hook path of at most %zu bytes, found %d",
                            HookCommand::kMaxHookPathLength, length);
   }
   command->argv[0] = juju_exec;
@@ -128,7 +132,7 @@ Status Spawner::Spawn(const char* const* argv, pid_t* pid) const {
   }
   // posix_spawn's argv and envp are not const for historical reasons; it does not write them.
   int error = posix_spawn(pid, argv[0], &actions_, &attributes_, const_cast<char* const*>(argv),
-                      const_cast<char* const*>(environment_));
+                          const_cast<char* const*>(environment_));
   if (error == 0) return Status();
   if (error == ENOENT || error == ENOTDIR) {
     return Status::Failure("program-missing", "expected an executable at %.120s, found none (%s)",

@@ -39,7 +39,8 @@ Status CorruptAt(size_t line, const char* what) {
 Status StateStore::Init(const char* directory, const char* juju_unit) {
   size_t unit_length = strlen(juju_unit);
   if (unit_length > kMaxJujuUnitLength) {
-    return Status::Failure("invalid-juju-unit", "expected a Juju unit of at most %zu bytes, found %zu",
+    return Status::Failure("invalid-juju-unit",
+                           "expected a Juju unit of at most %zu bytes, found %zu",
                            kMaxJujuUnitLength, unit_length);
   }
   memcpy(juju_unit_, juju_unit, unit_length + 1);
@@ -98,7 +99,8 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
   while (!text.empty()) {
     ++line_number;
     size_t end = text.find('\n');
-    if (end == std::string_view::npos) return CorruptAt(line_number, "expected a newline at the end");
+    if (end == std::string_view::npos)
+      return CorruptAt(line_number, "expected a newline at the end");
     std::string_view line = text.substr(0, end);
     text.remove_prefix(end + 1);
     if (line_number == 1) {
@@ -118,7 +120,7 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
     }
     std::string_view unit = line.substr(0, space);
     std::string_view hook_name = line.substr(space + 1);
-    Hook hook = hook_name == "started" ? Hook::kStarted
+    Hook hook = hook_name == "started"   ? Hook::kStarted
                 : hook_name == "stopped" ? Hook::kStopped
                                          : Hook::kNone;
     if (hook == Hook::kNone) return CorruptAt(line_number, "expected started or stopped");
@@ -157,7 +159,8 @@ Status StateStore::Save(std::span<const char* const> units, std::span<const Hook
   size_t size = static_cast<size_t>(length);
   for (size_t i = 0; i < units.size() && i < hooks.size(); ++i) {
     if (hooks[i] == Hook::kNone) continue;
-    int added = snprintf(buffer + size, sizeof buffer - size, "%s %s\n", units[i], HookName(hooks[i]));
+    int added =
+        snprintf(buffer + size, sizeof buffer - size, "%s %s\n", units[i], HookName(hooks[i]));
     if (added < 0 || static_cast<size_t>(added) >= sizeof buffer - size) {
       return Status::Failure("state-file-too-large", "expected the state to fit %zu bytes",
                              kMaxFileSize);
@@ -166,9 +169,9 @@ Status StateStore::Save(std::span<const char* const> units, std::span<const Hook
   }
   for (size_t i = 0; i < units.size() && i < deliveries.size(); ++i) {
     if (deliveries[i].progress == Progress::kIdle || deliveries[i].hook == Hook::kNone) continue;
-    int added = snprintf(buffer + size, sizeof buffer - size, "%s %s %s\n",
-                         ProgressName(deliveries[i].progress), units[i],
-                         HookName(deliveries[i].hook));
+    int added =
+        snprintf(buffer + size, sizeof buffer - size, "%s %s %s\n",
+                 ProgressName(deliveries[i].progress), units[i], HookName(deliveries[i].hook));
     if (added < 0 || static_cast<size_t>(added) >= sizeof buffer - size) {
       return Status::Failure("state-file-too-large", "expected the state to fit %zu bytes",
                              kMaxFileSize);

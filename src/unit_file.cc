@@ -69,8 +69,7 @@ Status TextBuilder::Finish(const char* what) {
   return Status();
 }
 
-Status NoticesUnitName(std::string_view juju_unit, std::span<char> buffer,
-                       std::string_view* name) {
+Status NoticesUnitName(std::string_view juju_unit, std::span<char> buffer, std::string_view* name) {
   TextBuilder out(buffer);
   out.Append("juju-");
   for (char c : juju_unit) out.AppendChar(c == '/' ? '-' : c);
@@ -104,8 +103,8 @@ void QuoteExecArgument(std::string_view argument, TextBuilder* out) {
   out->AppendChar('"');
 }
 
-Status UnquoteExecLine(std::string_view line, std::span<char> buffer,
-                       std::span<const char*> words, size_t* count) {
+Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<const char*> words,
+                       size_t* count) {
   size_t used = 0;
   *count = 0;
   size_t i = 0;
@@ -143,8 +142,10 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer,
         char next = line[i + 1];
         char value = next;
         size_t length = 2;
-        if (next == 'n') value = '\n';
-        else if (next == 't') value = '\t';
+        if (next == 'n')
+          value = '\n';
+        else if (next == 't')
+          value = '\t';
         else if (next == 'x') {
           int high = i + 2 < line.size() ? HexValue(line[i + 2]) : -1;
           int low = i + 3 < line.size() ? HexValue(line[i + 3]) : -1;
@@ -216,12 +217,14 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
   out.Append("\n");
   // Hardening that leaves what juju-exec needs: it runs as root, reads /var/lib/juju and talks
   // to the unit agent over its socket; the hook itself runs under the agent, not under us.
-  out.Append("NoNewPrivileges=yes\nLockPersonality=yes\nRestrictRealtime=yes\n"
-             "RestrictSUIDSGID=yes\n");
+  out.Append(
+      "NoNewPrivileges=yes\nLockPersonality=yes\nRestrictRealtime=yes\n"
+      "RestrictSUIDSGID=yes\n");
   if (!spec.user) {
     // These need a mount namespace, which a user manager cannot always make.
-    out.Append("ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectControlGroups=yes\n"
-               "ProtectClock=yes\nRestrictNamespaces=yes\n");
+    out.Append(
+        "ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectControlGroups=yes\n"
+        "ProtectClock=yes\nRestrictNamespaces=yes\n");
   }
   out.Append("\n[Install]\nWantedBy=");
   out.Append(spec.user ? "default.target\n" : "multi-user.target\n");
@@ -273,8 +276,8 @@ Status WriteFileAtomically(const char* path, std::string_view text) {
   }
   int directory_fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (directory_fd < 0) {
-    return Status::Failure("fsync-failed", "expected to open directory %.120s, found %s",
-                           directory, strerror(errno));
+    return Status::Failure("fsync-failed", "expected to open directory %.120s, found %s", directory,
+                           strerror(errno));
   }
   int result = fsync(directory_fd);
   int saved = errno;

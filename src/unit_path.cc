@@ -56,7 +56,8 @@ Status EscapeBusLabel(std::string_view name, std::span<char> buffer, std::string
 
 Status UnescapeBusLabel(std::string_view label, std::span<char> buffer, std::string_view* name) {
   if (label.empty()) {
-    return Status::Error("empty-label", 0, "expected a bus label (\"_\" for an empty name), found nothing");
+    return Status::Error("empty-label", 0,
+                         "expected a bus label (\"_\" for an empty name), found nothing");
   }
   if (label == "_") {
     *name = std::string_view(buffer.data(), 0);
@@ -78,8 +79,7 @@ Status UnescapeBusLabel(std::string_view label, std::span<char> buffer, std::str
         return Status::Error("unescaped-leading-digit", i,
                              "expected a leading digit escaped as _3%c, found '%c'", c, c);
       }
-      return Status::Error("invalid-label-character", i,
-                           "expected [A-Za-z0-9_], found byte 0x%02x",
+      return Status::Error("invalid-label-character", i, "expected [A-Za-z0-9_], found byte 0x%02x",
                            static_cast<unsigned char>(c));
     }
     if (label.size() - i < 3) {
@@ -89,8 +89,9 @@ Status UnescapeBusLabel(std::string_view label, std::span<char> buffer, std::str
     int high = LowercaseHexValue(label[i + 1]);
     int low = LowercaseHexValue(label[i + 2]);
     if (high < 0 || low < 0) {
-      return Status::Error("invalid-escape", i, "expected two lowercase hex digits after _, found '%c%c'",
-                           label[i + 1], label[i + 2]);
+      return Status::Error("invalid-escape", i,
+                           "expected two lowercase hex digits after _, found '%c%c'", label[i + 1],
+                           label[i + 2]);
     }
     char decoded = static_cast<char>((high << 4) | low);
     if (KeptInLabel(decoded, size)) {
@@ -107,7 +108,8 @@ Status UnescapeBusLabel(std::string_view label, std::span<char> buffer, std::str
 
 Status UnitObjectPath(std::string_view unit, std::span<char> buffer, std::string_view* path) {
   if (buffer.size() < kUnitPathPrefix.size()) {
-    return Status::Failure("buffer-too-small", "expected room for the unit path prefix, found %zu bytes",
+    return Status::Failure("buffer-too-small",
+                           "expected room for the unit path prefix, found %zu bytes",
                            buffer.size());
   }
   memcpy(buffer.data(), kUnitPathPrefix.data(), kUnitPathPrefix.size());

@@ -140,8 +140,7 @@ class Validator {
     }
     for (size_t i = offset_; i < aligned; ++i) {
       if (base_[i] != 0) {
-        return Fail("padding-not-zero", i, "expected a zero padding byte, found 0x%02x",
-                    base_[i]);
+        return Fail("padding-not-zero", i, "expected a zero padding byte, found 0x%02x", base_[i]);
       }
     }
     offset_ = aligned;
@@ -227,7 +226,7 @@ class Validator {
   // A mask of the first `count` (0 to 7) bytes in memory of a word loaded with LoadWord.
   static uint64_t FirstBytes(size_t count) {
     return std::endian::native == std::endian::little ? (uint64_t{1} << (8 * count)) - 1
-                                                       : ~(~uint64_t{0} >> (8 * count));
+                                                      : ~(~uint64_t{0} >> (8 * count));
   }
   static constexpr uint64_t kSpaces = 0x2020202020202020ull;
   // The top bit of any byte of `word` that is 0 or above 0x7f is set (others may be too, then
@@ -283,8 +282,8 @@ class Validator {
   // A string that must also be a name (object path, interface, member, error or bus name).
   // Every valid name is ASCII without NUL, so a name that passes needs no UTF-8 scan; one
   // that fails is scanned, so a bad UTF-8 byte or a NUL is still the rule reported.
-  bool ReadName(size_t end, bool (*is_valid)(std::string_view), const char* rule,
-                const char* what, std::string_view* out) {
+  bool ReadName(size_t end, bool (*is_valid)(std::string_view), const char* rule, const char* what,
+                std::string_view* out) {
     if (!ReadStringFrame(end, out)) return false;
     if (!is_valid(*out)) {
       if (!CheckStringBytes(offset_, out->size())) return false;
@@ -514,8 +513,7 @@ class Validator {
       // Every entry's variant sits at the same depth, within the limit: counted once here.
       ++variant_depth_;
       while (offset_ < array_end) {
-        if (!Align(8, array_end) || !SkipStringInPlace(array_end) ||
-            !PropertyValue(array_end)) {
+        if (!Align(8, array_end) || !SkipStringInPlace(array_end) || !PropertyValue(array_end)) {
           return false;
         }
       }

@@ -11,20 +11,27 @@ namespace {
 
 // After validation: where the value of the complete type at signature[*position], starting at
 // the aligned `offset`, ends. Advances *position past the type.
-size_t SkipValue(const uint8_t* base, ByteOrder order, std::string_view signature,
-                 size_t* position, size_t offset) {
+size_t SkipValue(const uint8_t* base, ByteOrder order, std::string_view signature, size_t* position,
+                 size_t offset) {
   const char code = signature[*position];
   ++*position;
   switch (code) {
     case 'y':
       return offset + 1;
-    case 'n': case 'q':
+    case 'n':
+    case 'q':
       return offset + 2;
-    case 'b': case 'i': case 'u': case 'h':
+    case 'b':
+    case 'i':
+    case 'u':
+    case 'h':
       return offset + 4;
-    case 'x': case 't': case 'd':
+    case 'x':
+    case 't':
+    case 'd':
       return offset + 8;
-    case 's': case 'o':
+    case 's':
+    case 'o':
       return offset + 4 + LoadUint32(base + offset, order) + 1;
     case 'g':
       return offset + 1 + base[offset] + 1;
@@ -157,13 +164,19 @@ size_t SkipVariant(const uint8_t* base, ByteOrder order, size_t variant, size_t*
   const size_t after_type = variant + type_length + 2;
   // Each case knows its own alignment: AlignmentOf's switch per property cost as much again.
   switch (type[0]) {
-    case 's': case 'o':
+    case 's':
+    case 'o':
       *start = AlignUp(after_type, 4);
       return *start + 4 + LoadUint32(base + *start, order) + 1;
-    case 'b': case 'i': case 'u': case 'h':
+    case 'b':
+    case 'i':
+    case 'u':
+    case 'h':
       *start = AlignUp(after_type, 4);
       return *start + 4;
-    case 'x': case 't': case 'd':
+    case 'x':
+    case 't':
+    case 'd':
       *start = AlignUp(after_type, 8);
       return *start + 8;
     case 'a':

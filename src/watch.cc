@@ -42,7 +42,8 @@ std::string_view Watch::OwnerMatchRule() {
          "arg0='org.freedesktop.systemd1'";
 }
 
-Status Watch::UnitMatchRule(std::string_view unit_path, std::span<char> buffer, std::string_view* rule) {
+Status Watch::UnitMatchRule(std::string_view unit_path, std::span<char> buffer,
+                            std::string_view* rule) {
   // Unit paths hold only [A-Za-z0-9_/], so nothing in them needs quoting in a match rule.
   int length = snprintf(buffer.data(), buffer.size(),
                         "type='signal',sender='org.freedesktop.systemd1',"
@@ -91,8 +92,8 @@ Status Watch::Call(MessageSink* sink, CallKind kind, size_t unit, std::span<cons
     if (startup) startup_calls_left_ += 1;
     return Status();
   }
-  return Status::Failure("too-many-pending-calls", "expected at most %zu calls in flight, found more",
-                         kMaxPendingCalls);
+  return Status::Failure("too-many-pending-calls",
+                         "expected at most %zu calls in flight, found more", kMaxPendingCalls);
 }
 
 Status Watch::SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startup) {
@@ -231,9 +232,9 @@ Status Watch::HandleReply(const Message& message) {
   switch (call.kind) {
     case CallKind::kAddMatch:
       if (is_error) {
-        return Status::Failure("add-match-failed",
-                               "expected the bus to accept our match rule, found error %.*s",
-                               static_cast<int>(header.error_name.size()), header.error_name.data());
+        return Status::Failure(
+            "add-match-failed", "expected the bus to accept our match rule, found error %.*s",
+            static_cast<int>(header.error_name.size()), header.error_name.data());
       }
       break;
     case CallKind::kGetNameOwner: {

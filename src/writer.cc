@@ -22,8 +22,8 @@ void Writer::Fail(const Status& status) {
 bool Writer::Reserve(size_t count) {
   if (!status_.ok()) return false;
   if (count > buffer_.size() - size_) {
-    Fail(Status::Error("buffer-full", size_, "expected room for %zu more bytes, found %zu",
-                       count, buffer_.size() - size_));
+    Fail(Status::Error("buffer-full", size_, "expected room for %zu more bytes, found %zu", count,
+                       buffer_.size() - size_));
     return false;
   }
   return true;
@@ -217,8 +217,7 @@ void Writer::Begin(const HeaderFields& fields) {
   }
   if (fields.unix_fds != 0) WriteField(HeaderField::kUnixFds, fields.unix_fds);
   if (!status_.ok()) return;
-  StoreUint32(buffer_.data() + 12, static_cast<uint32_t>(size_ - kFixedHeaderLength),
-              byte_order_);
+  StoreUint32(buffer_.data() + 12, static_cast<uint32_t>(size_ - kFixedHeaderLength), byte_order_);
   Pad(8);
   body_start_ = size_;
   unix_fds_ = fields.unix_fds;
@@ -229,8 +228,8 @@ void Writer::Begin(const HeaderFields& fields) {
 bool Writer::Expect(char code) {
   if (!status_.ok()) return false;
   if (!begun_) {
-    Fail(Status::Error("writer-misuse", size_, "expected Begin before any value, found '%c'",
-                       code));
+    Fail(
+        Status::Error("writer-misuse", size_, "expected Begin before any value, found '%c'", code));
     return false;
   }
   const Frame& frame = frames_[depth_];
@@ -405,8 +404,7 @@ void Writer::CloseContainer(char kind, size_t signature_length) {
                          length));
       return;
     }
-    StoreUint32(buffer_.data() + frame.length_offset, static_cast<uint32_t>(length),
-                byte_order_);
+    StoreUint32(buffer_.data() + frame.length_offset, static_cast<uint32_t>(length), byte_order_);
   }
   --depth_;
   Advance(signature_length);
@@ -481,10 +479,10 @@ Status Writer::Finish(std::span<const uint8_t>* message) {
   }
   const Frame& body = frames_[0];
   if (body.position != body.signature.size()) {
-    return status_ = Status::Error(
-               "writer-container-incomplete", size_,
-               "expected the body to hold all of \"%.*s\", found %zu codes written",
-               Clip(body.signature), body.signature.data(), body.position);
+    return status_ =
+               Status::Error("writer-container-incomplete", size_,
+                             "expected the body to hold all of \"%.*s\", found %zu codes written",
+                             Clip(body.signature), body.signature.data(), body.position);
   }
   if (size_ > kMaxMessageLength) {
     return status_ = Status::Error("message-too-long", 4,

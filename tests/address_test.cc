@@ -20,8 +20,9 @@ TEST(Address, UnixPathIsParsed) {
 
 TEST(Address, UnixAbstractIsParsed) {
   AddressList list;
-  ASSERT_TRUE(ParseAddressList("unix:abstract=/tmp/dbus-XYZ,guid=0123456789abcdef0123456789abcdef",
-                               &list).ok());
+  ASSERT_TRUE(
+      ParseAddressList("unix:abstract=/tmp/dbus-XYZ,guid=0123456789abcdef0123456789abcdef", &list)
+          .ok());
   ASSERT_EQ(list.count, 1u);
   EXPECT_TRUE(list.entries[0].abstract);
   EXPECT_EQ(Name(list.entries[0]), "/tmp/dbus-XYZ");
@@ -56,8 +57,8 @@ TEST(Address, BadEscapesAreRejected) {
 
 TEST(Address, SeveralAddressesKeepTheirOrder) {
   AddressList list;
-  ASSERT_TRUE(ParseAddressList("unix:path=/first;unix:abstract=second;unix:path=/third", &list)
-                  .ok());
+  ASSERT_TRUE(
+      ParseAddressList("unix:path=/first;unix:abstract=second;unix:path=/third", &list).ok());
   ASSERT_EQ(list.count, 3u);
   EXPECT_EQ(Name(list.entries[0]), "/first");
   EXPECT_EQ(Name(list.entries[1]), "second");
@@ -67,8 +68,8 @@ TEST(Address, SeveralAddressesKeepTheirOrder) {
 
 TEST(Address, UnknownTransportsAreSkipped) {
   AddressList list;
-  ASSERT_TRUE(ParseAddressList("tcp:host=localhost,port=1234;unix:path=/s;launchd:env=X", &list)
-                  .ok());
+  ASSERT_TRUE(
+      ParseAddressList("tcp:host=localhost,port=1234;unix:path=/s;launchd:env=X", &list).ok());
   ASSERT_EQ(list.count, 1u);
   EXPECT_EQ(Name(list.entries[0]), "/s");
 }

@@ -1,9 +1,9 @@
 #include "jsn/auth.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <random>
 #include <string>
@@ -77,9 +77,9 @@ TEST(AuthReplyParser, UnknownCommandsAndControlBytesAreRejected) {
 // from the bytes that matter (commands, spaces, hex, control bytes) parse or fail cleanly, and
 // an accepted argument is always a view inside the line.
 TEST(AuthReplyParser, RandomLinesParseOrFailWithoutLeavingTheLine) {
-  const std::string pieces[] = {"OK",  "REJECTED", "ERROR", "DATA", "AGREE_UNIX_FD", " ",
-                                "0",   "f",        "A",     "g",    std::string(1, '\0'),
-                                "\x7f", "\xff",    "0123456789abcdef"};
+  const std::string pieces[] = {
+      "OK", "REJECTED",           "ERROR", "DATA", "AGREE_UNIX_FD",   " ", "0", "f", "A",
+      "g",  std::string(1, '\0'), "\x7f",  "\xff", "0123456789abcdef"};
   std::mt19937 random(2026);
   int accepted = 0;
   for (int round = 0; round < 20000; ++round) {
@@ -95,8 +95,7 @@ TEST(AuthReplyParser, RandomLinesParseOrFailWithoutLeavingTheLine) {
         EXPECT_LE(reply.argument.data() + reply.argument.size(), line.data() + line.size());
       }
     } else {
-      EXPECT_TRUE(status.offset() == Status::kNoOffset || status.offset() <= line.size())
-          << line;
+      EXPECT_TRUE(status.offset() == Status::kNoOffset || status.offset() <= line.size()) << line;
     }
   }
   EXPECT_GT(accepted, 0);
@@ -182,9 +181,7 @@ TEST_F(AuthExchange, ServerClosingBeforeItAnswersIsConnectionClosed) {
   EXPECT_STREQ(Run().rule(), "connection-closed");
 }
 
-TEST_F(AuthExchange, SilentServerTimesOut) {
-  EXPECT_STREQ(Run(50).rule(), "auth-timeout");
-}
+TEST_F(AuthExchange, SilentServerTimesOut) { EXPECT_STREQ(Run(50).rule(), "auth-timeout"); }
 
 TEST_F(AuthExchange, OverLongLineIsAnError) {
   ServerSays(std::string(kMaxAuthLineLength + 10, 'E'));

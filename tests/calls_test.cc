@@ -100,9 +100,9 @@ TEST(Calls, MethodCallWithoutArguments) {
 TEST(Calls, InvalidArgumentsAndSmallBuffersFailWithTheirRule) {
   Built b;
   EXPECT_STREQ(BuildGetNameOwner(b.storage, 0, "org.x.y", &b.bytes).rule(), "serial-zero");
-  EXPECT_STREQ(BuildMethodCall(b.storage, 1, "org.x.y", "no-slash", "org.x.Y", "M", &b.bytes)
-                   .rule(),
-               "bad-object-path");
+  EXPECT_STREQ(
+      BuildMethodCall(b.storage, 1, "org.x.y", "no-slash", "org.x.Y", "M", &b.bytes).rule(),
+      "bad-object-path");
   EXPECT_STREQ(BuildPropertiesGet(b.storage, 1, "bad", "/", "org.x.Y", "P", &b.bytes).rule(),
                "bad-bus-name");
   std::vector<uint8_t> tiny(40);

@@ -70,8 +70,8 @@ TEST_P(ValidFixture, IsRejectedOneByteShortOrOneByteOver) {
   std::vector<uint8_t> bytes = ReadBytes(kValidDirectory + GetParam() + ".bin");
   ASSERT_GT(bytes.size(), kFixedHeaderLength);
   Message message;
-  EXPECT_FALSE(Message::Parse(std::span<const uint8_t>(bytes).first(bytes.size() - 1), &message)
-                   .ok());
+  EXPECT_FALSE(
+      Message::Parse(std::span<const uint8_t>(bytes).first(bytes.size() - 1), &message).ok());
   bytes.push_back(0);
   EXPECT_FALSE(Message::Parse(bytes, &message).ok());
 }

@@ -1,8 +1,7 @@
 #include "jsn/format.h"
 
-#include <gtest/gtest.h>
-
 #include <dirent.h>
+#include <gtest/gtest.h>
 
 #include <climits>
 #include <cstdarg>
@@ -43,10 +42,10 @@ Pair Both(size_t capacity, const char* format, ...) {
 }
 
 // Formats with both into a buffer with room to spare and expects the same bytes and length.
-#define EXPECT_AS_LIBC(...)                                                          \
-  do {                                                                               \
-    Pair pair_ = Both(256, __VA_ARGS__);                                             \
-    EXPECT_EQ(pair_.ours, pair_.libc) << #__VA_ARGS__;                               \
+#define EXPECT_AS_LIBC(...)                                                              \
+  do {                                                                                   \
+    Pair pair_ = Both(256, __VA_ARGS__);                                                 \
+    EXPECT_EQ(pair_.ours, pair_.libc) << #__VA_ARGS__;                                   \
     EXPECT_EQ(pair_.our_length, static_cast<size_t>(pair_.libc_length)) << #__VA_ARGS__; \
   } while (0)
 
@@ -79,7 +78,7 @@ TEST(Format, CharactersAsLibc) {
   EXPECT_AS_LIBC("'%c' %c%c", 'x', '_', '3');
   EXPECT_AS_LIBC("\\%c", '"');
   EXPECT_AS_LIBC("%3c|%-3c|", 'a', 'b');
-  EXPECT_AS_LIBC("%c", 0xe9);  // a byte past ASCII, as from a UTF-8 unit name
+  EXPECT_AS_LIBC("%c", 0xe9);         // a byte past ASCII, as from a UTF-8 unit name
   EXPECT_AS_LIBC("[%c]after", '\0');  // a NUL byte is output, and counted
 }
 
@@ -124,8 +123,8 @@ TEST(Format, MessagesOfTheDaemonAsLibc) {
   EXPECT_AS_LIBC("READY=1\nSTATUS=watching %zu unit%s for %s\n", size_t{2}, "s", "app/0");
   EXPECT_AS_LIBC("RELOADING=1\nSTATUS=re-reading every state\nMONOTONIC_USEC=%lld\n",
                  1234567890123LL);
-  EXPECT_AS_LIBC("%-24s %-32s %-12.*s %-10s %s %s\n", "db", "postgresql.service", 6,
-                 "activating", "started", "pending", "(failing)");
+  EXPECT_AS_LIBC("%-24s %-32s %-12.*s %-10s %s %s\n", "db", "postgresql.service", 6, "activating",
+                 "started", "pending", "(failing)");
   EXPECT_AS_LIBC("expected the bus to accept EXTERNAL for uid %lu, found REJECTED %.100s", 0ul,
                  "EXTERNAL");
   EXPECT_AS_LIBC("%s: retrying hooks/service-%s-%s in %s s (failure %u)", "app.service", "app",
@@ -198,8 +197,7 @@ TEST(Format, AnUnsupportedConversionEndsFormattingVisibly) {
 TEST(Format, EveryConversionInTheSourcesIsSupported) {
   const std::regex conversion(
       R"(%[-0 +#]*(\*|[0-9]+)?(\.(\*|[0-9]+))?(hh|h|ll|l|z|j|t|L|q)?[A-Za-z%])");
-  const std::regex supported(
-      R"(%[-0]*(\*|[0-9]+)?(\.(\*|[0-9]+))?(hh|h|ll|l|z|j|t)?[diuxXcs]|%%)");
+  const std::regex supported(R"(%[-0]*(\*|[0-9]+)?(\.(\*|[0-9]+))?(hh|h|ll|l|z|j|t)?[diuxXcs]|%%)");
   // Comments and character literals are matched too, so that a quote in them starts nothing.
   const std::regex token(R"(//[^\n]*|'([^'\\\n]|\\.)*'|"([^"\\\n]|\\.)*")");
   std::set<std::string> unsupported;

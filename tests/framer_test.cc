@@ -1,18 +1,18 @@
 #include "jsn/framer.h"
-#include "jsn/reader.h"
-
-#include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include "jsn/reader.h"
 
 namespace jsn {
 namespace {
@@ -125,8 +125,8 @@ TEST(Framer, RandomChunkingsGiveTheSameMessages) {
   std::string stream;
   std::mt19937 random(12345);
   for (int i = 0; i < 50; ++i) {
-    sent.push_back(Frame(random() % 200, random() % 300, static_cast<char>('a' + i % 26),
-                         i % 3 == 0));
+    sent.push_back(
+        Frame(random() % 200, random() % 300, static_cast<char>('a' + i % 26), i % 3 == 0));
     stream += sent.back();
   }
   for (int round = 0; round < 20; ++round) {

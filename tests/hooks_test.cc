@@ -33,8 +33,8 @@ TEST(CreateHookLinks, MakesHooksDirectoryAndTwoLinksPerUnitToDispatch) {
   int created = 0;
   ASSERT_TRUE(CreateHookLinks(charm.path().c_str(), watches, &created).ok());
   EXPECT_EQ(created, 4);
-  for (const char* hook : {"service-slurmd-started", "service-slurmd-stopped",
-                           "service-fb-started", "service-fb-stopped"}) {
+  for (const char* hook : {"service-slurmd-started", "service-slurmd-stopped", "service-fb-started",
+                           "service-fb-stopped"}) {
     EXPECT_EQ(LinkTarget(charm.Join("hooks/") + hook), charm.Join("dispatch")) << hook;
   }
 }

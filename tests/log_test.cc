@@ -1,8 +1,7 @@
 #include "jsn/log.h"
 
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -149,8 +148,8 @@ TEST(Log, JournalStreamMustBeExactlyTwoDecimalsAroundAColon) {
   // 2^64 more than the inode: a parser that wrapped around would accept it.
   std::string wrapped = AddDecimal(inode, "18446744073709551616");
   EXPECT_FALSE(IsJournalStream((device + ":" + wrapped).c_str(), fds[1]));
-  EXPECT_FALSE(IsJournalStream((AddDecimal(device, "18446744073709551616") + ":" + inode).c_str(),
-                               fds[1]));
+  EXPECT_FALSE(
+      IsJournalStream((AddDecimal(device, "18446744073709551616") + ":" + inode).c_str(), fds[1]));
   close(fds[0]);
   close(fds[1]);
 }

@@ -1,7 +1,6 @@
 #include "jsn/loop.h"
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <unistd.h>
 

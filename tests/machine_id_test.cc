@@ -39,8 +39,8 @@ TEST(MachineIdTest, AnythingElseIsInvalid) {
   for (const std::string& text :
        {std::string("uninitialized\n"), std::string(""), std::string("\n"),
         std::string("0123456789ABCDEF0123456789ABCDEF\n"),  // uppercase
-        std::string(kId).substr(0, 31) + "\n", std::string(kId) + "0\n",
-        std::string(kId) + "\n\n", std::string(kId) + " ", std::string(kId) + "\nmore",
+        std::string(kId).substr(0, 31) + "\n", std::string(kId) + "0\n", std::string(kId) + "\n\n",
+        std::string(kId) + " ", std::string(kId) + "\nmore",
         std::string("0123456789abcdef-0123456789abcde\n")}) {
     std::string result = ReadText(directory, text);
     EXPECT_EQ(result.rfind("machine-id-invalid: ", 0), 0u) << "'" << text << "': " << result;

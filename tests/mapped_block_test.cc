@@ -1,7 +1,6 @@
 #include "jsn/mapped_block.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/mman.h>
 #include <unistd.h>
 

@@ -19,22 +19,20 @@ TEST(Utf8, AcceptsAsciiMultibyteAndMaximumCodePoint) {
 }
 
 TEST(Utf8, ReportsOffsetOfFirstBadSequence) {
-  EXPECT_EQ(FindInvalidUtf8("abc\x80"), 3u);                     // stray continuation
-  EXPECT_EQ(FindInvalidUtf8("abcdefghij\xc0\xaf"), 10u);         // overlong '/'
-  EXPECT_EQ(FindInvalidUtf8("\xe0\x80\xaf"), 0u);                // overlong 3-byte
-  EXPECT_EQ(FindInvalidUtf8("\xf0\x80\x80\xaf"), 0u);            // overlong 4-byte
-  EXPECT_EQ(FindInvalidUtf8("ok\xed\xa0\x80"), 2u);              // U+D800 surrogate
-  EXPECT_EQ(FindInvalidUtf8("\xed\xbf\xbf"), 0u);                // U+DFFF surrogate
-  EXPECT_EQ(FindInvalidUtf8("\xf4\x90\x80\x80"), 0u);            // above U+10FFFF
-  EXPECT_EQ(FindInvalidUtf8("\xf5\x80\x80\x80"), 0u);            // lead f5
-  EXPECT_EQ(FindInvalidUtf8("ab\xe2\x82"), 2u);                  // truncated at end
-  EXPECT_EQ(FindInvalidUtf8("ab\xe2\x41\x41"), 2u);              // bad continuation
+  EXPECT_EQ(FindInvalidUtf8("abc\x80"), 3u);              // stray continuation
+  EXPECT_EQ(FindInvalidUtf8("abcdefghij\xc0\xaf"), 10u);  // overlong '/'
+  EXPECT_EQ(FindInvalidUtf8("\xe0\x80\xaf"), 0u);         // overlong 3-byte
+  EXPECT_EQ(FindInvalidUtf8("\xf0\x80\x80\xaf"), 0u);     // overlong 4-byte
+  EXPECT_EQ(FindInvalidUtf8("ok\xed\xa0\x80"), 2u);       // U+D800 surrogate
+  EXPECT_EQ(FindInvalidUtf8("\xed\xbf\xbf"), 0u);         // U+DFFF surrogate
+  EXPECT_EQ(FindInvalidUtf8("\xf4\x90\x80\x80"), 0u);     // above U+10FFFF
+  EXPECT_EQ(FindInvalidUtf8("\xf5\x80\x80\x80"), 0u);     // lead f5
+  EXPECT_EQ(FindInvalidUtf8("ab\xe2\x82"), 2u);           // truncated at end
+  EXPECT_EQ(FindInvalidUtf8("ab\xe2\x41\x41"), 2u);       // bad continuation
   EXPECT_EQ(FindInvalidUtf8("\xff"), 0u);
 }
 
-TEST(Utf8, NulIsWellFormedUtf8) {
-  EXPECT_TRUE(IsValidUtf8("a\0b"sv));
-}
+TEST(Utf8, NulIsWellFormedUtf8) { EXPECT_TRUE(IsValidUtf8("a\0b"sv)); }
 
 TEST(Utf8, NulOrInvalidStopsAtWhicheverComesFirst) {
   EXPECT_EQ(FindNulOrInvalidUtf8("plain ascii text, long enough for chunks"), 40u);

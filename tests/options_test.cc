@@ -152,9 +152,9 @@ TEST(Options, AtMostTheStatedNumberOfUnits) {
 }
 
 TEST(Options, UnitNameValidityFollowsSystemd) {
-  for (const char* valid : {"a.service", "a-b_c.service", "0lead.service", "foo@bar.service",
-                            "foo@a@b.service", "x\\x2dy.mount", "a:b.socket", "-.mount",
-                            "a.b.c.slice"}) {
+  for (const char* valid :
+       {"a.service", "a-b_c.service", "0lead.service", "foo@bar.service", "foo@a@b.service",
+        "x\\x2dy.mount", "a:b.socket", "-.mount", "a.b.c.slice"}) {
     EXPECT_TRUE(IsValidUnitName(valid)) << valid;
   }
   for (const char* invalid : {"", "a", ".service", "a.bogus", "a b.service", "@a.service",
@@ -167,15 +167,15 @@ TEST(Options, JujuUnitNamesFollowJuju) {
   for (const char* valid : {"a/0", "slurmd/12", "my-app/3", "a1-b2c/0", "x-1a/9"}) {
     EXPECT_TRUE(IsValidJujuUnitName(valid)) << valid;
   }
-  for (const char* invalid : {"", "/0", "a/", "a", "A/0", "1a/0", "a-/0", "a--b/0", "a-1/0",
-                              "a/00", "a/1x", "a_b/0", "a/0/1", "a/1234567890"}) {
+  for (const char* invalid : {"", "/0", "a/", "a", "A/0", "1a/0", "a-/0", "a--b/0", "a-1/0", "a/00",
+                              "a/1x", "a_b/0", "a/0/1", "a/1234567890"}) {
     EXPECT_FALSE(IsValidJujuUnitName(invalid)) << invalid;
   }
 }
 
 TEST(Options, UnitTypeSuffixes) {
-  for (const char* with : {"a.service", "a.socket", "a.device", "a.mount", "a.automount",
-                           "a.swap", "a.target", "a.path", "a.timer", "a.slice", "a.scope"}) {
+  for (const char* with : {"a.service", "a.socket", "a.device", "a.mount", "a.automount", "a.swap",
+                           "a.target", "a.path", "a.timer", "a.slice", "a.scope"}) {
     EXPECT_TRUE(HasUnitTypeSuffix(with)) << with;
   }
   for (const char* without : {"snap.slurm.slurmd", "a", ".service", "a.services", "a.Service"}) {

@@ -137,7 +137,9 @@ void Walk(Iterator it, std::span<const uint8_t> buffer, WalkResult* result) {
   while (it.Next(&v)) {
     ++result->values;
     switch (v.type()) {
-      case 's': case 'o': case 'g': {
+      case 's':
+      case 'o':
+      case 'g': {
         const std::string_view text = v.as_string();
         const auto* p = reinterpret_cast<const uint8_t*>(text.data());
         ++result->strings;
@@ -147,11 +149,20 @@ void Walk(Iterator it, std::span<const uint8_t> buffer, WalkResult* result) {
         result->checksum += text.size();
         break;
       }
-      case 'b': result->checksum += v.as_bool(); break;
-      case 'i': result->checksum += static_cast<uint64_t>(v.as_int32()); break;
-      case 'u': result->checksum += v.as_uint32(); break;
-      case 't': result->checksum += v.as_uint64(); break;
-      default: break;
+      case 'b':
+        result->checksum += v.as_bool();
+        break;
+      case 'i':
+        result->checksum += static_cast<uint64_t>(v.as_int32());
+        break;
+      case 'u':
+        result->checksum += v.as_uint32();
+        break;
+      case 't':
+        result->checksum += v.as_uint64();
+        break;
+      default:
+        break;
     }
     Walk(v.children(), buffer, result);
   }

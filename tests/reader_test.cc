@@ -14,12 +14,12 @@ namespace jsn {
 namespace {
 
 using wire_test::FromHex;
-using wire_test::RenderBody;
 using wire_test::kEverythingBody;
 using wire_test::kGlibEverythingBig;
 using wire_test::kGlibEverythingLittle;
 using wire_test::kGlibPropertiesChangedBig;
 using wire_test::kGlibPropertiesChangedLittle;
+using wire_test::RenderBody;
 
 class GlibMessage : public ::testing::TestWithParam<std::string_view> {};
 

@@ -1,7 +1,6 @@
 #include "jsn/spawner.h"
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -141,7 +140,8 @@ TEST_F(SpawnerTest, ChildHasItsOwnProcessGroupRootCwdAndNoBlockedSignals) {
   EXPECT_NE(status.find("SigBlk:\t0000000000000000"), std::string::npos) << status;
   char stdin_target[256] = {};
   ASSERT_GT(readlink(("/proc/" + std::to_string(pid) + "/fd/0").c_str(), stdin_target,
-                     sizeof stdin_target - 1), 0);
+                     sizeof stdin_target - 1),
+            0);
   EXPECT_STREQ(stdin_target, "/dev/null");
 
   // The whole group can be signalled (issue 5's hook timeout).
@@ -152,9 +152,15 @@ TEST_F(SpawnerTest, ChildHasItsOwnProcessGroupRootCwdAndNoBlockedSignals) {
 
 TEST_F(SpawnerTest, EnvironmentDropsTheDaemonsOwnVariablesAndAddsAPath) {
   Spawner spawner;
-  const char* environment[] = {"HOME=/root", "NOTIFY_SOCKET=/run/systemd/notify", "WATCHDOG_USEC=1",
-                               "WATCHDOG_PID=1", "LISTEN_FDS=1", "LISTEN_PID=1",
-                               "LISTEN_FDNAMES=x", "JUJU_X=y", nullptr};
+  const char* environment[] = {"HOME=/root",
+                               "NOTIFY_SOCKET=/run/systemd/notify",
+                               "WATCHDOG_USEC=1",
+                               "WATCHDOG_PID=1",
+                               "LISTEN_FDS=1",
+                               "LISTEN_PID=1",
+                               "LISTEN_FDNAMES=x",
+                               "JUJU_X=y",
+                               nullptr};
   ASSERT_TRUE(spawner.Init(environment).ok());
   std::vector<std::string> seen(spawner.environment(),
                                 spawner.environment() + spawner.environment_size());
@@ -215,7 +221,8 @@ TEST_F(SpawnerTest, NonExecutableProgramIsReportedClearly) {
 
 TEST(HookCommand, BuildsTheJujuExecCommandLine) {
   HookCommand command;
-  ASSERT_TRUE(BuildHookCommand("/usr/bin/juju-exec", "slurmd/0", "slurmd", Hook::kStarted, &command).ok());
+  ASSERT_TRUE(
+      BuildHookCommand("/usr/bin/juju-exec", "slurmd/0", "slurmd", Hook::kStarted, &command).ok());
   EXPECT_STREQ(command.argv[0], "/usr/bin/juju-exec");
   EXPECT_STREQ(command.argv[1], "slurmd/0");
   EXPECT_STREQ(command.argv[2], "hooks/service-slurmd-started");
@@ -235,10 +242,11 @@ TEST_F(SpawnerTest, EverySpawnGetsTheSameSetUpFromOneInit) {
   const char* environment[] = {nullptr};
   ASSERT_TRUE(spawner.Init(environment).ok());
   for (int i = 0; i < 3; ++i) {
-    const char* argv[] = {"/bin/sh", "-c",
-                          "[ \"$(pwd)\" = / ] && [ \"$(readlink /proc/self/fd/0)\" = /dev/null ] && "
-                          "[ \"$(cut -d' ' -f5 /proc/$$/stat)\" = $$ ]",
-                          nullptr};
+    const char* argv[] = {
+        "/bin/sh", "-c",
+        "[ \"$(pwd)\" = / ] && [ \"$(readlink /proc/self/fd/0)\" = /dev/null ] && "
+        "[ \"$(cut -d' ' -f5 /proc/$$/stat)\" = $$ ]",
+        nullptr};
     pid_t pid = 0;
     ASSERT_TRUE(spawner.Spawn(argv, &pid).ok());
     WaitUntilExited(pid);

@@ -100,8 +100,8 @@ TEST(StateStoreTest, AFileWithoutDeliveryLinesLoadsWithEveryUnitIdle) {
   TempDir directory;
   StateStore store;
   ASSERT_TRUE(store.Init(directory.path().c_str(), "app/0").ok());
-  ASSERT_TRUE(WriteFile(store.path(),
-                        "juju-systemd-notices-state 1 app/0\na.service stopped\nb.service started\n"));
+  ASSERT_TRUE(WriteFile(
+      store.path(), "juju-systemd-notices-state 1 app/0\na.service stopped\nb.service started\n"));
   Hook hooks[3];
   DeliveryState loaded[3] = {{Progress::kPending, Hook::kStarted},
                              {Progress::kPending, Hook::kStarted},
@@ -149,7 +149,9 @@ void ExpectCorrupt(const std::string& text) {
 
 TEST(StateStoreTest, CorruptOrForeignFilesAreReportedAndGiveNoHooks) {
   ExpectCorrupt("");
-  ExpectCorrupt("\x7f" "ELF\x02\x01\x01");
+  ExpectCorrupt(
+      "\x7f"
+      "ELF\x02\x01\x01");
   ExpectCorrupt("{\"a.service\": \"started\"}\n");
   ExpectCorrupt("juju-systemd-notices-state 1 other/3\na.service started\n");  // another unit's
   ExpectCorrupt("juju-systemd-notices-state 2 app/0\na.service started\n");    // newer format

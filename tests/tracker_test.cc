@@ -194,9 +194,9 @@ TEST(Tracker, AFailedHookCountsAsDeliveredWithoutRetries) {
 }
 
 TEST(Tracker, WithRetriesAFailedHookIsRetriedWithDoublingBackoff) {
-  Tracker tracker(1, RetryPolicy{.retry_failed_hooks = true,
-                                 .first_delay = seconds(1),
-                                 .max_delay = seconds(60)});
+  Tracker tracker(
+      1,
+      RetryPolicy{.retry_failed_hooks = true, .first_delay = seconds(1), .max_delay = seconds(60)});
   tracker.RecordInitialState(0, "inactive");
   tracker.ObserveState(0, "active");
   MonotonicTime now = T0;
@@ -214,9 +214,9 @@ TEST(Tracker, WithRetriesAFailedHookIsRetriedWithDoublingBackoff) {
     delays.push_back(wakeup - now);
     now = wakeup;
   }
-  EXPECT_EQ(delays, (std::vector<MonotonicTime>{seconds(1), seconds(2), seconds(4), seconds(8),
-                                                seconds(16), seconds(32), seconds(60),
-                                                seconds(60), seconds(60)}));
+  EXPECT_EQ(delays,
+            (std::vector<MonotonicTime>{seconds(1), seconds(2), seconds(4), seconds(8), seconds(16),
+                                        seconds(32), seconds(60), seconds(60), seconds(60)}));
   Delivery delivery;
   ASSERT_TRUE(tracker.TakeNextDelivery(now, &delivery));
   tracker.HookFinished(0, true, now);

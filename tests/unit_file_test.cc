@@ -67,8 +67,8 @@ TEST(QuoteExecArgument, DoublesPercentAndDollarWhichSystemdExpandsEvenInQuotes) 
 }
 
 TEST(UnquoteExecLine, ReadsBackEveryQuotedArgument) {
-  const std::vector<std::string> arguments = {"/x y/bin", "a\"b\\c", "100%", "$HOME", "t\tn\n",
-                                              "plain", ""};
+  const std::vector<std::string> arguments = {"/x y/bin", "a\"b\\c", "100%", "$HOME",
+                                              "t\tn\n",   "plain",   ""};
   std::string line;
   for (const std::string& argument : arguments) line += Quote(argument) + " ";
   EXPECT_EQ(Unquote(line), arguments);

@@ -68,8 +68,8 @@ TEST(UnitPath, EscapeReportsASmallBuffer) {
 }
 
 TEST(UnitPath, UnescapeInvertsEscape) {
-  for (std::string name : {"", "a-b_c.service", "0lead.service", "foo@bar.service", "\xff",
-                           "Z9_", "1", "_"}) {
+  for (std::string name :
+       {"", "a-b_c.service", "0lead.service", "foo@bar.service", "\xff", "Z9_", "1", "_"}) {
     std::string back;
     Status status = Unescape(Escape(name), &back);
     ASSERT_TRUE(status.ok()) << name << ": " << status.message();
@@ -79,8 +79,8 @@ TEST(UnitPath, UnescapeInvertsEscape) {
 
 TEST(UnitPath, UnescapeInvertsEscapeForEveryByte) {
   for (int byte = 0; byte < 256; ++byte) {
-    for (std::string name : {std::string(1, static_cast<char>(byte)),
-                             std::string("x") + static_cast<char>(byte)}) {
+    for (std::string name :
+         {std::string(1, static_cast<char>(byte)), std::string("x") + static_cast<char>(byte)}) {
       std::string back;
       ASSERT_TRUE(Unescape(Escape(name), &back).ok()) << byte;
       EXPECT_EQ(back, name);

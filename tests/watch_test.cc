@@ -92,8 +92,8 @@ std::unique_ptr<BuiltMessage> Finish(Writer* writer, std::unique_ptr<BuiltMessag
   return in;
 }
 
-std::unique_ptr<BuiltMessage> ReplyString(uint32_t reply_serial, const char* sender, const char* text,
-                                      bool in_variant) {
+std::unique_ptr<BuiltMessage> ReplyString(uint32_t reply_serial, const char* sender,
+                                          const char* text, bool in_variant) {
   auto in = std::make_unique<BuiltMessage>();
   Writer w(in->bytes);
   HeaderFields f;
@@ -122,7 +122,8 @@ std::unique_ptr<BuiltMessage> ReplyEmpty(uint32_t reply_serial, const char* send
   return Finish(&w, std::move(in));
 }
 
-std::unique_ptr<BuiltMessage> ReplyError(uint32_t reply_serial, const char* sender, const char* name) {
+std::unique_ptr<BuiltMessage> ReplyError(uint32_t reply_serial, const char* sender,
+                                         const char* name) {
   auto in = std::make_unique<BuiltMessage>();
   Writer w(in->bytes);
   HeaderFields f;
@@ -137,9 +138,9 @@ std::unique_ptr<BuiltMessage> ReplyError(uint32_t reply_serial, const char* send
   return Finish(&w, std::move(in));
 }
 
-std::unique_ptr<BuiltMessage> PropertiesChanged(const std::string& path, const char* sender,
-                                            const char* state, bool invalidated_only = false,
-                                            const char* interface = "org.freedesktop.systemd1.Unit") {
+std::unique_ptr<BuiltMessage> PropertiesChanged(
+    const std::string& path, const char* sender, const char* state, bool invalidated_only = false,
+    const char* interface = "org.freedesktop.systemd1.Unit") {
   auto in = std::make_unique<BuiltMessage>();
   Writer w(in->bytes);
   HeaderFields f;
@@ -174,8 +175,8 @@ std::unique_ptr<BuiltMessage> PropertiesChanged(const std::string& path, const c
   return Finish(&w, std::move(in));
 }
 
-std::unique_ptr<BuiltMessage> NameOwnerChanged(const char* sender, const char* name, const char* old_owner,
-                                           const char* new_owner) {
+std::unique_ptr<BuiltMessage> NameOwnerChanged(const char* sender, const char* name,
+                                               const char* old_owner, const char* new_owner) {
   auto in = std::make_unique<BuiltMessage>();
   Writer w(in->bytes);
   HeaderFields f;
@@ -201,14 +202,18 @@ class WatchTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(watch_->Init(kUnits, &listener_).ok()); }
 
-  Status Handle(const std::unique_ptr<BuiltMessage>& in) { return watch_->HandleMessage(in->message, &sink_); }
+  Status Handle(const std::unique_ptr<BuiltMessage>& in) {
+    return watch_->HandleMessage(in->message, &sink_);
+  }
 
   // Starts and answers every start-up call: owner kOwner, states as given.
   void StartAndAnswer(const char* state0, const char* state1) {
     ASSERT_TRUE(watch_->Start(&sink_).ok());
     ASSERT_EQ(sink_.sent.size(), 7u);
-    for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, "org.freedesktop.DBus")).ok());
-    ASSERT_TRUE(Handle(ReplyString(sink_.sent[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+    for (size_t i = 0; i < 3; ++i)
+      ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, "org.freedesktop.DBus")).ok());
+    ASSERT_TRUE(
+        Handle(ReplyString(sink_.sent[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
     ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[4].serial, kOwner)).ok());
     ASSERT_TRUE(Handle(ReplyString(sink_.sent[5].serial, kOwner, state0, true)).ok());
     ASSERT_TRUE(Handle(ReplyString(sink_.sent[6].serial, kOwner, state1, true)).ok());
@@ -229,12 +234,15 @@ TEST_F(WatchTest, StartSendsMatchesThenOwnerThenSubscribeThenGetsInThatOrder) {
     EXPECT_EQ(s[i].destination, "org.freedesktop.DBus");
     EXPECT_EQ(s[i].member, "AddMatch");
   }
-  EXPECT_EQ(s[0].body,
-            "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-            "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'");
-  EXPECT_EQ(s[1].body,
-            "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.DBus.Properties',"
-            "member='PropertiesChanged',path='" + kPath0 + "',arg0='org.freedesktop.systemd1.Unit'");
+  EXPECT_EQ(
+      s[0].body,
+      "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+      "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'");
+  EXPECT_EQ(
+      s[1].body,
+      "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.DBus.Properties',"
+      "member='PropertiesChanged',path='" +
+          kPath0 + "',arg0='org.freedesktop.systemd1.Unit'");
   EXPECT_NE(s[2].body.find("path='" + kPath1 + "'"), std::string::npos) << s[2].body;
   EXPECT_EQ(s[3].member, "GetNameOwner");
   EXPECT_EQ(s[3].body, "org.freedesktop.systemd1");
@@ -256,16 +264,20 @@ TEST_F(WatchTest, StartSendsMatchesThenOwnerThenSubscribeThenGetsInThatOrder) {
 TEST_F(WatchTest, ReadyOnlyOnceEveryStartupCallIsAnswered) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
   const std::vector<SentCall> s = sink_.sent;
-  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
   ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
   EXPECT_EQ(watch_->systemd_owner(), kOwner);
   // AlreadySubscribed is as good as subscribed.
-  ASSERT_TRUE(Handle(ReplyError(s[4].serial, kOwner, "org.freedesktop.systemd1.AlreadySubscribed")).ok());
+  ASSERT_TRUE(
+      Handle(ReplyError(s[4].serial, kOwner, "org.freedesktop.systemd1.AlreadySubscribed")).ok());
   ASSERT_TRUE(Handle(ReplyString(s[6].serial, kOwner, "inactive", true)).ok());
   EXPECT_FALSE(watch_->ready());
-  ASSERT_TRUE(Handle(ReplyError(s[5].serial, kOwner, "org.freedesktop.DBus.Error.UnknownObject")).ok());
+  ASSERT_TRUE(
+      Handle(ReplyError(s[5].serial, kOwner, "org.freedesktop.DBus.Error.UnknownObject")).ok());
   EXPECT_TRUE(watch_->ready());
-  EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 1 inactive", "initial 0 ?", "ready"}));
+  EXPECT_EQ(listener_.events,
+            (std::vector<std::string>{"initial 1 inactive", "initial 0 ?", "ready"}));
 }
 
 TEST_F(WatchTest, ARefusedMatchIsFatal) {
@@ -293,8 +305,12 @@ TEST_F(WatchTest, ASpoofedSignalIsIgnored) {
 
 TEST_F(WatchTest, OtherPathsAndInterfacesAreIgnored) {
   StartAndAnswer("inactive", "inactive");
-  ASSERT_TRUE(Handle(PropertiesChanged("/org/freedesktop/systemd1/unit/other_2eservice", kOwner, "active")).ok());
-  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "active", false, "org.freedesktop.systemd1.Service")).ok());
+  ASSERT_TRUE(
+      Handle(PropertiesChanged("/org/freedesktop/systemd1/unit/other_2eservice", kOwner, "active"))
+          .ok());
+  ASSERT_TRUE(
+      Handle(PropertiesChanged(kPath0, kOwner, "active", false, "org.freedesktop.systemd1.Service"))
+          .ok());
   EXPECT_TRUE(listener_.events.empty());
 }
 
@@ -329,7 +345,9 @@ TEST_F(WatchTest, InvalidatedActiveStateIsAskedFor) {
 
 TEST_F(WatchTest, AnOwnerChangeIsFollowedAndTheOldOwnerNoLongerTrusted) {
   StartAndAnswer("inactive", "active");
-  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  ASSERT_TRUE(
+      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8"))
+          .ok());
   EXPECT_EQ(watch_->systemd_owner(), ":1.8");
   ASSERT_EQ(sink_.sent.size(), 3u);  // Subscribe again, re-read both states
   EXPECT_EQ(sink_.sent[0].member, "Subscribe");
@@ -343,7 +361,8 @@ TEST_F(WatchTest, AnOwnerChangeIsFollowedAndTheOldOwnerNoLongerTrusted) {
 
 TEST_F(WatchTest, OnlyTheBusMayAnnounceAnOwnerChange) {
   StartAndAnswer("inactive", "inactive");
-  ASSERT_TRUE(Handle(NameOwnerChanged(":1.666", "org.freedesktop.systemd1", kOwner, ":1.666")).ok());
+  ASSERT_TRUE(
+      Handle(NameOwnerChanged(":1.666", "org.freedesktop.systemd1", kOwner, ":1.666")).ok());
   EXPECT_EQ(watch_->systemd_owner(), kOwner);
   EXPECT_TRUE(sink_.sent.empty());
 }
@@ -354,14 +373,14 @@ TEST_F(WatchTest, UnknownRepliesAreIgnored) {
   EXPECT_TRUE(listener_.events.empty());
 }
 
-
 // A reply with the right serial from the wrong sender.
 constexpr const char* kStranger = ":1.666";
 
 TEST_F(WatchTest, AGetAnsweredByAStrangerIsRefusedAndTheRealAnswerStillCounts) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
   const std::vector<SentCall> s = sink_.sent;
-  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
   ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
   ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, kOwner)).ok());
   ASSERT_TRUE(Handle(ReplyString(s[5].serial, kStranger, "active", true)).ok());
@@ -377,7 +396,8 @@ TEST_F(WatchTest, AGetAnsweredByAStrangerIsRefusedAndTheRealAnswerStillCounts) {
 TEST_F(WatchTest, ASubscribeAnsweredByAStrangerDoesNotCountTowardsReady) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
   const std::vector<SentCall> s = sink_.sent;
-  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
   ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
   ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "inactive", true)).ok());
   ASSERT_TRUE(Handle(ReplyString(s[6].serial, kOwner, "inactive", true)).ok());
@@ -391,11 +411,13 @@ TEST_F(WatchTest, OnlyTheBusAnswersGetNameOwnerAndAddMatch) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
   const std::vector<SentCall> s = sink_.sent;
   // A forged refusal of a match would stop the daemon; a forged owner would be trusted.
-  ASSERT_TRUE(Handle(ReplyError(s[1].serial, kStranger, "org.freedesktop.DBus.Error.LimitsExceeded")).ok());
+  ASSERT_TRUE(
+      Handle(ReplyError(s[1].serial, kStranger, "org.freedesktop.DBus.Error.LimitsExceeded")).ok());
   ASSERT_TRUE(Handle(ReplyString(s[3].serial, kStranger, kStranger, false)).ok());
   ASSERT_TRUE(Handle(ReplyString(s[3].serial, kOwner, kStranger, false)).ok());
   EXPECT_EQ(watch_->systemd_owner(), "");
-  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
   ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
   EXPECT_EQ(watch_->systemd_owner(), kOwner);
   ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, kOwner)).ok());
@@ -410,16 +432,20 @@ TEST_F(WatchTest, OnlyTheBusAnswersGetNameOwnerAndAddMatch) {
 TEST_F(WatchTest, TheBusMayAnswerSystemdsCallsWithAnErrorOnly) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
   const std::vector<SentCall> s = sink_.sent;
-  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
   // Nobody owns the name: the bus answers every call to it with ServiceUnknown.
   ASSERT_TRUE(Handle(ReplyError(s[3].serial, "org.freedesktop.DBus",
-                                "org.freedesktop.DBus.Error.NameHasNoOwner")).ok());
-  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, "org.freedesktop.DBus")).ok());  // not the bus's to give
+                                "org.freedesktop.DBus.Error.NameHasNoOwner"))
+                  .ok());
+  ASSERT_TRUE(
+      Handle(ReplyEmpty(s[4].serial, "org.freedesktop.DBus")).ok());  // not the bus's to give
   ASSERT_TRUE(Handle(ReplyString(s[5].serial, "org.freedesktop.DBus", "active", true)).ok());
   EXPECT_TRUE(listener_.events.empty());
   for (size_t i = 4; i < 7; ++i) {
     ASSERT_TRUE(Handle(ReplyError(s[i].serial, "org.freedesktop.DBus",
-                                  "org.freedesktop.DBus.Error.ServiceUnknown")).ok());
+                                  "org.freedesktop.DBus.Error.ServiceUnknown"))
+                    .ok());
   }
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 0 ?", "initial 1 ?", "ready"}));
 }
@@ -427,10 +453,13 @@ TEST_F(WatchTest, TheBusMayAnswerSystemdsCallsWithAnErrorOnly) {
 TEST_F(WatchTest, ACallSentBeforeTheOwnerWasKnownMayBeAnsweredByTheOwnerTheBusAnnouncedSince) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
   const std::vector<SentCall> s = sink_.sent;
-  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
   ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
   // The name moved before the bus routed Subscribe and the Gets: it told us first.
-  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  ASSERT_TRUE(
+      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8"))
+          .ok());
   ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, ":1.8")).ok());
   ASSERT_TRUE(Handle(ReplyString(s[5].serial, ":1.8", "active", true)).ok());
   ASSERT_TRUE(Handle(ReplyString(s[6].serial, ":1.8", "inactive", true)).ok());
@@ -443,7 +472,9 @@ TEST_F(WatchTest, ACallRoutedToTheOwnerBeforeAChangeIsAcceptedFromItAfterTheChan
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
   ASSERT_EQ(sink_.sent.size(), 1u);
   uint32_t get = sink_.sent[0].serial;
-  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  ASSERT_TRUE(
+      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8"))
+          .ok());
   ASSERT_TRUE(Handle(ReplyString(get, ":1.9", "failed", true)).ok());  // neither owner
   EXPECT_TRUE(listener_.events.empty());
   ASSERT_TRUE(Handle(ReplyString(get, kOwner, "active", true)).ok());
@@ -454,15 +485,21 @@ TEST_F(WatchTest, AnOwnerBeforeAGapWithNoOwnerStillAnswersItsCalls) {
   StartAndAnswer("inactive", "inactive");
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
   uint32_t get = sink_.sent[0].serial;
-  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, "")).ok());
-  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", "", ":1.8")).ok());
+  ASSERT_TRUE(
+      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ""))
+          .ok());
+  ASSERT_TRUE(
+      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", "", ":1.8"))
+          .ok());
   ASSERT_TRUE(Handle(ReplyString(get, kOwner, "active", true)).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
 }
 
 TEST_F(WatchTest, ANewStartTrustsNoOwnerOfTheLastConnection) {
   StartAndAnswer("inactive", "inactive");
-  ASSERT_TRUE(Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  ASSERT_TRUE(
+      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8"))
+          .ok());
   // Reconnected: a fresh Watch state on a new connection, where the bus says :1.9 is systemd.
   ASSERT_TRUE(watch_->Init(kUnits, &listener_).ok());
   sink_.sent.clear();
@@ -497,10 +534,12 @@ TEST_F(WatchTest, ARefusedReplyIsLoggedAtDebugLevelNamingTheCallAndTheSender) {
   std::string log(text, static_cast<size_t>(got));
   EXPECT_NE(log.find("debug: refusing a reply to GetNameOwner from :1.666: only "
                      "org.freedesktop.DBus answers it\n"),
-            std::string::npos) << log;
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find("debug: refusing a reply to Get for a-b_c.service from :1.666: systemd is "
                      ":1.7\n"),
-            std::string::npos) << log;
+            std::string::npos)
+      << log;
 }
 
 }  // namespace

@@ -28,8 +28,8 @@ constexpr size_t kMaxSocketNameLength = sizeof(sockaddr_un::sun_path) - 1;
 constexpr size_t kMaxAddresses = 8;
 
 struct UnixAddress {
-  bool abstract = false;     // unix:abstract= (Linux abstract namespace) rather than unix:path=
-  size_t length = 0;         // bytes of name
+  bool abstract = false;  // unix:abstract= (Linux abstract namespace) rather than unix:path=
+  size_t length = 0;      // bytes of name
   char name[kMaxSocketNameLength] = {};  // unescaped; no terminator, no leading NUL
 
   std::string_view name_view() const { return {name, length}; }

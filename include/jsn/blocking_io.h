@@ -27,7 +27,7 @@ Status SendAll(int fd, std::span<const uint8_t> bytes, int64_t deadline_ms,
 
 // Receives what is available, at least one byte, into `buffer`; waits while there is nothing.
 // An orderly shutdown by the peer is "connection-closed".
-Status ReceiveSome(int fd, std::span<uint8_t> buffer, int64_t deadline_ms,
-                   const char* timeout_rule, const char* doing, size_t* received);
+Status ReceiveSome(int fd, std::span<uint8_t> buffer, int64_t deadline_ms, const char* timeout_rule,
+                   const char* doing, size_t* received);
 
 }  // namespace jsn

@@ -16,8 +16,7 @@ constexpr size_t AlignUp(size_t offset, size_t alignment) {
 }
 
 constexpr bool IsHostOrder(ByteOrder order) {
-  return (order == ByteOrder::kLittle) ==
-         (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+  return (order == ByteOrder::kLittle) == (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
 }
 
 inline uint16_t LoadUint16(const uint8_t* p, ByteOrder order) {

@@ -26,16 +26,15 @@ Status BuildRemoveMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_
 Status BuildGetNameOwner(std::span<uint8_t> buffer, uint32_t serial, std::string_view name,
                          MessageOut message);
 // org.freedesktop.DBus.Properties.Get(interface, property) on `destination` at `path`.
-Status BuildPropertiesGet(std::span<uint8_t> buffer, uint32_t serial,
-                          std::string_view destination, std::string_view path,
-                          std::string_view interface, std::string_view property,
-                          MessageOut message);
+Status BuildPropertiesGet(std::span<uint8_t> buffer, uint32_t serial, std::string_view destination,
+                          std::string_view path, std::string_view interface,
+                          std::string_view property, MessageOut message);
 Status BuildPropertiesGetAll(std::span<uint8_t> buffer, uint32_t serial,
                              std::string_view destination, std::string_view path,
                              std::string_view interface, MessageOut message);
 // A method call with no arguments (e.g. org.freedesktop.systemd1.Manager.Subscribe).
 Status BuildMethodCall(std::span<uint8_t> buffer, uint32_t serial, std::string_view destination,
-                       std::string_view path, std::string_view interface,
-                       std::string_view member, MessageOut message);
+                       std::string_view path, std::string_view interface, std::string_view member,
+                       MessageOut message);
 
 }  // namespace jsn

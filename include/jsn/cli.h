@@ -31,7 +31,7 @@ struct CharmCommand {
   bool debug = false;
   bool notify = true;  // --type notify|simple
   bool help = false;
-  Options daemon;      // the NAME[=ALIAS] list, parsed as the daemon parses it
+  Options daemon;  // the NAME[=ALIAS] list, parsed as the daemon parses it
 };
 
 // Which options a subcommand accepts.

@@ -31,8 +31,8 @@ class Framer {
   Framer& operator=(const Framer&) = delete;
 
   // Where the next recv() should write: at least one byte, and room for the whole pending
-  // message when its length is known. Call it once Next() has returned an empty span. Fails only when memory cannot be had ("out-of-memory")
-  // or the stream is broken.
+  // message when its length is known. Call it once Next() has returned an empty span. Fails only
+  // when memory cannot be had ("out-of-memory") or the stream is broken.
   Status ReceiveSpace(std::span<uint8_t>* space);
   // `count` bytes were written at the start of the last ReceiveSpace().
   void Received(size_t count);

@@ -16,7 +16,6 @@ namespace jsn {
 // Creates DIR/hooks (mode 0755) when missing and the two symlinks per watched unit. Returns
 // through `created` how many links it made (0 when all existed). Rules: "hooks-dir-failed",
 // "symlink-failed".
-Status CreateHookLinks(const char* charm_dir, std::span<const WatchedUnit> watches,
-                       int* created);
+Status CreateHookLinks(const char* charm_dir, std::span<const WatchedUnit> watches, int* created);
 
 }  // namespace jsn

@@ -40,7 +40,7 @@ void Log(LogLevel level, const char* format, ...) __attribute__((format(printf, 
 #define JSN_LOG_WARNING(...) ::jsn::Log(::jsn::LogLevel::kWarning, __VA_ARGS__)
 #define JSN_LOG_INFO(...) ::jsn::Log(::jsn::LogLevel::kInfo, __VA_ARGS__)
 // Arguments are not evaluated unless debug logging is on.
-#define JSN_LOG_DEBUG(...)                                                   \
-  do {                                                                       \
+#define JSN_LOG_DEBUG(...)                                                              \
+  do {                                                                                  \
     if (::jsn::DebugLoggingEnabled()) ::jsn::Log(::jsn::LogLevel::kDebug, __VA_ARGS__); \
   } while (0)

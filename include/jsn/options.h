@@ -23,7 +23,8 @@ constexpr const char* kSystemBusFallback = "unix:path=/run/dbus/system_bus_socke
 // Parses argv[1..argc). On failure the Status says what was expected and what was found
 // (rule names: "unknown-option", "missing-value", "missing-unit", "invalid-juju-unit",
 // "invalid-unit-name", "invalid-alias", "duplicate-unit", "duplicate-alias", "no-units",
-// "too-many-units", "invalid-juju-exec", "invalid-bus", "invalid-state-dir", "invalid-hook-timeout"); the caller prints it with the usage line and exits 2.
+// "too-many-units", "invalid-juju-exec", "invalid-bus", "invalid-state-dir",
+// "invalid-hook-timeout"); the caller prints it with the usage line and exits 2.
 Status ParseOptions(int argc, const char* const* argv, Options* options);
 
 // Fills what the command line left out: juju_exec (/usr/bin/juju-exec when `is_executable`

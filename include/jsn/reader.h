@@ -70,16 +70,16 @@ class Value {
   char type() const { return signature_.empty() ? '\0' : signature_[0]; }
   std::string_view signature() const { return signature_; }
 
-  uint8_t as_byte() const;        // y
-  bool as_bool() const;           // b
-  int16_t as_int16() const;       // n
-  uint16_t as_uint16() const;     // q
-  int32_t as_int32() const;       // i
-  uint32_t as_uint32() const;     // u
-  int64_t as_int64() const;       // x
-  uint64_t as_uint64() const;     // t
-  double as_double() const;       // d
-  uint32_t as_unix_fd() const;    // h: the index into the message's file descriptors
+  uint8_t as_byte() const;             // y
+  bool as_bool() const;                // b
+  int16_t as_int16() const;            // n
+  uint16_t as_uint16() const;          // q
+  int32_t as_int32() const;            // i
+  uint32_t as_uint32() const;          // u
+  int64_t as_int64() const;            // x
+  uint64_t as_uint64() const;          // t
+  double as_double() const;            // d
+  uint32_t as_unix_fd() const;         // h: the index into the message's file descriptors
   std::string_view as_string() const;  // s, o, g (without the terminating NUL)
 
   // The elements of an array (dict entries for a{..}), the fields of a struct or dict entry,

@@ -25,8 +25,19 @@ struct NestingDepth {
 // "Type System": the basic types, which alone may be dict keys.
 constexpr bool IsBasicType(char code) {
   switch (code) {
-    case 'y': case 'b': case 'n': case 'q': case 'i': case 'u': case 'x': case 't':
-    case 'd': case 'h': case 's': case 'o': case 'g':
+    case 'y':
+    case 'b':
+    case 'n':
+    case 'q':
+    case 'i':
+    case 'u':
+    case 'x':
+    case 't':
+    case 'd':
+    case 'h':
+    case 's':
+    case 'o':
+    case 'g':
       return true;
     default:
       return false;
@@ -37,11 +48,20 @@ constexpr bool IsBasicType(char code) {
 // complete type). Meaningful only for codes of a valid signature.
 constexpr size_t AlignmentOf(char code) {
   switch (code) {
-    case 'y': case 'g': case 'v':
+    case 'y':
+    case 'g':
+    case 'v':
       return 1;
-    case 'n': case 'q':
+    case 'n':
+    case 'q':
       return 2;
-    case 'b': case 'i': case 'u': case 'h': case 's': case 'o': case 'a':
+    case 'b':
+    case 'i':
+    case 'u':
+    case 'h':
+    case 's':
+    case 'o':
+    case 'a':
       return 4;
     default:  // x t d ( {
       return 8;

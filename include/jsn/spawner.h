@@ -36,8 +36,8 @@ struct HookCommand {
   char hook_path[kMaxHookPathLength + 1];  // "hooks/service-ALIAS-started"
   const char* argv[4];                     // juju_exec, unit, hook_path, nullptr
 };
-Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char* alias,
-                        Hook hook, HookCommand* command);
+Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char* alias, Hook hook,
+                        HookCommand* command);
 
 class Spawner {
  public:

@@ -32,7 +32,8 @@ namespace jsn {
 
 class StateStore {
  public:
-  static constexpr size_t kMaxFileSize = 64 * 1024;  // 64 units of at most 255 bytes, two lines each, fit
+  static constexpr size_t kMaxFileSize =
+      64 * 1024;  // 64 units of at most 255 bytes, two lines each, fit
   static constexpr size_t kMaxJujuUnitLength = 255;
 
   // Fails ("invalid-state-dir") when the path would not fit PATH_MAX.

@@ -39,9 +39,9 @@ class [[nodiscard]] Status {
 };
 
 // Propagates a failed Status to the caller.
-#define JSN_RETURN_IF_ERROR(expr)            \
-  do {                                       \
-    ::jsn::Status jsn_status_ = (expr);      \
+#define JSN_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::jsn::Status jsn_status_ = (expr);        \
     if (!jsn_status_.ok()) return jsn_status_; \
   } while (0)
 

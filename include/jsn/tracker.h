@@ -42,9 +42,9 @@ struct RetryPolicy {
 
 // What ObserveState made of a state, for the debug log and for tests.
 enum class Observation : uint8_t {
-  kInPassing,     // "...ing" or empty: ignored
-  kRepeat,        // calls for the hook already wanted: dropped
-  kWanted,        // calls for a new hook: queued (or coalesced behind a running one)
+  kInPassing,        // "...ing" or empty: ignored
+  kRepeat,           // calls for the hook already wanted: dropped
+  kWanted,           // calls for a new hook: queued (or coalesced behind a running one)
   kBackToDelivered,  // calls for the hook last delivered again: what was queued is dropped
 };
 const char* ObservationName(Observation observation);
@@ -80,8 +80,8 @@ class Tracker {
     Hook running = Hook::kNone;    // the hook in flight; kNone when idle
     char state[kMaxStateLength + 1] = "unknown";  // latest state seen, for logs
     MonotonicTime running_since{0};
-    uint32_t failures = 0;         // consecutive failures of the wanted hook
-    MonotonicTime retry_at{0};     // a failed hook is not run again before this
+    uint32_t failures = 0;      // consecutive failures of the wanted hook
+    MonotonicTime retry_at{0};  // a failed hook is not run again before this
   };
 
   // Tracks units 0 .. unit_count-1 (at most kMaxUnits), every one unknown.
@@ -94,8 +94,7 @@ class Tracker {
   // `last_delivered` (the hook delivered before the daemon last stopped, from the state file)
   // that is the baseline instead, and a state calling for another hook is delivered: a
   // transition made while the daemon was down is not lost.
-  void RecordInitialState(size_t unit, std::string_view state,
-                          Hook last_delivered = Hook::kNone);
+  void RecordInitialState(size_t unit, std::string_view state, Hook last_delivered = Hook::kNone);
   // The state could not be read (the unit is not loaded): no baseline, or `last_delivered`.
   void RecordUnknown(size_t unit, Hook last_delivered = Hook::kNone);
 

@@ -49,16 +49,16 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<
                        size_t* count);
 
 struct UnitFileSpec {
-  std::string_view executable;   // absolute path of this binary
-  std::string_view juju_unit;    // "app/0"
-  std::string_view charm_dir;    // absolute; WorkingDirectory=
+  std::string_view executable;  // absolute path of this binary
+  std::string_view juju_unit;   // "app/0"
+  std::string_view charm_dir;   // absolute; WorkingDirectory=
   std::span<const WatchedUnit> watches;
   std::string_view juju_exec;    // empty: the daemon's default
   std::string_view bus_address;  // empty: the daemon's default (the system bus)
   std::string_view state_dir;    // empty: the daemon's default
   bool debug = false;
-  bool user = false;              // a user manager's unit: WantedBy=default.target, less hardening
-  bool notify = true;             // Type=notify (the daemon says READY=1), else Type=simple
+  bool user = false;   // a user manager's unit: WantedBy=default.target, less hardening
+  bool notify = true;  // Type=notify (the daemon says READY=1), else Type=simple
 };
 
 // The whole unit file. "text-too-long" when `buffer` is too small.

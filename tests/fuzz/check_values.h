@@ -20,8 +20,8 @@ namespace jsn::fuzz {
   abort();
 }
 
-#define JSN_FUZZ_CHECK(condition) \
-  do {                            \
+#define JSN_FUZZ_CHECK(condition)                    \
+  do {                                               \
     if (!(condition)) ::jsn::fuzz::Fail(#condition); \
   } while (0)
 
@@ -38,19 +38,39 @@ inline size_t CheckValue(const Value& value, const Message& message, size_t dept
   if (value.type() != '{') JSN_FUZZ_CHECK(ValidateSingleCompleteType(value.signature(), 0).ok());
   size_t seen = 1;
   switch (value.type()) {
-    case 'y': seen += value.as_byte() & 1; break;
-    case 'b': seen += value.as_bool() ? 1 : 0; break;
-    case 'n': seen += static_cast<size_t>(value.as_int16() & 1); break;
-    case 'q': seen += value.as_uint16() & 1; break;
-    case 'i': seen += static_cast<size_t>(value.as_int32() & 1); break;
-    case 'u': seen += value.as_uint32() & 1; break;
-    case 'x': seen += static_cast<size_t>(value.as_int64() & 1); break;
-    case 't': seen += value.as_uint64() & 1; break;
-    case 'd': seen += value.as_double() > 0 ? 1 : 0; break;
+    case 'y':
+      seen += value.as_byte() & 1;
+      break;
+    case 'b':
+      seen += value.as_bool() ? 1 : 0;
+      break;
+    case 'n':
+      seen += static_cast<size_t>(value.as_int16() & 1);
+      break;
+    case 'q':
+      seen += value.as_uint16() & 1;
+      break;
+    case 'i':
+      seen += static_cast<size_t>(value.as_int32() & 1);
+      break;
+    case 'u':
+      seen += value.as_uint32() & 1;
+      break;
+    case 'x':
+      seen += static_cast<size_t>(value.as_int64() & 1);
+      break;
+    case 't':
+      seen += value.as_uint64() & 1;
+      break;
+    case 'd':
+      seen += value.as_double() > 0 ? 1 : 0;
+      break;
     case 'h':
       JSN_FUZZ_CHECK(value.as_unix_fd() < message.header().unix_fds);
       break;
-    case 's': case 'o': case 'g': {
+    case 's':
+    case 'o':
+    case 'g': {
       const std::string_view text = value.as_string();
       JSN_FUZZ_CHECK(Inside(text, message));
       JSN_FUZZ_CHECK(text.data()[text.size()] == '\0');
@@ -88,7 +108,8 @@ inline size_t CheckValue(const Value& value, const Message& message, size_t dept
       }
       break;
     }
-    case '(': case '{': {
+    case '(':
+    case '{': {
       Iterator children = value.children();
       Value field;
       size_t count = 0;
@@ -116,9 +137,8 @@ inline size_t CheckMessage(const Message& message) {
   JSN_FUZZ_CHECK(header.destination.empty() || IsValidBusName(header.destination));
   JSN_FUZZ_CHECK(header.sender.empty() || IsValidBusName(header.sender));
   JSN_FUZZ_CHECK(ValidateSignature(header.signature, 0).ok());
-  for (std::string_view field : {header.path, header.interface, header.member,
-                                 header.error_name, header.destination, header.sender,
-                                 header.signature}) {
+  for (std::string_view field : {header.path, header.interface, header.member, header.error_name,
+                                 header.destination, header.sender, header.signature}) {
     JSN_FUZZ_CHECK(field.empty() || Inside(field, message));
   }
   size_t length = 0;

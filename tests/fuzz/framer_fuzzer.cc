@@ -53,8 +53,8 @@ std::vector<std::string> Frame(std::span<const uint8_t> stream, std::span<const 
     JSN_FUZZ_CHECK(framer.ReceiveSpace(&space).ok());
     JSN_FUZZ_CHECK(!space.empty());
     JSN_FUZZ_CHECK(framer.buffered() + space.size() == framer.capacity());
-    JSN_FUZZ_CHECK(framer.capacity() <= (kMaxMessage > initial_capacity ? kMaxMessage
-                                                                       : initial_capacity));
+    JSN_FUZZ_CHECK(framer.capacity() <=
+                   (kMaxMessage > initial_capacity ? kMaxMessage : initial_capacity));
     size_t count = stream.size() - fed;
     if (count > space.size()) count = space.size();
     if (!chunks.empty()) {

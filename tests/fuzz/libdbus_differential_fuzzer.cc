@@ -66,14 +66,24 @@ std::string RenderLibdbusValue(DBusMessageIter* it) {
   char buffer[64];
   const int type = dbus_message_iter_get_arg_type(it);
   switch (type) {
-    case DBUS_TYPE_BYTE: dbus_message_iter_get_basic(it, &v); return std::to_string(v.byt);
+    case DBUS_TYPE_BYTE:
+      dbus_message_iter_get_basic(it, &v);
+      return std::to_string(v.byt);
     case DBUS_TYPE_BOOLEAN:
       dbus_message_iter_get_basic(it, &v);
       return v.bool_val ? "true" : "false";
-    case DBUS_TYPE_INT16: dbus_message_iter_get_basic(it, &v); return std::to_string(v.i16);
-    case DBUS_TYPE_UINT16: dbus_message_iter_get_basic(it, &v); return std::to_string(v.u16);
-    case DBUS_TYPE_INT32: dbus_message_iter_get_basic(it, &v); return std::to_string(v.i32);
-    case DBUS_TYPE_UINT32: dbus_message_iter_get_basic(it, &v); return std::to_string(v.u32);
+    case DBUS_TYPE_INT16:
+      dbus_message_iter_get_basic(it, &v);
+      return std::to_string(v.i16);
+    case DBUS_TYPE_UINT16:
+      dbus_message_iter_get_basic(it, &v);
+      return std::to_string(v.u16);
+    case DBUS_TYPE_INT32:
+      dbus_message_iter_get_basic(it, &v);
+      return std::to_string(v.i32);
+    case DBUS_TYPE_UINT32:
+      dbus_message_iter_get_basic(it, &v);
+      return std::to_string(v.u32);
     case DBUS_TYPE_INT64:
       dbus_message_iter_get_basic(it, &v);
       return std::to_string(static_cast<long long>(v.i64));
@@ -128,8 +138,8 @@ std::string RenderLibdbusValue(DBusMessageIter* it) {
 std::string Text(const char* text) { return text == nullptr ? "" : text; }
 
 [[noreturn]] void Diverge(const char* what, const std::string& ours, const std::string& theirs) {
-  fprintf(stderr, "libdbus differential: %s\n  ours:   %s\n  libdbus: %s\n", what,
-          ours.c_str(), theirs.c_str());
+  fprintf(stderr, "libdbus differential: %s\n  ours:   %s\n  libdbus: %s\n", what, ours.c_str(),
+          theirs.c_str());
   Fail("unexplained divergence from libdbus");
 }
 
@@ -366,8 +376,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else if (status.ok() && theirs == nullptr && HasHeaderField10NotObjectPath(ours)) {
   } else if (status.ok() && theirs == nullptr && ExplainedUnixFdsWithoutDescriptors(ours)) {
   } else if (status.ok() != (theirs != nullptr)) {
-    const std::string mine =
-        status.ok() ? "accepted" : std::string("rejected: ") + status.rule() + " at " +
+    const std::string mine = status.ok()
+                                 ? "accepted"
+                                 : std::string("rejected: ") + status.rule() + " at " +
                                        std::to_string(status.offset()) + ": " + status.message();
     const std::string libdbus =
         theirs != nullptr ? "accepted" : std::string("rejected: ") + Text(error.message);

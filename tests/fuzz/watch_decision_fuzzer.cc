@@ -16,11 +16,12 @@
 //     from the bus itself (sender org.freedesktop.DBus, path /org/freedesktop/DBus,
 //     signature sss, first argument org.freedesktop.systemd1) announced last;
 //   - every message the Watch sends parses.
+#include <fcntl.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <map>
 #include <set>
 #include <span>
@@ -42,9 +43,9 @@ constexpr const char* kUnits[] = {"ssh.service", "getty@tty1.service", "0day.mou
 constexpr size_t kUnitCount = sizeof kUnits / sizeof kUnits[0];
 
 // Senders the operations choose from; "" leaves SENDER out.
-constexpr std::string_view kNames[] = {":1.1", ":1.2", ":1.42", "org.freedesktop.DBus",
-                                       "org.freedesktop.systemd1", ""};
-constexpr std::string_view kStates[] = {"active",   "inactive",     "failed", "activating",
+constexpr std::string_view kNames[] = {
+    ":1.1", ":1.2", ":1.42", "org.freedesktop.DBus", "org.freedesktop.systemd1", ""};
+constexpr std::string_view kStates[] = {"active",       "inactive",  "failed", "activating",
                                         "deactivating", "reloading", "",       "maintenance"};
 
 struct SentCall {
@@ -237,8 +238,8 @@ bool BuildMessage(Input* in, const Recorder& recorder, const jsn::Watch& watch,
                                         ? watch.unit_path(unit % kUnitCount)
                                         : std::string_view("/org/freedesktop/systemd1/unit/x");
       fields.path = path;
-      fields.interface = (shape & 1) ? "org.freedesktop.DBus.Propertiez"
-                                     : "org.freedesktop.DBus.Properties";
+      fields.interface =
+          (shape & 1) ? "org.freedesktop.DBus.Propertiez" : "org.freedesktop.DBus.Properties";
       fields.member = (shape & 2) ? "PropertiesChanges" : "PropertiesChanged";
       fields.signature = (shape & 4) ? "sa{sv}" : "sa{sv}as";
       writer.Begin(fields);

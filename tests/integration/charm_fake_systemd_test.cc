@@ -5,7 +5,6 @@
 // the daemon itself run beside it (on the state dir `subscribe` wrote into its unit) and the
 // fake juju-exec failing a hook, `status` shows the delivery failing, then done.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <string>
@@ -60,8 +59,8 @@ TEST_F(CharmWithFakeSystemd, SubscribeReloadsEnablesAndStartsThenOnlyStartsWhenU
   EXPECT_EQ(Calls(), unit);
   CommandResult second = Subscribe();
   ASSERT_TRUE(second.succeeded()) << second.Describe() << "\n" << second.output;
-  EXPECT_EQ(Calls(), unit + " EnableUnitFiles:" + kNoticesUnit + " StartUnit:" + kNoticesUnit +
-                         ",replace");
+  EXPECT_EQ(Calls(),
+            unit + " EnableUnitFiles:" + kNoticesUnit + " StartUnit:" + kNoticesUnit + ",replace");
 }
 
 TEST_F(CharmWithFakeSystemd, AFailedStartJobIsReportedWithItsResultAndExitsOne) {
@@ -99,12 +98,13 @@ TEST_F(CharmWithFakeSystemd, StatusShowsEachWatchedUnitsStateFromSystemd) {
   ASSERT_TRUE(systemd_.SetState("hello.service", "failed"));
   CommandResult status = Run({"status", "--unit", "app/0", "--json"});
   ASSERT_TRUE(status.succeeded()) << status.Describe() << "\n" << status.output;
-  EXPECT_EQ(status.output,
-            std::string("{\"juju_unit\": \"app/0\", \"daemon_unit\": \"") + kNoticesUnit +
-                "\", \"daemon_active_state\": \"active\", \"state_file\": false, \"watches\": "
-                "[{\"alias\": \"hello\", \"unit\": \"hello.service\", \"active_state\": "
-                "\"failed\", \"delivered\": \"unknown\", \"pending\": \"unknown\", \"pending_hook\": "
-                "\"unknown\"}]}\n");
+  EXPECT_EQ(
+      status.output,
+      std::string("{\"juju_unit\": \"app/0\", \"daemon_unit\": \"") + kNoticesUnit +
+          "\", \"daemon_active_state\": \"active\", \"state_file\": false, \"watches\": "
+          "[{\"alias\": \"hello\", \"unit\": \"hello.service\", \"active_state\": "
+          "\"failed\", \"delivered\": \"unknown\", \"pending\": \"unknown\", \"pending_hook\": "
+          "\"unknown\"}]}\n");
 }
 
 TEST_F(CharmWithFakeSystemd, StatusShowsAHookFailingWhileItIsRetriedAndNoneOnceItSucceeds) {

@@ -8,7 +8,6 @@
 // file through a test-only drop-in (StandardError=append:), for failure messages and for
 // counting its starts; the unit file itself is ours untouched.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,9 +67,9 @@ class CharmWithSystemd : public ::testing::Test {
     return RunCommand(args, systemd_.Environment(), std::chrono::seconds(120));
   }
   CommandResult Subscribe(const std::vector<std::string>& names) const {
-    std::vector<std::string> args = {"subscribe", "--user", "--unit", "app/0", "--charm-dir",
-                                     charm_dir_, "--juju-exec", juju_.path(), "--state-dir",
-                                     systemd_.scratch_dir() + "/state"};
+    std::vector<std::string> args = {
+        "subscribe", "--user",      "--unit",     "app/0",       "--charm-dir",
+        charm_dir_,  "--juju-exec", juju_.path(), "--state-dir", systemd_.scratch_dir() + "/state"};
     args.insert(args.end(), names.begin(), names.end());
     return Run(args);
   }
@@ -88,8 +87,9 @@ class CharmWithSystemd : public ::testing::Test {
       if (seen >= count) return ::testing::AssertionSuccess();
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    return ::testing::AssertionFailure() << "daemon did not say 'watching ' " << count
-                                         << " times; its log:\n" << log;
+    return ::testing::AssertionFailure()
+           << "daemon did not say 'watching ' " << count << " times; its log:\n"
+           << log;
   }
 
   UserSystemd systemd_;
@@ -110,8 +110,8 @@ TEST_F(CharmWithSystemd, SubscribeWritesUnitAndHooksAndSystemdRunsTheDaemonWhich
   EXPECT_NE(unit.find("\nWantedBy=default.target\n"), std::string::npos) << unit;
   EXPECT_TRUE(IsSymlinkTo(charm_dir_ + "/hooks/service-greeter-started", charm_dir_ + "/dispatch"));
   EXPECT_TRUE(IsSymlinkTo(charm_dir_ + "/hooks/service-greeter-stopped", charm_dir_ + "/dispatch"));
-  EXPECT_TRUE(IsSymlinkTo(systemd_.unit_dir() + "/default.target.wants/" + kNoticesUnit,
-                          UnitFile()));
+  EXPECT_TRUE(
+      IsSymlinkTo(systemd_.unit_dir() + "/default.target.wants/" + kNoticesUnit, UnitFile()));
   EXPECT_EQ(systemd_.ActiveState(kNoticesUnit), "active");
   EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "UnitFileState"), "enabled");
   EXPECT_NE(MainPid(), "0\n");
@@ -132,8 +132,9 @@ TEST_F(CharmWithSystemd, SubscribeWritesUnitAndHooksAndSystemdRunsTheDaemonWhich
   EXPECT_NE(status.output.find("hello.service"), std::string::npos) << status.output;
   // The hook's end is logged by juju-exec before the daemon reaps it and records it in its
   // state file (on its next loop pass), so under load status may still say pending: poll.
-  const std::string delivered = "{\"alias\": \"greeter\", \"unit\": \"hello.service\", "
-                                "\"active_state\": \"active\", \"delivered\": \"started\"";
+  const std::string delivered =
+      "{\"alias\": \"greeter\", \"unit\": \"hello.service\", "
+      "\"active_state\": \"active\", \"delivered\": \"started\"";
   CommandResult json;
   for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);;) {
     json = Run({"status", "--user", "--unit", "app/0", "--json"});

@@ -14,9 +14,8 @@ namespace jsn::testing {
 namespace {
 
 TEST(RunCommand, CapturesOutputErrorAndExitStatus) {
-  CommandResult result =
-      RunCommand({"sh", "-c", "echo out; echo err >&2; echo \"$JSN_X\"; exit 3"},
-                 EnvironmentWith({"JSN_X=from-the-test"}));
+  CommandResult result = RunCommand({"sh", "-c", "echo out; echo err >&2; echo \"$JSN_X\"; exit 3"},
+                                    EnvironmentWith({"JSN_X=from-the-test"}));
   EXPECT_TRUE(result.exited()) << result.Describe();
   EXPECT_EQ(result.exit_code(), 3);
   // stdout and stderr share one pipe: in the order written.
@@ -32,8 +31,7 @@ TEST(RunCommand, KillsAndReapsAProcessPastItsDeadline) {
 }
 
 TEST(RunCommand, WaitsForAnExitAfterTheOutputCloses) {
-  CommandResult result =
-      RunCommand({"sh", "-c", "echo before; exec >&- 2>&-; sleep 0.2; exit 5"});
+  CommandResult result = RunCommand({"sh", "-c", "echo before; exec >&- 2>&-; sleep 0.2; exit 5"});
   EXPECT_EQ(result.output, "before\n");
   EXPECT_EQ(result.exit_code(), 5) << result.Describe();
 }

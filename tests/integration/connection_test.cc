@@ -2,14 +2,13 @@
 // busctl), and against tiny fake servers for what a real bus will not do on demand.
 #include "jsn/connection.h"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <dirent.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -146,10 +145,10 @@ TEST_F(ConnectionTest, ConnectsAuthenticatesAndHelloGivesAUniqueName) {
 TEST_F(ConnectionTest, GetNameOwnerOfTheBusIsAnsweredWithTheCallersTag) {
   Connection connection;
   ASSERT_TRUE(connection.Open(bus_.address()).ok());
-  Reply reply = CallAndWait(&connection, 77,
-                            [](std::span<uint8_t> buffer, uint32_t serial, MessageOut out) {
-                              return BuildGetNameOwner(buffer, serial, kBusName, out);
-                            });
+  Reply reply =
+      CallAndWait(&connection, 77, [](std::span<uint8_t> buffer, uint32_t serial, MessageOut out) {
+        return BuildGetNameOwner(buffer, serial, kBusName, out);
+      });
   ASSERT_TRUE(reply.arrived);
   EXPECT_FALSE(reply.is_error) << reply.error_name;
   EXPECT_EQ(reply.tag, 77u);
@@ -160,20 +159,20 @@ TEST_F(ConnectionTest, GetNameOwnerOfTheBusIsAnsweredWithTheCallersTag) {
 TEST_F(ConnectionTest, ErrorRepliesCarryTheirErrorName) {
   Connection connection;
   ASSERT_TRUE(connection.Open(bus_.address()).ok());
-  Reply reply = CallAndWait(&connection, 5,
-                            [](std::span<uint8_t> buffer, uint32_t serial, MessageOut out) {
-                              return BuildMethodCall(buffer, serial, kBusName, kBusPath,
-                                                     kBusInterface, "NoSuchMethod", out);
-                            });
+  Reply reply =
+      CallAndWait(&connection, 5, [](std::span<uint8_t> buffer, uint32_t serial, MessageOut out) {
+        return BuildMethodCall(buffer, serial, kBusName, kBusPath, kBusInterface, "NoSuchMethod",
+                               out);
+      });
   ASSERT_TRUE(reply.arrived);
   EXPECT_TRUE(reply.is_error);
   EXPECT_EQ(reply.tag, 5u);
   EXPECT_EQ(reply.error_name, "org.freedesktop.DBus.Error.UnknownMethod");
 
-  reply = CallAndWait(&connection, 6,
-                      [](std::span<uint8_t> buffer, uint32_t serial, MessageOut out) {
-                        return BuildGetNameOwner(buffer, serial, "com.example.Nobody", out);
-                      });
+  reply =
+      CallAndWait(&connection, 6, [](std::span<uint8_t> buffer, uint32_t serial, MessageOut out) {
+        return BuildGetNameOwner(buffer, serial, "com.example.Nobody", out);
+      });
   ASSERT_TRUE(reply.arrived);
   EXPECT_TRUE(reply.is_error);
   EXPECT_EQ(reply.tag, 6u);
@@ -197,8 +196,8 @@ TEST_F(ConnectionTest, SeveralCallsInFlightAreMatchedByReplySerial) {
     return replies.size() == 3;
   }));
   std::sort(replies.begin(), replies.end());
-  EXPECT_EQ(replies, (std::vector<std::pair<uint64_t, bool>>{
-                         {100, false}, {101, true}, {102, false}}));
+  EXPECT_EQ(replies,
+            (std::vector<std::pair<uint64_t, bool>>{{100, false}, {101, true}, {102, false}}));
   EXPECT_EQ(connection.pending_calls(), 0u);
 }
 
@@ -213,8 +212,9 @@ struct SeenSignal {
 // latest unique name to appear before the signal is the peer's: the sender must equal it.
 SeenSignal ReceivePeerSignal(PrivateBus* bus, Connection* connection,
                              const std::vector<std::string>& peer) {
-  EXPECT_FALSE(AddMatch(connection, "type='signal',sender='org.freedesktop.DBus',"
-                                    "member='NameOwnerChanged'")
+  EXPECT_FALSE(AddMatch(connection,
+                        "type='signal',sender='org.freedesktop.DBus',"
+                        "member='NameOwnerChanged'")
                    .is_error);
   EXPECT_FALSE(AddMatch(connection, "type='signal',interface='com.example.Test'").is_error);
   CommandResult result = bus->RunPeer(peer);
@@ -231,9 +231,10 @@ SeenSignal ReceivePeerSignal(PrivateBus* bus, Connection* connection,
     if (header.type != MessageType::kSignal || header.interface != "com.example.Test") {
       return false;
     }
-    seen = {std::string(header.sender), std::string(header.path),
+    seen = {std::string(header.sender),    std::string(header.path),
             std::string(header.interface), std::string(header.member),
-            std::string(header.signature), latest, BodyValues(in.message)};
+            std::string(header.signature), latest,
+            BodyValues(in.message)};
     return true;
   });
   EXPECT_TRUE(arrived) << "no signal from " << peer[0];
@@ -247,8 +248,8 @@ TEST_F(ConnectionTest, ReceivesASignalEmittedByGdbus) {
       &bus_, &connection,
       // --session (the bus from PeerEnvironment), not --address: with --address gdbus opens a
       // peer-to-peer connection, never says Hello, and the bus does not route its signals.
-      {"gdbus", "emit", "--session", "--object-path", "/com/example/Glib",
-       "--signal", "com.example.Test.FromGlib", "'hello from glib'", "uint32 42"});
+      {"gdbus", "emit", "--session", "--object-path", "/com/example/Glib", "--signal",
+       "com.example.Test.FromGlib", "'hello from glib'", "uint32 42"});
   EXPECT_EQ(seen.path, "/com/example/Glib");
   EXPECT_EQ(seen.interface, "com.example.Test");
   EXPECT_EQ(seen.member, "FromGlib");
@@ -282,10 +283,10 @@ TEST_F(ConnectionTest, MethodCallsToUsAreRefusedWithUnknownMethod) {
   std::string output = bus_.directory() + "/dbus-send.out";
   ChildProcess caller;
   std::string error;
-  ASSERT_TRUE(caller.Start({"dbus-send", "--session", "--print-reply",
-                            "--dest=" + std::string(connection.unique_name()), "/com/example/X",
-                            "com.example.Iface.Poke", "string:hi"},
-                           EnvironmentWith(bus_.PeerEnvironment()), &error, output))
+  ASSERT_TRUE(caller.Start(
+      {"dbus-send", "--session", "--print-reply", "--dest=" + std::string(connection.unique_name()),
+       "/com/example/X", "com.example.Iface.Poke", "string:hi"},
+      EnvironmentWith(bus_.PeerEnvironment()), &error, output))
       << error;
   std::string member;
   ASSERT_TRUE(ReceiveUntil(&connection, [&](const Incoming& in) {
@@ -350,40 +351,44 @@ TEST_F(ConnectionTest, PeerPingAndGetMachineIdAnswerBusctlGdbusAndDbusSend) {
   std::string name(connection.unique_name());
   std::string address = bus_.address();
 
-  CommandResult result = ServePeer(bus_, &connection, {"busctl", "--address=" + address, "call",
-                                   name, "/", "org.freedesktop.DBus.Peer", "Ping"});
+  CommandResult result = ServePeer(
+      bus_, &connection,
+      {"busctl", "--address=" + address, "call", name, "/", "org.freedesktop.DBus.Peer", "Ping"});
   EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   EXPECT_EQ(result.output, "");
-  result = ServePeer(bus_, &connection, {"busctl", "--address=" + address, "call", name, "/",
-                                         "org.freedesktop.DBus.Peer", "GetMachineId"});
+  result = ServePeer(bus_, &connection,
+                     {"busctl", "--address=" + address, "call", name, "/",
+                      "org.freedesktop.DBus.Peer", "GetMachineId"});
   EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   EXPECT_EQ(result.output, "s \"00112233445566778899aabbccddeeff\"\n");
 
-  result = ServePeer(bus_, &connection, {"gdbus", "call", "--address", address, "--dest", name,
-                                         "--object-path", "/com/example/Anything", "--method",
-                                         "org.freedesktop.DBus.Peer.Ping"});
+  result = ServePeer(bus_, &connection,
+                     {"gdbus", "call", "--address", address, "--dest", name, "--object-path",
+                      "/com/example/Anything", "--method", "org.freedesktop.DBus.Peer.Ping"});
   EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   EXPECT_EQ(result.output, "()\n");
-  result = ServePeer(bus_, &connection, {"gdbus", "call", "--address", address, "--dest", name,
-                                         "--object-path", "/", "--method",
-                                         "org.freedesktop.DBus.Peer.GetMachineId"});
+  result = ServePeer(bus_, &connection,
+                     {"gdbus", "call", "--address", address, "--dest", name, "--object-path", "/",
+                      "--method", "org.freedesktop.DBus.Peer.GetMachineId"});
   EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   EXPECT_EQ(result.output, "('00112233445566778899aabbccddeeff',)\n");
 
-  result = ServePeer(bus_, &connection, {"dbus-send", "--bus=" + address, "--print-reply",
-                                         "--dest=" + name, "/", "org.freedesktop.DBus.Peer.Ping"});
+  result = ServePeer(bus_, &connection,
+                     {"dbus-send", "--bus=" + address, "--print-reply", "--dest=" + name, "/",
+                      "org.freedesktop.DBus.Peer.Ping"});
   EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   EXPECT_EQ(result.output.rfind("method return ", 0), 0u) << result.output;
-  result = ServePeer(bus_, &connection, {"dbus-send", "--bus=" + address, "--print-reply",
-                                         "--dest=" + name, "/",
-                                         "org.freedesktop.DBus.Peer.GetMachineId"});
+  result = ServePeer(bus_, &connection,
+                     {"dbus-send", "--bus=" + address, "--print-reply", "--dest=" + name, "/",
+                      "org.freedesktop.DBus.Peer.GetMachineId"});
   EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   EXPECT_NE(result.output.find("string \"00112233445566778899aabbccddeeff\""), std::string::npos)
       << result.output;
 
   // Anything else is still refused.
-  result = ServePeer(bus_, &connection, {"busctl", "--address=" + address, "call", name, "/",
-                                         "org.freedesktop.DBus.Peer", "Pong"});
+  result = ServePeer(
+      bus_, &connection,
+      {"busctl", "--address=" + address, "call", name, "/", "org.freedesktop.DBus.Peer", "Pong"});
   EXPECT_EQ(result.exit_code(), 1) << result.Describe() << ": " << result.output;
 }
 
@@ -411,7 +416,8 @@ TEST_F(ConnectionTest, BusGoingAwayIsConnectionClosedAndReopeningWorksAfterResta
   std::string first_name(connection.unique_name());
   bus_.Stop(SIGKILL);
   std::vector<std::string> errors;
-  EXPECT_FALSE(ReceiveUntil(&connection, [](const Incoming&) { return false; }, &errors));
+  EXPECT_FALSE(ReceiveUntil(
+      &connection, [](const Incoming&) { return false; }, &errors));
   ASSERT_FALSE(errors.empty());
   EXPECT_EQ(errors.back(), "connection-closed");
   EXPECT_FALSE(connection.is_open());
@@ -423,10 +429,10 @@ TEST_F(ConnectionTest, BusGoingAwayIsConnectionClosedAndReopeningWorksAfterResta
   ASSERT_TRUE(bus_.Start());
   Status status = connection.Open(bus_.address());
   ASSERT_TRUE(status.ok()) << status.rule() << ": " << status.message();
-  Reply reply = CallAndWait(&connection, 2,
-                            [](std::span<uint8_t> buffer2, uint32_t serial, MessageOut out) {
-                              return BuildGetNameOwner(buffer2, serial, kBusName, out);
-                            });
+  Reply reply =
+      CallAndWait(&connection, 2, [](std::span<uint8_t> buffer2, uint32_t serial, MessageOut out) {
+        return BuildGetNameOwner(buffer2, serial, kBusName, out);
+      });
   EXPECT_TRUE(reply.arrived);
   EXPECT_FALSE(reply.is_error);
 }
@@ -523,9 +529,9 @@ class FakeBus {
     ReadLine();  // BEGIN
     std::string hello = ReadMessage();
     Message parsed;
-    ASSERT_TRUE(Message::Parse({reinterpret_cast<const uint8_t*>(hello.data()), hello.size()},
-                               &parsed)
-                    .ok());
+    ASSERT_TRUE(
+        Message::Parse({reinterpret_cast<const uint8_t*>(hello.data()), hello.size()}, &parsed)
+            .ok());
     HeaderFields fields;
     fields.type = MessageType::kMethodReturn;
     fields.serial = 1;
@@ -644,10 +650,13 @@ TEST(ConnectionFakeBus, InvalidMessageIsReportedAndSkippedAndTheConnectionStaysU
   fake.Write(bad + FakeSignal("Good", 3));
   std::vector<std::string> errors;
   std::string member;
-  ASSERT_TRUE(ReceiveUntil(&connection, [&](const Incoming& in) {
-    member = std::string(in.message.header().member);
-    return true;
-  }, &errors));
+  ASSERT_TRUE(ReceiveUntil(
+      &connection,
+      [&](const Incoming& in) {
+        member = std::string(in.message.header().member);
+        return true;
+      },
+      &errors));
   EXPECT_EQ(member, "Good");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0], "connection-closed");
@@ -686,8 +695,7 @@ std::vector<InvalidFixture> InvalidFixtures() {
 // The fixed header's length, or false when MessageLength refuses it.
 bool FramedLength(const std::string& bytes, size_t* length) {
   return bytes.size() >= 16 &&
-         MessageLength({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, length)
-             .ok();
+         MessageLength({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, length).ok();
 }
 
 // Every invalid fixture whose fixed header frames it exactly, sent by the bus between good
@@ -711,10 +719,13 @@ TEST(ConnectionFakeBus, EveryInvalidFixtureIsReportedWithItsRuleAndSkipped) {
     std::thread writer([&] { fake.Write(fixture.bytes + FakeSignal("Good", serial++)); });
     std::vector<std::string> errors;
     std::string member;
-    bool arrived = ReceiveUntil(&connection, [&](const Incoming& in) {
-      member = std::string(in.message.header().member);
-      return true;
-    }, &errors);
+    bool arrived = ReceiveUntil(
+        &connection,
+        [&](const Incoming& in) {
+          member = std::string(in.message.header().member);
+          return true;
+        },
+        &errors);
     writer.join();
     EXPECT_TRUE(arrived) << fixture.name;
     EXPECT_EQ(member, "Good") << fixture.name;
@@ -739,7 +750,8 @@ TEST(ConnectionFakeBus, InvalidFixturesWithABrokenFixedHeaderCloseTheConnection)
     server.join();
     fake.Write(fixture.bytes);
     std::vector<std::string> errors;
-    EXPECT_FALSE(ReceiveUntil(&connection, [](const Incoming&) { return true; }, &errors));
+    EXPECT_FALSE(ReceiveUntil(
+        &connection, [](const Incoming&) { return true; }, &errors));
     EXPECT_EQ(errors, std::vector<std::string>{fixture.rule}) << fixture.name;
     EXPECT_FALSE(connection.is_open()) << fixture.name;
   }
@@ -762,10 +774,13 @@ TEST(ConnectionFakeBus, MessageOverTheCapIsDroppedAndTheNextOneArrives) {
   });
   std::vector<std::string> members;
   std::vector<std::string> errors;
-  ReceiveUntil(&connection, [&](const Incoming& in) {
-    members.emplace_back(in.message.header().member);
-    return members.size() == 2;
-  }, &errors);
+  ReceiveUntil(
+      &connection,
+      [&](const Incoming& in) {
+        members.emplace_back(in.message.header().member);
+        return members.size() == 2;
+      },
+      &errors);
   writer.join();
   EXPECT_EQ(members, (std::vector<std::string>{"Grown", "After"}));
   EXPECT_EQ(errors, std::vector<std::string>{"message-too-large"});
@@ -780,7 +795,8 @@ TEST(ConnectionFakeBus, CorruptStreamClosesTheConnection) {
   server.join();
   fake.Write(std::string("X\1\0\1garbage-garbage-garbage", 27));
   std::vector<std::string> errors;
-  EXPECT_FALSE(ReceiveUntil(&connection, [](const Incoming&) { return true; }, &errors));
+  EXPECT_FALSE(ReceiveUntil(
+      &connection, [](const Incoming&) { return true; }, &errors));
   EXPECT_EQ(errors, std::vector<std::string>{"bad-byte-order"});
   EXPECT_FALSE(connection.is_open());
 }
@@ -895,7 +911,6 @@ TEST(ConnectionFakeBus, PendingCallTableRefusesACallWhenFullAndForgetFreesASlot)
   EXPECT_EQ(seen, (std::vector<std::pair<bool, uint64_t>>{{false, 0}, {true, 1}}));
 }
 
-
 // org.freedesktop.DBus.Peer on the wire: the fake bus hands the connection method calls and
 // reads back exactly what AnswerCall wrote (or that it wrote nothing), with the machine id in
 // files of the test's own.
@@ -944,7 +959,9 @@ class PeerOnFakeBus : public ::testing::Test {
     server.join();
     ASSERT_TRUE(status.ok()) << status.message();
   }
-  void SetUp() override { ASSERT_TRUE(WriteFile(directory_.Join("machine-id"), std::string(kTestMachineId) + "\n")); }
+  void SetUp() override {
+    ASSERT_TRUE(WriteFile(directory_.Join("machine-id"), std::string(kTestMachineId) + "\n"));
+  }
 
   // Delivers `call` and lets the connection answer it as the daemon does.
   void Deliver(const std::string& call) {
@@ -961,8 +978,8 @@ class PeerOnFakeBus : public ::testing::Test {
     std::string bytes = fake_.ReadMessage();
     Answer answer;
     Message message;
-    Status status = Message::Parse({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
-                                   &message);
+    Status status =
+        Message::Parse({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, &message);
     EXPECT_TRUE(status.ok()) << status.message();
     if (!status.ok()) return answer;
     const Header& header = message.header();

@@ -1,9 +1,8 @@
 // The daemon binary's command line, run as a process: a bad command line is rejected with a
 // message that says what was expected and what was found, and exit 2, before anything
 // connects (the --bus address given points nowhere, so connecting would fail differently).
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,21 +71,26 @@ TEST(DaemonCommandLine, EachBadCommandLineExits2WithWhatWasExpectedAndFound) {
       {{nowhere, "slurmd"}, "expected --unit UNIT (the Juju unit, e.g. app/0), found none"},
       {{nowhere, "--unit", "slurmd/0"}, "expected at least one NAME[=ALIAS] to watch, found none"},
       {{nowhere, "--unit"}, "expected a value after --unit"},
-      {{nowhere, "--unit", "Slurmd/0", "slurmd"}, "expected --unit to name a Juju unit such as app/0, found 'Slurmd/0'"},
+      {{nowhere, "--unit", "Slurmd/0", "slurmd"},
+       "expected --unit to name a Juju unit such as app/0, found 'Slurmd/0'"},
       {{nowhere, "--unit", "slurmd/0", "--verbose", "slurmd"}, "found '--verbose'"},
       {{nowhere, "--unit", "slurmd/0", "bad name=x"}, "expected a systemd unit name"},
       {{nowhere, "--unit", "slurmd/0", "slurmd=../x"}, "found '../x'"},
       {{nowhere, "--unit", "slurmd/0", "a=x", "b=x"}, "expected a different ALIAS for each unit"},
-      {{nowhere, "--unit", "slurmd/0", "a", "a.service"}, "expected each unit once, found a.service twice"},
-      {{nowhere, "--unit", "slurmd/0", "--juju-exec", "juju-exec", "a"}, "absolute path, found 'juju-exec'"},
+      {{nowhere, "--unit", "slurmd/0", "a", "a.service"},
+       "expected each unit once, found a.service twice"},
+      {{nowhere, "--unit", "slurmd/0", "--juju-exec", "juju-exec", "a"},
+       "absolute path, found 'juju-exec'"},
   };
   for (const BadLine& line : lines) {
     DaemonRun run = RunDaemon(line.args);
     std::string joined;
     for (const std::string& arg : line.args) joined += arg + " ";
     EXPECT_EQ(run.exit_code, 2) << joined << "\n" << run.err;
-    EXPECT_NE(run.err.find(line.expected_in_message), std::string::npos) << joined << "\n" << run.err;
-    EXPECT_NE(run.err.find("usage: juju-systemd-notices --unit UNIT"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find(line.expected_in_message), std::string::npos) << joined << "\n"
+                                                                         << run.err;
+    EXPECT_NE(run.err.find("usage: juju-systemd-notices --unit UNIT"), std::string::npos)
+        << run.err;
     EXPECT_EQ(run.err.find("connect"), std::string::npos) << "nothing may connect: " << run.err;
     EXPECT_EQ(run.out, "");
   }

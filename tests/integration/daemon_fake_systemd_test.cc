@@ -7,7 +7,6 @@
 // the complete list of hooks is compared. A slow hook is held on a gate the test opens, so
 // nothing here depends on timing.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <chrono>
@@ -102,7 +101,8 @@ TEST_F(DaemonWithFakeSystemd, ManyTransitionsBehindASlowHookGiveOneHookForTheNet
   ASSERT_TRUE(juju_.WaitForBegun(1)) << daemon_.Log();  // foo's started, held on its gate
   std::vector<std::string> flaps;
   for (int i = 0; i < 10; ++i) {
-    for (const char* state : {"deactivating", "inactive", "activating", "active"}) flaps.push_back(state);
+    for (const char* state : {"deactivating", "inactive", "activating", "active"})
+      flaps.push_back(state);
   }
   flaps.push_back("deactivating");
   flaps.push_back("failed");
@@ -148,8 +148,10 @@ TEST_F(DaemonWithFakeSystemd, AMissingJujuExecIsReportedOncePerTransitionAndRetr
   std::string missing = juju_.path() + "-missing";
   ASSERT_TRUE(daemon_.Start(bus_.address(), missing, {"foo"}));
   ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
-  ASSERT_TRUE(daemon_.WaitForLine("foo.service: active -> hooks/service-foo-started: not run: "
-                                  "expected an executable at " + missing));
+  ASSERT_TRUE(
+      daemon_.WaitForLine("foo.service: active -> hooks/service-foo-started: not run: "
+                          "expected an executable at " +
+                          missing));
   // Retried after the backoff, at debug level only.
   ASSERT_TRUE(daemon_.WaitForLine("hooks/service-foo-started failed to start again"));
   // Back to inactive: the started hook never ran, so it is moot and nothing is due.
@@ -249,8 +251,8 @@ TEST_F(DaemonWithFakeSystemd, PeerPingAndGetMachineIdAreAnsweredToBusctlDbusSend
   std::string address = bus_.address();
   std::string id = ThisMachineId();
 
-  CommandResult result = RunCommand({"busctl", "--address=" + address, "call", name, "/",
-                                     "org.freedesktop.DBus.Peer", "Ping"});
+  CommandResult result = RunCommand(
+      {"busctl", "--address=" + address, "call", name, "/", "org.freedesktop.DBus.Peer", "Ping"});
   EXPECT_TRUE(result.succeeded()) << result.output;
   EXPECT_EQ(result.output, "");  // an empty reply prints nothing
   result = RunCommand({"dbus-send", "--bus=" + address, "--print-reply", "--dest=" + name,

@@ -35,8 +35,8 @@ class DaemonAsNotifyService : public ::testing::Test {
     std::string unit = "[Service]\nType=notify\nExecStart=" + std::string(cwd) +
                        "/build/juju-systemd-notices --unit app/0 -d --juju-exec " + juju_.path() +
                        " --bus " + systemd_.bus_address() + " --state-dir " +
-                       systemd_.scratch_dir() + "/state hello\nStandardError=append:" +
-                       daemon_log() + "\n" + extra;
+                       systemd_.scratch_dir() +
+                       "/state hello\nStandardError=append:" + daemon_log() + "\n" + extra;
     ASSERT_TRUE(systemd_.WriteUnit("jsn.service", unit));
     ASSERT_TRUE(systemd_.WriteUnit("hello.service", kSleeper));
     ASSERT_TRUE(systemd_.Start());
@@ -44,9 +44,10 @@ class DaemonAsNotifyService : public ::testing::Test {
   std::string daemon_log() const { return systemd_.scratch_dir() + "/daemon.log"; }
   void Systemctl(const std::vector<std::string>& args) {
     CommandResult result = systemd_.Systemctl(args);
-    ASSERT_TRUE(result.succeeded()) << "systemctl --user " << args[0] << ": " << result.Describe()
-                                    << "\n" << result.output << "\ndaemon log:\n"
-                                    << ReadFile(daemon_log());
+    ASSERT_TRUE(result.succeeded())
+        << "systemctl --user " << args[0] << ": " << result.Describe() << "\n"
+        << result.output << "\ndaemon log:\n"
+        << ReadFile(daemon_log());
   }
   std::string Show(const std::string& unit, const std::string& property) {
     CommandResult result = systemd_.Systemctl({"show", "-p", property, "--value", unit});
@@ -61,8 +62,9 @@ class DaemonAsNotifyService : public ::testing::Test {
       std::string log = ReadFile(daemon_log());
       if (CountOccurrences(log, text) >= count) return ::testing::AssertionSuccess();
       if (std::chrono::steady_clock::now() > deadline) {
-        return ::testing::AssertionFailure() << "the daemon's log never had " << count << " \""
-                                             << text << "\" lines:\n" << log;
+        return ::testing::AssertionFailure()
+               << "the daemon's log never had " << count << " \"" << text << "\" lines:\n"
+               << log;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -84,7 +86,8 @@ TEST_F(DaemonAsNotifyService, StartReturnsOnlyWhenReadyAndTheNextTransitionIsDel
   Systemctl({"start", "hello.service"});
   ASSERT_TRUE(juju_.WaitForEnded(1)) << ReadFile(daemon_log());
   Systemctl({"stop", "jsn.service"});  // SIGTERM: STOPPING=1, exit 0 once hooks end
-  EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-started"})) << ReadFile(daemon_log());
+  EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-started"}))
+      << ReadFile(daemon_log());
   EXPECT_EQ(Show("jsn.service", "Result"), "success");
   EXPECT_NE(ReadFile(daemon_log()).find("received SIGTERM"), std::string::npos);
 }

@@ -2,7 +2,6 @@
 // same address, with a fake systemd on it whose state changed meanwhile. The daemon reconnects
 // (with backoff), subscribes and re-reads every state, and delivers the net change once.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <string>

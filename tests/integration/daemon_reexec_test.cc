@@ -41,9 +41,9 @@ TEST(DaemonWithReexecutingSystemd, AfterDaemonReexecTheNewOwnerIsTrustedAndDeliv
   CommandResult reexec = systemd.Systemctl({"daemon-reexec"});
   ASSERT_TRUE(reexec.succeeded()) << reexec.Describe() << "\n" << reexec.output;
   ASSERT_TRUE(daemon.WaitForLine("systemd is now :")) << daemon.Log();
-  CommandResult spoof = RunCommand({"/usr/bin/python3", "-c", kSpoofScript, systemd.bus_address(),
-                                    UserSystemd::UnitObjectPath("hello.service"),
-                                    daemon.UniqueName()});
+  CommandResult spoof =
+      RunCommand({"/usr/bin/python3", "-c", kSpoofScript, systemd.bus_address(),
+                  UserSystemd::UnitObjectPath("hello.service"), daemon.UniqueName()});
   ASSERT_TRUE(spoof.succeeded()) << spoof.Describe() << "\n" << spoof.output;
   ASSERT_TRUE(daemon.WaitForLine("ignoring PropertiesChanged for hello.service from :"));
   ASSERT_TRUE(systemd.Systemctl({"start", "hello.service"}).succeeded());

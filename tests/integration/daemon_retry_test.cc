@@ -4,7 +4,6 @@
 // --hook-timeout is killed and retried, and SIGTERM lets a running hook finish.
 // Tests wait for events (bounded); the only time checks are lower bounds the daemon must keep.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <cerrno>
@@ -42,8 +41,9 @@ TEST_F(DaemonHookFailures, AFailingHookIsRetriedWithDoublingBackoffUntilItSuccee
   ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
   ASSERT_TRUE(juju_.WaitForEnded(3)) << daemon_.Log();
   EXPECT_EQ(daemon_.Stop(), 0) << daemon_.Log();
-  EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-foo-started", "app/0 hooks/service-foo-started",
-                                    "app/0 hooks/service-foo-started"}))
+  EXPECT_EQ(HookList(juju_),
+            (Hooks{"app/0 hooks/service-foo-started", "app/0 hooks/service-foo-started",
+                   "app/0 hooks/service-foo-started"}))
       << daemon_.Log();
   std::vector<JujuExecCall> calls = juju_.Calls();
   ASSERT_EQ(calls.size(), 3u);

@@ -27,8 +27,9 @@ class DaemonStateFile : public ::testing::Test {
   }
   void Systemctl(const std::vector<std::string>& args) {
     CommandResult result = systemd_.Systemctl(args);
-    ASSERT_TRUE(result.succeeded()) << "systemctl --user " << args[0] << ": " << result.Describe()
-                                    << "\n" << result.output;
+    ASSERT_TRUE(result.succeeded())
+        << "systemctl --user " << args[0] << ": " << result.Describe() << "\n"
+        << result.output;
   }
 
   UserSystemd systemd_;
@@ -55,7 +56,8 @@ TEST_F(DaemonStateFile, AChangeWhileTheDaemonWasDownIsDeliveredOnceOnRestart) {
   second.UseStateDir(state_.path());
   ASSERT_TRUE(second.Start(systemd_.bus_address(), juju_.path(), {"hello", "other"}));
   ASSERT_TRUE(juju_.WaitForEnded(1)) << second.Log();
-  EXPECT_TRUE(second.WaitForLine("hello.service: initially inactive, but started was delivered last"));
+  EXPECT_TRUE(
+      second.WaitForLine("hello.service: initially inactive, but started was delivered last"));
   EXPECT_EQ(second.Stop(), 0) << second.Log();
   EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-stopped"})) << second.Log();
   EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
@@ -73,7 +75,9 @@ TEST_F(DaemonStateFile, AChangeWhileTheDaemonWasDownIsDeliveredOnceOnRestart) {
 }
 
 TEST_F(DaemonStateFile, ACorruptStateFileIsReportedAndTreatedAsAbsent) {
-  ASSERT_TRUE(WriteFile(state_.Join("app-0.state"), "\x7f" "ELF garbage\nhello.service started\n"));
+  ASSERT_TRUE(WriteFile(state_.Join("app-0.state"),
+                        "\x7f"
+                        "ELF garbage\nhello.service started\n"));
   DaemonUnderTest daemon;
   daemon.UseStateDir(state_.path());
   ASSERT_TRUE(daemon.Start(systemd_.bus_address(), juju_.path(), {"hello"}));

@@ -6,7 +6,6 @@
 // exits. So a test waits for the hooks it expects to have ended, stops the daemon, and then
 // compares the complete list of calls: an extra or a missing hook shows as a difference.
 #include <gtest/gtest.h>
-
 #include <time.h>
 
 #include <string>
@@ -38,8 +37,9 @@ class DaemonWithSystemd : public ::testing::Test {
   }
   void Systemctl(const std::vector<std::string>& args) {
     CommandResult result = systemd_.Systemctl(args);
-    ASSERT_TRUE(result.succeeded()) << "systemctl --user " << args[0] << ": " << result.Describe()
-                                    << "\n" << result.output;
+    ASSERT_TRUE(result.succeeded())
+        << "systemctl --user " << args[0] << ": " << result.Describe() << "\n"
+        << result.output;
   }
   // Stops the daemon (after its running hooks end) and returns every hook it ran.
   Hooks StopAndListHooks() {
@@ -66,8 +66,10 @@ TEST_F(DaemonWithSystemd, StartThenStopRunsStartedThenStopped) {
   EXPECT_EQ(calls[0].argv[0], juju_.path());  // run directly, no shell in between
   EXPECT_EQ(calls[0].cwd, "/");
   EXPECT_LE(calls[0].end_ns, calls[1].start_ns);  // one at a time
-  EXPECT_TRUE(daemon_.WaitForLine("hello.service: active -> hooks/service-hello-started: exit 0 after"));
-  EXPECT_TRUE(daemon_.WaitForLine("hello.service: inactive -> hooks/service-hello-stopped: exit 0 after"));
+  EXPECT_TRUE(
+      daemon_.WaitForLine("hello.service: active -> hooks/service-hello-started: exit 0 after"));
+  EXPECT_TRUE(
+      daemon_.WaitForLine("hello.service: inactive -> hooks/service-hello-stopped: exit 0 after"));
 }
 
 TEST_F(DaemonWithSystemd, InitialStateIsRecordedWithoutAHook) {
@@ -210,7 +212,9 @@ TEST_F(DaemonWithSystemd, SubscribesItselfSoTransitionsArriveWithNoOtherSubscrib
       "the daemon's Subscribe call", 0, &subscribe));
   std::string daemon_name = monitor.messages()[subscribe].sender;
   ASSERT_TRUE(monitor.WaitFor(
-      [&](const BusMessage& m) { return m.type == "method return" && m.destination == daemon_name; },
+      [&](const BusMessage& m) {
+        return m.type == "method return" && m.destination == daemon_name;
+      },
       "a successful reply to the daemon", subscribe));
   for (const BusMessage& m : monitor.messages()) {
     EXPECT_FALSE(m.type == "error" && m.destination == daemon_name) << m.Text();

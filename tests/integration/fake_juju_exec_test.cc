@@ -21,8 +21,9 @@ int64_t MonotonicNow() {
 // that cleans its children's environment would.
 CommandResult RunIn(const FakeJujuExec& fake, const std::string& cwd,
                     const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"env", "-i", "PATH=/usr/bin:/bin", "sh", "-c",
-                                   "cd \"$1\" && shift && exec \"$@\"", "sh", cwd, fake.path()};
+  std::vector<std::string> argv = {"env", "-i", "PATH=/usr/bin:/bin",
+                                   "sh",  "-c", "cd \"$1\" && shift && exec \"$@\"",
+                                   "sh",  cwd,  fake.path()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
 }
@@ -38,7 +39,8 @@ TEST(FakeJujuExec, RecordsArgvCwdAndMonotonicStartAndEndOfEachCall) {
   std::vector<JujuExecCall> calls = fake.Calls();
   ASSERT_EQ(calls.size(), 1u) << FakeJujuExec::Describe(calls);
   const JujuExecCall& call = calls[0];
-  EXPECT_EQ(call.argv, (std::vector<std::string>{fake.path(), "app/0", "hooks/service-foo-started"}));
+  EXPECT_EQ(call.argv,
+            (std::vector<std::string>{fake.path(), "app/0", "hooks/service-foo-started"}));
   EXPECT_EQ(call.unit(), "app/0");
   EXPECT_EQ(call.hook(), "hooks/service-foo-started");
   EXPECT_EQ(call.cwd, cwd.path());
@@ -63,9 +65,10 @@ TEST(FakeJujuExec, KeepsArgumentsWithTabsNewlinesAndBackslashesIntact) {
 TEST(FakeJujuExec, ExitsWithTheCodeOfTheFirstMatchingRuleForItsFirstTimesCalls) {
   FakeJujuExec fake;
   TempDir cwd;
-  ASSERT_TRUE(fake.SetRules("# the first two starts of foo fail\n"
-                            "service-foo-started exit=3 times=2\n"
-                            "service-*-stopped exit=4\n"));
+  ASSERT_TRUE(
+      fake.SetRules("# the first two starts of foo fail\n"
+                    "service-foo-started exit=3 times=2\n"
+                    "service-*-stopped exit=4\n"));
   EXPECT_EQ(RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"}).exit_code(), 3);
   EXPECT_EQ(RunIn(fake, cwd.path(), {"app/0", "hooks/service-bar-started"}).exit_code(), 0);
   EXPECT_EQ(RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"}).exit_code(), 3);

@@ -72,10 +72,10 @@ class FakeSystemdTest : public ::testing::Test {
 };
 
 TEST_F(FakeSystemdTest, OwnsTheSystemdNameAndAnswersGetAtEscapedUnitPaths) {
-  CommandResult owner = RunCommand({"busctl", "--address=" + bus_.address(), "call",
-                                    "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                    "org.freedesktop.DBus", "GetNameOwner", "s",
-                                    "org.freedesktop.systemd1"});
+  CommandResult owner =
+      RunCommand({"busctl", "--address=" + bus_.address(), "call", "org.freedesktop.DBus",
+                  "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", "s",
+                  "org.freedesktop.systemd1"});
   EXPECT_EQ(owner.output, "s \"" + systemd_.owner() + "\"\n");
   EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "ActiveState"), "s \"active\"\n");
   EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "SubState"), "s \"running\"\n");
@@ -87,11 +87,10 @@ TEST_F(FakeSystemdTest, OwnsTheSystemdNameAndAnswersGetAtEscapedUnitPaths) {
   EXPECT_EQ(BusctlGet(bus_, "foo@bar.service", "Id"), "s \"foo@bar.service\"\n");
   EXPECT_EQ(systemd_.Gets("a-b_c.service"), 3);
 
-  CommandResult all = RunCommand({"gdbus", "call", "--address", bus_.address(), "--dest",
-                                  "org.freedesktop.systemd1", "--object-path",
-                                  Path("0lead.service"), "--method",
-                                  "org.freedesktop.DBus.Properties.GetAll",
-                                  "org.freedesktop.systemd1.Unit"});
+  CommandResult all =
+      RunCommand({"gdbus", "call", "--address", bus_.address(), "--dest",
+                  "org.freedesktop.systemd1", "--object-path", Path("0lead.service"), "--method",
+                  "org.freedesktop.DBus.Properties.GetAll", "org.freedesktop.systemd1.Unit"});
   EXPECT_NE(all.output.find("'ActiveState': <'failed'>"), std::string::npos) << all.output;
 }
 
@@ -152,8 +151,8 @@ TEST_F(FakeSystemdTest, SequenceSendsEveryStateInOrderBackToBack) {
   for (const BusMessage& m : UnitSignals(monitor_, "0lead.service")) {
     states.push_back(m.ChangedString("ActiveState"));
   }
-  EXPECT_EQ(states, (std::vector<std::string>{"activating", "active", "failed", "activating",
-                                              "active"}));
+  EXPECT_EQ(states,
+            (std::vector<std::string>{"activating", "active", "failed", "activating", "active"}));
   EXPECT_EQ(systemd_.ActiveState("0lead.service"), "active");
 }
 
@@ -228,10 +227,10 @@ TEST_F(FakeSystemdTest, AHeldGetIsAnsweredFirstByTheForgerThenByTheOwnerOnReleas
   ASSERT_TRUE(systemd_.Command("hold-gets"));
   ChildProcess client;
   std::string error;
-  ASSERT_TRUE(client.Start({"busctl", "--address=" + bus_.address(), "get-property",
-                            "org.freedesktop.systemd1", Path("a-b_c.service"),
-                            "org.freedesktop.systemd1.Unit", "ActiveState"},
-                           {}, &error))
+  ASSERT_TRUE(client.Start(
+      {"busctl", "--address=" + bus_.address(), "get-property", "org.freedesktop.systemd1",
+       Path("a-b_c.service"), "org.freedesktop.systemd1.Unit", "ActiveState"},
+      {}, &error))
       << error;
   std::string reply;
   for (int i = 0; i < 1000 && reply != "ok held 1"; ++i) {  // a hang guard: 10 s at most
@@ -267,10 +266,10 @@ TEST_F(FakeSystemdTest, ReplaceOwnerMovesTheNameToANewUniqueNameAndDropsSubscrip
   std::string old_owner = systemd_.owner();
   ASSERT_TRUE(systemd_.ReplaceOwner());
   EXPECT_NE(systemd_.owner(), old_owner);
-  CommandResult owner = RunCommand({"busctl", "--address=" + bus_.address(), "call",
-                                    "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                    "org.freedesktop.DBus", "GetNameOwner", "s",
-                                    "org.freedesktop.systemd1"});
+  CommandResult owner =
+      RunCommand({"busctl", "--address=" + bus_.address(), "call", "org.freedesktop.DBus",
+                  "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", "s",
+                  "org.freedesktop.systemd1"});
   EXPECT_EQ(owner.output, "s \"" + systemd_.owner() + "\"\n");
   EXPECT_EQ(systemd_.Subscribers(), 0);
   EXPECT_EQ(BusctlGet(bus_, "a-b_c.service", "ActiveState"), "s \"active\"\n");

@@ -27,9 +27,9 @@ TEST(PrivateBus, AnswersAPeerAtItsAddress) {
 TEST(PrivateBus, PeerEnvironmentNamesTheBusAsSessionAndSystemBus) {
   PrivateBus bus;
   ASSERT_TRUE(bus.Start());
-  CommandResult result = bus.RunPeer({"dbus-send", "--system", "--print-reply",
-                                      "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                      "org.freedesktop.DBus.GetId"});
+  CommandResult result =
+      bus.RunPeer({"dbus-send", "--system", "--print-reply", "--dest=org.freedesktop.DBus",
+                   "/org/freedesktop/DBus", "org.freedesktop.DBus.GetId"});
   EXPECT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
   result = bus.RunPeer({"sh", "-c", "echo \"$DBUS_SESSION_BUS_ADDRESS\""});
   EXPECT_EQ(result.output, bus.address() + "\n");

@@ -152,8 +152,7 @@ TEST(UserSystemd, EmitsUnitSignalsOnTheBusOnlyWhileAClientIsSubscribed) {
   // is emitted after the reply: whatever systemd sent is in the monitor by the Sync.
   ASSERT_TRUE(systemd.WaitForActiveState("watched.service", "active"));
   ASSERT_TRUE(monitor.Sync());
-  EXPECT_EQ(ActiveStates(monitor, "watched.service"), std::vector<std::string>{})
-      << monitor.Dump();
+  EXPECT_EQ(ActiveStates(monitor, "watched.service"), std::vector<std::string>{}) << monitor.Dump();
 
   Subscriber subscriber;
   ASSERT_TRUE(subscriber.Start(systemd.bus_address()));
@@ -179,15 +178,14 @@ TEST(UserSystemd, EmitsUnitSignalsOnTheBusOnlyWhileAClientIsSubscribed) {
   ASSERT_TRUE(systemd.Systemctl({"start", "watched.service"}).succeeded());
   ASSERT_TRUE(systemd.WaitForActiveState("watched.service", "active"));
   ASSERT_TRUE(monitor.Sync());
-  EXPECT_EQ(ActiveStates(monitor, "watched.service", after_unsubscribe),
-            std::vector<std::string>{})
+  EXPECT_EQ(ActiveStates(monitor, "watched.service", after_unsubscribe), std::vector<std::string>{})
       << monitor.Dump(after_unsubscribe);
 }
 
 TEST(UserSystemd, ServiceWhoseCommandFailsEndsFailed) {
   UserSystemd systemd;
-  ASSERT_TRUE(systemd.WriteUnit("fails.service",
-                                "[Service]\nType=oneshot\nExecStart=/bin/false\n"));
+  ASSERT_TRUE(
+      systemd.WriteUnit("fails.service", "[Service]\nType=oneshot\nExecStart=/bin/false\n"));
   ASSERT_TRUE(systemd.Start());
   CommandResult started = systemd.Systemctl({"start", "fails.service"});
   EXPECT_FALSE(started.succeeded()) << "a oneshot whose command fails fails its start job";
@@ -266,9 +264,9 @@ TEST(UserSystemd, TemplateAndEscapedNamesLiveAtTheEscapedObjectPath) {
     SCOPED_TRACE(unit);
     CommandResult started = systemd.Systemctl({"start", unit});
     ASSERT_TRUE(started.succeeded()) << started.output;
-    CommandResult path = systemd.Busctl({"call", "org.freedesktop.systemd1",
-                                         "/org/freedesktop/systemd1",
-                                         "org.freedesktop.systemd1.Manager", "GetUnit", "s", unit});
+    CommandResult path =
+        systemd.Busctl({"call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                        "org.freedesktop.systemd1.Manager", "GetUnit", "s", unit});
     EXPECT_EQ(path.output, "o \"" + UserSystemd::UnitObjectPath(unit) + "\"\n");
     EXPECT_EQ(systemd.ActiveState(unit), "active");
     EXPECT_EQ(systemd.UnitProperty(unit, "Id"), unit);
@@ -299,8 +297,12 @@ TEST(UserSystemd, DaemonReexecGivesANewUniqueNameAndKeepsSubscribers) {
   ASSERT_TRUE(systemd.WriteUnit("kept.service", kSleepService));
   ASSERT_TRUE(systemd.Start());
   ASSERT_TRUE(systemd.Systemctl({"start", "kept.service"}).succeeded());
-  std::vector<std::string> get_owner = {"call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                        "org.freedesktop.DBus", "GetNameOwner", "s",
+  std::vector<std::string> get_owner = {"call",
+                                        "org.freedesktop.DBus",
+                                        "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus",
+                                        "GetNameOwner",
+                                        "s",
                                         "org.freedesktop.systemd1"};
   std::string before = systemd.Busctl(get_owner).output;
   ASSERT_EQ(before.rfind("s \":", 0), 0u) << before;
@@ -378,7 +380,8 @@ TEST(UserSystemd, StopEndsManagerAndServicesAndRemovesCgroupsAndFiles) {
   EXPECT_TRUE(ProcessGoneOrZombie(manager));
   EXPECT_TRUE(ProcessGoneOrZombie(service));
   EXPECT_FALSE(PathExists(runtime_dir));
-  for (const char* root : {"/sys/fs/cgroup/systemd/", "/sys/fs/cgroup/unified/", "/sys/fs/cgroup/"}) {
+  for (const char* root :
+       {"/sys/fs/cgroup/systemd/", "/sys/fs/cgroup/unified/", "/sys/fs/cgroup/"}) {
     EXPECT_FALSE(PathExists(root + cgroup)) << root << cgroup;
   }
 }
@@ -399,7 +402,8 @@ TEST(UserSystemd, StopAfterTheManagerWasKilledStillEndsItsServices) {
     ASSERT_FALSE(ProcessGoneOrZombie(service)) << "the service outlives its killed manager";
   }
   EXPECT_TRUE(ProcessGoneOrZombie(service));
-  for (const char* root : {"/sys/fs/cgroup/systemd/", "/sys/fs/cgroup/unified/", "/sys/fs/cgroup/"}) {
+  for (const char* root :
+       {"/sys/fs/cgroup/systemd/", "/sys/fs/cgroup/unified/", "/sys/fs/cgroup/"}) {
     EXPECT_FALSE(PathExists(root + cgroup)) << root << cgroup;
   }
 }
@@ -461,9 +465,9 @@ TEST(UserSystemdScript, HelpSaysHowToRunStartAndClean) {
   EXPECT_TRUE(help.succeeded());
   EXPECT_NE(help.output.find("usage: tests/support/user-systemd run"), std::string::npos);
   TempDir dirs;
-  CommandResult bad = RunCommand({SupportPath("user-systemd"), "start", "--runtime-dir",
-                                  dirs.Join("runtime"), "--config-home", dirs.Join("config"),
-                                  "--cgroup", "../x"});
+  CommandResult bad =
+      RunCommand({SupportPath("user-systemd"), "start", "--runtime-dir", dirs.Join("runtime"),
+                  "--config-home", dirs.Join("config"), "--cgroup", "../x"});
   EXPECT_EQ(bad.exit_code(), 2) << bad.output;
   EXPECT_NE(bad.output.find("found '../x'"), std::string::npos) << bad.output;
   EXPECT_FALSE(PathExists(dirs.Join("runtime"))) << "nothing is made before the checks pass";

@@ -97,16 +97,17 @@ std::string BusMessage::Text() const {
 }
 
 ::testing::AssertionResult BusMonitor::Sync(std::chrono::milliseconds timeout) {
-  std::string path = kMarkerPathPrefix + std::to_string(getpid()) + "_" + std::to_string(markers_++);
+  std::string path =
+      kMarkerPathPrefix + std::to_string(getpid()) + "_" + std::to_string(markers_++);
   CommandResult emitted =
       RunCommand({"busctl", "--address=" + address_, "emit", path, kMarkerInterface, "Marker"});
   if (!emitted.succeeded()) {
-    return ::testing::AssertionFailure() << "busctl emit: " << emitted.Describe() << ": "
-                                         << emitted.output;
+    return ::testing::AssertionFailure()
+           << "busctl emit: " << emitted.Describe() << ": " << emitted.output;
   }
   if (!ReadUntilMarker(path, timeout)) {
-    return ::testing::AssertionFailure() << "marker " << path << " not seen within "
-                                         << timeout.count() << " ms";
+    return ::testing::AssertionFailure()
+           << "marker " << path << " not seen within " << timeout.count() << " ms";
   }
   return ::testing::AssertionSuccess();
 }
@@ -168,8 +169,9 @@ void BusMonitor::Finish() {
       }
     }
     if (!synced || Clock::now() >= deadline) {
-      return ::testing::AssertionFailure() << "no message " << what << " within "
-                                           << timeout.count() << " ms; saw:\n" << Dump(from);
+      return ::testing::AssertionFailure()
+             << "no message " << what << " within " << timeout.count() << " ms; saw:\n"
+             << Dump(from);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

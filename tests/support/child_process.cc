@@ -360,9 +360,9 @@ int ChildProcess::Stop(int signal, std::chrono::milliseconds grace) {
 
 TempDir::TempDir(const std::string& prefix, const std::string& parent) {
   const char* tmpdir = getenv("TMPDIR");
-  std::string base = !parent.empty()                           ? parent
+  std::string base = !parent.empty()                        ? parent
                      : tmpdir != nullptr && *tmpdir != '\0' ? std::string(tmpdir)
-                                                               : std::string("/tmp");
+                                                            : std::string("/tmp");
   std::string pattern = base + "/" + prefix + ".XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');

@@ -71,7 +71,8 @@ class ChildProcess {
   // Reads lines until one satisfies `match`, which it stores in *line. Lines read on the way are
   // appended to *skipped when that is not null. False on deadline or end of output.
   bool ReadLineUntil(const std::function<bool(const std::string&)>& match, std::string* line,
-                     std::chrono::milliseconds timeout, std::vector<std::string>* skipped = nullptr);
+                     std::chrono::milliseconds timeout,
+                     std::vector<std::string>* skipped = nullptr);
   // Writes `line` plus a newline to the child's stdin. False when that pipe is closed.
   bool WriteLine(const std::string& line);
   // Closes the child's stdin (it sees end of file).

@@ -22,8 +22,8 @@ constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run 
                                                    const std::string& juju_exec,
                                                    const std::vector<std::string>& names,
                                                    const std::vector<std::string>& extra_options) {
-  std::vector<std::string> argv = {kDaemonPath, "--unit", "app/0", "-d", "--juju-exec", juju_exec,
-                                   "--bus", bus_address, "--state-dir", state_dir()};
+  std::vector<std::string> argv = {kDaemonPath, "--unit", "app/0",     "-d",          "--juju-exec",
+                                   juju_exec,   "--bus",  bus_address, "--state-dir", state_dir()};
   argv.insert(argv.end(), extra_options.begin(), extra_options.end());
   argv.insert(argv.end(), names.begin(), names.end());
   std::string error;
@@ -41,8 +41,8 @@ constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run 
   std::string line;
   std::vector<std::string> skipped;
   bool found = process_.ReadLineUntil(
-      [&](const std::string& candidate) { return candidate.find(text) != std::string::npos; }, &line,
-      timeout, &skipped);
+      [&](const std::string& candidate) { return candidate.find(text) != std::string::npos; },
+      &line, timeout, &skipped);
   lines_.insert(lines_.end(), skipped.begin(), skipped.end());
   if (found) {
     lines_.push_back(line);
@@ -68,9 +68,10 @@ size_t DaemonUnderTest::CountLines(const std::string& text) const {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || !process_.ReadLine(&line, left)) {
-      return ::testing::AssertionFailure() << "the daemon logged \"" << text << "\" "
-                                           << CountLines(text) << " times, not " << count
-                                           << "; its log:\n" << Log();
+      return ::testing::AssertionFailure()
+             << "the daemon logged \"" << text << "\" " << CountLines(text) << " times, not "
+             << count << "; its log:\n"
+             << Log();
     }
     lines_.push_back(line);
   }
@@ -106,7 +107,8 @@ std::string DaemonUnderTest::Log() const {
 
 std::vector<std::string> HookList(const FakeJujuExec& juju_exec) {
   std::vector<std::string> hooks;
-  for (const JujuExecCall& call : juju_exec.Calls()) hooks.push_back(call.unit() + " " + call.hook());
+  for (const JujuExecCall& call : juju_exec.Calls())
+    hooks.push_back(call.unit() + " " + call.hook());
   return hooks;
 }
 

@@ -30,11 +30,12 @@ class DaemonUnderTest {
                                     const std::vector<std::string>& names,
                                     const std::vector<std::string>& extra_options = {});
   // Reads the daemon's log until a line contains `text` (bounded); lines read are kept.
-  ::testing::AssertionResult WaitForLine(const std::string& text,
-                                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  ::testing::AssertionResult WaitForLine(
+      const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Reads until `count` lines in all contain `text` (bounded).
-  ::testing::AssertionResult WaitForLines(const std::string& text, size_t count,
-                                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  ::testing::AssertionResult WaitForLines(
+      const std::string& text, size_t count,
+      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   size_t CountLines(const std::string& text) const;
   // The daemon's unique name on the bus, from its debug line "connected to ... as :1.N".
   std::string UniqueName() const;

@@ -34,16 +34,20 @@ std::string ShellQuote(const std::string& text) {
 
 }  // namespace
 
-FakeJujuExec::FakeJujuExec(const std::string& parent)
-    : directory_("jsn-fake-juju-exec", parent) {
-  std::string wrapper = "#!/bin/sh\n"
-                        "JSN_FAKE_JUJU_EXEC_LOG=" + ShellQuote(log_path()) + "\n"
-                        "JSN_FAKE_JUJU_EXEC_CONTROL=" + ShellQuote(rules_path()) + "\n"
-                        "JSN_FAKE_JUJU_EXEC_ARGV0=\"$0\"\n"
-                        "export JSN_FAKE_JUJU_EXEC_LOG JSN_FAKE_JUJU_EXEC_CONTROL "
-                        "JSN_FAKE_JUJU_EXEC_ARGV0\n"
-                        "exec /usr/bin/python3 " + ShellQuote(SupportPath("fake-juju-exec")) +
-                        " \"$@\"\n";
+FakeJujuExec::FakeJujuExec(const std::string& parent) : directory_("jsn-fake-juju-exec", parent) {
+  std::string wrapper =
+      "#!/bin/sh\n"
+      "JSN_FAKE_JUJU_EXEC_LOG=" +
+      ShellQuote(log_path()) +
+      "\n"
+      "JSN_FAKE_JUJU_EXEC_CONTROL=" +
+      ShellQuote(rules_path()) +
+      "\n"
+      "JSN_FAKE_JUJU_EXEC_ARGV0=\"$0\"\n"
+      "export JSN_FAKE_JUJU_EXEC_LOG JSN_FAKE_JUJU_EXEC_CONTROL "
+      "JSN_FAKE_JUJU_EXEC_ARGV0\n"
+      "exec /usr/bin/python3 " +
+      ShellQuote(SupportPath("fake-juju-exec")) + " \"$@\"\n";
   WriteFile(path(), wrapper, 0755);
 }
 
@@ -118,7 +122,8 @@ std::string FakeJujuExec::Describe(const std::vector<JujuExecCall>& calls) {
     if (calls.size() >= count) return ::testing::AssertionSuccess();
     if (Clock::now() >= deadline) {
       return ::testing::AssertionFailure() << "expected " << count << " calls to begin within "
-                                           << timeout.count() << " ms, saw:\n" << Describe(calls);
+                                           << timeout.count() << " ms, saw:\n"
+                                           << Describe(calls);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -133,8 +138,9 @@ std::string FakeJujuExec::Describe(const std::vector<JujuExecCall>& calls) {
     for (const JujuExecCall& call : calls) ended += call.ended() ? 1 : 0;
     if (ended >= count) return ::testing::AssertionSuccess();
     if (Clock::now() >= deadline) {
-      return ::testing::AssertionFailure() << "expected " << count << " calls to end within "
-                                           << timeout.count() << " ms, saw:\n" << Describe(calls);
+      return ::testing::AssertionFailure()
+             << "expected " << count << " calls to end within " << timeout.count() << " ms, saw:\n"
+             << Describe(calls);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

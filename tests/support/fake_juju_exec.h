@@ -24,10 +24,10 @@ namespace jsn::testing {
 // One call, from its begin line and (once it ended) its end line.
 struct JujuExecCall {
   pid_t pid = 0;
-  int64_t start_ns = 0;   // CLOCK_MONOTONIC
-  int64_t end_ns = -1;    // -1 while running (or when SIGKILL ended it)
-  int exit_code = -1;     // when it exited
-  int signal = 0;         // when SIGTERM/SIGINT/SIGHUP ended it
+  int64_t start_ns = 0;  // CLOCK_MONOTONIC
+  int64_t end_ns = -1;   // -1 while running (or when SIGKILL ended it)
+  int exit_code = -1;    // when it exited
+  int signal = 0;        // when SIGTERM/SIGINT/SIGHUP ended it
   std::string cwd;
   std::vector<std::string> argv;  // argv[0] is the path the daemon ran
 
@@ -61,10 +61,10 @@ class FakeJujuExec {
   std::vector<JujuExecCall> Calls() const;
   // Waits (bounded) until at least `count` calls have begun / ended; the failure message lists
   // the calls seen.
-  ::testing::AssertionResult WaitForBegun(size_t count, std::chrono::milliseconds timeout =
-                                                            std::chrono::seconds(30)) const;
-  ::testing::AssertionResult WaitForEnded(size_t count, std::chrono::milliseconds timeout =
-                                                            std::chrono::seconds(30)) const;
+  ::testing::AssertionResult WaitForBegun(
+      size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  ::testing::AssertionResult WaitForEnded(
+      size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
   // The log's text as calls: lines "begin PID START CWD ARGV..." and "end PID END RESULT".
   static std::vector<JujuExecCall> ParseLog(const std::string& text);

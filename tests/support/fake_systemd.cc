@@ -29,8 +29,8 @@ bool Emitted(const std::string& reply) { return reply == "ok emitted 1"; }
 ::testing::AssertionResult FakeSystemd::Start(const std::string& bus_address,
                                               const std::vector<std::string>& units,
                                               bool emit_unsubscribed) {
-  std::vector<std::string> argv = {"/usr/bin/python3", SupportPath("fake_systemd.py"),
-                                   "--address", bus_address};
+  std::vector<std::string> argv = {"/usr/bin/python3", SupportPath("fake_systemd.py"), "--address",
+                                   bus_address};
   for (const std::string& unit : units) {
     argv.push_back("--unit");
     argv.push_back(unit);
@@ -42,8 +42,8 @@ bool Emitted(const std::string& reply) { return reply == "ok emitted 1"; }
   }
   std::string line;
   std::vector<std::string> before;
-  if (!process_.ReadLineUntil([](const std::string& l) { return l.rfind("ready ", 0) == 0; },
-                              &line, std::chrono::seconds(20), &before)) {
+  if (!process_.ReadLineUntil([](const std::string& l) { return l.rfind("ready ", 0) == 0; }, &line,
+                              std::chrono::seconds(20), &before)) {
     std::string said;
     for (const std::string& l : before) said += l + "\n";
     Quit();
@@ -66,8 +66,8 @@ void FakeSystemd::Quit() {
                                                 std::chrono::milliseconds timeout) {
   std::string answer;
   if (!process_.WriteLine(line)) {
-    return ::testing::AssertionFailure() << "fake_systemd.py is not running (command: " << line
-                                         << ")";
+    return ::testing::AssertionFailure()
+           << "fake_systemd.py is not running (command: " << line << ")";
   }
   // stderr shares the pipe: skip anything that is not a reply (a Python warning, say), but
   // show it when no reply comes.
@@ -75,8 +75,9 @@ void FakeSystemd::Quit() {
   if (!process_.ReadLineUntil(IsReply, &answer, timeout, &noise)) {
     std::string said;
     for (const std::string& l : noise) said += l + "\n";
-    return ::testing::AssertionFailure() << "no reply from fake_systemd.py to \"" << line
-                                         << "\"; it said:\n" << said;
+    return ::testing::AssertionFailure()
+           << "no reply from fake_systemd.py to \"" << line << "\"; it said:\n"
+           << said;
   }
   if (reply != nullptr) *reply = answer;
   if (answer.rfind("error", 0) == 0) {
@@ -85,9 +86,8 @@ void FakeSystemd::Quit() {
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult FakeSystemd::SetState(const std::string& unit,
-                                                 const std::string& active, const std::string& sub,
-                                                 bool* emitted) {
+::testing::AssertionResult FakeSystemd::SetState(const std::string& unit, const std::string& active,
+                                                 const std::string& sub, bool* emitted) {
   std::string reply;
   ::testing::AssertionResult result =
       Command("set " + unit + " " + active + (sub.empty() ? "" : " " + sub), &reply);

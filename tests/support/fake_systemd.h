@@ -72,8 +72,8 @@ class FakeSystemd {
   ::testing::AssertionResult ReplaceOwner(bool keep_subscribers = false);
 
   // Counters and state, read from the fake; -1 / "" when it cannot answer.
-  int Subscribers();      // clients subscribed now
-  int SubscribeCalls();   // Subscribe calls seen, AlreadySubscribed ones included
+  int Subscribers();     // clients subscribed now
+  int SubscribeCalls();  // Subscribe calls seen, AlreadySubscribed ones included
   int UnsubscribeCalls();
   int Gets(const std::string& unit);  // Properties.Get/GetAll calls on the unit
   std::string ActiveState(const std::string& unit);

@@ -72,9 +72,9 @@ PrivateBus::~PrivateBus() { Stop(SIGKILL); }
   if (!daemon_.ReadLine(&printed, std::chrono::seconds(10))) {
     CommandResult ending;
     ending.wait_status = daemon_.Stop(SIGKILL, std::chrono::seconds(5));
-    return ::testing::AssertionFailure() << "dbus-daemon did not print its address ("
-                                         << ending.Describe()
-                                         << "); its log: " << ReadFile(log_path());
+    return ::testing::AssertionFailure()
+           << "dbus-daemon did not print its address (" << ending.Describe()
+           << "); its log: " << ReadFile(log_path());
   }
   if (printed.rfind(address_, 0) != 0) {
     daemon_.Stop(SIGKILL, std::chrono::seconds(5));

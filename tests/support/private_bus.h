@@ -44,9 +44,9 @@ class PrivateBus {
 
   bool running() const { return daemon_.running(); }
   pid_t pid() const { return daemon_.pid(); }
-  const std::string& address() const { return address_; }          // unix:path=...
-  const std::string& socket_path() const { return socket_path_; }  // the path alone
-  const std::string& directory() const { return directory_.path(); }  // scratch space for tests
+  const std::string& address() const { return address_; }              // unix:path=...
+  const std::string& socket_path() const { return socket_path_; }      // the path alone
+  const std::string& directory() const { return directory_.path(); }   // scratch space for tests
   std::string log_path() const { return directory_.Join("bus.log"); }  // dbus-daemon's stderr
 
   // What a peer needs in its environment (NAME=VALUE entries for EnvironmentWith) to find this

@@ -64,19 +64,41 @@ void AppendDictEntries(std::string* out, Iterator entries) {
 
 void AppendValue(std::string* out, const Value& value) {
   switch (value.type()) {
-    case 'y': AppendDecimal(out, "%u", static_cast<unsigned>(value.as_byte())); return;
-    case 'b': out->append(value.as_bool() ? "true" : "false"); return;
-    case 'n': AppendDecimal(out, "%d", static_cast<int>(value.as_int16())); return;
-    case 'q': AppendDecimal(out, "%u", static_cast<unsigned>(value.as_uint16())); return;
-    case 'i': AppendDecimal(out, "%" PRId32, value.as_int32()); return;
-    case 'u': AppendDecimal(out, "%" PRIu32, value.as_uint32()); return;
-    case 'x': AppendDecimal(out, "%" PRId64, value.as_int64()); return;
-    case 't': AppendDecimal(out, "%" PRIu64, value.as_uint64()); return;
-    case 'h': AppendDecimal(out, "%" PRIu32, value.as_unix_fd()); return;
-    case 'd': AppendDecimal(out, "%.17g", value.as_double()); return;
+    case 'y':
+      AppendDecimal(out, "%u", static_cast<unsigned>(value.as_byte()));
+      return;
+    case 'b':
+      out->append(value.as_bool() ? "true" : "false");
+      return;
+    case 'n':
+      AppendDecimal(out, "%d", static_cast<int>(value.as_int16()));
+      return;
+    case 'q':
+      AppendDecimal(out, "%u", static_cast<unsigned>(value.as_uint16()));
+      return;
+    case 'i':
+      AppendDecimal(out, "%" PRId32, value.as_int32());
+      return;
+    case 'u':
+      AppendDecimal(out, "%" PRIu32, value.as_uint32());
+      return;
+    case 'x':
+      AppendDecimal(out, "%" PRId64, value.as_int64());
+      return;
+    case 't':
+      AppendDecimal(out, "%" PRIu64, value.as_uint64());
+      return;
+    case 'h':
+      AppendDecimal(out, "%" PRIu32, value.as_unix_fd());
+      return;
+    case 'd':
+      AppendDecimal(out, "%.17g", value.as_double());
+      return;
     case 's':
     case 'o':
-    case 'g': AppendQuoted(out, value.as_string()); return;
+    case 'g':
+      AppendQuoted(out, value.as_string());
+      return;
     case 'v': {
       Iterator inside = value.children();
       Value content;

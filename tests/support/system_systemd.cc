@@ -57,10 +57,19 @@ bool JsonStringField(const std::string& line, const std::string& key, std::strin
     }
     char escaped = line[++i];
     switch (escaped) {
-      case 'n': *value += '\n'; break;
-      case 't': *value += '\t'; break;
-      case 'u': *value += '?'; i += 4; break;  // not in our messages; kept visible
-      default: *value += escaped; break;
+      case 'n':
+        *value += '\n';
+        break;
+      case 't':
+        *value += '\t';
+        break;
+      case 'u':
+        *value += '?';
+        i += 4;
+        break;  // not in our messages; kept visible
+      default:
+        *value += escaped;
+        break;
     }
   }
   return false;
@@ -153,8 +162,8 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
   // mounts a tmpfs on the daemon's default state dir, so its mount point must exist (an empty
   // folder, where an installed daemon would keep its state).
   mkdir("/var/lib/juju-systemd-notices", 0755);
-  for (const char* path : {"/etc/systemd/system", "/var/log/journal",
-                           "/var/lib/juju-systemd-notices"}) {
+  for (const char* path :
+       {"/etc/systemd/system", "/var/log/journal", "/var/lib/juju-systemd-notices"}) {
     host_trees_.emplace_back(path, ListTree(path));
   }
   // The checkout's test scripts (fake-juju-exec) must stay visible inside, even from a clone
@@ -174,8 +183,8 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
   while (Clock::now() < deadline) {
     if (starter_.WaitForExit(std::chrono::milliseconds(0))) {
       return ::testing::AssertionFailure()
-             << "systemd exited during boot (" << CommandResult{starter_.wait_status(), ""}.Describe()
-             << "); its log:\n"
+             << "systemd exited during boot ("
+             << CommandResult{starter_.wait_status(), ""}.Describe() << "); its log:\n"
              << ReadFile(log_path());
     }
     // The starter writes systemd's PID (as the host sees it) once unshare has forked it.
@@ -188,17 +197,16 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
       if (state == "running" || state == "degraded") {
         ::testing::Test::RecordProperty(
             "system_systemd_boot_ms",
-            static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 Clock::now() - started)
-                                 .count()));
+            static_cast<int>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)
+                    .count()));
         return ::testing::AssertionSuccess();
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return ::testing::AssertionFailure() << "systemd did not boot within " << timeout.count()
-                                       << " ms (is-system-running: \"" << state
-                                       << "\"); its log:\n"
+                                       << " ms (is-system-running: \"" << state << "\"); its log:\n"
                                        << ReadFile(log_path());
 }
 
@@ -211,9 +219,9 @@ void SystemSystemd::Stop() {
   }
   if (starter_.running()) starter_.Stop(SIGTERM, std::chrono::seconds(10));
   if (cgroups_made_) {
-    CommandResult clean = RunCommand(
-        {SupportPath("system-systemd"), "clean", "--cgroup", cgroup_name_}, {},
-        std::chrono::seconds(30));
+    CommandResult clean =
+        RunCommand({SupportPath("system-systemd"), "clean", "--cgroup", cgroup_name_}, {},
+                   std::chrono::seconds(30));
     if (!clean.succeeded()) ADD_FAILURE() << "cleaning the cgroups failed: " << clean.output;
     cgroups_made_ = false;
   }
@@ -269,8 +277,8 @@ pid_t SystemSystemd::WaitForNewMainPid(const std::string& unit, pid_t old_pid,
 }
 
 std::vector<JournalEntry> SystemSystemd::Journal(const std::string& unit) const {
-  CommandResult result = Run({"journalctl", "--no-pager", "-u", unit, "-o", "json",
-                              "--output-fields=PRIORITY,MESSAGE"});
+  CommandResult result = Run(
+      {"journalctl", "--no-pager", "-u", unit, "-o", "json", "--output-fields=PRIORITY,MESSAGE"});
   std::vector<JournalEntry> entries;
   std::istringstream lines(result.output);
   std::string line;

@@ -114,16 +114,16 @@ std::vector<std::string> UserSystemd::EnvironmentOverrides() const {
     if (state == "running" || state == "degraded") {
       ::testing::Test::RecordProperty(
           "user_systemd_start_ms",
-          static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
-                                                                                  started)
-                               .count()));
+          static_cast<int>(
+              std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)
+                  .count()));
       return ::testing::AssertionSuccess();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return ::testing::AssertionFailure()
-         << "the user manager was not ready within " << timeout.count()
-         << " ms (SystemState \"" << state << "\"); its log:\n"
+         << "the user manager was not ready within " << timeout.count() << " ms (SystemState \""
+         << state << "\"); its log:\n"
          << ReadFile(log_path());
 }
 
@@ -164,9 +164,9 @@ CommandResult UserSystemd::Busctl(const std::vector<std::string>& args) const {
 }
 
 std::string UserSystemd::ManagerProperty(const std::string& property) const {
-  CommandResult result = Busctl({"get-property", "org.freedesktop.systemd1",
-                                 "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                                 property});
+  CommandResult result =
+      Busctl({"get-property", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+              "org.freedesktop.systemd1.Manager", property});
   return result.succeeded() ? UnquoteBusctlString(result.output) : "";
 }
 
@@ -176,9 +176,8 @@ std::string UserSystemd::UnitProperty(const std::string& unit, const std::string
   return result.succeeded() ? UnquoteBusctlString(result.output) : "";
 }
 
-::testing::AssertionResult UserSystemd::WaitForActiveState(const std::string& unit,
-                                                           const std::string& state,
-                                                           std::chrono::milliseconds timeout) const {
+::testing::AssertionResult UserSystemd::WaitForActiveState(
+    const std::string& unit, const std::string& state, std::chrono::milliseconds timeout) const {
   Clock::time_point deadline = Clock::now() + timeout;
   std::string seen;
   for (;;) {
@@ -187,8 +186,8 @@ std::string UserSystemd::UnitProperty(const std::string& unit, const std::string
     if (Clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return ::testing::AssertionFailure() << unit << " stayed \"" << seen << "\", expected \""
-                                       << state << "\" within " << timeout.count() << " ms";
+  return ::testing::AssertionFailure() << unit << " stayed \"" << seen << "\", expected \"" << state
+                                       << "\" within " << timeout.count() << " ms";
 }
 
 std::string UserSystemd::UnitObjectPath(const std::string& unit) {

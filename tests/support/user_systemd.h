@@ -82,9 +82,9 @@ class UserSystemd {
   }
   // Polls ActiveState (bounded by `timeout`) until it equals `state`; the assertion message
   // says which state it stayed in.
-  ::testing::AssertionResult WaitForActiveState(const std::string& unit, const std::string& state,
-                                                std::chrono::milliseconds timeout =
-                                                    std::chrono::seconds(30)) const;
+  ::testing::AssertionResult WaitForActiveState(
+      const std::string& unit, const std::string& state,
+      std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
   // systemd's object path for a unit: /org/freedesktop/systemd1/unit/ + bus-label escaping
   // (every byte outside [A-Za-z0-9], and a leading digit, as _xx in lowercase hex; "" as "_").

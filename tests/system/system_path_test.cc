@@ -6,7 +6,6 @@
 // to /run/dbus/system_bus_socket, runs /usr/bin/juju-exec (a recording stand-in) and keeps its
 // state in /var/lib/juju-systemd-notices; its stderr is journald's.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,11 +68,11 @@ class SystemPath : public ::testing::TestWithParam<std::string> {
   }
 
   ::testing::AssertionResult Subscribe(const std::string& unit) const {
-    CommandResult result =
-        Notices({"subscribe", "--unit", unit, "--charm-dir", charm_dir_, "-d", "jsn-watched=watched"});
+    CommandResult result = Notices(
+        {"subscribe", "--unit", unit, "--charm-dir", charm_dir_, "-d", "jsn-watched=watched"});
     if (result.succeeded()) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "subscribe --unit " << unit << ": " << result.Describe()
-                                         << ": " << result.output;
+    return ::testing::AssertionFailure()
+           << "subscribe --unit " << unit << ": " << result.Describe() << ": " << result.output;
   }
 
   ::testing::AssertionResult Systemctl(const std::vector<std::string>& args) const {
@@ -81,15 +80,16 @@ class SystemPath : public ::testing::TestWithParam<std::string> {
     if (result.succeeded()) return ::testing::AssertionSuccess();
     std::string command;
     for (const std::string& arg : args) command += " " + arg;
-    return ::testing::AssertionFailure() << "systemctl" << command << ": " << result.Describe()
-                                         << ": " << result.output;
+    return ::testing::AssertionFailure()
+           << "systemctl" << command << ": " << result.Describe() << ": " << result.output;
   }
 
   // The hooks juju-exec has run so far, as "UNIT HOOK", once `count` of them have ended.
   std::vector<std::string> Hooks(size_t count) {
     EXPECT_TRUE(systemd_.juju_exec().WaitForEnded(count))
         << "the daemons' journal:\n"
-        << Contents(systemd_.Journal(kNoticesUnit)) << Contents(systemd_.Journal(kOtherNoticesUnit));
+        << Contents(systemd_.Journal(kNoticesUnit))
+        << Contents(systemd_.Journal(kOtherNoticesUnit));
     std::vector<std::string> hooks;
     for (const JujuExecCall& call : systemd_.juju_exec().Calls()) {
       hooks.push_back(call.unit() + " " + call.hook());
@@ -137,8 +137,9 @@ TEST_P(SystemPath, SubscribeWritesEnablesAndStartsTheHardenedUnit) {
 
   std::string unit_file = systemd_.unit_dir() + "/" + kNoticesUnit;
   std::string text = ReadFile(unit_file);
-  EXPECT_NE(text.find("ExecStart=" + binary_ + " --unit app/0 --debug -- jsn-watched.service=watched"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("ExecStart=" + binary_ + " --unit app/0 --debug -- jsn-watched.service=watched"),
+      std::string::npos)
       << text;
   char target[4096];
   std::string wants = systemd_.unit_dir() + "/multi-user.target.wants/" + kNoticesUnit;
