@@ -208,7 +208,8 @@ check: deps
 	  unit-asan=$(BUILD)/asan/unit_tests \
 	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" \
 	  library="tests/lib/run $(BUILD)/$(PROGRAM)" \
-	  charmcraft-part=tests/charmcraft-part
+	  charmcraft-part=tests/charmcraft-part \
+	  format=tests/format-check
 
 # One format (.clang-format: Google's style at 100 columns) for src/, include/ and tests/:
 # `make format` applies it; `make check` fails on a file it would change (tests/format-check).
