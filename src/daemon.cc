@@ -75,48 +75,17 @@ class Daemon final : public MessageSink, public WatchListener {
         // A failed hook is retried (1 s doubling to 60 s) unless a newer state makes it moot.
         tracker_(options.watch_count, RetryPolicy{.retry_failed_hooks = true}) {}
 
+  // The daemon's life: set up, connect and watch, then one pass of the loop per wake-up
+  // (decide and deliver, record, reconnect when due, sleep until the next event) until a
+  // SIGTERM's running hooks have ended.
   int Run() {
-    SetDebugLogging(options_.debug);
-    SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
-    Status status = spawner_.Init(environment_);
-    if (!status.ok()) return Fail("cannot prepare to start hooks", status);
-    OpenNotifier();
-    status = loop_.Open();
-    if (!status.ok()) return Fail("cannot set up the event loop", status);
-
-    LoadState();
-
-    status = bus_.Open(options_.bus_address);
-    if (!status.ok()) return Fail("cannot connect to the bus", status);
-    JSN_LOG_DEBUG("connected to %s as %.*s", options_.bus_address,
-                  static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
-    status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
-    if (!status.ok()) return Fail("cannot watch the bus", status);
-
-    status = StartWatching();
-    if (!status.ok()) return Fail("cannot start watching systemd", status);
-    // Hello's reply may have arrived together with the first messages: read before waiting.
-    if (!ReceiveFromBus()) return 1;
-
+    if (!Start()) return 1;
     for (;;) {
       MonotonicTime now = MonotonicNow();
       PingWatchdog(now);
-      if (reloading_ && !watch_.rereading()) {
-        reloading_ = false;
-        Notify("READY=1\nSTATUS=re-read every state; watching\n");
-      }
+      FinishReload();
       if (stopping_) {
-        // Hooks already running may finish (their end is logged); nothing new starts.
-        bool done = !tracker_.AnyRunning();
-        if (!done && now >= stop_deadline_) {
-          JSN_LOG_WARNING("hooks still running after %s s; leaving them",
-                          Seconds(kStopGrace, 0).text);
-          done = true;
-        }
-        if (done) {
-          SaveState();
-          break;
-        }
+        if (DoneStopping(now)) break;
       } else {
         DeliverDue(now);
       }
@@ -125,32 +94,8 @@ class Daemon final : public MessageSink, public WatchListener {
       // never delays a hook.
       SaveState();
       if (bus_down_ && !stopping_ && now >= reconnect_at_ && !Reconnect(now)) return 1;
-      MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
-      if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
-      MonotonicTime overdue = KillOverdueHooks(now);
-      if (overdue < wakeup) wakeup = overdue;
-      status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
-      if (!status.ok()) return Fail("cannot arm the timer", status);
-      if (!UpdateBusInterest()) return 1;
-
-      epoll_event events[kMaxEventsPerWait];
-      size_t count = 0;
-      status = loop_.Wait(events, kMaxEventsPerWait, &count);
-      if (!status.ok()) return Fail("cannot wait for events", status);
-      for (size_t i = 0; i < count; ++i) {
-        uint64_t tag = events[i].data.u64;
-        uint32_t ready = events[i].events;
-        if (tag == Loop::kSignalTag) {
-          if (!HandleSignals()) return 1;
-        } else if (tag == Loop::kTimerTag) {
-          loop_.AcknowledgeTimer();
-        } else if (tag == kBusTag) {
-          if (bus_down_) continue;
-          if ((ready & EPOLLOUT) != 0 && !FlushBus()) return 1;
-          if (bus_down_) continue;
-          if ((ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !ReceiveFromBus()) return 1;
-        }
-      }
+      if (!ArmNextWakeup(now)) return 1;
+      if (!WaitAndHandleEvents()) return 1;
     }
     JSN_LOG_INFO("stopping");
     return 0;
@@ -298,14 +243,92 @@ class Daemon final : public MessageSink, public WatchListener {
     watchdog_next_ = now + watchdog_interval_;
   }
 
-  // Logs why the daemon cannot go on; returns its exit status.
-  int Fail(const char* doing, const Status& status) {
-    JSN_LOG_ERROR("%s: %s", doing, status.message());
-    return 1;
+  // Logging, the spawner, the notifier, the loop, the state file, the bus, the watch: false
+  // (logged) when the daemon cannot start.
+  bool Start() {
+    SetDebugLogging(options_.debug);
+    SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
+    Status status = spawner_.Init(environment_);
+    if (!status.ok()) return Stopped("cannot prepare to start hooks", status);
+    OpenNotifier();
+    status = loop_.Open();
+    if (!status.ok()) return Stopped("cannot set up the event loop", status);
+
+    LoadState();
+
+    status = bus_.Open(options_.bus_address);
+    if (!status.ok()) return Stopped("cannot connect to the bus", status);
+    JSN_LOG_DEBUG("connected to %s as %.*s", options_.bus_address,
+                  static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
+    status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
+    if (!status.ok()) return Stopped("cannot watch the bus", status);
+
+    status = StartWatching();
+    if (!status.ok()) return Stopped("cannot start watching systemd", status);
+    // Hello's reply may have arrived together with the first messages: read before waiting.
+    return ReceiveFromBus();
   }
-  // The same, for the steps of the loop that report "go on" as true.
+
+  // After SIGHUP: READY=1 again once every state has been re-read.
+  void FinishReload() {
+    if (reloading_ && !watch_.rereading()) {
+      reloading_ = false;
+      Notify("READY=1\nSTATUS=re-read every state; watching\n");
+    }
+  }
+
+  // While stopping, hooks already running may finish (their end is logged) and nothing new
+  // starts: true once none runs, or the grace is over (the state is saved then).
+  bool DoneStopping(MonotonicTime now) {
+    bool done = !tracker_.AnyRunning();
+    if (!done && now >= stop_deadline_) {
+      JSN_LOG_WARNING("hooks still running after %s s; leaving them", Seconds(kStopGrace, 0).text);
+      done = true;
+    }
+    if (done) SaveState();
+    return done;
+  }
+
+  // The timer for the earliest of: a delivery or retry due, a reconnect, a hook overdue, the
+  // watchdog (the stop's deadline instead of deliveries while stopping); and the bus's epoll
+  // interest (EPOLLOUT only while output waits).
+  bool ArmNextWakeup(MonotonicTime now) {
+    MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
+    if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
+    MonotonicTime overdue = KillOverdueHooks(now);
+    if (overdue < wakeup) wakeup = overdue;
+    Status status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
+    if (!status.ok()) return Stopped("cannot arm the timer", status);
+    return UpdateBusInterest();
+  }
+
+  // One epoll_wait, and each event handled: signals, the timer, the bus's input and output.
+  bool WaitAndHandleEvents() {
+    epoll_event events[kMaxEventsPerWait];
+    size_t count = 0;
+    Status status = loop_.Wait(events, kMaxEventsPerWait, &count);
+    if (!status.ok()) return Stopped("cannot wait for events", status);
+    for (size_t i = 0; i < count; ++i) {
+      uint64_t tag = events[i].data.u64;
+      uint32_t ready = events[i].events;
+      if (tag == Loop::kSignalTag) {
+        if (!HandleSignals()) return false;
+      } else if (tag == Loop::kTimerTag) {
+        loop_.AcknowledgeTimer();
+      } else if (tag == kBusTag) {
+        if (bus_down_) continue;
+        if ((ready & EPOLLOUT) != 0 && !FlushBus()) return false;
+        if (bus_down_) continue;
+        if ((ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !ReceiveFromBus()) return false;
+      }
+    }
+    return true;
+  }
+
+  // Logs why the daemon cannot go on; false, which every step reports as "stop" (Run then
+  // returns exit status 1).
   bool Stopped(const char* doing, const Status& status) {
-    Fail(doing, status);
+    JSN_LOG_ERROR("%s: %s", doing, status.message());
     return false;
   }
 
