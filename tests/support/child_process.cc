@@ -1,5 +1,6 @@
 #include "support/child_process.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -383,6 +384,20 @@ void RemoveTree(const std::string& path) {
         return 0;
       },
       16, FTW_DEPTH | FTW_PHYS);
+}
+
+std::vector<std::string> LeftByDeadTests(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> stale;
+  DIR* listing = opendir(dir.c_str());
+  if (listing == nullptr) return stale;
+  while (struct dirent* entry = readdir(listing)) {
+    std::string name = entry->d_name;
+    if (name.rfind(prefix, 0) != 0) continue;
+    long pid = strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) stale.push_back(name);
+  }
+  closedir(listing);
+  return stale;
 }
 
 bool WriteFile(const std::string& path, const std::string& text, mode_t mode) {

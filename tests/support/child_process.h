@@ -115,6 +115,10 @@ class TempDir {
 // Removes `path` and everything under it (without following symlinks); what cannot be removed
 // is left and the rest still goes.
 void RemoveTree(const std::string& path);
+// The names in `dir` made by a test process that has died without cleaning up: PREFIX then the
+// PID of a process that no longer exists (PREFIX + "PID-N..."), for fixtures to sweep. A PID
+// reused by another process only postpones the sweep.
+std::vector<std::string> LeftByDeadTests(const std::string& dir, const std::string& prefix);
 // Writes `text` to `path` (created or truncated), with `mode`; true on success.
 bool WriteFile(const std::string& path, const std::string& text, mode_t mode = 0644);
 // The whole content of `path`, or "" when it cannot be read.

@@ -1,6 +1,5 @@
 #include "support/system_systemd.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -86,29 +85,17 @@ std::string ListTree(const std::string& path) {
 // starter was SIGKILLed too; `clean` kills whatever is left in the cgroups.
 void SweepStale() {
   const char* tmpdir = getenv("TMPDIR");
-  std::vector<std::string> places = {"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified",
-                                     "/sys/fs/cgroup", "/tmp", "/var/tmp"};
+  std::vector<std::string> places = {"/tmp", "/var/tmp"};
   if (tmpdir != nullptr && *tmpdir != '\0') places.push_back(tmpdir);
   for (const std::string& place : places) {
-    DIR* dir = opendir(place.c_str());
-    if (dir == nullptr) continue;
-    std::vector<std::string> stale;
-    while (struct dirent* entry = readdir(dir)) {
-      std::string name = entry->d_name;
-      if (name.rfind(kStalePrefix, 0) != 0) continue;
-      long pid = strtol(name.c_str() + sizeof kStalePrefix - 1, nullptr, 10);
-      if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-        stale.push_back(name);
-      }
+    for (const std::string& name : LeftByDeadTests(place, kStalePrefix)) {
+      RemoveTree(place + "/" + name);
     }
-    closedir(dir);
-    for (const std::string& name : stale) {
-      if (place.rfind("/sys/fs/cgroup", 0) == 0) {
-        RunCommand({SupportPath("system-systemd"), "clean", "--cgroup", name}, {},
-                   std::chrono::seconds(30));
-      } else {
-        RemoveTree(place + "/" + name);
-      }
+  }
+  for (const char* root : {"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
+    for (const std::string& name : LeftByDeadTests(root, kStalePrefix)) {
+      RunCommand({SupportPath("system-systemd"), "clean", "--cgroup", name}, {},
+                 std::chrono::seconds(30));
     }
   }
 }

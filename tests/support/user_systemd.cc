@@ -1,6 +1,5 @@
 #include "support/user_systemd.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -37,19 +36,7 @@ std::string UniqueCgroupName() {
 // A PID reused by another process only postpones the sweep.
 void SweepStaleCgroups() {
   for (const char* root : {"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
-    DIR* dir = opendir(root);
-    if (dir == nullptr) continue;
-    std::vector<std::string> stale;
-    while (struct dirent* entry = readdir(dir)) {
-      std::string name = entry->d_name;
-      if (name.rfind(kCgroupPrefix, 0) != 0) continue;
-      long pid = strtol(name.c_str() + sizeof kCgroupPrefix - 1, nullptr, 10);
-      if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-        stale.push_back(name);
-      }
-    }
-    closedir(dir);
-    for (const std::string& name : stale) {
+    for (const std::string& name : LeftByDeadTests(root, kCgroupPrefix)) {
       RunCommand({SupportPath("user-systemd"), "clean", "--cgroup", name}, {},
                  std::chrono::seconds(30));
     }
