@@ -2,8 +2,10 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -79,11 +81,16 @@ class Daemon final : public MessageSink, public WatchListener {
   // (decide and deliver, record, reconnect when due, sleep until the next event) until a
   // SIGTERM's running hooks have ended.
   int Run() {
+    if (CharmDirGone()) return kExitCharmDirGone;
     if (!Start()) return 1;
     for (;;) {
       MonotonicTime now = MonotonicNow();
       PingWatchdog(now);
       FinishReload();
+      if (charm_dir_gone_) {
+        SaveState();
+        return kExitCharmDirGone;
+      }
       if (stopping_) {
         if (DoneStopping(now)) break;
       } else {
@@ -166,6 +173,29 @@ class Daemon final : public MessageSink, public WatchListener {
   };
 
   const char* UnitName(size_t unit) const { return options_.watches[unit].unit; }
+
+  // Whether --charm-dir was given and is no longer a directory (logged): the Juju unit was
+  // removed, and retrying its hooks, or being restarted to retry them, would go on forever.
+  // Asked at start-up and after a hook fails, never on the per-message path.
+  bool CharmDirGone() {
+    if (options_.charm_dir == nullptr) return false;
+    struct stat charm_dir;
+    if (stat(options_.charm_dir, &charm_dir) == 0) {
+      if (S_ISDIR(charm_dir.st_mode)) return false;
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+      return false;  // e.g. EACCES or EIO: not known to be gone
+    }
+    JSN_LOG_WARNING(
+        "the charm directory %s is gone (the Juju unit was removed): exiting, "
+        "with no more hooks to run",
+        options_.charm_dir);
+    return true;
+  }
+
+  // After a hook failed to run or exited non-zero: the charm directory may be why.
+  void NoteHookFailure() {
+    if (!charm_dir_gone_ && CharmDirGone()) charm_dir_gone_ = true;
+  }
 
   // The hooks delivered before the daemon last stopped; a missing, unreadable or corrupt file
   // means none (reported), so the daemon starts as the original does: record, don't fire.
@@ -499,6 +529,7 @@ class Daemon final : public MessageSink, public WatchListener {
         running.pid = 0;
         running.killed = false;
         tracker_.HookFinished(unit, exit.ok(), now);
+        if (!exit.ok()) NoteHookFailure();
         LogRetry(unit, now);
         SaveState();
         break;
@@ -542,7 +573,7 @@ class Daemon final : public MessageSink, public WatchListener {
     Delivery delivery;
     // Taking a due hook leaves its unit's delivery state as it was (pending or failing, the
     // same hook): nothing to save here but a hook that could not be started.
-    while (tracker_.TakeNextDelivery(now, &delivery)) {
+    while (!charm_dir_gone_ && tracker_.TakeNextDelivery(now, &delivery)) {
       const WatchedUnit& watched = options_.watches[delivery.unit];
       RunningHook& running = running_[delivery.unit];
       memcpy(running.state, tracker_.unit(delivery.unit).state, sizeof running.state);
@@ -562,6 +593,7 @@ class Daemon final : public MessageSink, public WatchListener {
                         watched.alias, HookName(delivery.hook), status.message());
         }
         tracker_.HookFinished(delivery.unit, false, now);
+        NoteHookFailure();
         LogRetry(delivery.unit, now);
         SaveState();
         continue;
@@ -584,6 +616,7 @@ class Daemon final : public MessageSink, public WatchListener {
   RunningHook running_[kMaxWatchedUnits];
   uint32_t bus_events_ = EPOLLIN;
   bool stopping_ = false;
+  bool charm_dir_gone_ = false;  // seen after a hook failed: Run exits kExitCharmDirGone
   MonotonicTime stop_deadline_{0};
   Notifier notifier_;
   StateStore state_;

@@ -255,6 +255,16 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
         options->hook_timeout_seconds = static_cast<unsigned>(seconds);
         continue;
       }
+      if (MatchValueOption("--charm-dir", argc, argv, &i, &value, &status)) {
+        JSN_RETURN_IF_ERROR(status);
+        if (value[0] != '/') {
+          return Status::Failure("invalid-charm-dir",
+                                 "expected --charm-dir to be an absolute path, found '%.60s'",
+                                 value);
+        }
+        options->charm_dir = value;
+        continue;
+      }
       if (MatchValueOption("--state-dir", argc, argv, &i, &value, &status)) {
         JSN_RETURN_IF_ERROR(status);
         // Room for "/" + a Juju unit name + ".state.tmp" under PATH_MAX.
@@ -269,8 +279,8 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
       }
       return Status::Failure(
           "unknown-option",
-          "expected --unit, -d, --debug, --juju-exec, --bus, --state-dir, --hook-timeout, --help, "
-          "--version "
+          "expected --unit, -d, --debug, --juju-exec, --bus, --state-dir, --charm-dir, "
+          "--hook-timeout, --help, --version "
           "or NAME[=ALIAS], found '%.60s'",
           argument);
     }
@@ -304,7 +314,9 @@ void ResolveDefaults(Options* options, const char* system_bus_env,
 
 const char* UsageText() {
   return "usage: juju-systemd-notices --unit UNIT [-d|--debug] [--juju-exec PATH] [--bus ADDRESS]\n"
-         "                            [--state-dir DIR] [--hook-timeout SECONDS] NAME[=ALIAS] ...\n"
+         "                            [--state-dir DIR] [--charm-dir DIR] [--hook-timeout "
+         "SECONDS]\n"
+         "                            NAME[=ALIAS] ...\n"
          "\n"
          "Watches the ActiveState of systemd units and runs\n"
          "  juju-exec UNIT hooks/service-ALIAS-started   when a unit becomes active\n"
@@ -324,6 +336,8 @@ const char* UsageText() {
          "  --state-dir DIR    where the last hook delivered per unit is kept, one file per Juju\n"
          "                     unit (default /var/lib/juju-systemd-notices/); a change made\n"
          "                     while the daemon was down is delivered when it starts again\n"
+         "  --charm-dir DIR    the charm's directory: when a hook fails and DIR is gone (the\n"
+         "                     Juju unit was removed), stop retrying and exit with status 3\n"
          "  --hook-timeout SECONDS  a hook running longer is killed (its process group) and\n"
          "                     retried (default 600)\n"
          "  --help, --version  print this or the version and exit\n"
@@ -332,9 +346,9 @@ const char* UsageText() {
          "bytes of [A-Za-z0-9._@:-]. Bad arguments exit 2 before anything connects.\n"
          "\n"
          "For charms, the same binary sets the daemon up as a systemd service:\n"
-         "  juju-systemd-notices subscribe|stop|status --help\n";
+         "  juju-systemd-notices subscribe|stop|status|remove --help\n";
 }
 
-const char* VersionText() { return "juju-systemd-notices 0.1.0\n"; }
+const char* VersionText() { return "juju-systemd-notices " JSN_VERSION "\n"; }
 
 }  // namespace jsn

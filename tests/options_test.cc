@@ -254,5 +254,18 @@ TEST(OptionsDurability, BadStateDirOrHookTimeoutSaysWhatWasFound) {
   }
 }
 
+TEST(OptionsCharmDir, CharmDirIsAnAbsolutePathAndOptional) {
+  Parsed p =
+      Parse({"--unit", "app/0", "--charm-dir", "/var/lib/juju/agents/unit-app-0/charm", "foo"});
+  ASSERT_TRUE(p.status.ok()) << p.status.message();
+  EXPECT_STREQ(p.options->charm_dir, "/var/lib/juju/agents/unit-app-0/charm");
+  Parsed none = Parse({"--unit", "app/0", "foo"});
+  ASSERT_TRUE(none.status.ok());
+  EXPECT_EQ(none.options->charm_dir, nullptr);  // the original's command line: never exits
+  Parsed relative = Parse({"--unit", "app/0", "--charm-dir", "charm", "foo"});
+  EXPECT_STREQ(relative.status.rule(), "invalid-charm-dir");
+  EXPECT_NE(std::string(relative.status.message()).find("found 'charm'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace jsn

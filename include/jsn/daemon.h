@@ -18,6 +18,11 @@ namespace jsn {
 constexpr size_t kMaxWatchedUnits = 64;
 constexpr size_t kMaxAliasLength = 128;
 
+// The daemon's exit status when its charm directory (--charm-dir) is gone: the Juju unit was
+// removed, so no hook can run any more. The notices unit lists it in RestartPreventExitStatus=
+// (not restarted) and SuccessExitStatus= (inactive, not failed).
+constexpr int kExitCharmDirGone = 3;
+
 struct WatchedUnit {
   char unit[kMaxUnitNameLength + 1];  // full systemd unit name, e.g. "slurmd.service"
   char alias[kMaxAliasLength + 1];    // the hook is hooks/service-ALIAS-started|stopped
@@ -31,6 +36,7 @@ struct Options {
   const char* juju_exec = nullptr;  // nullptr until given or resolved by ResolveDefaults
   const char* bus_address = nullptr;
   const char* state_dir = nullptr;      // nullptr until given or resolved (kDefaultStateDir)
+  const char* charm_dir = nullptr;      // when given: exit kExitCharmDirGone once it is gone
   unsigned hook_timeout_seconds = 600;  // a hook running longer is killed and retried
   size_t watch_count = 0;
   WatchedUnit watches[kMaxWatchedUnits];

@@ -14,6 +14,9 @@
 
 namespace jsn {
 
+// The version --version prints and `subscribe` records in the unit file.
+#define JSN_VERSION "0.1.0"
+
 constexpr const char* kDefaultJujuExec = "/usr/bin/juju-exec";
 constexpr const char* kDefaultStateDir = "/var/lib/juju-systemd-notices/";
 constexpr const char* kLegacyJujuRun = "/usr/bin/juju-run";  // Juju 2.9
@@ -24,7 +27,8 @@ constexpr const char* kSystemBusFallback = "unix:path=/run/dbus/system_bus_socke
 // (rule names: "unknown-option", "missing-value", "missing-unit", "invalid-juju-unit",
 // "invalid-unit-name", "invalid-alias", "duplicate-unit", "duplicate-alias", "no-units",
 // "too-many-units", "invalid-juju-exec", "invalid-bus", "invalid-state-dir",
-// "invalid-hook-timeout"); the caller prints it with the usage line and exits 2.
+// "invalid-charm-dir", "invalid-hook-timeout"); the caller prints it with the usage line and
+// exits 2.
 Status ParseOptions(int argc, const char* const* argv, Options* options);
 
 // Fills what the command line left out: juju_exec (/usr/bin/juju-exec when `is_executable`

@@ -5,6 +5,7 @@
 // Tests wait for events (bounded); the only time checks are lower bounds the daemon must keep.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
@@ -102,6 +103,47 @@ TEST_F(DaemonHookFailures, SigtermDuringARunningHookLetsItFinishThenExitsZero) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_TRUE(calls[0].ended());
   EXPECT_EQ(calls[0].exit_code, 0);
+}
+
+// A removed Juju unit's charm directory is gone, so its hooks fail for ever: once a hook fails
+// and --charm-dir is gone, the daemon stops retrying and exits 3, which the notices unit lists
+// in RestartPreventExitStatus= so that systemd does not start it again.
+TEST_F(DaemonHookFailures, AFailedHookWithItsCharmDirGoneEndsTheDaemonWithStatus3) {
+  TempDir charm("jsn-charm");
+  ASSERT_TRUE(juju_.SetRules("service-foo-started exit=1\n"));
+  StartAll({"--charm-dir", charm.path()});
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();  // charm dir still there: retried
+  ASSERT_TRUE(daemon_.WaitForLine("retrying hooks/service-foo-started in 1 s")) << daemon_.Log();
+  ASSERT_EQ(rmdir(charm.path().c_str()), 0);
+  EXPECT_EQ(daemon_.WaitForExit(), 3) << daemon_.Log();
+  EXPECT_EQ(daemon_.CountLines("the charm directory " + charm.path() + " is gone"), 1u)
+      << daemon_.Log();
+  EXPECT_EQ(juju_.Calls().size(), 2u) << daemon_.Log();  // the retry that found it gone, no more
+}
+
+TEST_F(DaemonHookFailures, AHookThatSucceedsNeverAsksForTheCharmDir) {
+  // No charm dir at all, yet a working juju-exec: the daemon runs on (only a failure asks).
+  TempDir charm("jsn-charm");
+  StartAll({"--charm-dir", charm.path()});
+  ASSERT_EQ(rmdir(charm.path().c_str()), 0);
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  ASSERT_TRUE(systemd_.SetState("foo.service", "inactive"));
+  ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
+  EXPECT_EQ(daemon_.Stop(), 0) << daemon_.Log();
+  EXPECT_EQ(daemon_.CountLines("is gone"), 0u) << daemon_.Log();
+}
+
+TEST_F(DaemonHookFailures, ADaemonStartedForACharmDirThatIsGoneExits3AtOnce) {
+  ASSERT_TRUE(bus_.Start());
+  ASSERT_TRUE(systemd_.Start(bus_.address(), {"foo.service=inactive"}));
+  ASSERT_TRUE(daemon_.Launch(bus_.address(), juju_.path(), {"foo"},
+                             {"--charm-dir", "/nonexistent/jsn-charm"}));
+  EXPECT_EQ(daemon_.WaitForExit(), 3) << daemon_.Log();
+  EXPECT_EQ(daemon_.CountLines("the charm directory /nonexistent/jsn-charm is gone"), 1u)
+      << daemon_.Log();
+  EXPECT_EQ(daemon_.CountLines("watching"), 0u) << daemon_.Log();
 }
 
 }  // namespace

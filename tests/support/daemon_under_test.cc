@@ -99,6 +99,20 @@ int DaemonUnderTest::Stop() {
   return exit_code_;
 }
 
+int DaemonUnderTest::WaitForExit(std::chrono::milliseconds timeout) {
+  if (stopped_ || !process_.running()) return exit_code_;
+  std::string line;
+  while (process_.ReadLine(&line, timeout)) lines_.push_back(line);
+  stopped_ = true;
+  if (!process_.WaitForExit(timeout)) {
+    process_.Stop(SIGKILL, std::chrono::seconds(30));
+    return exit_code_ = -1;
+  }
+  int status = process_.wait_status();
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return exit_code_;
+}
+
 std::string DaemonUnderTest::Log() const {
   std::string text;
   for (const std::string& line : lines_) text += "  " + line + "\n";

@@ -42,6 +42,9 @@ class DaemonUnderTest {
   // SIGTERM, then waits for the exit (which comes after running hooks end). Returns the exit
   // code (-1 when killed). Reads the rest of the log first.
   int Stop();
+  // Waits (bounded) for the daemon to exit on its own, reading the rest of its log. Returns the
+  // exit code; -1 when it was killed by a signal or had to be (the deadline passed).
+  int WaitForExit(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   pid_t pid() const { return process_.pid(); }
   // The daemon's --state-dir: a temp dir of this object's, kept across Stop and Start so a
   // test can restart the daemon on the same state.
