@@ -90,8 +90,8 @@ $(BUILD)/obj/glibc_runtime.o: src/glibc/runtime.cc Makefile
 # musl: libstdc++'s headers (only header-only parts are used) over musl's libc headers, with
 # src/musl/glibc_compat.h standing in for the glibc macros Debian's libstdc++ configuration names,
 # and src/musl/runtime.cc for the few run-time symbols those headers reference. No libstdc++ is
-# linked. Under 128 KiB (issue 8; about 122 KiB with the charm subcommands, sd_notify and the
-# state file, which grew it to 162 KiB) took, besides -Os, with nothing left out:
+# linked. Under 128 KiB (issue 8; about 127 KiB with the charm subcommands, sd_notify, the
+# state file and remove, which grew it to 162 KiB) took, besides -Os, with nothing left out:
 #   - no scanf or strto* (about 16 KiB of libc): numbers are read by jsn::ParseDecimal;
 #   - no libc printf core (printf_core, fmt_fp; about 9 KiB): runtime.cc's vfprintf and vsnprintf,
 #     which every printf-family function calls, are jsn::FormatTo (include/jsn/format.h);
@@ -99,7 +99,10 @@ $(BUILD)/obj/glibc_runtime.o: src/glibc/runtime.cc Makefile
 #   - link-time optimisation in one partition (about 4 KiB);
 #   - -z noseparate-code: read-only data shares the code's segment, as before binutils 2.31,
 #     instead of pages of its own (4 to 8 KiB of padding; the cost is that constants are
-#     executable bytes too); no build-id note.
+#     executable bytes too); no build-id note;
+#   - -z norelro: musl applies RELRO only in its dynamic linker (and static PIE); this static,
+#     non-PIE program never mprotects it, so its page alignment was up to 4 KiB of padding for
+#     nothing (2.5 KiB when the subcommand remove and the binary's sha256 came, issue 17).
 # Without LTO, or with separate code, it is 128,656 bytes; without both, 132,752.
 MUSL_CXX     ?= g++
 MUSL_CC      ?= musl-gcc
@@ -111,7 +114,7 @@ MUSL_FLAGS    = -Os -fno-threadsafe-statics -fno-asynchronous-unwind-tables \
   -isystem /usr/include/$(shell uname -m)-linux-musl -isystem $(shell $(MUSL_CXX) -print-file-name=include) \
   -include src/musl/glibc_compat.h
 MUSL_LTO     ?= -flto=auto -flto-partition=one
-MUSL_LDFLAGS ?= -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none
+MUSL_LDFLAGS ?= -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro
 MUSL_OBJS    := $(LIB_SRCS:src/%.cc=$(BUILD)/musl/%.o) $(BUILD)/musl/main.o $(BUILD)/musl/runtime.o
 static-musl: $(BUILD)/$(PROGRAM)-musl
 # Every musl object waits for musl-tools (and g++, make): on a fresh machine, as root, they are

@@ -13,6 +13,7 @@
 #include "jsn/cli.h"
 #include "jsn/hooks.h"
 #include "jsn/manager.h"
+#include "jsn/sha256.h"
 #include "jsn/unit_file.h"
 
 namespace jsn {
@@ -141,6 +142,11 @@ int RunSubscribe(int argc, char** argv) {
     return kExitFailure;
   }
   executable[executable_length] = '\0';
+  // What identifies the binary the unit will run: a refresh that replaces it changes the unit
+  // file, and so restarts the daemon onto it.
+  char executable_sha256[Sha256::kHexLength + 1];
+  status = Sha256OfFile(executable, executable_sha256);
+  if (!status.ok()) return Fail("reading this binary", status, kExitFailure);
   char unit_name_buffer[kMaxUnitNameLength + 64];
   std::string_view unit_name;
   status = NoticesUnitName(command.juju_unit, unit_name_buffer, &unit_name);
@@ -161,6 +167,8 @@ int RunSubscribe(int argc, char** argv) {
   spec.executable = executable;
   spec.juju_unit = command.juju_unit;
   spec.charm_dir = charm_dir;
+  spec.version = JSN_VERSION;
+  spec.sha256 = executable_sha256;
   spec.watches = {command.daemon.watches, command.daemon.watch_count};
   spec.juju_exec = command.juju_exec != nullptr ? command.juju_exec : "";
   spec.state_dir = command.state_dir != nullptr ? command.state_dir : "";

@@ -23,6 +23,17 @@ int HexValue(char c) {
   return -1;
 }
 
+// Condition paths get specifier (%) expansion only (config_parse_unit_condition_path).
+void AppendSpecifierSafe(std::string_view text, TextBuilder* out) {
+  for (char c : text) {
+    if (c == '%') {
+      out->Append("%%");
+    } else {
+      out->AppendChar(c);
+    }
+  }
+}
+
 // Specifier and variable expansion apply to the whole line, quoted or not.
 void AppendExpansionSafe(char c, TextBuilder* out) {
   if (c == '%') {
@@ -179,21 +190,40 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<
 Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::string_view* text) {
   TextBuilder out(buffer);
   out.Append("# Written by juju-systemd-notices subscribe; rewritten by the next subscribe.\n");
+  if (!spec.sha256.empty()) {
+    out.Append("# Binary: juju-systemd-notices ");
+    out.Append(spec.version);
+    out.Append(", sha256 ");
+    out.Append(spec.sha256);
+    out.Append("\n");
+  }
   out.Append("[Unit]\nDescription=Juju systemd notices daemon for ");
   for (char c : spec.juju_unit) AppendExpansionSafe(c, &out);
   out.Append("\n");
   if (!spec.user) out.Append("After=dbus.service\n");
-  // Restart=always must keep restarting however often the daemon fails.
+  // Restart=always must keep restarting however often the daemon fails...
   out.Append("StartLimitIntervalSec=0\n");
-  out.Append("\n[Service]\n");
+  // ...but not once the charm is gone: a failed condition skips the start, restarts included.
+  out.Append("ConditionPathIsDirectory=");
+  AppendSpecifierSafe(spec.charm_dir, &out);
+  out.Append("\nConditionPathExists=");
+  AppendSpecifierSafe(spec.executable, &out);
+  out.Append("\n\n[Service]\n");
   out.Append(spec.notify ? "Type=notify\n" : "Type=simple\n");
   out.Append("Restart=always\nRestartSec=1\n");
+  char charm_dir_gone[64];
+  snprintf(charm_dir_gone, sizeof charm_dir_gone,
+           "RestartPreventExitStatus=%d\nSuccessExitStatus=%d\n", kExitCharmDirGone,
+           kExitCharmDirGone);
+  out.Append(charm_dir_gone);
   out.Append("WorkingDirectory=");
   for (char c : spec.charm_dir) AppendExpansionSafe(c, &out);
   out.Append("\nExecStart=");
   QuoteExecArgument(spec.executable, &out);
   out.Append(" --unit ");
   QuoteExecArgument(spec.juju_unit, &out);
+  out.Append(" --charm-dir ");
+  QuoteExecArgument(spec.charm_dir, &out);
   if (spec.debug) out.Append(" --debug");
   if (!spec.juju_exec.empty()) {
     out.Append(" --juju-exec ");
@@ -231,6 +261,40 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
   JSN_RETURN_IF_ERROR(out.Finish("the unit file"));
   *text = out.text();
   return Status();
+}
+
+Status ReadUnitFileOptions(const char* path, Options* options) {
+  constexpr size_t kMaxUnitFile = 64 * 1024;
+  constexpr size_t kMaxWords = kMaxWatchedUnits + 16;
+  static char text[kMaxUnitFile];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::Failure("not-subscribed", "expected the unit file %.150s, found %s", path,
+                           strerror(errno));
+  }
+  size_t length = 0;
+  while (length < sizeof text - 1) {
+    ssize_t got = read(fd, text + length, sizeof text - 1 - length);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    length += static_cast<size_t>(got);
+  }
+  close(fd);
+  std::string_view file(text, length);
+  constexpr std::string_view kExecStart = "\nExecStart=";
+  size_t start = file.find(kExecStart);
+  if (start == std::string_view::npos) {
+    return Status::Failure("bad-unit-file", "expected an ExecStart= line in %.150s, found none",
+                           path);
+  }
+  start += kExecStart.size();
+  size_t end = file.find('\n', start);
+  std::string_view line = file.substr(start, end == std::string_view::npos ? end : end - start);
+  static char words_buffer[kMaxUnitFile];
+  const char* words[kMaxWords];
+  size_t count = 0;
+  JSN_RETURN_IF_ERROR(UnquoteExecLine(line, words_buffer, words, &count));
+  return ParseOptions(static_cast<int>(count), words, options);
 }
 
 Status WriteFileAtomically(const char* path, std::string_view text) {

@@ -109,6 +109,8 @@ TEST(RenderUnitFile, SystemUnitMatchesTheGoldenFile) {
   spec.executable = "/var/lib/juju/agents/unit-slurmd-0/charm/bin/juju-systemd-notices";
   spec.juju_unit = "slurmd/0";
   spec.charm_dir = "/var/lib/juju/agents/unit-slurmd-0/charm";
+  spec.version = "0.1.0";
+  spec.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
   spec.watches = watches;
   char buffer[8192];
   std::string_view text;

@@ -51,7 +51,11 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<
 struct UnitFileSpec {
   std::string_view executable;  // absolute path of this binary
   std::string_view juju_unit;   // "app/0"
-  std::string_view charm_dir;   // absolute; WorkingDirectory=
+  std::string_view charm_dir;   // absolute; WorkingDirectory=, the daemon's --charm-dir
+  // What identifies the binary (a comment line; empty: none): a refresh that replaces the file
+  // at the same path changes the unit file, so `subscribe` restarts the daemon onto it.
+  std::string_view version;  // e.g. "0.1.0"
+  std::string_view sha256;   // of the file at `executable`, in hex
   std::span<const WatchedUnit> watches;
   std::string_view juju_exec;    // empty: the daemon's default
   std::string_view bus_address;  // empty: the daemon's default (the system bus)
@@ -61,8 +65,17 @@ struct UnitFileSpec {
   bool notify = true;  // Type=notify (the daemon says READY=1), else Type=simple
 };
 
-// The whole unit file. "text-too-long" when `buffer` is too small.
+// The whole unit file. "text-too-long" when `buffer` is too small. Besides running the daemon
+// with Restart=always, it keeps a removed charm from restarting it forever: the unit is not
+// started once the charm directory or the binary is gone (Condition*=, which Restart= does not
+// override), and the daemon's kExitCharmDirGone ends it for good without marking it failed.
 Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::string_view* text);
+
+// The daemon's options read back from the ExecStart= line of the unit file at `path`, parsed
+// as the daemon parses its command line (the watch list, --state-dir, ...). Rules:
+// "not-subscribed" (no file), "bad-unit-file" (no ExecStart=), the unquoting's and the
+// option parser's (a unit file that does not run our daemon, such as the original's).
+Status ReadUnitFileOptions(const char* path, Options* options);
 
 // Writes `text` to `path` so that a reader sees the old file or the new one, never a part:
 // a temporary file beside it, write, fsync, rename over `path`, fsync of the directory.

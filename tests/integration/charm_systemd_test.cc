@@ -241,5 +241,84 @@ TEST_F(CharmWithSystemd, BadInputExitsTwoAndWritesNothing) {
   EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "LoadState"), "not-found");
 }
 
+TEST_F(CharmWithSystemd, RemoveStopsDisablesAndDeletesTheUnitFileAndTheStateFile) {
+  ASSERT_TRUE(Subscribe({"hello"}).succeeded());
+  ASSERT_TRUE(WaitForWatching(1));
+  std::string state_file = systemd_.scratch_dir() + "/state/app-0.state";
+  ASSERT_TRUE(Exists(state_file));
+
+  CommandResult remove = Run({"remove", "--user", "--unit", "app/0"});
+  ASSERT_TRUE(remove.succeeded()) << remove.Describe() << "\n" << remove.output;
+  EXPECT_FALSE(Exists(UnitFile()));
+  EXPECT_FALSE(Exists(systemd_.unit_dir() + "/default.target.wants/" + kNoticesUnit));
+  EXPECT_FALSE(Exists(state_file)) << "the --state-dir read back from the unit file";
+  EXPECT_EQ(systemd_.ActiveState(kNoticesUnit), "inactive");
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "LoadState"), "not-found");
+  // The hook links go with the charm dir, not with us.
+  EXPECT_TRUE(IsSymlinkTo(charm_dir_ + "/hooks/service-hello-started", charm_dir_ + "/dispatch"));
+
+  // Again, or after stop, or for a unit never subscribed: nothing there is not an error.
+  CommandResult again = Run({"remove", "--user", "--unit", "app/0"});
+  EXPECT_TRUE(again.succeeded()) << again.Describe() << "\n" << again.output;
+  EXPECT_NE(again.output.find("was not there"), std::string::npos) << again.output;
+  CommandResult never = Run({"remove", "--user", "--unit", "never/3"});
+  EXPECT_TRUE(never.succeeded()) << never.Describe() << "\n" << never.output;
+}
+
+// A refresh unlinks the charm's old files and writes new ones: the binary at the same path is
+// another file. The unit file records the binary's sha256, so subscribing with the new one
+// rewrites it and restarts the daemon onto the new binary, not the deleted one.
+TEST_F(CharmWithSystemd, SubscribeWithANewBinaryAtTheSamePathRestartsTheDaemonOntoIt) {
+  std::string binary = charm_dir_ + "/bin/juju-systemd-notices";
+  ASSERT_EQ(mkdir((charm_dir_ + "/bin").c_str(), 0755), 0);
+  std::string program = ReadFile(kProgram);
+  ASSERT_FALSE(program.empty());
+  ASSERT_TRUE(WriteFile(binary, program, 0755));
+  std::vector<std::string> args = {binary,
+                                   "subscribe",
+                                   "--user",
+                                   "--unit",
+                                   "app/0",
+                                   "--charm-dir",
+                                   charm_dir_,
+                                   "--juju-exec",
+                                   juju_.path(),
+                                   "--state-dir",
+                                   systemd_.scratch_dir() + "/state",
+                                   "hello"};
+  CommandResult first = RunCommand(args, systemd_.Environment(), std::chrono::seconds(120));
+  ASSERT_TRUE(first.succeeded()) << first.Describe() << "\n" << first.output;
+  ASSERT_TRUE(WaitForWatching(1));
+  std::string pid = MainPid();
+
+  // The new build: another file (trailing bytes change the digest, not what the ELF loader runs).
+  ASSERT_EQ(unlink(binary.c_str()), 0);
+  ASSERT_TRUE(WriteFile(binary, program + "refreshed", 0755));
+  CommandResult refreshed = RunCommand(args, systemd_.Environment(), std::chrono::seconds(120));
+  ASSERT_TRUE(refreshed.succeeded()) << refreshed.Describe() << "\n" << refreshed.output;
+  EXPECT_NE(refreshed.output.find("unit file written"), std::string::npos) << refreshed.output;
+  ASSERT_TRUE(WaitForWatching(2));
+  std::string new_pid = MainPid();
+  EXPECT_NE(new_pid, pid) << "not restarted";
+  char exe[4096];
+  std::string exe_link = "/proc/" + new_pid.substr(0, new_pid.find('\n')) + "/exe";
+  ssize_t length = readlink(exe_link.c_str(), exe, sizeof exe);
+  ASSERT_GT(length, 0) << exe_link;
+  EXPECT_EQ(std::string(exe, static_cast<size_t>(length)), binary);  // not "... (deleted)"
+  CommandResult digest = RunCommand({"sha256sum", binary}, {}, std::chrono::seconds(30));
+  ASSERT_TRUE(digest.succeeded());
+  EXPECT_NE(ReadFile(UnitFile())
+                .find("# Binary: juju-systemd-notices 0.1.0, sha256 " +
+                      digest.output.substr(0, 64) + "\n"),
+            std::string::npos)
+      << ReadFile(UnitFile());
+
+  // The same binary again: nothing changes.
+  CommandResult same = RunCommand(args, systemd_.Environment(), std::chrono::seconds(120));
+  ASSERT_TRUE(same.succeeded()) << same.Describe() << "\n" << same.output;
+  EXPECT_NE(same.output.find("unchanged"), std::string::npos) << same.output;
+  EXPECT_EQ(MainPid(), new_pid);
+}
+
 }  // namespace
 }  // namespace jsn::testing
