@@ -17,9 +17,6 @@
 namespace jsn {
 namespace {
 
-constexpr size_t kMaxUnitFile = 64 * 1024;
-constexpr size_t kMaxWords = kMaxWatchedUnits + 16;
-
 const char kStatusUsage[] =
     "usage: juju-systemd-notices status --unit UNIT [--user] [--bus ADDRESS] [--json]\n"
     "\n"
@@ -51,39 +48,6 @@ void PrintJsonString(std::string_view text) {
   putchar('"');
 }
 
-// The watch list from the unit file's ExecStart= line, parsed as the daemon parses it.
-Status ReadWatches(const char* path, Options* options) {
-  static char text[kMaxUnitFile];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::Failure("not-subscribed", "expected the unit file %.150s, found %s", path,
-                           strerror(errno));
-  }
-  size_t length = 0;
-  while (length < sizeof text - 1) {
-    ssize_t got = read(fd, text + length, sizeof text - 1 - length);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    length += static_cast<size_t>(got);
-  }
-  close(fd);
-  std::string_view file(text, length);
-  constexpr std::string_view kExecStart = "\nExecStart=";
-  size_t start = file.find(kExecStart);
-  if (start == std::string_view::npos) {
-    return Status::Failure("bad-unit-file", "expected an ExecStart= line in %.150s, found none",
-                           path);
-  }
-  start += kExecStart.size();
-  size_t end = file.find('\n', start);
-  std::string_view line = file.substr(start, end == std::string_view::npos ? end : end - start);
-  static char words_buffer[kMaxUnitFile];
-  const char* words[kMaxWords];
-  size_t count = 0;
-  JSN_RETURN_IF_ERROR(UnquoteExecLine(line, words_buffer, words, &count));
-  return ParseOptions(static_cast<int>(count), words, options);
-}
-
 }  // namespace
 
 int RunStatus(int argc, char** argv) {
@@ -111,7 +75,7 @@ int RunStatus(int argc, char** argv) {
   snprintf(unit_path, sizeof unit_path, "%s/%.*s", unit_directory,
            static_cast<int>(unit_name.size()), unit_name.data());
   static Options watched;
-  status = ReadWatches(unit_path, &watched);
+  status = ReadUnitFileOptions(unit_path, &watched);
   if (!status.ok()) return Fail("reading the unit file", status, kExitFailure);
 
   static Manager manager;

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && strcmp(argv[1], "subscribe") == 0) return jsn::RunSubscribe(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "stop") == 0) return jsn::RunStop(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "status") == 0) return jsn::RunStatus(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "remove") == 0) return jsn::RunRemove(argc - 1, argv + 1);
   static jsn::Options options;  // fixed-size and large: not on the stack
   jsn::Status status = jsn::ParseOptions(argc, argv, &options);
   if (!status.ok()) {

@@ -82,6 +82,15 @@ Status Manager::DisableUnitFile(std::string_view unit) {
   return CallAndWait(call, "DisableUnitFiles");
 }
 
+Status Manager::ResetFailedUnit(std::string_view unit) {
+  Writer writer(call_buffer_);
+  writer.Begin(ManagerCall(bus_.NextSerial(), "ResetFailedUnit", "s"));
+  writer.AppendString(unit);
+  std::span<const uint8_t> call;
+  JSN_RETURN_IF_ERROR(writer.Finish(&call));
+  return CallAndWait(call, "ResetFailedUnit");
+}
+
 Status Manager::RunJob(std::string_view method, std::string_view unit, std::string_view mode) {
   Writer writer(call_buffer_);
   writer.Begin(ManagerCall(bus_.NextSerial(), method, "ss"));

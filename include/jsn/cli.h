@@ -1,6 +1,7 @@
-// The charm-side subcommands: `subscribe`, `stop` and `status`, which set up, tear down and
-// report on the systemd unit that runs our daemon for one Juju unit (what the Python library's
-// SystemdNotices.subscribe() and .stop() did, without Python or systemctl). main() hands
+// The charm-side subcommands: `subscribe`, `stop`, `status` and `remove`, which set up, tear
+// down, report on and take away the systemd unit that runs our daemon for one Juju unit (what
+// the Python library's SystemdNotices.subscribe() and .stop() did, without Python or
+// systemctl). main() hands
 // argv over when argv[1] names one of them; each returns the process's exit code: 0 done,
 // 1 the system said no (a D-Bus error, a failed job, a file that could not be written),
 // 2 bad input (nothing written).
@@ -17,7 +18,7 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsageError = 2;
 
-// The command line shared by the three subcommands. Strings point into argv or the
+// The command line shared by the subcommands. Strings point into argv or the
 // environment; `watches` is filled by the daemon's own parser so that both agree on names.
 struct CharmCommand {
   const char* juju_unit = nullptr;
@@ -54,5 +55,6 @@ Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size);
 int RunSubscribe(int argc, char** argv);
 int RunStop(int argc, char** argv);
 int RunStatus(int argc, char** argv);
+int RunRemove(int argc, char** argv);
 
 }  // namespace jsn

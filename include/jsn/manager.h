@@ -46,6 +46,8 @@ class Manager {
   // EnableUnitFiles([unit], runtime=false, force=false) / DisableUnitFiles([unit], false).
   Status EnableUnitFile(std::string_view unit);
   Status DisableUnitFile(std::string_view unit);
+  // ResetFailedUnit(unit): forgets a failed unit's state, so a removed unit is not listed.
+  Status ResetFailedUnit(std::string_view unit);
   // `method` is StartUnit, StopUnit or RestartUnit; `mode` e.g. "replace". Waits for the job.
   Status RunJob(std::string_view method, std::string_view unit, std::string_view mode);
   // The unit's ActiveState (Properties.Get on its object path), e.g. "active".

@@ -1,0 +1,119 @@
+// `remove`: what a removed Juju unit leaves behind, taken away: the notices unit stopped and
+// disabled, its unit file deleted (systemd reloaded), and the daemon's state file deleted. The
+// charm library runs it on the charm's `remove` event. The hook links are left: they live in the
+// charm directory, which Juju deletes next. Whatever is already gone is not an error, so it can
+// run after `stop`, twice, or for a unit never subscribed.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "jsn/cli.h"
+#include "jsn/manager.h"
+#include "jsn/state_store.h"
+#include "jsn/unit_file.h"
+
+namespace jsn {
+namespace {
+
+const char kRemoveUsage[] =
+    "usage: juju-systemd-notices remove --unit UNIT [--user] [--bus ADDRESS]\n"
+    "\n"
+    "For a Juju unit being removed: stops juju-<UNIT with / as ->-systemd-notices.service and\n"
+    "disables it over D-Bus, deletes its unit file (then systemd reloads), and deletes the\n"
+    "daemon's state file (its --state-dir, read from the unit file, else the default). Hook\n"
+    "links stay: they go with the charm directory. What is already gone is not an error.\n"
+    "Exit status: 0 done, 1 systemd or the file system said no, 2 bad input.\n";
+
+// systemd says a unit or unit file is not there in these words.
+bool IsAbsent(std::string_view error_name) {
+  return error_name == kNoSuchUnitError ||
+         error_name == "org.freedesktop.DBus.Error.FileNotFound" ||
+         error_name == "org.freedesktop.systemd1.LoadFailed";
+}
+
+int Fail(const char* doing, const Status& status, int code) {
+  fprintf(stderr, "juju-systemd-notices remove: %s: %s\n", doing, status.message());
+  return code;
+}
+
+// Unlinks `path`; *removed says whether there was a file. A missing file is not an error.
+Status RemoveFile(const char* path, bool* removed) {
+  *removed = unlink(path) == 0;
+  if (*removed || errno == ENOENT) return Status();
+  return Status::Failure("unlink-failed", "expected to delete %.150s, found %s", path,
+                         strerror(errno));
+}
+
+}  // namespace
+
+int RunRemove(int argc, char** argv) {
+  static CharmCommand command;
+  command = CharmCommand();
+  static constexpr CharmCommandSpec kSpec = {"remove", false, false, false};
+  Status status = ParseCharmCommand(kSpec, argc, argv, &command);
+  if (!status.ok()) {
+    fprintf(stderr, "juju-systemd-notices remove: %s\n", status.message());
+    fputs("Try 'juju-systemd-notices remove --help' for more.\n", stderr);
+    return kExitUsageError;
+  }
+  if (command.help) {
+    fputs(kRemoveUsage, stdout);
+    return kExitOk;
+  }
+  char unit_name_buffer[kMaxUnitNameLength + 64];
+  std::string_view unit_name;
+  status = NoticesUnitName(command.juju_unit, unit_name_buffer, &unit_name);
+  if (!status.ok()) return Fail("naming the unit", status, kExitUsageError);
+  char unit_directory[4096];
+  status = UnitDirectory(command, unit_directory, sizeof unit_directory);
+  if (!status.ok()) return Fail("finding the unit directory", status, kExitUsageError);
+  char unit_path[4400];
+  snprintf(unit_path, sizeof unit_path, "%s/%.*s", unit_directory,
+           static_cast<int>(unit_name.size()), unit_name.data());
+
+  // The state dir the daemon was given, read before the unit file goes. A unit file that does
+  // not run our daemon (the original's) or none at all: the default.
+  static Options daemon;
+  const char* state_dir = kDefaultStateDir;
+  if (ReadUnitFileOptions(unit_path, &daemon).ok() && daemon.state_dir != nullptr) {
+    state_dir = daemon.state_dir;
+  }
+  static StateStore store;
+  status = store.Init(state_dir, command.juju_unit);
+  if (!status.ok()) return Fail("finding the state file", status, kExitFailure);
+
+  static Manager manager;
+  status = manager.Open(command.bus_address);
+  if (!status.ok()) return Fail("connecting to systemd", status, kExitFailure);
+  status = manager.RunJob("StopUnit", unit_name, "replace");
+  if (!status.ok() && !IsAbsent(manager.error_name())) {
+    return Fail("stopping the unit", status, kExitFailure);
+  }
+  status = manager.DisableUnitFile(unit_name);
+  if (!status.ok() && !IsAbsent(manager.error_name())) {
+    return Fail("disabling the unit", status, kExitFailure);
+  }
+  bool unit_file_removed = false;
+  status = RemoveFile(unit_path, &unit_file_removed);
+  if (!status.ok()) return Fail("deleting the unit file", status, kExitFailure);
+  if (unit_file_removed) {
+    status = manager.Reload();
+    if (!status.ok()) return Fail("reloading systemd", status, kExitFailure);
+  }
+  // A daemon that failed stays listed as failed until this, unit file or not.
+  status = manager.ResetFailedUnit(unit_name);
+  if (!status.ok() && !IsAbsent(manager.error_name())) {
+    return Fail("resetting the unit's failed state", status, kExitFailure);
+  }
+  bool state_file_removed = false;
+  status = RemoveFile(store.path(), &state_file_removed);
+  if (!status.ok()) return Fail("deleting the state file", status, kExitFailure);
+  printf("%.*s: stopped and disabled; %s %s; %s %s\n", static_cast<int>(unit_name.size()),
+         unit_name.data(), unit_path, unit_file_removed ? "deleted" : "was not there", store.path(),
+         state_file_removed ? "deleted" : "was not there");
+  return kExitOk;
+}
+
+}  // namespace jsn
