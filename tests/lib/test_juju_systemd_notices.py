@@ -11,6 +11,7 @@ PYTHONPATH=../shared/third_party/ops-2.20.0.
 """
 
 import os
+import pickle
 import re
 import shlex
 import shutil
@@ -421,6 +422,53 @@ class CommandTest(LibraryTest):
         self.assertIsNone(raised.exception.dbus_error)
         self.assertIn("expected the unit file x", str(raised.exception))
 
+    def test_a_failure_is_the_called_process_error_the_original_raised(self):
+        # The original ran systemctl with check_output and let CalledProcessError through;
+        # charms catch that.
+        class CatchingCharm(CharmBase):
+            def __init__(self, framework):
+                super().__init__(framework)
+                self.notices = SystemdNotices(self, [Service("slurmd")])
+                self.framework.observe(self.on.install, self._on_install)
+
+            def _on_install(self, _):
+                try:
+                    self.notices.subscribe()
+                except subprocess.CalledProcessError as error:
+                    self.unit.status = BlockedStatus(f"subscribe failed: exit {error.returncode}")
+
+        self.bundled_fake(stdout="half done\n", stderr=ACCESS_DENIED, exit="1")
+        harness = self.harness(CatchingCharm)
+        harness.charm.on.install.emit()
+        self.assertEqual(harness.model.unit.status, BlockedStatus("subscribe failed: exit 1"))
+        with self.assertRaises(subprocess.CalledProcessError) as raised:
+            harness.charm.notices.subscribe()
+        error = raised.exception
+        self.assertIsInstance(error, library.SystemdNoticesError)
+        self.assertEqual(error.returncode, 1)
+        self.assertEqual(error.cmd, [str(self.charm_dir / "bin" / "juju-systemd-notices"),
+                                     "subscribe", "--unit", "app/0", "--charm-dir",
+                                     str(self.charm_dir), "--", "slurmd=slurmd"])
+        self.assertEqual(error.cmd, error.command)
+        self.assertEqual(error.output, "half done\n")
+        self.assertEqual(error.stdout, "half done\n")
+        self.assertEqual(error.stderr, ACCESS_DENIED)
+        # str() is the binary's message, not CalledProcessError's "Command [...] returned ...".
+        self.assertEqual(str(error), ACCESS_DENIED.splitlines()[0] + " (exit status 1)")
+        self.assertEqual(error.message, str(error))
+        self.assertEqual(error.args, (str(error),))
+
+    def test_the_error_survives_pickling_with_its_fields(self):
+        self.bundled_fake(stdout="out\n", stderr=ACCESS_DENIED, exit="1")
+        harness = self.harness(ApplicationCharm)
+        with self.assertRaises(library.SystemdNoticesError) as raised:
+            harness.charm._systemd_notices.subscribe()
+        copy = pickle.loads(pickle.dumps(raised.exception))
+        for field in ["message", "returncode", "cmd", "command", "output", "stderr", "dbus_error"]:
+            with self.subTest(field=field):
+                self.assertEqual(getattr(copy, field), getattr(raised.exception, field))
+        self.assertEqual(str(copy), str(raised.exception))
+
     def test_a_binary_killed_by_a_signal_or_silent_still_raises(self):
         fake = self.bundled_fake(exit="term")
         harness = self.harness(ApplicationCharm)
@@ -466,7 +514,11 @@ class BinaryLookupTest(LibraryTest):
                 self.assertIn(str(self.charm_dir / "bin" / "juju-systemd-notices"), message)
                 self.assertIn(f"on PATH ({self.path_dir}:/usr/bin:/bin)", message)
                 self.assertIsInstance(raised.exception, library.SystemdNoticesError)
+                self.assertIsInstance(raised.exception, subprocess.CalledProcessError)
                 self.assertIsNone(raised.exception.returncode)
+                # The command it would have run, with the name it looked for.
+                self.assertEqual(raised.exception.cmd[:3],
+                                 ["juju-systemd-notices", call.__name__, "--unit"])
 
 
 class RealBinaryTest(LibraryTest):

@@ -249,15 +249,19 @@ class ServiceStoppedEvent(EventBase):
     """Event emitted when a service has stopped (it settled in any state but active)."""
 
 
-class SystemdNoticesError(Exception):
+class SystemdNoticesError(subprocess.CalledProcessError):
     """The binary failed. str() is its message; systemd's refusals name their D-Bus error.
+
+    A subprocess.CalledProcessError, as the original library raised when systemctl failed, so a
+    charm's `except subprocess.CalledProcessError` catches it as before.
 
     Attributes:
         message: what went wrong: the binary's message from stderr, or why it could not run.
         returncode: the binary's exit status (1: systemd or the file system said no, 2: bad
             input, nothing written; negative: killed by that signal), None when it did not run.
         stderr: everything the binary wrote on stderr.
-        command: the command line run.
+        output: everything it wrote on stdout (also as stdout).
+        command: the command line run (also as cmd).
     """
 
     def __init__(
@@ -266,22 +270,31 @@ class SystemdNoticesError(Exception):
         returncode: Optional[int] = None,
         stderr: str = "",
         command: Sequence[str] = (),
+        output: str = "",
     ) -> None:
-        super().__init__(message)
+        super().__init__(returncode, list(command), output, stderr)  # type: ignore[arg-type]
+        # CalledProcessError leaves args alone; the message alone, as before it was one.
+        self.args = (message,)
         self.message = message
-        self.returncode = returncode
-        self.stderr = stderr
         self.command = list(command)
+
+    def __str__(self) -> str:
+        # CalledProcessError's would be "Command [...] returned non-zero exit status N."; the
+        # binary's message says what it expected and what it found, and already ends in that.
+        return self.message
 
     @property
     def dbus_error(self) -> Optional[str]:
         """The D-Bus error name systemd answered with, e.g. org.freedesktop.DBus.Error.AccessDenied."""
-        match = _DBUS_ERROR_NAME.search(self.stderr)
+        match = _DBUS_ERROR_NAME.search(self.stderr or "")
         return match.group(0) if match else None
 
 
 class BinaryNotFoundError(SystemdNoticesError):
-    """Neither the charm's bin/juju-systemd-notices nor one on PATH is there to run."""
+    """Neither the charm's bin/juju-systemd-notices nor one on PATH is there to run.
+
+    Its returncode is None: nothing ran.
+    """
 
 
 class WatchStatus(NamedTuple):
@@ -313,6 +326,7 @@ def _parse_status(text: str, command: Sequence[str]) -> NoticesStatus:
             f"expected {expected} from {' '.join(command)}, found {text[:200]!r}",
             returncode=0,
             command=command,
+            output=text,
         )
 
     try:
@@ -469,8 +483,8 @@ class SystemdNotices:
     def _charm_dir(self) -> str:
         return os.path.abspath(str(self._charm.charm_dir))
 
-    def _binary(self) -> str:
-        """The charm's bin/juju-systemd-notices, else the one on PATH."""
+    def _binary(self, *args: str) -> str:
+        """The charm's bin/juju-systemd-notices, else the one on PATH, to run with `args`."""
         bundled = Path(self._charm_dir()) / "bin" / BINARY
         if bundled.is_file() and os.access(str(bundled), os.X_OK):
             return str(bundled)
@@ -479,12 +493,13 @@ class SystemdNotices:
             return found
         raise BinaryNotFoundError(
             f"expected an executable {BINARY} at {bundled} (the charm's bin/) or on PATH "
-            f"({os.environ.get('PATH', os.defpath)}), found neither"
+            f"({os.environ.get('PATH', os.defpath)}), found neither",
+            command=[BINARY, *args],
         )
 
     def _run(self, *args: str) -> Tuple[List[str], str]:
         """Runs the binary with `args`; returns the command and its stdout, or raises."""
-        command = [self._binary(), *args]
+        command = [self._binary(*args), *args]
         _logger.debug("running %s", command)
         try:
             result = subprocess.run(
@@ -503,6 +518,7 @@ class SystemdNotices:
                 returncode=result.returncode,
                 stderr=result.stderr,
                 command=command,
+                output=result.stdout,
             )
         if result.stdout.strip() and args[0] != "status":
             _logger.info("%s", result.stdout.strip())
