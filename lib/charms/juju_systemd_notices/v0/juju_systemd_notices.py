@@ -70,12 +70,13 @@ import os
 import re
 import shutil
 import subprocess
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, NamedTuple, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Union
 
-from ops.charm import CharmBase
-from ops.framework import EventBase, EventSource
+from ops.charm import CharmBase, RemoveEvent, UpgradeCharmEvent
+from ops.framework import EventBase, EventSource, Object
 
 # The unique Charmhub library identifier, never change it.
 LIBID = "55fa28f856924b7e8754677ec33909d8"
@@ -85,7 +86,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version.
-LIBPATCH = 1
+LIBPATCH = 2
 
 __all__ = [
     "Service",
@@ -101,6 +102,11 @@ __all__ = [
 _logger = logging.getLogger(__name__)
 
 BINARY = "juju-systemd-notices"
+
+# Where `subscribe` writes the notices unit (juju-<unit, / as ->-systemd-notices.service), as the
+# original library did under the same name. upgrade-charm looks there to learn whether this unit
+# subscribed; a module value so that tests can point it at a directory of their own.
+SYSTEM_UNIT_DIRECTORY = Path("/etc/systemd/system")
 
 # The binary's limits (include/jsn/options.h, include/jsn/unit_path.h): they are its command
 # line's, stated in its --help.
@@ -403,8 +409,32 @@ def _check_services(services: Sequence[Service]) -> None:
         events[event] = alias
 
 
-class SystemdNotices:
+# The handle keys each charm's SystemdNotices objects have taken, and how often.
+_handle_keys: "weakref.WeakKeyDictionary[object, Dict[str, int]]" = weakref.WeakKeyDictionary()
+
+
+def _handle_key(charm: object, services: Sequence[Service]) -> str:
+    """The key of a SystemdNotices's ops handle, unique on `charm`: its aliases, then #2, #3, ...
+
+    ops refuses a second object with the handle path of a live one ("two objects claiming to be
+    ... have been created", Framework._track). A charm may make a SystemdNotices for the same
+    aliases again, e.g. in a handler besides the one in __init__, as the original allowed; that
+    one gets a number. The one made in __init__ comes first in every hook, so its key is the same
+    each time.
+    """
+    base = ",".join(service.hook_alias for service in services)
+    taken = _handle_keys.setdefault(charm, {})
+    taken[base] = taken.get(base, 0) + 1
+    return base if taken[base] == 1 else f"{base}#{taken[base]}"
+
+
+class SystemdNotices(Object):
     """Observe systemd services on the machine: events on the charm, the daemon to emit them.
+
+    An ops Object that observes the charm's upgrade-charm and remove events itself: on
+    upgrade-charm it subscribes again when this unit has a notices unit (its file exists), on
+    remove it runs remove(). Keep it on the charm (self._systemd_notices = ...) as ops needs of
+    any observer.
 
     Args:
         charm: the charm; service_ALIAS_started and _stopped are defined on charm.on.
@@ -433,9 +463,14 @@ class SystemdNotices:
                 raise TypeError(f"expected a Service or a name, found {service!r}")
             self._services.append(service)
         _check_services(self._services)
+        super().__init__(charm, _handle_key(charm, self._services))
         for service in self._services:
             _define_event(charm, service.started_event, ServiceStartedEvent)
             _define_event(charm, service.stopped_event, ServiceStoppedEvent)
+        # Charms written for the original subscribe in install and do nothing more; the rest of
+        # the unit's life is looked after here, so that switching stays one import line.
+        self.framework.observe(charm.on.upgrade_charm, self._on_upgrade_charm)
+        self.framework.observe(charm.on.remove, self._on_remove)
 
     @property
     def services(self) -> List[Service]:
@@ -466,6 +501,19 @@ class SystemdNotices:
         """
         self._run("stop", "--unit", self._unit_name())
 
+    def remove(self) -> None:
+        """Removes the unit's notices daemon: stops and disables it, deletes its unit file, has
+        systemd reload, and deletes the daemon's state file for this unit.
+
+        The library runs it on the charm's remove event. The hooks/service-* links stay: they go
+        with the charm dir. Not an error when nothing is there.
+
+        Raises:
+            SystemdNoticesError: the binary failed (its message and exit status).
+            BinaryNotFoundError: no binary to run.
+        """
+        self._run("remove", "--unit", self._unit_name())
+
     def status(self) -> NoticesStatus:
         """What the unit's notices daemon watches, each unit's state now, what was delivered.
 
@@ -477,8 +525,47 @@ class SystemdNotices:
         command, stdout = self._run("status", "--unit", self._unit_name(), "--json")
         return _parse_status(stdout, command)
 
+    def _on_upgrade_charm(self, _: UpgradeCharmEvent) -> None:
+        """Subscribes again when this unit has a notices unit: ours, or the original's."""
+        unit_file = self._unit_file()
+        if not unit_file.exists():
+            _logger.debug("upgrade-charm: no %s: not subscribed, nothing to renew", unit_file)
+            return
+        # The unit names the old charm's daemon and watch list: the original library's Python
+        # daemon (gone from the new charm when it switched to us) or our binary. subscribe
+        # rewrites it for this charm's binary and services, and restarts the daemon when that
+        # changed it; with nothing changed it is a no-op.
+        _logger.info("upgrade-charm: %s exists, subscribing again", unit_file)
+        try:
+            self.subscribe()
+        except SystemdNoticesError as error:
+            _logger.error("upgrade-charm: subscribing again failed: %s", error)
+            raise
+
+    def _on_remove(self, _: RemoveEvent) -> None:
+        """Removes the notices daemon; a failure fails the hook, which Juju shows the operator."""
+        try:
+            self.remove()
+        except BinaryNotFoundError as error:
+            if not self._unit_file().exists():
+                # Without the binary nothing of ours ran here, and there is no unit of the
+                # original's either (a charm's unit tests, or a charm that never subscribed).
+                _logger.debug("remove: no %s to run and no %s: nothing to remove", BINARY,
+                              self._unit_file())
+                return
+            _logger.error("remove: cannot remove %s: %s", self._unit_file().name, error)
+            raise
+        except SystemdNoticesError as error:
+            _logger.error("remove: removing %s failed: %s", self._unit_file().name, error)
+            raise
+
     def _unit_name(self) -> str:
         return self._charm.model.unit.name
+
+    def _unit_file(self) -> Path:
+        """The notices unit's file, as the binary and the original library name it."""
+        name = f"juju-{self._unit_name().replace('/', '-')}-systemd-notices.service"
+        return Path(SYSTEM_UNIT_DIRECTORY) / name
 
     def _charm_dir(self) -> str:
         return os.path.abspath(str(self._charm.charm_dir))
