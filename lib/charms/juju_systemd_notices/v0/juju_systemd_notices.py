@@ -3,63 +3,116 @@
 
 """Observe systemd services from a machine charm: juju-systemd-notices, driven from ops.
 
-The API of ``charms.operator_libs_linux.v0.juju_systemd_notices``, over the static
-``juju-systemd-notices`` binary instead of a Python daemon: a charm switching to it changes one
-import line. The binary does the work. ``subscribe()`` runs ``juju-systemd-notices subscribe``,
-which links ``hooks/service-ALIAS-started`` and ``-stopped`` to ``dispatch``, writes
-``/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service`` and has systemd start it
-(over D-Bus; it returns once the daemon watches); ``stop()`` stops and disables that unit. The
-daemon runs ``juju-exec <unit> hooks/service-ALIAS-started`` (or ``-stopped``) on each real
-transition, which ops emits as ``service_ALIAS_started`` (``-`` in ALIAS becomes ``_``).
+The API of `charms.operator_libs_linux.v0.juju_systemd_notices`, over the static
+`juju-systemd-notices` binary instead of a Python daemon: a charm switching to it changes one
+import line. The binary does the work. `subscribe()` runs `juju-systemd-notices subscribe`,
+which links `hooks/service-ALIAS-started` and `-stopped` to `dispatch`, writes
+`/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` and has systemd start it
+(over D-Bus; it returns once the daemon watches); `stop()` stops and disables that unit. The
+daemon runs `juju-exec <unit> hooks/service-ALIAS-started` (or `-stopped`) on each real
+transition, which ops emits as `service_ALIAS_started` (`-` in ALIAS becomes `_`).
 
-The binary is looked up as ``<charm_dir>/bin/juju-systemd-notices`` (where the charmcraft part
-installs it), else ``juju-systemd-notices`` on ``PATH``.
+The binary is looked up as `<charm_dir>/bin/juju-systemd-notices` (where the charmcraft part
+installs it), else `juju-systemd-notices` on `PATH`.
 
-How to use within a charmed operator (machine only)::
+## How to use within a charmed operator (machine only)
 
-    from charms.juju_systemd_notices.v0.juju_systemd_notices import (
-        Service,
-        ServiceStartedEvent,
-        ServiceStoppedEvent,
-        SystemdNotices,
-    )
-    from ops import ActiveStatus, BlockedStatus, CharmBase, InstallEvent, StopEvent
+```python
+from charms.juju_systemd_notices.v0.juju_systemd_notices import (
+    Service,
+    ServiceStartedEvent,
+    ServiceStoppedEvent,
+    SystemdNotices,
+)
+from ops import ActiveStatus, BlockedStatus, CharmBase, InstallEvent, StopEvent
 
 
-    class ApplicationCharm(CharmBase):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._systemd_notices = SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd")])
-            self.framework.observe(self.on.install, self._on_install)
-            self.framework.observe(self.on.stop, self._on_stop)
-            self.framework.observe(self.on.service_slurmd_started, self._on_slurmd_started)
-            self.framework.observe(self.on.service_slurmd_stopped, self._on_slurmd_stopped)
+class ApplicationCharm(CharmBase):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._systemd_notices = SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd")])
+        self.framework.observe(self.on.install, self._on_install)
+        self.framework.observe(self.on.stop, self._on_stop)
+        self.framework.observe(self.on.service_slurmd_started, self._on_slurmd_started)
+        self.framework.observe(self.on.service_slurmd_stopped, self._on_slurmd_stopped)
 
-        def _on_install(self, _: InstallEvent) -> None:
-            self._systemd_notices.subscribe()
+    def _on_install(self, _: InstallEvent) -> None:
+        self._systemd_notices.subscribe()
 
-        def _on_stop(self, _: StopEvent) -> None:
-            self._systemd_notices.stop()
+    def _on_stop(self, _: StopEvent) -> None:
+        self._systemd_notices.stop()
 
-        def _on_slurmd_started(self, _: ServiceStartedEvent) -> None:
-            self.unit.status = ActiveStatus()
+    def _on_slurmd_started(self, _: ServiceStartedEvent) -> None:
+        self.unit.status = ActiveStatus()
 
-        def _on_slurmd_stopped(self, _: ServiceStoppedEvent) -> None:
-            self.unit.status = BlockedStatus("slurmd not running")
+    def _on_slurmd_stopped(self, _: ServiceStoppedEvent) -> None:
+        self.unit.status = BlockedStatus("slurmd not running")
+```
 
-``status()`` (not in the original) reads back what the daemon watches, e.g. for an action::
+Keep the `SystemdNotices` on the charm, as above: it is an ops `Object`, and ops calls an
+object's handlers only while the charm holds it.
 
-    status = self._systemd_notices.status()
-    event.set_results({w.alias: f"{w.active_state}, delivered {w.delivered}" for w in status.watches})
+## What it does on upgrade-charm and remove
 
-Names are checked by the binary's rules when a ``Service`` or ``SystemdNotices`` is made
-(``ValueError`` saying what was expected and what was found), so a bad name fails in
-``__init__``, in every hook, rather than in ``install`` only. Failures of the binary raise
-``SystemdNoticesError`` with its message (systemd's refusals carry their D-Bus error name) and
-exit status.
+`SystemdNotices` observes these two events of the charm itself, so a charm that subscribes in
+`install` and stops in `stop` needs nothing more:
 
-One daemon runs per Juju unit, with one watch list: ``subscribe()`` replaces the list with this
-object's services, so a charm keeps all its services in one ``SystemdNotices``.
+- **upgrade-charm**: when this unit has a notices unit (the file
+  `/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` exists, written by this
+  library or by the original, which used the same name), it calls `subscribe()` again with the
+  current services, so the daemon runs the new charm's binary and watch list (the binary
+  restarts it only when that changed the unit). Without that file it does nothing. A refresh
+  is thus all it takes to move a deployed unit from the original library to this one.
+- **remove**: it calls `remove()`, which runs `juju-systemd-notices remove --unit <unit>`: the
+  daemon is stopped and disabled, its unit file deleted, systemd reloaded, and the daemon's
+  state file for the unit deleted (the hook links go with the charm dir). A failure is logged
+  and fails the hook, where Juju shows it to the operator.
+
+A charm that also calls `subscribe()` in its own `upgrade-charm` handler, or `stop()` in
+`remove`, keeps working in either order: a second `subscribe` with the same services changes
+nothing, and stopping a unit that is gone is not an error.
+
+## Status
+
+`status()` (not in the original) reads back what the daemon watches, e.g. for an action:
+
+```python
+status = self._systemd_notices.status()
+event.set_results({w.alias: f"{w.active_state}, delivered {w.delivered}" for w in status.watches})
+```
+
+## Errors
+
+Names are checked by the binary's rules when a `Service` or `SystemdNotices` is made
+(`ValueError` saying what was expected and what was found), so a bad name fails in
+`__init__`, in every hook, rather than in `install` only. Failures of the binary raise
+`SystemdNoticesError` with its message (systemd's refusals carry their D-Bus error name) and
+exit status. It is a `subprocess.CalledProcessError` (`returncode`, `cmd`, `output`,
+`stderr`), what the original raised when `systemctl` failed, so a charm's
+`except subprocess.CalledProcessError` still catches it.
+
+One daemon runs per Juju unit, with one watch list: `subscribe()` replaces the list with this
+object's services, so a charm keeps all its services in one `SystemdNotices`.
+
+## Unit tests of a charm that uses it
+
+Under ops's `Harness` nothing here needs the binary but `subscribe()`, `stop()`, `remove()` and
+`status()`: patch those, at this module's path, where a test emits the events that call them.
+`upgrade-charm` does nothing without the notices unit file, and `remove` does nothing when there
+is neither a binary nor that file, as on a developer's machine.
+
+```python
+from unittest.mock import patch
+
+@patch("charms.juju_systemd_notices.v0.juju_systemd_notices.SystemdNotices.subscribe")
+def test_install_subscribes(self, subscribe):
+    self.harness.charm.on.install.emit()
+    subscribe.assert_called_once_with()
+
+def test_slurmd_started_sets_active(self):
+    self.harness.charm.on.service_slurmd_started.emit()
+    self.assertEqual(self.harness.charm.unit.status, ActiveStatus())
+```
 """
 
 from __future__ import annotations
