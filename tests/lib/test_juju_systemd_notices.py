@@ -11,6 +11,7 @@ PYTHONPATH=../shared/third_party/ops-2.20.0.
 """
 
 import os
+import pickle
 import re
 import shlex
 import shutil
@@ -19,10 +20,10 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import types
 import unittest
 import warnings
 from pathlib import Path
+from unittest import mock
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPOSITORY / "lib"))
@@ -94,17 +95,26 @@ def charm_watching(services):
     return WatchingCharm
 
 
-# The fake binary: records its arguments (NUL-separated) in argv beside it, prints the files
-# stdout and stderr beside it, exits with the number in exit (or kills itself with SIGTERM).
+# The fake binary: records its arguments (NUL-separated) in argv beside it and appends them as a
+# line to runs, prints the files stdout and stderr beside it, exits with the number in exit (or
+# kills itself with SIGTERM). When unit-file beside it names a path, a successful subscribe
+# creates that file and remove deletes it, as the binary does with the notices unit file.
 FAKE_BINARY = textwrap.dedent(
     """\
     #!/bin/sh
     here=$(dirname "$0")
     for argument in "$@"; do printf '%s\\0' "$argument"; done > "$here/argv"
+    { for argument in "$@"; do printf '%s\\0' "$argument"; done; echo; } >> "$here/runs"
     cat "$here/stdout" 2>/dev/null
     cat "$here/stderr" >&2 2>/dev/null
     code=$(cat "$here/exit" 2>/dev/null || echo 0)
     [ "$code" = term ] && kill -TERM $$
+    if [ "$code" = 0 ] && [ -s "$here/unit-file" ]; then
+      case "$1" in
+        subscribe) : > "$(cat "$here/unit-file")" ;;
+        remove) rm -f "$(cat "$here/unit-file")" ;;
+      esac
+    fi
     exit "$code"
     """
 )
@@ -136,6 +146,17 @@ class FakeBinary:
             return None
         return recorded.read_bytes().decode().split("\0")[:-1]
 
+    def runs(self):
+        """The arguments of every run, in order ([] when it has not run)."""
+        recorded = self.directory / "runs"
+        if not recorded.exists():
+            return []
+        return [line.split("\0")[:-1] for line in recorded.read_bytes().decode().splitlines()]
+
+    def keep_unit_file(self, path: Path) -> None:
+        """From now on subscribe creates `path` and remove deletes it."""
+        (self.directory / "unit-file").write_text(str(path))
+
 
 class LibraryTest(unittest.TestCase):
     """A temporary charm dir, PATH without any juju-systemd-notices, helpers for Harness."""
@@ -149,6 +170,12 @@ class LibraryTest(unittest.TestCase):
         self.path_dir = self.temp / "path"
         self.path_dir.mkdir()
         self.set_environment("PATH", f"{self.path_dir}:/usr/bin:/bin")
+        # Where upgrade-charm looks for the notices unit: never the host's /etc/systemd/system.
+        self.unit_directory = self.temp / "etc-systemd-system"
+        self.unit_directory.mkdir()
+        patcher = mock.patch.object(library, "SYSTEM_UNIT_DIRECTORY", self.unit_directory)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     def set_environment(self, name, value):
         old = os.environ.get(name)
@@ -229,12 +256,17 @@ class EventsTest(LibraryTest):
     def test_a_charm_made_again_on_the_same_events_class_keeps_its_events(self):
         # ops defines events on the class of charm.on; the original raised when a process made
         # its charm twice (ops's "overlaps with an existing type"). Two stand-in charms sharing
-        # one events class, as two instances of one charm class do outside Harness.
+        # one events class, as two instances of one charm class do outside Harness (Harness
+        # makes an events class per charm).
         class SharedEvents(ops.CharmEvents):
             pass
 
-        first = types.SimpleNamespace(on=SharedEvents())
-        second = types.SimpleNamespace(on=SharedEvents())
+        class StandInCharm(ops.Object):
+            on = SharedEvents()
+
+        framework = self.harness(charm_watching(["placeholder"])).framework
+        first = StandInCharm(framework, "first")
+        second = StandInCharm(framework, "second")
         SystemdNotices(first, [Service("slurmd")])
         SystemdNotices(second, [Service("slurmd")])
         self.assertIs(SharedEvents.service_slurmd_started.event_type, ServiceStartedEvent)
@@ -421,6 +453,53 @@ class CommandTest(LibraryTest):
         self.assertIsNone(raised.exception.dbus_error)
         self.assertIn("expected the unit file x", str(raised.exception))
 
+    def test_a_failure_is_the_called_process_error_the_original_raised(self):
+        # The original ran systemctl with check_output and let CalledProcessError through;
+        # charms catch that.
+        class CatchingCharm(CharmBase):
+            def __init__(self, framework):
+                super().__init__(framework)
+                self.notices = SystemdNotices(self, [Service("slurmd")])
+                self.framework.observe(self.on.install, self._on_install)
+
+            def _on_install(self, _):
+                try:
+                    self.notices.subscribe()
+                except subprocess.CalledProcessError as error:
+                    self.unit.status = BlockedStatus(f"subscribe failed: exit {error.returncode}")
+
+        self.bundled_fake(stdout="half done\n", stderr=ACCESS_DENIED, exit="1")
+        harness = self.harness(CatchingCharm)
+        harness.charm.on.install.emit()
+        self.assertEqual(harness.model.unit.status, BlockedStatus("subscribe failed: exit 1"))
+        with self.assertRaises(subprocess.CalledProcessError) as raised:
+            harness.charm.notices.subscribe()
+        error = raised.exception
+        self.assertIsInstance(error, library.SystemdNoticesError)
+        self.assertEqual(error.returncode, 1)
+        self.assertEqual(error.cmd, [str(self.charm_dir / "bin" / "juju-systemd-notices"),
+                                     "subscribe", "--unit", "app/0", "--charm-dir",
+                                     str(self.charm_dir), "--", "slurmd=slurmd"])
+        self.assertEqual(error.cmd, error.command)
+        self.assertEqual(error.output, "half done\n")
+        self.assertEqual(error.stdout, "half done\n")
+        self.assertEqual(error.stderr, ACCESS_DENIED)
+        # str() is the binary's message, not CalledProcessError's "Command [...] returned ...".
+        self.assertEqual(str(error), ACCESS_DENIED.splitlines()[0] + " (exit status 1)")
+        self.assertEqual(error.message, str(error))
+        self.assertEqual(error.args, (str(error),))
+
+    def test_the_error_survives_pickling_with_its_fields(self):
+        self.bundled_fake(stdout="out\n", stderr=ACCESS_DENIED, exit="1")
+        harness = self.harness(ApplicationCharm)
+        with self.assertRaises(library.SystemdNoticesError) as raised:
+            harness.charm._systemd_notices.subscribe()
+        copy = pickle.loads(pickle.dumps(raised.exception))
+        for field in ["message", "returncode", "cmd", "command", "output", "stderr", "dbus_error"]:
+            with self.subTest(field=field):
+                self.assertEqual(getattr(copy, field), getattr(raised.exception, field))
+        self.assertEqual(str(copy), str(raised.exception))
+
     def test_a_binary_killed_by_a_signal_or_silent_still_raises(self):
         fake = self.bundled_fake(exit="term")
         harness = self.harness(ApplicationCharm)
@@ -430,6 +509,235 @@ class CommandTest(LibraryTest):
         fake.answer(exit="3")
         with self.assertRaisesRegex(library.SystemdNoticesError, r"stop said nothing \(exit status 3\)"):
             harness.charm._systemd_notices.stop()
+
+
+# The unit file the original library's subscribe() wrote for app/0 (charm dir
+# /var/lib/juju/agents/unit-app-0/charm): its Python daemon, run from the charm's lib/.
+ORIGINAL_UNIT_FILE = textwrap.dedent(
+    """\
+    [Unit]
+    Description=Juju systemd notices daemon
+    After=multi-user.target
+
+    [Service]
+    Type=simple
+    Restart=always
+    WorkingDirectory=/var/lib/juju/agents/unit-app-0/charm
+    Environment="PYTHONPATH=/var/lib/juju/agents/unit-app-0/charm/venv"
+    ExecStart=/usr/bin/python3 /var/lib/juju/agents/unit-app-0/charm/lib/charms/operator_libs_linux/v0/juju_systemd_notices.py app/0
+
+    [Install]
+    WantedBy=multi-user.target"""
+)
+
+
+def charm_handling_its_own_life(library_first):
+    """A charm that subscribes in its own upgrade-charm handler and stops in remove, as a charm
+    written for the original might; its handlers run after the library's when library_first
+    (SystemdNotices made before it observes), else before."""
+
+    class OwnLifeCharm(CharmBase):
+        def __init__(self, framework):
+            super().__init__(framework)
+            if library_first:
+                self.notices = SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd")])
+            self.framework.observe(self.on.upgrade_charm, self._on_upgrade_charm)
+            self.framework.observe(self.on.remove, self._on_remove)
+            if not library_first:
+                self.notices = SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd")])
+
+        def _on_upgrade_charm(self, _):
+            self.notices.subscribe()
+
+        def _on_remove(self, _):
+            self.notices.stop()
+
+    return OwnLifeCharm
+
+
+class LifeTest(LibraryTest):
+    """What the library runs on the charm's upgrade-charm and remove events by itself."""
+
+    def subscribe_argv(self, unit="app/0", watches=("snap.slurm.slurmd=slurmd",)):
+        return ["subscribe", "--unit", unit, "--charm-dir", str(self.charm_dir), "--", *watches]
+
+    def notices_unit_file(self, unit="app/0"):
+        return self.unit_directory / f"juju-{unit.replace('/', '-')}-systemd-notices.service"
+
+    def test_upgrade_charm_subscribes_again_when_the_unit_has_a_notices_unit(self):
+        for writer, text in [("ours", "[Service]\nExecStart=/old/bin/juju-systemd-notices\n"),
+                             ("the original's", ORIGINAL_UNIT_FILE)]:
+            with self.subTest(unit_file=writer):
+                self.notices_unit_file().write_text(text)
+                fake = self.bundled_fake()
+                (fake.directory / "runs").unlink(missing_ok=True)
+                harness = self.harness(ApplicationCharm)
+                harness.charm.on.upgrade_charm.emit()
+                self.assertEqual(fake.runs(), [self.subscribe_argv()])
+
+    def test_upgrade_charm_without_a_notices_unit_runs_nothing(self):
+        fake = self.bundled_fake()
+        # Another unit's file is not this unit's.
+        self.notices_unit_file("app/1").write_text(ORIGINAL_UNIT_FILE)
+        harness = self.harness(ApplicationCharm)
+        harness.charm.on.upgrade_charm.emit()
+        self.assertEqual(fake.runs(), [])
+
+    def test_upgrade_charm_looks_for_the_file_named_after_this_unit(self):
+        fake = self.bundled_fake()
+        self.notices_unit_file("slurmd/3").write_text(ORIGINAL_UNIT_FILE)
+        harness = self.harness(charm_watching(["slurmd"]), app="slurmd")  # unit slurmd/0
+        harness.charm.on.upgrade_charm.emit()
+        self.assertEqual(fake.runs(), [])
+        self.notices_unit_file("slurmd/0").write_text(ORIGINAL_UNIT_FILE)
+        harness.charm.on.upgrade_charm.emit()
+        self.assertEqual(fake.runs(), [self.subscribe_argv("slurmd/0", ["slurmd=slurmd"])])
+
+    def test_upgrade_charm_failure_fails_the_hook_and_is_logged(self):
+        self.notices_unit_file().write_text(ORIGINAL_UNIT_FILE)
+        self.bundled_fake(stderr=ACCESS_DENIED, exit="1")
+        harness = self.harness(ApplicationCharm)
+        with self.assertLogs(library.__name__, "ERROR") as logs:
+            with self.assertRaises(subprocess.CalledProcessError) as raised:
+                harness.charm.on.upgrade_charm.emit()
+        self.assertIsInstance(raised.exception, library.SystemdNoticesError)
+        self.assertIn("AccessDenied", "\n".join(logs.output))
+
+    def test_upgrade_charm_with_a_notices_unit_and_no_binary_fails_the_hook(self):
+        self.notices_unit_file().write_text(ORIGINAL_UNIT_FILE)
+        harness = self.harness(ApplicationCharm)
+        with self.assertLogs(library.__name__, "ERROR"):
+            with self.assertRaises(library.BinaryNotFoundError):
+                harness.charm.on.upgrade_charm.emit()
+
+    def test_remove_runs_remove_with_the_unit(self):
+        fake = self.bundled_fake()
+        harness = self.harness(ApplicationCharm)
+        harness.charm.on.remove.emit()
+        self.assertEqual(fake.runs(), [["remove", "--unit", "app/0"]])
+
+    def test_remove_is_public_and_runs_the_same(self):
+        fake = self.bundled_fake()
+        harness = self.harness(charm_watching(["slurmd"]), app="slurmd")
+        harness.charm.notices.remove()
+        self.assertEqual(fake.runs(), [["remove", "--unit", "slurmd/0"]])
+
+    def test_a_failing_remove_fails_the_hook_with_a_called_process_error_and_logs_it(self):
+        stderr = ("juju-systemd-notices remove: stopping juju-app-0-systemd-notices.service: "
+                  "org.freedesktop.DBus.Error.AccessDenied: Access denied (fake)\n")
+        self.bundled_fake(stderr=stderr, exit="1")
+        harness = self.harness(ApplicationCharm)
+        with self.assertLogs(library.__name__, "ERROR") as logs:
+            with self.assertRaises(subprocess.CalledProcessError) as raised:
+                harness.charm.on.remove.emit()
+        error = raised.exception
+        self.assertIsInstance(error, library.SystemdNoticesError)
+        self.assertEqual(error.returncode, 1)
+        self.assertEqual(error.cmd[1:], ["remove", "--unit", "app/0"])
+        self.assertEqual(error.dbus_error, "org.freedesktop.DBus.Error.AccessDenied")
+        self.assertEqual(str(error), stderr.strip() + " (exit status 1)")
+        self.assertIn(str(error), "\n".join(logs.output))
+
+    def test_remove_without_a_binary_or_a_notices_unit_does_nothing(self):
+        # A charm's own unit tests emitting remove: no binary, nothing installed.
+        harness = self.harness(ApplicationCharm)
+        harness.charm.on.remove.emit()
+
+    def test_remove_without_a_binary_but_with_a_notices_unit_fails_the_hook(self):
+        self.notices_unit_file().write_text(ORIGINAL_UNIT_FILE)
+        harness = self.harness(ApplicationCharm)
+        with self.assertLogs(library.__name__, "ERROR"):
+            with self.assertRaises(library.BinaryNotFoundError):
+                harness.charm.on.remove.emit()
+
+    def test_the_seed_charm_runs_each_command_once_in_its_whole_life(self):
+        fake = self.bundled_fake()
+        fake.keep_unit_file(self.notices_unit_file())
+        harness = self.harness(ApplicationCharm)
+        harness.charm.on.upgrade_charm.emit()  # before install: nothing subscribed yet
+        for event in ["install", "upgrade_charm", "stop", "remove", "upgrade_charm"]:
+            getattr(harness.charm.on, event).emit()
+        self.assertEqual(fake.runs(), [self.subscribe_argv(), self.subscribe_argv(),
+                                       ["stop", "--unit", "app/0"], ["remove", "--unit", "app/0"]])
+        self.assertFalse(self.notices_unit_file().exists())
+
+    def test_a_charm_subscribing_in_its_own_upgrade_charm_handler_subscribes_twice_alike(self):
+        # The binary's subscribe with the arguments it already runs with changes nothing.
+        for library_first in [True, False]:
+            with self.subTest(library_first=library_first):
+                fake = self.bundled_fake()
+                (fake.directory / "runs").unlink(missing_ok=True)
+                self.notices_unit_file().write_text("[Service]\n")
+                harness = self.harness(charm_handling_its_own_life(library_first))
+                harness.charm.on.upgrade_charm.emit()
+                self.assertEqual(fake.runs(), [self.subscribe_argv(), self.subscribe_argv()])
+
+    def test_a_charm_subscribing_first_in_upgrade_charm_is_followed_by_the_library(self):
+        # No notices unit before the hook: the library sees the one the charm's subscribe wrote
+        # when it comes second, and none when it comes first.
+        for library_first, expected_runs in [(True, 1), (False, 2)]:
+            with self.subTest(library_first=library_first):
+                fake = self.bundled_fake()
+                (fake.directory / "runs").unlink(missing_ok=True)
+                self.notices_unit_file().unlink(missing_ok=True)
+                fake.keep_unit_file(self.notices_unit_file())
+                harness = self.harness(charm_handling_its_own_life(library_first))
+                harness.charm.on.upgrade_charm.emit()
+                self.assertEqual(fake.runs(), [self.subscribe_argv()] * expected_runs)
+
+    def test_a_charm_stopping_in_its_own_remove_handler_works_in_either_order(self):
+        # The binary's stop of a unit remove already took away exits 0, as does remove of a
+        # stopped one.
+        for library_first, expected in [(True, ["remove", "stop"]), (False, ["stop", "remove"])]:
+            with self.subTest(library_first=library_first):
+                fake = self.bundled_fake()
+                (fake.directory / "runs").unlink(missing_ok=True)
+                harness = self.harness(charm_handling_its_own_life(library_first))
+                harness.charm.on.remove.emit()
+                self.assertEqual([run[0] for run in fake.runs()], expected)
+                self.assertEqual([run[1:] for run in fake.runs()], [["--unit", "app/0"]] * 2)
+
+
+class HandleTest(LibraryTest):
+    """SystemdNotices is an ops Object; ops refuses two live objects with one handle path."""
+
+    def test_the_handle_is_named_after_the_aliases(self):
+        harness = self.harness(charm_watching([Service("snap.slurm.slurmd", alias="slurmd"),
+                                               Service("munged")]))
+        self.assertIsInstance(harness.charm.notices, ops.Object)
+        self.assertEqual(harness.charm.notices.handle.path,
+                         f"{harness.charm.handle.path}/SystemdNotices[slurmd,munged]")
+
+    def test_two_objects_for_the_same_aliases_coexist_and_each_renews_its_own(self):
+        fake = self.bundled_fake()
+        (self.unit_directory / "juju-app-0-systemd-notices.service").write_text("[Service]\n")
+        harness = self.harness(charm_watching([Service("slurmd")]))
+        second = SystemdNotices(harness.charm, [Service("snap.slurm.slurmd", alias="slurmd")])
+        third = SystemdNotices(harness.charm, [Service("munged")])
+        charm_path = harness.charm.handle.path
+        self.assertEqual(second.handle.path, f"{charm_path}/SystemdNotices[slurmd#2]")
+        self.assertEqual(third.handle.path, f"{charm_path}/SystemdNotices[munged]")
+        # One watch list per unit: each subscribes in turn, in the order made, the last wins.
+        harness.charm.on.upgrade_charm.emit()
+        self.assertEqual([run[-1] for run in fake.runs()],
+                         ["slurmd=slurmd", "snap.slurm.slurmd=slurmd", "munged=munged"])
+
+    def test_the_first_objects_handle_is_the_same_in_every_charm_made(self):
+        for _ in range(2):
+            harness = self.harness(ApplicationCharm)
+            self.assertEqual(harness.charm._systemd_notices.handle.path,
+                             f"{harness.charm.handle.path}/SystemdNotices[slurmd]")
+
+    def test_a_charm_making_another_in_a_handler_as_the_original_allowed_still_works(self):
+        class AgainCharm(ApplicationCharm):
+            def _on_install(self, _):
+                SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd")]).subscribe()
+
+        fake = self.bundled_fake()
+        harness = self.harness(AgainCharm)
+        harness.charm.on.install.emit()
+        harness.charm.on.install.emit()
+        self.assertEqual(len(fake.runs()), 2)
 
 
 class BinaryLookupTest(LibraryTest):
@@ -466,7 +774,11 @@ class BinaryLookupTest(LibraryTest):
                 self.assertIn(str(self.charm_dir / "bin" / "juju-systemd-notices"), message)
                 self.assertIn(f"on PATH ({self.path_dir}:/usr/bin:/bin)", message)
                 self.assertIsInstance(raised.exception, library.SystemdNoticesError)
+                self.assertIsInstance(raised.exception, subprocess.CalledProcessError)
                 self.assertIsNone(raised.exception.returncode)
+                # The command it would have run, with the name it looked for.
+                self.assertEqual(raised.exception.cmd[:3],
+                                 ["juju-systemd-notices", call.__name__, "--unit"])
 
 
 class RealBinaryTest(LibraryTest):
@@ -568,6 +880,26 @@ class RealBinaryTest(LibraryTest):
         self.assertEqual(raised.exception.returncode, 2)
         self.assertIn("juju-systemd-notices subscribe: expected --charm-dir to be a directory, "
                       f"found '{self.temp / 'no-such-charm'}'", str(raised.exception))
+
+    def test_upgrade_charm_rewrites_the_original_librarys_unit_to_run_the_binary(self):
+        # Migration by refresh, offline: the original's unit file and hook links are there.
+        unit_directory = self.root / "etc" / "systemd" / "system"
+        unit_directory.mkdir(parents=True)
+        unit_file = unit_directory / "juju-app-0-systemd-notices.service"
+        unit_file.write_text(ORIGINAL_UNIT_FILE)
+        hooks = self.charm_dir / "hooks"
+        hooks.mkdir()
+        for hook in ["service-slurmd-started", "service-slurmd-stopped"]:
+            (hooks / hook).symlink_to(self.charm_dir / "dispatch")
+        harness = self.harness(ApplicationCharm)
+        with mock.patch.object(library, "SYSTEM_UNIT_DIRECTORY", unit_directory):
+            harness.charm.on.upgrade_charm.emit()
+        self.assertNotIn("operator_libs_linux", unit_file.read_text())
+        words = shlex.split(self.exec_start()[len("ExecStart="):])
+        self.assertEqual(words[0], str(REAL_BINARY.resolve()))
+        self.assertEqual(words[words.index("--") + 1:], ["snap.slurm.slurmd.service=slurmd"])
+        for hook in ["service-slurmd-started", "service-slurmd-stopped"]:
+            self.assertEqual(os.readlink(str(hooks / hook)), str(self.charm_dir / "dispatch"))
 
     def test_stop_and_status_without_systemd_raise_with_the_binarys_message(self):
         self.set_environment("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={self.temp}/no-bus")

@@ -3,63 +3,116 @@
 
 """Observe systemd services from a machine charm: juju-systemd-notices, driven from ops.
 
-The API of ``charms.operator_libs_linux.v0.juju_systemd_notices``, over the static
-``juju-systemd-notices`` binary instead of a Python daemon: a charm switching to it changes one
-import line. The binary does the work. ``subscribe()`` runs ``juju-systemd-notices subscribe``,
-which links ``hooks/service-ALIAS-started`` and ``-stopped`` to ``dispatch``, writes
-``/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service`` and has systemd start it
-(over D-Bus; it returns once the daemon watches); ``stop()`` stops and disables that unit. The
-daemon runs ``juju-exec <unit> hooks/service-ALIAS-started`` (or ``-stopped``) on each real
-transition, which ops emits as ``service_ALIAS_started`` (``-`` in ALIAS becomes ``_``).
+The API of `charms.operator_libs_linux.v0.juju_systemd_notices`, over the static
+`juju-systemd-notices` binary instead of a Python daemon: a charm switching to it changes one
+import line. The binary does the work. `subscribe()` runs `juju-systemd-notices subscribe`,
+which links `hooks/service-ALIAS-started` and `-stopped` to `dispatch`, writes
+`/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` and has systemd start it
+(over D-Bus; it returns once the daemon watches); `stop()` stops and disables that unit. The
+daemon runs `juju-exec <unit> hooks/service-ALIAS-started` (or `-stopped`) on each real
+transition, which ops emits as `service_ALIAS_started` (`-` in ALIAS becomes `_`).
 
-The binary is looked up as ``<charm_dir>/bin/juju-systemd-notices`` (where the charmcraft part
-installs it), else ``juju-systemd-notices`` on ``PATH``.
+The binary is looked up as `<charm_dir>/bin/juju-systemd-notices` (where the charmcraft part
+installs it), else `juju-systemd-notices` on `PATH`.
 
-How to use within a charmed operator (machine only)::
+## How to use within a charmed operator (machine only)
 
-    from charms.juju_systemd_notices.v0.juju_systemd_notices import (
-        Service,
-        ServiceStartedEvent,
-        ServiceStoppedEvent,
-        SystemdNotices,
-    )
-    from ops import ActiveStatus, BlockedStatus, CharmBase, InstallEvent, StopEvent
+```python
+from charms.juju_systemd_notices.v0.juju_systemd_notices import (
+    Service,
+    ServiceStartedEvent,
+    ServiceStoppedEvent,
+    SystemdNotices,
+)
+from ops import ActiveStatus, BlockedStatus, CharmBase, InstallEvent, StopEvent
 
 
-    class ApplicationCharm(CharmBase):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._systemd_notices = SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd")])
-            self.framework.observe(self.on.install, self._on_install)
-            self.framework.observe(self.on.stop, self._on_stop)
-            self.framework.observe(self.on.service_slurmd_started, self._on_slurmd_started)
-            self.framework.observe(self.on.service_slurmd_stopped, self._on_slurmd_stopped)
+class ApplicationCharm(CharmBase):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._systemd_notices = SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd")])
+        self.framework.observe(self.on.install, self._on_install)
+        self.framework.observe(self.on.stop, self._on_stop)
+        self.framework.observe(self.on.service_slurmd_started, self._on_slurmd_started)
+        self.framework.observe(self.on.service_slurmd_stopped, self._on_slurmd_stopped)
 
-        def _on_install(self, _: InstallEvent) -> None:
-            self._systemd_notices.subscribe()
+    def _on_install(self, _: InstallEvent) -> None:
+        self._systemd_notices.subscribe()
 
-        def _on_stop(self, _: StopEvent) -> None:
-            self._systemd_notices.stop()
+    def _on_stop(self, _: StopEvent) -> None:
+        self._systemd_notices.stop()
 
-        def _on_slurmd_started(self, _: ServiceStartedEvent) -> None:
-            self.unit.status = ActiveStatus()
+    def _on_slurmd_started(self, _: ServiceStartedEvent) -> None:
+        self.unit.status = ActiveStatus()
 
-        def _on_slurmd_stopped(self, _: ServiceStoppedEvent) -> None:
-            self.unit.status = BlockedStatus("slurmd not running")
+    def _on_slurmd_stopped(self, _: ServiceStoppedEvent) -> None:
+        self.unit.status = BlockedStatus("slurmd not running")
+```
 
-``status()`` (not in the original) reads back what the daemon watches, e.g. for an action::
+Keep the `SystemdNotices` on the charm, as above: it is an ops `Object`, and ops calls an
+object's handlers only while the charm holds it.
 
-    status = self._systemd_notices.status()
-    event.set_results({w.alias: f"{w.active_state}, delivered {w.delivered}" for w in status.watches})
+## What it does on upgrade-charm and remove
 
-Names are checked by the binary's rules when a ``Service`` or ``SystemdNotices`` is made
-(``ValueError`` saying what was expected and what was found), so a bad name fails in
-``__init__``, in every hook, rather than in ``install`` only. Failures of the binary raise
-``SystemdNoticesError`` with its message (systemd's refusals carry their D-Bus error name) and
-exit status.
+`SystemdNotices` observes these two events of the charm itself, so a charm that subscribes in
+`install` and stops in `stop` needs nothing more:
 
-One daemon runs per Juju unit, with one watch list: ``subscribe()`` replaces the list with this
-object's services, so a charm keeps all its services in one ``SystemdNotices``.
+- **upgrade-charm**: when this unit has a notices unit (the file
+  `/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` exists, written by this
+  library or by the original, which used the same name), it calls `subscribe()` again with the
+  current services, so the daemon runs the new charm's binary and watch list (the binary
+  restarts it only when that changed the unit). Without that file it does nothing. A refresh
+  is thus all it takes to move a deployed unit from the original library to this one.
+- **remove**: it calls `remove()`, which runs `juju-systemd-notices remove --unit <unit>`: the
+  daemon is stopped and disabled, its unit file deleted, systemd reloaded, and the daemon's
+  state file for the unit deleted (the hook links go with the charm dir). A failure is logged
+  and fails the hook, where Juju shows it to the operator.
+
+A charm that also calls `subscribe()` in its own `upgrade-charm` handler, or `stop()` in
+`remove`, keeps working in either order: a second `subscribe` with the same services changes
+nothing, and stopping a unit that is gone is not an error.
+
+## Status
+
+`status()` (not in the original) reads back what the daemon watches, e.g. for an action:
+
+```python
+status = self._systemd_notices.status()
+event.set_results({w.alias: f"{w.active_state}, delivered {w.delivered}" for w in status.watches})
+```
+
+## Errors
+
+Names are checked by the binary's rules when a `Service` or `SystemdNotices` is made
+(`ValueError` saying what was expected and what was found), so a bad name fails in
+`__init__`, in every hook, rather than in `install` only. Failures of the binary raise
+`SystemdNoticesError` with its message (systemd's refusals carry their D-Bus error name) and
+exit status. It is a `subprocess.CalledProcessError` (`returncode`, `cmd`, `output`,
+`stderr`), what the original raised when `systemctl` failed, so a charm's
+`except subprocess.CalledProcessError` still catches it.
+
+One daemon runs per Juju unit, with one watch list: `subscribe()` replaces the list with this
+object's services, so a charm keeps all its services in one `SystemdNotices`.
+
+## Unit tests of a charm that uses it
+
+Under ops's `Harness` nothing here needs the binary but `subscribe()`, `stop()`, `remove()` and
+`status()`: patch those, at this module's path, where a test emits the events that call them.
+`upgrade-charm` does nothing without the notices unit file, and `remove` does nothing when there
+is neither a binary nor that file, as on a developer's machine.
+
+```python
+from unittest.mock import patch
+
+@patch("charms.juju_systemd_notices.v0.juju_systemd_notices.SystemdNotices.subscribe")
+def test_install_subscribes(self, subscribe):
+    self.harness.charm.on.install.emit()
+    subscribe.assert_called_once_with()
+
+def test_slurmd_started_sets_active(self):
+    self.harness.charm.on.service_slurmd_started.emit()
+    self.assertEqual(self.harness.charm.unit.status, ActiveStatus())
+```
 """
 
 from __future__ import annotations
@@ -70,12 +123,13 @@ import os
 import re
 import shutil
 import subprocess
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, NamedTuple, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Union
 
-from ops.charm import CharmBase
-from ops.framework import EventBase, EventSource
+from ops.charm import CharmBase, RemoveEvent, UpgradeCharmEvent
+from ops.framework import EventBase, EventSource, Object
 
 # The unique Charmhub library identifier, never change it.
 LIBID = "55fa28f856924b7e8754677ec33909d8"
@@ -85,7 +139,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version.
-LIBPATCH = 1
+LIBPATCH = 2
 
 __all__ = [
     "Service",
@@ -101,6 +155,11 @@ __all__ = [
 _logger = logging.getLogger(__name__)
 
 BINARY = "juju-systemd-notices"
+
+# Where `subscribe` writes the notices unit (juju-<unit, / as ->-systemd-notices.service), as the
+# original library did under the same name. upgrade-charm looks there to learn whether this unit
+# subscribed; a module value so that tests can point it at a directory of their own.
+SYSTEM_UNIT_DIRECTORY = Path("/etc/systemd/system")
 
 # The binary's limits (include/jsn/options.h, include/jsn/unit_path.h): they are its command
 # line's, stated in its --help.
@@ -249,15 +308,19 @@ class ServiceStoppedEvent(EventBase):
     """Event emitted when a service has stopped (it settled in any state but active)."""
 
 
-class SystemdNoticesError(Exception):
+class SystemdNoticesError(subprocess.CalledProcessError):
     """The binary failed. str() is its message; systemd's refusals name their D-Bus error.
+
+    A subprocess.CalledProcessError, as the original library raised when systemctl failed, so a
+    charm's `except subprocess.CalledProcessError` catches it as before.
 
     Attributes:
         message: what went wrong: the binary's message from stderr, or why it could not run.
         returncode: the binary's exit status (1: systemd or the file system said no, 2: bad
             input, nothing written; negative: killed by that signal), None when it did not run.
         stderr: everything the binary wrote on stderr.
-        command: the command line run.
+        output: everything it wrote on stdout (also as stdout).
+        command: the command line run (also as cmd).
     """
 
     def __init__(
@@ -266,22 +329,31 @@ class SystemdNoticesError(Exception):
         returncode: Optional[int] = None,
         stderr: str = "",
         command: Sequence[str] = (),
+        output: str = "",
     ) -> None:
-        super().__init__(message)
+        super().__init__(returncode, list(command), output, stderr)  # type: ignore[arg-type]
+        # CalledProcessError leaves args alone; the message alone, as before it was one.
+        self.args = (message,)
         self.message = message
-        self.returncode = returncode
-        self.stderr = stderr
         self.command = list(command)
+
+    def __str__(self) -> str:
+        # CalledProcessError's would be "Command [...] returned non-zero exit status N."; the
+        # binary's message says what it expected and what it found, and already ends in that.
+        return self.message
 
     @property
     def dbus_error(self) -> Optional[str]:
         """The D-Bus error name systemd answered with, e.g. org.freedesktop.DBus.Error.AccessDenied."""
-        match = _DBUS_ERROR_NAME.search(self.stderr)
+        match = _DBUS_ERROR_NAME.search(self.stderr or "")
         return match.group(0) if match else None
 
 
 class BinaryNotFoundError(SystemdNoticesError):
-    """Neither the charm's bin/juju-systemd-notices nor one on PATH is there to run."""
+    """Neither the charm's bin/juju-systemd-notices nor one on PATH is there to run.
+
+    Its returncode is None: nothing ran.
+    """
 
 
 class WatchStatus(NamedTuple):
@@ -313,6 +385,7 @@ def _parse_status(text: str, command: Sequence[str]) -> NoticesStatus:
             f"expected {expected} from {' '.join(command)}, found {text[:200]!r}",
             returncode=0,
             command=command,
+            output=text,
         )
 
     try:
@@ -389,8 +462,32 @@ def _check_services(services: Sequence[Service]) -> None:
         events[event] = alias
 
 
-class SystemdNotices:
+# The handle keys each charm's SystemdNotices objects have taken, and how often.
+_handle_keys: "weakref.WeakKeyDictionary[object, Dict[str, int]]" = weakref.WeakKeyDictionary()
+
+
+def _handle_key(charm: object, services: Sequence[Service]) -> str:
+    """The key of a SystemdNotices's ops handle, unique on `charm`: its aliases, then #2, #3, ...
+
+    ops refuses a second object with the handle path of a live one ("two objects claiming to be
+    ... have been created", Framework._track). A charm may make a SystemdNotices for the same
+    aliases again, e.g. in a handler besides the one in __init__, as the original allowed; that
+    one gets a number. The one made in __init__ comes first in every hook, so its key is the same
+    each time.
+    """
+    base = ",".join(service.hook_alias for service in services)
+    taken = _handle_keys.setdefault(charm, {})
+    taken[base] = taken.get(base, 0) + 1
+    return base if taken[base] == 1 else f"{base}#{taken[base]}"
+
+
+class SystemdNotices(Object):
     """Observe systemd services on the machine: events on the charm, the daemon to emit them.
+
+    An ops Object that observes the charm's upgrade-charm and remove events itself: on
+    upgrade-charm it subscribes again when this unit has a notices unit (its file exists), on
+    remove it runs remove(). Keep it on the charm (self._systemd_notices = ...) as ops needs of
+    any observer.
 
     Args:
         charm: the charm; service_ALIAS_started and _stopped are defined on charm.on.
@@ -419,9 +516,14 @@ class SystemdNotices:
                 raise TypeError(f"expected a Service or a name, found {service!r}")
             self._services.append(service)
         _check_services(self._services)
+        super().__init__(charm, _handle_key(charm, self._services))
         for service in self._services:
             _define_event(charm, service.started_event, ServiceStartedEvent)
             _define_event(charm, service.stopped_event, ServiceStoppedEvent)
+        # Charms written for the original subscribe in install and do nothing more; the rest of
+        # the unit's life is looked after here, so that switching stays one import line.
+        self.framework.observe(charm.on.upgrade_charm, self._on_upgrade_charm)
+        self.framework.observe(charm.on.remove, self._on_remove)
 
     @property
     def services(self) -> List[Service]:
@@ -452,6 +554,19 @@ class SystemdNotices:
         """
         self._run("stop", "--unit", self._unit_name())
 
+    def remove(self) -> None:
+        """Removes the unit's notices daemon: stops and disables it, deletes its unit file, has
+        systemd reload, and deletes the daemon's state file for this unit.
+
+        The library runs it on the charm's remove event. The hooks/service-* links stay: they go
+        with the charm dir. Not an error when nothing is there.
+
+        Raises:
+            SystemdNoticesError: the binary failed (its message and exit status).
+            BinaryNotFoundError: no binary to run.
+        """
+        self._run("remove", "--unit", self._unit_name())
+
     def status(self) -> NoticesStatus:
         """What the unit's notices daemon watches, each unit's state now, what was delivered.
 
@@ -463,14 +578,53 @@ class SystemdNotices:
         command, stdout = self._run("status", "--unit", self._unit_name(), "--json")
         return _parse_status(stdout, command)
 
+    def _on_upgrade_charm(self, _: UpgradeCharmEvent) -> None:
+        """Subscribes again when this unit has a notices unit: ours, or the original's."""
+        unit_file = self._unit_file()
+        if not unit_file.exists():
+            _logger.debug("upgrade-charm: no %s: not subscribed, nothing to renew", unit_file)
+            return
+        # The unit names the old charm's daemon and watch list: the original library's Python
+        # daemon (gone from the new charm when it switched to us) or our binary. subscribe
+        # rewrites it for this charm's binary and services, and restarts the daemon when that
+        # changed it; with nothing changed it is a no-op.
+        _logger.info("upgrade-charm: %s exists, subscribing again", unit_file)
+        try:
+            self.subscribe()
+        except SystemdNoticesError as error:
+            _logger.error("upgrade-charm: subscribing again failed: %s", error)
+            raise
+
+    def _on_remove(self, _: RemoveEvent) -> None:
+        """Removes the notices daemon; a failure fails the hook, which Juju shows the operator."""
+        try:
+            self.remove()
+        except BinaryNotFoundError as error:
+            if not self._unit_file().exists():
+                # Without the binary nothing of ours ran here, and there is no unit of the
+                # original's either (a charm's unit tests, or a charm that never subscribed).
+                _logger.debug("remove: no %s to run and no %s: nothing to remove", BINARY,
+                              self._unit_file())
+                return
+            _logger.error("remove: cannot remove %s: %s", self._unit_file().name, error)
+            raise
+        except SystemdNoticesError as error:
+            _logger.error("remove: removing %s failed: %s", self._unit_file().name, error)
+            raise
+
     def _unit_name(self) -> str:
         return self._charm.model.unit.name
+
+    def _unit_file(self) -> Path:
+        """The notices unit's file, as the binary and the original library name it."""
+        name = f"juju-{self._unit_name().replace('/', '-')}-systemd-notices.service"
+        return Path(SYSTEM_UNIT_DIRECTORY) / name
 
     def _charm_dir(self) -> str:
         return os.path.abspath(str(self._charm.charm_dir))
 
-    def _binary(self) -> str:
-        """The charm's bin/juju-systemd-notices, else the one on PATH."""
+    def _binary(self, *args: str) -> str:
+        """The charm's bin/juju-systemd-notices, else the one on PATH, to run with `args`."""
         bundled = Path(self._charm_dir()) / "bin" / BINARY
         if bundled.is_file() and os.access(str(bundled), os.X_OK):
             return str(bundled)
@@ -479,12 +633,13 @@ class SystemdNotices:
             return found
         raise BinaryNotFoundError(
             f"expected an executable {BINARY} at {bundled} (the charm's bin/) or on PATH "
-            f"({os.environ.get('PATH', os.defpath)}), found neither"
+            f"({os.environ.get('PATH', os.defpath)}), found neither",
+            command=[BINARY, *args],
         )
 
     def _run(self, *args: str) -> Tuple[List[str], str]:
         """Runs the binary with `args`; returns the command and its stdout, or raises."""
-        command = [self._binary(), *args]
+        command = [self._binary(*args), *args]
         _logger.debug("running %s", command)
         try:
             result = subprocess.run(
@@ -503,6 +658,7 @@ class SystemdNotices:
                 returncode=result.returncode,
                 stderr=result.stderr,
                 command=command,
+                output=result.stdout,
             )
         if result.stdout.strip() and args[0] != "status":
             _logger.info("%s", result.stdout.strip())
