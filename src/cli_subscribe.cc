@@ -101,6 +101,20 @@ Status EnableOffline(const char* root, std::string_view unit) {
   return Status();
 }
 
+// Whether the daemon systemd runs as `unit` executes another file than `executable`: a refresh
+// wrote the same bytes to a new file, and the daemon goes on running the deleted one. Unknown
+// (no daemon, /proc unreadable) counts as the same: nothing to restart for.
+bool RunsAnotherFile(Manager* manager, std::string_view unit, const char* executable) {
+  uint32_t pid = 0;
+  if (!manager->MainPid(unit, &pid).ok() || pid == 0) return false;
+  char exe[64];
+  snprintf(exe, sizeof exe, "/proc/%u/exe", pid);
+  struct stat running;
+  struct stat wanted;
+  if (stat(exe, &running) != 0 || stat(executable, &wanted) != 0) return false;
+  return running.st_dev != wanted.st_dev || running.st_ino != wanted.st_ino;
+}
+
 int Fail(const char* doing, const Status& status, int code) {
   fprintf(stderr, "juju-systemd-notices subscribe: %s: %s\n", doing, status.message());
   return code;
@@ -213,11 +227,17 @@ int RunSubscribe(int argc, char** argv) {
   }
   status = manager.EnableUnitFile(unit_name);
   if (!status.ok()) return Fail("enabling the unit", status, kExitFailure);
-  // A new unit file means new arguments: restart a running daemon (this starts a stopped one).
-  status = manager.RunJob(unchanged ? "StartUnit" : "RestartUnit", unit_name, "replace");
+  // A new unit file means new arguments or a new binary: restart a running daemon (this starts
+  // a stopped one). So does a daemon still running a binary the same path no longer names.
+  bool replaced = unchanged && RunsAnotherFile(&manager, unit_name, executable);
+  status =
+      manager.RunJob(unchanged && !replaced ? "StartUnit" : "RestartUnit", unit_name, "replace");
   if (!status.ok()) return Fail("starting the unit", status, kExitFailure);
+  const char* what = !unchanged ? "unit file written"
+                     : replaced ? "unchanged, restarted onto the binary now at its path"
+                                : "unchanged";
   printf("%.*s: %s and running; %d hook links made\n", static_cast<int>(unit_name.size()),
-         unit_name.data(), unchanged ? "unchanged" : "unit file written", links);
+         unit_name.data(), what, links);
   return kExitOk;
 }
 

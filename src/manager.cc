@@ -137,6 +137,29 @@ Status Manager::ActiveState(std::string_view unit, std::string_view* state) {
                          reply_.header().signature.data());
 }
 
+Status Manager::MainPid(std::string_view unit, uint32_t* pid) {
+  char path_buffer[kMaxUnitPathLength];
+  std::string_view path;
+  JSN_RETURN_IF_ERROR(UnitObjectPath(unit, path_buffer, &path));
+  std::span<const uint8_t> call;
+  JSN_RETURN_IF_ERROR(BuildPropertiesGet(call_buffer_, bus_.NextSerial(), kSystemdName, path,
+                                         "org.freedesktop.systemd1.Service", "MainPID", &call));
+  JSN_RETURN_IF_ERROR(CallAndWait(call, "Get MainPID"));
+  Iterator body = reply_.body();
+  Value variant;
+  Value value;
+  if (body.Next(&variant) && variant.type() == 'v') {
+    Iterator inside = variant.children();
+    if (inside.Next(&value) && value.type() == 'u') {
+      *pid = value.as_uint32();
+      return Status();
+    }
+  }
+  return Status::Failure("bad-reply", "expected MainPID as a uint32 variant, found '%.*s'",
+                         static_cast<int>(reply_.header().signature.size()),
+                         reply_.header().signature.data());
+}
+
 Status Manager::ReceiveOne(int64_t deadline_ms, const char* doing, Incoming* incoming) {
   while (true) {
     if (bus_.wants_write()) JSN_RETURN_IF_ERROR(bus_.Flush());

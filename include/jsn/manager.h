@@ -52,6 +52,8 @@ class Manager {
   Status RunJob(std::string_view method, std::string_view unit, std::string_view mode);
   // The unit's ActiveState (Properties.Get on its object path), e.g. "active".
   Status ActiveState(std::string_view unit, std::string_view* state);
+  // The service's MainPID (org.freedesktop.systemd1.Service), 0 when it runs no process.
+  Status MainPid(std::string_view unit, uint32_t* pid);
 
   // The D-Bus error name of the last "dbus-error", or "".
   std::string_view error_name() const { return {error_name_, error_name_length_}; }

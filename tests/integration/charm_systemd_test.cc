@@ -316,8 +316,25 @@ TEST_F(CharmWithSystemd, SubscribeWithANewBinaryAtTheSamePathRestartsTheDaemonOn
   // The same binary again: nothing changes.
   CommandResult same = RunCommand(args, systemd_.Environment(), std::chrono::seconds(120));
   ASSERT_TRUE(same.succeeded()) << same.Describe() << "\n" << same.output;
-  EXPECT_NE(same.output.find("unchanged"), std::string::npos) << same.output;
+  EXPECT_NE(same.output.find("unchanged and running"), std::string::npos) << same.output;
   EXPECT_EQ(MainPid(), new_pid);
+
+  // The same bytes in a new file (a refresh that kept the build): the unit file is the same,
+  // but the daemon runs the deleted file, so it is restarted onto the one at the path.
+  ASSERT_EQ(unlink(binary.c_str()), 0);
+  ASSERT_TRUE(WriteFile(binary, program + "refreshed", 0755));
+  CommandResult copied = RunCommand(args, systemd_.Environment(), std::chrono::seconds(120));
+  ASSERT_TRUE(copied.succeeded()) << copied.Describe() << "\n" << copied.output;
+  EXPECT_NE(copied.output.find("unchanged, restarted onto the binary now at its path"),
+            std::string::npos)
+      << copied.output;
+  ASSERT_TRUE(WaitForWatching(3));
+  std::string copied_pid = MainPid();
+  EXPECT_NE(copied_pid, new_pid) << "not restarted";
+  exe_link = "/proc/" + copied_pid.substr(0, copied_pid.find('\n')) + "/exe";
+  length = readlink(exe_link.c_str(), exe, sizeof exe);
+  ASSERT_GT(length, 0) << exe_link;
+  EXPECT_EQ(std::string(exe, static_cast<size_t>(length)), binary);
 }
 
 }  // namespace
