@@ -146,8 +146,8 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
     sentinels_.push_back(sentinel);
   }
   // Where the units systemd writes would land, were those places not private. The recipe
-  // mounts a tmpfs on the daemon's default state dir, so its mount point must exist (an empty
-  // folder, where an installed daemon would keep its state).
+  // binds a folder of the test's over the daemon's default state dir, so its mount point must
+  // exist (an empty folder, where an installed daemon would keep its state).
   mkdir("/var/lib/juju-systemd-notices", 0755);
   for (const char* path :
        {"/etc/systemd/system", "/var/log/journal", "/var/lib/juju-systemd-notices"}) {
