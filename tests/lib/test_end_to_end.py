@@ -1,14 +1,28 @@
-"""End to end: a real ops charm using the library, on systemd as PID 1, on both system buses.
+"""End to end: a charm's whole life with the library, on systemd as PID 1, on both system buses.
 
-The charm is the original library's own example trimmed to its notices parts, unchanged but for
-its import line (and the service's name). It lives in a temporary charm dir with a metadata.yaml,
-the standard dispatch, the library under lib/ and our static binary in bin/. systemd 252 boots as
-PID 1 of a namespace of its own (tests/support/system-systemd, the system suite's recipe) with
-dbus-daemon, then dbus-broker, as the system bus. Juju is played by hook-tool stand-ins on PATH
-(juju-log, status-set, is-leader) and a juju-exec stand-in at /usr/bin/juju-exec that runs the
-charm's dispatch as the unit agent would. Needs root and ops (see tests/lib/run).
+Two charms, each in a temporary charm dir with a metadata.yaml, the standard dispatch, the
+library under lib/ and our static binary in bin/:
+- the original library's own example trimmed to its notices parts, unchanged but for its import
+  line (and the service's name): subscribe() in install, stop() in stop;
+- one like slurmd-operator: a plain name list, subscribe() in install and nothing else (no
+  stop(), no upgrade_charm or remove handler), as the charms that used the original are.
+
+systemd 252 boots as PID 1 of a namespace of its own (tests/support/system-systemd, the system
+suite's recipe) into multi-user.target, with dbus-daemon, then dbus-broker, as the system bus.
+Juju is played by its hooks, run through a juju-exec stand-in at /usr/bin/juju-exec that runs the
+charm's dispatch as the unit agent would, by hook-tool stand-ins on PATH (juju-log, status-set,
+is-leader), and by what a refresh does to the charm dir: the charm's old files unlinked, new ones
+written, what the charm made itself (hooks/) kept. A reboot is a poweroff inside (every unit
+stopped, as at a shutdown) and a second boot on the same /etc/systemd/system and
+/var/lib/juju-systemd-notices.
+
+Each scenario checks the notices unit's ActiveState, whether it is enabled, its NRestarts and
+/proc/<MainPID>/exe, and that a start and a stop of the watched service then reach the charm's
+handlers (or, for a removed unit, that nothing runs). Needs root and ops (see tests/lib/run).
 """
 import ctypes
+import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -27,10 +41,11 @@ RECIPE = os.path.join(ROOT, "tests", "support", "system-systemd")
 PROGRAM = os.path.join(ROOT, os.environ.get("JSN_BINARY", "build/juju-systemd-notices"))
 # The folder ops imports from (for the charm's dispatch, as a charm ships it in its venv).
 OPS_PATH = os.path.dirname(os.path.dirname(os.path.abspath(ops.__file__)))
-SERVICE = "jsn-e2e-slurmd.service"
 NOTICES = "juju-app-0-systemd-notices.service"
+UNIT_FILE = "/etc/systemd/system/" + NOTICES
+STATE_FILE = "/var/lib/juju-systemd-notices/app-0.state"
 
-CHARM = '''\
+EXAMPLE_CHARM = '''\
 #!/usr/bin/python3
 """The original library's example charm, trimmed to its notices parts."""
 import ops
@@ -71,6 +86,63 @@ if __name__ == "__main__":
     ops.main(ApplicationCharm)
 '''
 
+# Like slurmd-operator: the names alone, subscribe() in install, nothing else of the library.
+SLURMD_CHARM = '''\
+#!/usr/bin/python3
+"""A charm like slurmd-operator: a plain name list, subscribe() in install only."""
+import ops
+from ops.charm import CharmBase
+from ops.model import ActiveStatus, BlockedStatus
+
+from charms.juju_systemd_notices.v0.juju_systemd_notices import SystemdNotices
+
+
+class SlurmdCharm(CharmBase):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._systemd_notices = SystemdNotices(self, ["slurmd"])
+        self.framework.observe(self.on.install, self._on_install)
+        self.framework.observe(self.on.service_slurmd_started, self._on_slurmd_started)
+        self.framework.observe(self.on.service_slurmd_stopped, self._on_slurmd_stopped)
+
+    def _on_install(self, _) -> None:
+        self._systemd_notices.subscribe()
+
+    def _on_slurmd_started(self, _) -> None:
+        self.unit.status = ActiveStatus()
+
+    def _on_slurmd_stopped(self, _) -> None:
+        self.unit.status = BlockedStatus("slurmd not running")
+
+
+if __name__ == "__main__":
+    ops.main(SlurmdCharm)
+'''
+
+# The two charms: their source and the systemd service they watch.
+EXAMPLE = (EXAMPLE_CHARM, "jsn-e2e-slurmd.service")
+SLURMD = (SLURMD_CHARM, "slurmd.service")
+
+# What the original library (charms.operator_libs_linux.v0.juju_systemd_notices, LIBPATCH 1-2)
+# writes as the unit file in subscribe(), for a charm dir and a Juju unit.
+ORIGINAL_UNIT_FILE = """\
+[Unit]
+Description=Juju systemd notices daemon
+After=multi-user.target
+
+[Service]
+Type=simple
+Restart=always
+WorkingDirectory={charm}
+Environment="PYTHONPATH={charm}/venv"
+ExecStart=/usr/bin/python3 {charm}/lib/charms/operator_libs_linux/v0/juju_systemd_notices.py app/0
+
+[Install]
+WantedBy=multi-user.target"""
+ORIGINAL_LIBRARY = "lib/charms/operator_libs_linux/v0/juju_systemd_notices.py"
+# Stands in for the original's daemon, which needs dbus-fast: a process the unit runs.
+ORIGINAL_DAEMON = "import time\nwhile True:\n    time.sleep(3600)\n"
+
 
 def _die_with_parent():
     """The starter gets SIGTERM should this test process die (it then SIGKILLs systemd)."""
@@ -79,13 +151,13 @@ def _die_with_parent():
 
 def write(path, text, mode=0o644):
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
+    with open(path, "wb" if isinstance(text, bytes) else "w") as f:
         f.write(text)
     os.chmod(path, mode)
 
 
-class CharmEndToEnd:
-    """The scenario; the subclasses below choose the bus."""
+class CharmLife:
+    """The scenarios; the subclasses below choose the bus."""
 
     BUS = ""
 
@@ -97,23 +169,70 @@ class CharmEndToEnd:
         self.addCleanup(shutil.rmtree, self.top, True)
         self.charm = os.path.join(self.top, "charm")
         self.calls = os.path.join(self.top, "juju.log")
-        self.lay_out_charm()
+        self.agent_up = os.path.join(self.top, "agent-up")
+        write(self.agent_up, "")
+        self.charm_files = []  # what the charm's package put in the charm dir, for a refresh
         self.lay_out_juju()
-        write(os.path.join(self.top, "etc-systemd-system", SERVICE),
-              "[Service]\nExecStart=/bin/sleep infinity\n")
-        self.boot()
+        for service in (EXAMPLE[1], SLURMD[1]):
+            write(os.path.join(self.top, "etc-systemd-system", service),
+                  "[Service]\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n")
+        self.starter = None
+        self.pid = 0
+        # systemd booted into multi-user.target shares the host's file systems: what the recipe
+        # keeps private must stay so. Checked after systemd has gone (cleanups run last first).
+        self.addCleanup(self.check_host_kept_its_files)
+        self.sentinels = []
+        for parent in ("/tmp", "/var/tmp"):
+            sentinel = os.path.join(parent, f"jsn-e2e-sentinel-{os.getpid()}")
+            write(sentinel, "kept by the host\n")
+            self.sentinels.append(sentinel)
+        self.addCleanup(self.end_boot)
 
-    def lay_out_charm(self):
-        write(os.path.join(self.charm, "metadata.yaml"),
-              "name: e2e-charm\nsummary: notices end to end\ndescription: test\n")
-        write(os.path.join(self.charm, "dispatch"), textwrap.dedent(f"""\
-            #!/bin/sh
-            JUJU_DISPATCH_PATH="${{JUJU_DISPATCH_PATH:-$0}}" PYTHONPATH=lib:{shlex.quote(OPS_PATH)} exec ./src/charm.py
-            """), 0o755)
-        write(os.path.join(self.charm, "src", "charm.py"), CHARM, 0o755)
-        shutil.copytree(os.path.join(ROOT, "lib"), os.path.join(self.charm, "lib"))
-        os.makedirs(os.path.join(self.charm, "bin"))
-        shutil.copy(PROGRAM, os.path.join(self.charm, "bin", "juju-systemd-notices"))
+    # --- the charm dir, as Juju deploys and refreshes it ---
+
+    def deploy(self, charm, binary_tail=b"", library="ours"):
+        """Writes the charm's files: with library "ours", this repository's lib/ and the binary
+        in bin/ (`binary_tail` makes another build of it); with "original", the original
+        library's file, which its unit runs, and no binary."""
+        source, self.service = charm
+        files = {
+            "metadata.yaml": "name: e2e-charm\nsummary: notices end to end\ndescription: test\n",
+            "dispatch": textwrap.dedent(f"""\
+                #!/bin/sh
+                JUJU_DISPATCH_PATH="${{JUJU_DISPATCH_PATH:-$0}}" PYTHONPATH=lib:{shlex.quote(OPS_PATH)} exec ./src/charm.py
+                """),
+            "src/charm.py": source,
+        }
+        for name, text in files.items():
+            self.add_charm_file(name, text, 0o755 if name != "metadata.yaml" else 0o644)
+        if library == "original":
+            self.add_charm_file(ORIGINAL_LIBRARY, ORIGINAL_DAEMON)
+            return
+        for directory, _, names in os.walk(os.path.join(ROOT, "lib")):
+            for name in names:
+                if name.endswith(".pyc"):
+                    continue
+                path = os.path.join(directory, name)
+                with open(path) as f:
+                    self.add_charm_file(os.path.relpath(path, ROOT), f.read())
+        with open(PROGRAM, "rb") as f:
+            self.add_charm_file("bin/juju-systemd-notices", f.read() + binary_tail, 0o755)
+
+    def add_charm_file(self, name, text, mode=0o644):
+        write(os.path.join(self.charm, name), text, mode)
+        self.charm_files.append(name)
+
+    def refresh(self, charm, binary_tail=b""):
+        """What `juju refresh` does to the charm dir: the old charm's files unlinked (a running
+        binary goes on as a deleted file), the new charm's written; hooks/ links, made by the
+        charm itself, stay. Then the upgrade-charm hook."""
+        for name in self.charm_files:
+            path = os.path.join(self.charm, name)
+            if os.path.lexists(path):
+                os.unlink(path)
+        self.charm_files = []
+        self.deploy(charm, binary_tail)
+        self.hook("upgrade-charm")
 
     def lay_out_juju(self):
         tools = os.path.join(self.top, "hook-tools")
@@ -123,9 +242,15 @@ class CharmEndToEnd:
             answer = "echo false\n" if tool == "is-leader" else ""
             write(os.path.join(tools, tool),
                   f'#!/bin/sh\necho "{tool} $*" >> {log}\n{answer}', 0o755)
-        # /usr/bin/juju-exec inside (the fixture's overlay): runs the hook as the unit agent would.
+        # /usr/bin/juju-exec inside (the fixture's overlay): refuses while the unit agent is not
+        # up (no agent-up file, as in the first seconds after a boot), else runs the hook as the
+        # agent would, in the charm dir (a removed unit's hooks fail: the dir is gone).
         write(os.path.join(self.top, "usr-bin", "juju-exec"), textwrap.dedent(f"""\
             #!/bin/sh
+            if [ ! -e {shlex.quote(self.agent_up)} ]; then
+              echo "juju-exec-refused $*" >> {log}
+              exit 1
+            fi
             echo "juju-exec $*" >> {log}
             cd {shlex.quote(self.charm)} || exit 1
             export JUJU_DISPATCH_PATH="$2" JUJU_UNIT_NAME="$1" JUJU_CHARM_DIR={shlex.quote(self.charm)}
@@ -134,27 +259,28 @@ class CharmEndToEnd:
             exec ./dispatch
             """), 0o755)
 
-    def boot(self):
-        cgroup = f"jsn-e2e-{os.getpid()}-{self.BUS}"
-        log = open(os.path.join(self.top, "systemd.log"), "w")
-        self.addCleanup(log.close)
-        starter = subprocess.Popen(
-            [RECIPE, "start", "--dir", self.top, "--bus", self.BUS, "--cgroup", cgroup,
-             "--share", OPS_PATH, "--share", ROOT],
-            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+    # --- the machine: boot, poweroff ---
 
-        def end():
-            starter.terminate()  # SIGKILLs systemd, and with it the namespace
-            starter.wait()
-            subprocess.run([RECIPE, "clean", "--cgroup", cgroup], check=False)
-        self.addCleanup(end)
+    def boot(self):
+        """Boots systemd into multi-user.target on the test's folders; returns once running."""
+        self.end_boot()
+        self.cgroup = f"jsn-e2e-{os.getpid()}-{self.BUS}"
+        pid_file = os.path.join(self.top, "systemd.pid")
+        if os.path.exists(pid_file):
+            os.unlink(pid_file)
+        self.systemd_log = os.path.join(self.top, "systemd.log")
+        with open(self.systemd_log, "a") as log:
+            self.starter = subprocess.Popen(
+                [RECIPE, "start", "--dir", self.top, "--bus", self.BUS, "--cgroup", self.cgroup,
+                 "--target", "multi-user.target", "--share", OPS_PATH, "--share", ROOT],
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         self.pid = 0
         state = ""
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and starter.poll() is None:
+        while time.monotonic() < deadline and self.starter.poll() is None:
             if not self.pid:
                 try:
-                    with open(os.path.join(self.top, "systemd.pid")) as f:
+                    with open(pid_file) as f:
                         self.pid = int(f.read().strip() or 0)
                 except (OSError, ValueError):
                     pass
@@ -163,8 +289,37 @@ class CharmEndToEnd:
                 if state in ("running", "degraded"):
                     return
             time.sleep(0.02)
-        with open(os.path.join(self.top, "systemd.log")) as f:
+        with open(self.systemd_log) as f:
             self.fail(f"systemd did not boot (state {state!r}); its log:\n{f.read()}")
+
+    def poweroff(self):
+        """A clean shutdown: systemd stops every unit, then PID 1 ends (bounded wait)."""
+        done = self.inside("systemctl", "start", "poweroff.target",
+                           "--job-mode=replace-irreversibly", "--no-block")
+        self.assertEqual(done.returncode, 0, f"poweroff: {done.stderr}")
+        try:
+            self.starter.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            self.fail("systemd did not power off within 90 s")
+        self.end_boot()
+
+    def end_boot(self):
+        if self.starter is None:
+            return
+        if self.starter.poll() is None:
+            self.starter.terminate()  # SIGKILLs systemd, and with it the namespace
+        self.starter.wait()
+        self.starter = None
+        subprocess.run([RECIPE, "clean", "--cgroup", self.cgroup], check=False)
+
+    def check_host_kept_its_files(self):
+        for sentinel in self.sentinels:
+            self.assertTrue(os.path.exists(sentinel), f"the host lost {sentinel}")
+            os.unlink(sentinel)
+        self.assertFalse(os.path.exists("/etc/systemd/system/" + NOTICES),
+                         "the host's /etc/systemd/system got the notices unit")
+
+    # --- looking inside ---
 
     def inside(self, *argv):
         return subprocess.run(["nsenter", "-t", str(self.pid), "-a", *argv],
@@ -174,7 +329,8 @@ class CharmEndToEnd:
     def hook(self, name):
         """Runs a Juju hook the way the agent would (through the juju-exec stand-in)."""
         done = self.inside("/usr/bin/juju-exec", "app/0", f"hooks/{name}")
-        self.assertEqual(done.returncode, 0, f"hook {name}: {done.stdout}{done.stderr}")
+        self.assertEqual(done.returncode, 0, f"hook {name}: {done.stdout}{done.stderr}"
+                         + self.journal())
 
     def unit_property(self, unit, prop):
         return self.inside("systemctl", "show", "-p", prop, "--value", unit).stdout.strip()
@@ -183,6 +339,10 @@ class CharmEndToEnd:
         done = self.inside("systemctl", *args)
         self.assertEqual(done.returncode, 0, f"systemctl {' '.join(args)}: {done.stderr}")
 
+    def journal(self):
+        return "\nthe notices unit's journal:\n" + self.inside(
+            "journalctl", "--no-pager", "-u", NOTICES).stdout
+
     def log_lines(self):
         try:
             with open(self.calls) as f:
@@ -190,45 +350,268 @@ class CharmEndToEnd:
         except FileNotFoundError:
             return []
 
-    def wait_for_line(self, line, after):
-        """Waits (bounded) until `line` is in the stand-ins' log past its first `after` lines."""
-        deadline = time.monotonic() + 30
+    def wait_for(self, what, condition, timeout=30):
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if line in self.log_lines()[after:]:
+            if condition():
                 return
             time.sleep(0.05)
-        journal = self.inside("journalctl", "--no-pager", "-u", NOTICES).stdout
-        self.fail(f"{line!r} never came; the stand-ins saw:\n" + "\n".join(self.log_lines())
-                  + f"\nthe daemon's journal:\n{journal}")
+        self.fail(f"{what} never came; the stand-ins saw:\n" + "\n".join(self.log_lines())
+                  + self.journal())
 
-    def test_the_charm_reacts_to_its_service_through_the_library(self):
+    def wait_for_line(self, line, after):
+        """Waits (bounded) until a line starting with `line` is in the log past `after` lines."""
+        self.wait_for(repr(line),
+                      lambda: any(seen.startswith(line) for seen in self.log_lines()[after:]))
+
+    def service_hooks(self, lines):
+        """The service hooks juju-exec ran (not refused) among `lines`: "started" / "stopped"."""
+        prefix = f"juju-exec app/0 hooks/service-{self.alias()}-"
+        return [line[len(prefix):] for line in lines if line.startswith(prefix)]
+
+    def alias(self):
+        return "slurmd"  # both charms name their hooks service-slurmd-*
+
+    def notices_state(self):
+        return {prop: self.unit_property(NOTICES, prop) for prop in
+                ("ActiveState", "UnitFileState", "NRestarts", "MainPID", "LoadState", "Result")}
+
+    def check_notices_running(self, restarts="0"):
+        """The notices unit runs our binary from the charm's bin/ (not a deleted file), enabled."""
+        state = self.notices_state()
+        self.assertEqual(state["ActiveState"], "active", f"{state}{self.journal()}")
+        self.assertEqual(state["UnitFileState"], "enabled", state)
+        self.assertEqual(state["NRestarts"], restarts, state)
+        exe = self.inside("readlink", f"/proc/{state['MainPID']}/exe").stdout.strip()
+        self.assertEqual(exe, os.path.join(self.charm, "bin", "juju-systemd-notices"), state)
+        return state
+
+    def check_handlers_reached(self):
+        """A start and a stop of the watched service (a stop first when it runs) reach the
+        charm's handlers."""
+        steps = [("start", "started", "status-set --application=False active"),
+                 ("stop", "stopped", "status-set --application=False blocked slurmd not running")]
+        if self.unit_property(self.service, "ActiveState") == "active":
+            steps.reverse()
+        for command, hook, status in steps:
+            seen = len(self.log_lines())
+            self.systemctl(command, self.service)
+            self.wait_for_line(f"juju-exec app/0 hooks/service-{self.alias()}-{hook}", seen)
+            self.wait_for_line(status, seen)
+
+    def check_nothing_reached(self, seen):
+        """A start and a stop of the watched service run no hook (waits 3 s for one)."""
+        self.systemctl("start", self.service)
+        self.systemctl("stop", self.service)
+        time.sleep(3)
+        self.assertEqual([line for line in self.log_lines()[seen:] if "service-" in line], [],
+                         self.journal())
+
+    def check_removed(self):
+        """The notices unit is gone for good: stopped, not enabled, no file, no state file."""
+        state = self.notices_state()
+        self.assertEqual(state["ActiveState"], "inactive", f"{state}{self.journal()}")
+        self.assertEqual(state["LoadState"], "not-found", state)
+        self.assertIn(state["UnitFileState"], ("", "not-found"), state)
+        self.assertEqual(state["MainPID"], "0", state)
+        for path in (UNIT_FILE, STATE_FILE,
+                     "/etc/systemd/system/multi-user.target.wants/" + NOTICES):
+            self.assertNotEqual(self.inside("test", "-e", path).returncode, 0, path)
+
+    def status_json(self):
+        done = self.inside(os.path.join(self.charm, "bin", "juju-systemd-notices"), "status",
+                           "--unit", "app/0", "--json")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        return json.loads(done.stdout)
+
+    # --- the scenarios ---
+
+    def test_the_original_example_lives_installed_stopped_and_removed(self):
+        self.boot()
+        self.deploy(EXAMPLE)
         self.hook("install")
-        self.assertEqual(self.unit_property(NOTICES, "ActiveState"), "active")
-        self.assertEqual(self.unit_property(NOTICES, "UnitFileState"), "enabled")
+        self.check_notices_running()
         for name in ("service-slurmd-started", "service-slurmd-stopped"):
             link = os.path.join(self.charm, "hooks", name)
             self.assertEqual(os.readlink(link), os.path.join(self.charm, "dispatch"))
+        self.check_handlers_reached()
 
-        seen = len(self.log_lines())
-        self.systemctl("start", SERVICE)
-        self.wait_for_line("juju-exec app/0 hooks/service-slurmd-started", seen)
-        self.wait_for_line("status-set --application=False active ", seen)
-
-        seen = len(self.log_lines())
-        self.systemctl("stop", SERVICE)
-        self.wait_for_line("juju-exec app/0 hooks/service-slurmd-stopped", seen)
-        self.wait_for_line("status-set --application=False blocked slurmd not running", seen)
-
-        self.hook("stop")
+        self.hook("stop")  # the charm's own stop(): stopped and disabled
         self.assertEqual(self.unit_property(NOTICES, "ActiveState"), "inactive")
         self.assertEqual(self.unit_property(NOTICES, "UnitFileState"), "disabled")
+        self.hook("remove")  # the library's: the unit file and the state file go
+        self.check_removed()
+        self.assertTrue(os.path.islink(os.path.join(self.charm, "hooks", "service-slurmd-started")))
+
+    def test_a_unit_deployed_with_the_original_moves_to_ours_on_refresh(self):
+        self.boot()
+        # What the original left on the machine: its unit file, enabled and running its daemon
+        # from the charm's lib/, and its hook links; no state file.
+        self.deploy(SLURMD, library="original")
+        write(os.path.join(self.top, "etc-systemd-system", NOTICES),
+              ORIGINAL_UNIT_FILE.format(charm=self.charm))
+        for event in ("started", "stopped"):
+            os.makedirs(os.path.join(self.charm, "hooks"), exist_ok=True)
+            os.symlink(os.path.join(self.charm, "dispatch"),
+                       os.path.join(self.charm, "hooks", f"service-slurmd-{event}"))
+        self.systemctl("daemon-reload")
+        self.systemctl("enable", "--now", NOTICES)
+        old = self.notices_state()
+        self.assertEqual(old["ActiveState"], "active", old)
+        self.assertEqual(self.inside("readlink", f"/proc/{old['MainPID']}/exe").stdout.strip(),
+                         "/usr/bin/python3.11", old)
+
+        seen = len(self.log_lines())
+        self.refresh(SLURMD)  # now with our import line and binary; the upgrade-charm hook
+        self.check_notices_running()
+        unit_file = self.inside("cat", UNIT_FILE).stdout
+        self.assertTrue(unit_file.startswith("# Written by juju-systemd-notices subscribe"),
+                        unit_file)
+        self.assertIn(f"--charm-dir {self.charm} -- slurmd.service=slurmd\n", unit_file)
+        for event in ("started", "stopped"):  # the original's links stay
+            link = os.path.join(self.charm, "hooks", f"service-slurmd-{event}")
+            self.assertEqual(os.readlink(link), os.path.join(self.charm, "dispatch"))
+        # No state file yet: the first run records the states and fires nothing.
+        self.assertEqual(self.service_hooks(self.log_lines()[seen:]), [])
+        self.assertEqual(self.status_json()["watches"][0]["delivered"], "stopped")
+        self.check_handlers_reached()
+
+    def test_a_refresh_with_a_new_binary_restarts_the_daemon_onto_it(self):
+        self.boot()
+        self.deploy(SLURMD)
+        self.hook("install")
+        before = self.check_notices_running()
+
+        self.refresh(SLURMD, binary_tail=b"\0another build")
+        after = self.check_notices_running()
+        self.assertNotEqual(after["MainPID"], before["MainPID"], "not restarted")
+        with open(os.path.join(self.charm, "bin", "juju-systemd-notices"), "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        self.assertIn(f", sha256 {digest}\n", self.inside("cat", UNIT_FILE).stdout)
+        self.check_handlers_reached()
+
+        # upgrade-charm again with the same charm dir (as when the charm also subscribes in
+        # its own upgrade_charm handler): the same binary, the same arguments, nothing restarts.
+        self.hook("upgrade-charm")
+        again = self.check_notices_running()
+        self.assertEqual(again["MainPID"], after["MainPID"], "restarted for the same binary")
+
+        # A refresh that keeps the build: the same bytes, written to a new file. The daemon is
+        # restarted onto it rather than left running the deleted one.
+        self.refresh(SLURMD, binary_tail=b"\0another build")
+        kept = self.check_notices_running()
+        self.assertNotEqual(kept["MainPID"], again["MainPID"], "left on the deleted file")
+
+    def test_removing_a_charm_that_never_calls_stop_takes_the_notices_unit_away(self):
+        self.boot()
+        self.deploy(SLURMD)
+        self.hook("install")
+        self.check_notices_running()
+        self.check_handlers_reached()
+
+        self.hook("stop")  # the charm does nothing on stop
+        self.check_notices_running()
+        self.hook("remove")  # the library does
+        self.check_removed()
+        # The hook links stay: they go with the charm dir, which Juju deletes now.
+        self.assertTrue(os.path.islink(os.path.join(self.charm, "hooks", "service-slurmd-started")))
+        shutil.rmtree(self.charm)
+        self.check_nothing_reached(len(self.log_lines()))
+        self.check_removed()
+
+    def test_a_forced_removal_then_a_killed_daemon_is_not_restarted_forever(self):
+        self.boot()
+        self.deploy(SLURMD)
+        self.hook("install")
+        running = self.check_notices_running()
+
+        shutil.rmtree(self.charm)  # no hooks: `juju remove-unit --force`
+        self.systemctl("kill", "--signal=SIGKILL", NOTICES)
+        # One automatic restart is tried, and skipped: the binary and the dir are gone.
+        self.wait_for("the restart skipped by its condition", lambda: (
+            self.unit_property(NOTICES, "ConditionResult") == "no"
+            and self.unit_property(NOTICES, "ActiveState") == "inactive"))
+        time.sleep(3)  # RestartSec=1: three more restarts were there any
+        state = self.notices_state()
+        self.assertEqual(state["ActiveState"], "inactive", f"{state}{self.journal()}")
+        self.assertIn(state["NRestarts"], ("0", "1"), state)  # the skipped one, at most
+        self.assertEqual(state["MainPID"], "0", state)
+        self.assertNotEqual(running["MainPID"], "0")
+        self.check_nothing_reached(len(self.log_lines()))
+        self.assertEqual(self.unit_property(NOTICES, "NRestarts"), state["NRestarts"])
+        self.assertEqual(self.unit_property(NOTICES, "ActiveState"), "inactive")
+
+    def test_a_forced_removal_under_a_running_daemon_ends_it_at_the_next_hook(self):
+        self.boot()
+        self.deploy(SLURMD)
+        self.hook("install")
+        self.check_notices_running()
+
+        shutil.rmtree(self.charm)
+        seen = len(self.log_lines())
+        self.systemctl("start", self.service)  # the hook fails: the charm dir is gone
+        self.wait_for_line("juju-exec app/0 hooks/service-slurmd-started", seen)
+        self.wait_for("the daemon's end", lambda: (
+            self.unit_property(NOTICES, "ActiveState") == "inactive"))
+        state = self.notices_state()
+        self.assertEqual(state["Result"], "success", state)  # exit 3: done, not failed
+        self.assertEqual(state["NRestarts"], "0", state)
+        self.assertIn("is gone (the Juju unit was removed)", self.journal())
+        time.sleep(3)
+        self.assertEqual(self.unit_property(NOTICES, "ActiveState"), "inactive")
+        self.assertEqual(self.unit_property(NOTICES, "NRestarts"), "0")
+        self.assertEqual(self.service_hooks(self.log_lines()[seen:]), ["started"])  # no retry
+
+    def reboot_scenario(self, service_enabled):
+        """Subscribe, start the service, power off, boot again with the Juju agent down for
+        the first seconds: the last hook delivered matches the service's state after boot."""
+        self.boot()
+        self.deploy(SLURMD)
+        self.hook("install")
+        seen = len(self.log_lines())
+        self.systemctl("enable" if service_enabled else "disable", self.service)
+        self.systemctl("start", self.service)
+        self.wait_for_line("juju-exec app/0 hooks/service-slurmd-started", seen)
+        self.wait_for("the delivery recorded", lambda: (
+            self.status_json()["watches"][0]["pending"] == "none"))
+
+        self.poweroff()  # the service stops on the way down: its hook may or may not run
+        os.unlink(self.agent_up)
+        seen = len(self.log_lines())
+        self.boot()
+        self.check_notices_running()
+        expected_state = "active" if service_enabled else "inactive"
+        expected_hook = "started" if service_enabled else "stopped"
+        self.wait_for("the watched service settled", lambda: (
+            self.unit_property(self.service, "ActiveState") == expected_state))
+        time.sleep(2)  # the agent comes up a while after the boot
+        write(self.agent_up, "")
+        self.wait_for(f"{expected_hook} delivered", lambda: (
+            self.status_json()["watches"][0] == {
+                "alias": "slurmd", "unit": "slurmd.service", "active_state": expected_state,
+                "delivered": expected_hook, "pending": "none", "pending_hook": "none"}))
+        hooks = self.service_hooks(self.log_lines())
+        self.assertEqual(hooks[-1], expected_hook, self.log_lines())
+        if not service_enabled:
+            # Delivered after boot, once the agent took it: refused first, then retried.
+            self.assertIn("juju-exec-refused app/0 hooks/service-slurmd-stopped",
+                          self.log_lines()[seen:])
+            self.assertEqual(self.service_hooks(self.log_lines()[seen:]), ["stopped"])
+        self.check_notices_running()
+        self.check_handlers_reached()
+
+    def test_a_reboot_with_the_service_enabled_leaves_started_as_the_last_word(self):
+        self.reboot_scenario(service_enabled=True)
+
+    def test_a_reboot_with_the_service_not_enabled_delivers_stopped_once_the_agent_is_up(self):
+        self.reboot_scenario(service_enabled=False)
 
 
-class CharmEndToEndOnDbusDaemon(CharmEndToEnd, unittest.TestCase):
+class CharmLifeOnDbusDaemon(CharmLife, unittest.TestCase):
     BUS = "dbus-daemon"
 
 
-class CharmEndToEndOnDbusBroker(CharmEndToEnd, unittest.TestCase):
+class CharmLifeOnDbusBroker(CharmLife, unittest.TestCase):
     BUS = "dbus-broker"
 
 
