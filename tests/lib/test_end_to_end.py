@@ -413,7 +413,8 @@ class CharmLife:
         self.assertEqual(state["ActiveState"], "inactive", f"{state}{self.journal()}")
         self.assertEqual(state["LoadState"], "not-found", state)
         self.assertIn(state["UnitFileState"], ("", "not-found"), state)
-        self.assertEqual(state["MainPID"], "0", state)
+        self.assertEqual(state["MainPID"], "0", state)  # no process: no /proc/PID/exe
+        self.assertEqual(state["NRestarts"], "0", state)
         for path in (UNIT_FILE, STATE_FILE,
                      "/etc/systemd/system/multi-user.target.wants/" + NOTICES):
             self.assertNotEqual(self.inside("test", "-e", path).returncode, 0, path)
