@@ -20,18 +20,10 @@ namespace {
 const char kRemoveUsage[] =
     "usage: juju-systemd-notices remove --unit UNIT [--user] [--bus ADDRESS]\n"
     "\n"
-    "For a Juju unit being removed: stops juju-<UNIT with / as ->-systemd-notices.service and\n"
-    "disables it over D-Bus, deletes its unit file (then systemd reloads), and deletes the\n"
-    "daemon's state file (its --state-dir, read from the unit file, else the default). Hook\n"
-    "links stay: they go with the charm directory. What is already gone is not an error.\n"
+    "As stop, then deletes the unit file (systemd reloads) and the daemon's state file (in the\n"
+    "unit's --state-dir, else the default): for a Juju unit being removed. Hook links stay:\n"
+    "they go with the charm dir. What is already gone is not an error.\n"
     "Exit status: 0 done, 1 systemd or the file system said no, 2 bad input.\n";
-
-// systemd says a unit or unit file is not there in these words.
-bool IsAbsent(std::string_view error_name) {
-  return error_name == kNoSuchUnitError ||
-         error_name == "org.freedesktop.DBus.Error.FileNotFound" ||
-         error_name == "org.freedesktop.systemd1.LoadFailed";
-}
 
 int Fail(const char* doing, const Status& status, int code) {
   fprintf(stderr, "juju-systemd-notices remove: %s: %s\n", doing, status.message());
@@ -87,14 +79,10 @@ int RunRemove(int argc, char** argv) {
   static Manager manager;
   status = manager.Open(command.bus_address);
   if (!status.ok()) return Fail("connecting to systemd", status, kExitFailure);
-  status = manager.RunJob("StopUnit", unit_name, "replace");
-  if (!status.ok() && !IsAbsent(manager.error_name())) {
-    return Fail("stopping the unit", status, kExitFailure);
-  }
-  status = manager.DisableUnitFile(unit_name);
-  if (!status.ok() && !IsAbsent(manager.error_name())) {
-    return Fail("disabling the unit", status, kExitFailure);
-  }
+  bool loaded = false;
+  const char* doing = "";
+  status = StopAndDisable(&manager, unit_name, &loaded, &doing);
+  if (!status.ok()) return Fail(doing, status, kExitFailure);
   bool unit_file_removed = false;
   status = RemoveFile(unit_path, &unit_file_removed);
   if (!status.ok()) return Fail("deleting the unit file", status, kExitFailure);
@@ -104,7 +92,7 @@ int RunRemove(int argc, char** argv) {
   }
   // A daemon that failed stays listed as failed until this, unit file or not.
   status = manager.ResetFailedUnit(unit_name);
-  if (!status.ok() && !IsAbsent(manager.error_name())) {
+  if (!status.ok() && !IsAbsentUnitError(manager.error_name())) {
     return Fail("resetting the unit's failed state", status, kExitFailure);
   }
   bool state_file_removed = false;

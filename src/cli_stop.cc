@@ -16,19 +16,32 @@ const char kStopUsage[] =
     "for the stop job. A unit that does not exist is not an error.\n"
     "Exit status: 0 done, 1 systemd said no, 2 bad input.\n";
 
-// systemd says a unit or unit file is not there in these words.
-bool IsAbsent(std::string_view error_name) {
-  return error_name == kNoSuchUnitError ||
-         error_name == "org.freedesktop.DBus.Error.FileNotFound" ||
-         error_name == "org.freedesktop.systemd1.LoadFailed";
-}
-
 int Fail(const char* doing, const Status& status, int code) {
   fprintf(stderr, "juju-systemd-notices stop: %s: %s\n", doing, status.message());
   return code;
 }
 
 }  // namespace
+
+bool IsAbsentUnitError(std::string_view error_name) {
+  return error_name == kNoSuchUnitError ||
+         error_name == "org.freedesktop.DBus.Error.FileNotFound" ||
+         error_name == "org.freedesktop.systemd1.LoadFailed";
+}
+
+Status StopAndDisable(Manager* manager, std::string_view unit, bool* loaded, const char** doing) {
+  *loaded = true;
+  *doing = "stopping the unit";
+  Status status = manager->RunJob("StopUnit", unit, "replace");
+  if (!status.ok()) {
+    if (!IsAbsentUnitError(manager->error_name())) return status;
+    *loaded = false;
+  }
+  *doing = "disabling the unit";
+  status = manager->DisableUnitFile(unit);
+  if (!status.ok() && !IsAbsentUnitError(manager->error_name())) return status;
+  return Status();
+}
 
 int RunStop(int argc, char** argv) {
   static CharmCommand command;
@@ -52,18 +65,12 @@ int RunStop(int argc, char** argv) {
   static Manager manager;
   status = manager.Open(command.bus_address);
   if (!status.ok()) return Fail("connecting to systemd", status, kExitFailure);
-  bool absent = false;
-  status = manager.RunJob("StopUnit", unit_name, "replace");
-  if (!status.ok()) {
-    if (!IsAbsent(manager.error_name())) return Fail("stopping the unit", status, kExitFailure);
-    absent = true;
-  }
-  status = manager.DisableUnitFile(unit_name);
-  if (!status.ok() && !IsAbsent(manager.error_name())) {
-    return Fail("disabling the unit", status, kExitFailure);
-  }
+  bool loaded = false;
+  const char* doing = "";
+  status = StopAndDisable(&manager, unit_name, &loaded, &doing);
+  if (!status.ok()) return Fail(doing, status, kExitFailure);
   printf("%.*s: %s\n", static_cast<int>(unit_name.size()), unit_name.data(),
-         absent ? "not loaded; disabled" : "stopped and disabled");
+         loaded ? "stopped and disabled" : "not loaded; disabled");
   return kExitOk;
 }
 

@@ -113,51 +113,43 @@ Status Manager::RunJob(std::string_view method, std::string_view unit, std::stri
   return WaitForJob(job_path, unit);
 }
 
-Status Manager::ActiveState(std::string_view unit, std::string_view* state) {
+// Properties.Get of `property` on the unit's object path; the value, of type `type` inside the
+// variant, is left in *value (a view into reply_, valid until the next call).
+Status Manager::GetUnitProperty(std::string_view unit, std::string_view interface,
+                                const char* property, char type, Value* value) {
   char path_buffer[kMaxUnitPathLength];
   std::string_view path;
   JSN_RETURN_IF_ERROR(UnitObjectPath(unit, path_buffer, &path));
   std::span<const uint8_t> call;
   JSN_RETURN_IF_ERROR(BuildPropertiesGet(call_buffer_, bus_.NextSerial(), kSystemdName, path,
-                                         "org.freedesktop.systemd1.Unit", "ActiveState", &call));
-  JSN_RETURN_IF_ERROR(CallAndWait(call, "Get ActiveState"));
+                                         interface, property, &call));
+  JSN_RETURN_IF_ERROR(CallAndWait(call, property));
   Iterator body = reply_.body();
   Value variant;
-  Value value;
   if (body.Next(&variant) && variant.type() == 'v') {
     Iterator inside = variant.children();
-    if (inside.Next(&value) && value.type() == 's') {
-      CopyText(value.as_string(), text_, sizeof text_);
-      *state = text_;
-      return Status();
-    }
+    if (inside.Next(value) && value->type() == type) return Status();
   }
-  return Status::Failure("bad-reply", "expected ActiveState as a string variant, found '%.*s'",
-                         static_cast<int>(reply_.header().signature.size()),
+  return Status::Failure("bad-reply", "expected %s as a variant of '%c', found '%.*s'", property,
+                         type, static_cast<int>(reply_.header().signature.size()),
                          reply_.header().signature.data());
 }
 
-Status Manager::MainPid(std::string_view unit, uint32_t* pid) {
-  char path_buffer[kMaxUnitPathLength];
-  std::string_view path;
-  JSN_RETURN_IF_ERROR(UnitObjectPath(unit, path_buffer, &path));
-  std::span<const uint8_t> call;
-  JSN_RETURN_IF_ERROR(BuildPropertiesGet(call_buffer_, bus_.NextSerial(), kSystemdName, path,
-                                         "org.freedesktop.systemd1.Service", "MainPID", &call));
-  JSN_RETURN_IF_ERROR(CallAndWait(call, "Get MainPID"));
-  Iterator body = reply_.body();
-  Value variant;
+Status Manager::ActiveState(std::string_view unit, std::string_view* state) {
   Value value;
-  if (body.Next(&variant) && variant.type() == 'v') {
-    Iterator inside = variant.children();
-    if (inside.Next(&value) && value.type() == 'u') {
-      *pid = value.as_uint32();
-      return Status();
-    }
-  }
-  return Status::Failure("bad-reply", "expected MainPID as a uint32 variant, found '%.*s'",
-                         static_cast<int>(reply_.header().signature.size()),
-                         reply_.header().signature.data());
+  JSN_RETURN_IF_ERROR(
+      GetUnitProperty(unit, "org.freedesktop.systemd1.Unit", "ActiveState", 's', &value));
+  CopyText(value.as_string(), text_, sizeof text_);
+  *state = text_;
+  return Status();
+}
+
+Status Manager::MainPid(std::string_view unit, uint32_t* pid) {
+  Value value;
+  JSN_RETURN_IF_ERROR(
+      GetUnitProperty(unit, "org.freedesktop.systemd1.Service", "MainPID", 'u', &value));
+  *pid = value.as_uint32();
+  return Status();
 }
 
 Status Manager::ReceiveOne(int64_t deadline_ms, const char* doing, Incoming* incoming) {

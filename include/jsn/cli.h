@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
+#include "jsn/manager.h"
 #include "jsn/options.h"
 #include "jsn/status.h"
 
@@ -51,6 +53,13 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
 // The directory the notices unit file goes in: ROOT/etc/systemd/system, the user's
 // $XDG_CONFIG_HOME/systemd/user (else ~/.config/systemd/user), or /etc/systemd/system.
 Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size);
+
+// Whether systemd's D-Bus error says the unit or its file is not there.
+bool IsAbsentUnitError(std::string_view error_name);
+// What `stop` does, shared with `remove`: StopUnit (waiting for the job), then DisableUnitFiles.
+// A unit or unit file that is not there is not an error; *loaded says whether the unit was. On
+// failure *doing names the step, for the message.
+Status StopAndDisable(Manager* manager, std::string_view unit, bool* loaded, const char** doing);
 
 int RunSubscribe(int argc, char** argv);
 int RunStop(int argc, char** argv);

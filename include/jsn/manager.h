@@ -67,6 +67,8 @@ class Manager {
   Status ReceiveOne(int64_t deadline_ms, const char* doing, Incoming* incoming);
   void NoteJobRemoved(const Message& signal);
   Status ErrorFromReply(const Message& reply, const char* doing);
+  Status GetUnitProperty(std::string_view unit, std::string_view interface, const char* property,
+                         char type, Value* value);
 
   struct JobOutcome {
     char path[128] = {};

@@ -137,9 +137,9 @@ TEST_P(SystemPath, SubscribeWritesEnablesAndStartsTheHardenedUnit) {
 
   std::string unit_file = systemd_.unit_dir() + "/" + kNoticesUnit;
   std::string text = ReadFile(unit_file);
-  EXPECT_NE(
-      text.find("ExecStart=" + binary_ + " --unit app/0 --debug -- jsn-watched.service=watched"),
-      std::string::npos)
+  EXPECT_NE(text.find("ExecStart=" + binary_ + " --unit app/0 --charm-dir " + charm_dir_ +
+                      " --debug -- jsn-watched.service=watched"),
+            std::string::npos)
       << text;
   char target[4096];
   std::string wants = systemd_.unit_dir() + "/multi-user.target.wants/" + kNoticesUnit;
