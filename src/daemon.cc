@@ -81,8 +81,7 @@ class Daemon final : public MessageSink, public WatchListener {
   // (decide and deliver, record, reconnect when due, sleep until the next event) until a
   // SIGTERM's running hooks have ended.
   int Run() {
-    if (CharmDirGone()) return kExitCharmDirGone;
-    if (!Start()) return 1;
+    if (!Start()) return charm_dir_gone_ ? kExitCharmDirGone : 1;
     for (;;) {
       MonotonicTime now = MonotonicNow();
       PingWatchdog(now);
@@ -278,6 +277,10 @@ class Daemon final : public MessageSink, public WatchListener {
   bool Start() {
     SetDebugLogging(options_.debug);
     SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
+    if (CharmDirGone()) {
+      charm_dir_gone_ = true;
+      return false;
+    }
     Status status = spawner_.Init(environment_);
     if (!status.ok()) return Stopped("cannot prepare to start hooks", status);
     OpenNotifier();
