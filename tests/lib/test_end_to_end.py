@@ -389,15 +389,19 @@ class CharmLife:
     def check_handlers_reached(self):
         """A start and a stop of the watched service (a stop first when it runs) reach the
         charm's handlers."""
-        steps = [("start", "started", "status-set --application=False active"),
-                 ("stop", "stopped", "status-set --application=False blocked slurmd not running")]
+        # ops 3 puts "--" before the message: "status-set ... blocked -- slurmd not running".
+        steps = [("start", "started", ("status-set --application=False active", "")),
+                 ("stop", "stopped",
+                  ("status-set --application=False blocked", "slurmd not running"))]
         if self.unit_property(self.service, "ActiveState") == "active":
             steps.reverse()
-        for command, hook, status in steps:
+        for command, hook, (status_start, status_end) in steps:
             seen = len(self.log_lines())
             self.systemctl(command, self.service)
             self.wait_for_line(f"juju-exec app/0 hooks/service-{self.alias()}-{hook}", seen)
-            self.wait_for_line(status, seen)
+            self.wait_for(f"{status_start} ... {status_end}", lambda: any(
+                line.startswith(status_start) and line.endswith(status_end)
+                for line in self.log_lines()[seen:]))
 
     def check_nothing_reached(self, seen):
         """A start and a stop of the watched service run no hook (waits 3 s for one)."""
