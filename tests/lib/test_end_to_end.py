@@ -540,6 +540,9 @@ class CharmLife:
         state = self.notices_state()
         self.assertEqual(state["ActiveState"], "inactive", f"{state}{self.journal()}")
         self.assertIn(state["NRestarts"], ("0", "1"), state)  # the skipped one, at most
+        # Still enabled (no hook ran to disable it), yet no process: at boot, too, the
+        # conditions skip it.
+        self.assertEqual(state["UnitFileState"], "enabled", state)
         self.assertEqual(state["MainPID"], "0", state)
         self.assertNotEqual(running["MainPID"], "0")
         self.check_nothing_reached(len(self.log_lines()))
@@ -561,6 +564,8 @@ class CharmLife:
         state = self.notices_state()
         self.assertEqual(state["Result"], "success", state)  # exit 3: done, not failed
         self.assertEqual(state["NRestarts"], "0", state)
+        self.assertEqual(state["UnitFileState"], "enabled", state)
+        self.assertEqual(state["MainPID"], "0", state)
         self.assertIn("is gone (the Juju unit was removed)", self.journal())
         time.sleep(3)
         self.assertEqual(self.unit_property(NOTICES, "ActiveState"), "inactive")
