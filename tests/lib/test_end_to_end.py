@@ -549,6 +549,17 @@ class CharmLife:
         self.assertEqual(self.unit_property(NOTICES, "NRestarts"), state["NRestarts"])
         self.assertEqual(self.unit_property(NOTICES, "ActiveState"), "inactive")
 
+        # Nor at the next boot: enabled into multi-user.target, its start is skipped.
+        self.poweroff()
+        self.boot()
+        state = self.notices_state()
+        self.assertEqual(state["ActiveState"], "inactive", f"{state}{self.journal()}")
+        self.assertEqual(self.unit_property(NOTICES, "ConditionResult"), "no", state)
+        # ...as checked at this boot (a condition never checked reads "no" too).
+        self.assertNotEqual(self.unit_property(NOTICES, "ConditionTimestampMonotonic"), "0")
+        self.assertEqual(state["NRestarts"], "0", state)
+        self.assertEqual(state["MainPID"], "0", state)
+
     def test_a_forced_removal_under_a_running_daemon_ends_it_at_the_next_hook(self):
         self.boot()
         self.deploy(SLURMD)
