@@ -1,10 +1,9 @@
 #include "jsn/machine_id.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
+#include <string_view>
+
+#include "jsn/file_io.h"
 
 namespace jsn {
 namespace {
@@ -14,26 +13,17 @@ bool IsLowercaseHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <=
 }  // namespace
 
 Status ReadMachineIdFile(const char* path, char (&id)[kMachineIdLength + 1]) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    return Status::Failure(errno == ENOENT ? "machine-id-missing" : "machine-id-unreadable",
-                           "%s: %s", path, strerror(errno));
-  }
-  // One byte more than the id and its newline: a longer file is not a machine id.
-  char text[kMachineIdLength + 2];
+  char text[kMachineIdLength + 1];  // the id and its newline
   size_t size = 0;
-  int error = 0;
-  while (size < sizeof text) {
-    ssize_t got = read(fd, text + size, sizeof text - size);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) error = errno;
-    if (got <= 0) break;
-    size += static_cast<size_t>(got);
+  Status status = ReadSmallFile(path, text, &size);
+  if (status.rule() == std::string_view("file-missing")) {
+    return Status::Failure("machine-id-missing", "%s", status.message());
   }
-  close(fd);  // read-only: a failed close loses nothing
-  if (error != 0) {
-    return Status::Failure("machine-id-unreadable", "%s: %s", path, strerror(error));
+  if (status.rule() == std::string_view("file-too-large")) {
+    return Status::Failure("machine-id-invalid",
+                           "%s: expected 32 lowercase hex digits and a newline, found more", path);
   }
+  if (!status.ok()) return Status::Failure("machine-id-unreadable", "%s", status.message());
   bool valid = size == kMachineIdLength || (size == kMachineIdLength + 1 && text[size - 1] == '\n');
   for (size_t i = 0; valid && i < kMachineIdLength; ++i) valid = IsLowercaseHex(text[i]);
   if (!valid) {

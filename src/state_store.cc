@@ -9,6 +9,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "jsn/file_io.h"
+
 namespace jsn {
 namespace {
 
@@ -67,31 +69,19 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
   for (Hook& hook : hooks) hook = Hook::kNone;
   for (DeliveryState& delivery : deliveries) delivery = DeliveryState();
   *found = false;
-  int fd = open(path_, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status();
-    return Status::Failure("state-file-unreadable", "cannot open %s: %s", path_, strerror(errno));
-  }
-  static char buffer[kMaxFileSize + 1];
+  static char buffer[kMaxFileSize];
   size_t size = 0;
-  for (;;) {
-    ssize_t got = read(fd, buffer + size, sizeof buffer - size);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      int error = errno;
-      close(fd);
-      return Status::Failure("state-file-unreadable", "cannot read %s: %s", path_, strerror(error));
-    }
-    if (got == 0) break;
-    size += static_cast<size_t>(got);
-    if (size == sizeof buffer) break;
-  }
-  close(fd);
-  *found = true;
-  if (size > kMaxFileSize) {
+  Status status = ReadSmallFile(path_, buffer, &size);
+  if (status.rule() == std::string_view("file-missing")) return Status();
+  if (status.rule() == std::string_view("file-too-large")) {
+    *found = true;
     return Status::Failure("corrupt-state-file", "expected at most %zu bytes, found more",
                            kMaxFileSize);
   }
+  // Unreadable, or not a regular file (a FIFO planted there would block a plain open): said,
+  // and treated as absent.
+  if (!status.ok()) return Status::Failure("state-file-unreadable", "%s", status.message());
+  *found = true;
   std::string_view text(buffer, size);
   size_t line_number = 0;
   Hook loaded[Tracker::kMaxUnits] = {};

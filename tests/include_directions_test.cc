@@ -45,6 +45,7 @@ constexpr FilePart kParts[] = {
     {"monotonic_time", Part::kBase},
     {"mapped_block", Part::kBase},
     {"sha256", Part::kBase},
+    {"file_io", Part::kBase},
     {"musl/runtime", Part::kBase},
     {"musl/glibc_compat", Part::kBase},
     {"glibc/runtime", Part::kBase},

@@ -2,6 +2,7 @@
 // daemon is down is delivered once when it starts again; a first start records and fires
 // nothing; a corrupt state file is reported and treated as absent.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <string>
 #include <vector>
@@ -88,6 +89,22 @@ TEST_F(DaemonStateFile, ACorruptStateFileIsReportedAndTreatedAsAbsent) {
   ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon.Log();
   EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
   EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-started"})) << daemon.Log();
+  EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
+            "juju-systemd-notices-state 1 app/0\nhello.service started\n");
+}
+
+// A FIFO planted where the state file should be, with no writer, blocked the daemon in open()
+// before it connected, past SIGTERM (blocked for the signalfd). Now it is said and treated as
+// absent, and the first save replaces it with a regular file. `status` reads it the same way.
+TEST_F(DaemonStateFile, AFifoAtTheStateFileIsReportedAndTreatedAsAbsentWithoutBlocking) {
+  ASSERT_EQ(mkfifo(state_.Join("app-0.state").c_str(), 0644), 0);
+  DaemonUnderTest daemon;
+  daemon.UseStateDir(state_.path());
+  ASSERT_TRUE(daemon.Start(systemd_.bus_address(), juju_.path(), {"hello"}));
+  EXPECT_TRUE(daemon.WaitForLine("to be a regular file, found a FIFO")) << daemon.Log();
+  Systemctl({"start", "hello.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon.Log();
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
   EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
             "juju-systemd-notices-state 1 app/0\nhello.service started\n");
 }

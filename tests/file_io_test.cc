@@ -1,0 +1,79 @@
+#include "jsn/file_io.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "support/child_process.h"
+
+namespace jsn {
+namespace {
+
+using ::jsn::testing::TempDir;
+using ::jsn::testing::WriteFile;
+
+TEST(ReadSmallFile, ReadsARegularFileWhole) {
+  TempDir directory;
+  ASSERT_TRUE(WriteFile(directory.Join("f"), "hello\n"));
+  char buffer[16];
+  size_t length = 99;
+  Status status = ReadSmallFile(directory.Join("f").c_str(), buffer, &length);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(std::string(buffer, length), "hello\n");
+}
+
+TEST(ReadSmallFile, AFileOfExactlyTheBufferFitsAndOneByteMoreDoesNot) {
+  TempDir directory;
+  ASSERT_TRUE(WriteFile(directory.Join("eight"), "12345678"));
+  ASSERT_TRUE(WriteFile(directory.Join("nine"), "123456789"));
+  char buffer[8];
+  size_t length = 0;
+  EXPECT_TRUE(ReadSmallFile(directory.Join("eight").c_str(), buffer, &length).ok());
+  EXPECT_EQ(length, 8u);
+  Status status = ReadSmallFile(directory.Join("nine").c_str(), buffer, &length);
+  EXPECT_STREQ(status.rule(), "file-too-large");
+  EXPECT_NE(std::string(status.message()).find("at most 8 bytes"), std::string::npos);
+}
+
+TEST(ReadSmallFile, AMissingFileIsToldApartFromAnUnreadableOne) {
+  TempDir directory;
+  char buffer[8];
+  size_t length = 0;
+  EXPECT_STREQ(ReadSmallFile(directory.Join("absent").c_str(), buffer, &length).rule(),
+               "file-missing");
+  Status status = ReadSmallFile(directory.path().c_str(), buffer, &length);
+  EXPECT_STREQ(status.rule(), "file-unreadable");
+  EXPECT_NE(std::string(status.message()).find("found a directory"), std::string::npos);
+}
+
+// A FIFO planted where a file should be would block a plain open() for ever (no writer); a
+// socket cannot be opened at all. Both are refused at once, saying what was found.
+TEST(ReadSmallFile, AFifoOrASocketIsRefusedWithoutBlocking) {
+  TempDir directory;
+  std::string fifo = directory.Join("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  char buffer[8];
+  size_t length = 0;
+  Status status = ReadSmallFile(fifo.c_str(), buffer, &length);
+  EXPECT_STREQ(status.rule(), "file-unreadable");
+  EXPECT_NE(std::string(status.message()).find("found a FIFO"), std::string::npos)
+      << status.message();
+
+  std::string socket_path = directory.Join("socket");
+  int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  status = ReadSmallFile(socket_path.c_str(), buffer, &length);
+  close(listener);
+  EXPECT_STREQ(status.rule(), "file-unreadable");
+}
+
+}  // namespace
+}  // namespace jsn
