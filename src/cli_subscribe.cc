@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "jsn/cli.h"
+#include "jsn/file_io.h"
 #include "jsn/hooks.h"
 #include "jsn/manager.h"
 #include "jsn/sha256.h"
@@ -40,26 +41,23 @@ const char kSubscribeUsage[] =
     "  --type simple for a daemon build that does not send READY=1 (default notify)\n"
     "Exit status: 0 done, 1 systemd or the file system said no, 2 bad input (nothing written).\n";
 
-// The whole of `path`, or false when it cannot be read (absent, or larger than `size`).
-bool ReadSmallFile(const char* path, char* buffer, size_t size, size_t* length) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+// The directory `path` names, symlinks resolved, as the kernel found it when opening it (the
+// path of an O_PATH descriptor, read back from /proc/self/fd): what realpath() gives, without
+// its code. False, with errno set, when `path` is not a directory or cannot be resolved.
+bool ResolveDirectory(const char* path, char* resolved, size_t size) {
+  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return false;
-  *length = 0;
-  while (true) {
-    if (*length == size) {
-      close(fd);
-      return false;
-    }
-    ssize_t got = read(fd, buffer + *length, size - *length);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      close(fd);
-      return false;
-    }
-    if (got == 0) break;
-    *length += static_cast<size_t>(got);
-  }
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t length = readlink(link, resolved, size - 1);
+  int error = errno;
   close(fd);
+  if (length <= 0 || static_cast<size_t>(length) >= size - 1 || resolved[0] != '/') {
+    // Unreadable, maybe cut short, or not under this process's root ("(unreachable)...").
+    errno = length <= 0 ? error : ENAMETOOLONG;
+    return false;
+  }
+  resolved[length] = '\0';
   return true;
 }
 
@@ -140,9 +138,7 @@ int RunSubscribe(int argc, char** argv) {
 
   // Everything that can be checked is checked before anything is written.
   char charm_dir[PATH_MAX];
-  struct stat charm_dir_stat;
-  if (realpath(command.charm_dir, charm_dir) == nullptr || stat(charm_dir, &charm_dir_stat) != 0 ||
-      !S_ISDIR(charm_dir_stat.st_mode)) {
+  if (!ResolveDirectory(command.charm_dir, charm_dir, sizeof charm_dir)) {
     fprintf(stderr,
             "juju-systemd-notices subscribe: expected --charm-dir to be a directory, "
             "found '%s' (%s)\n",
@@ -166,6 +162,13 @@ int RunSubscribe(int argc, char** argv) {
   std::string_view unit_name;
   status = NoticesUnitName(command.juju_unit, unit_name_buffer, &unit_name);
   if (!status.ok()) return Fail("naming the unit", status, kExitUsageError);
+  if (unit_name.size() > kMaxUnitNameLength) {  // systemd's UNIT_NAME_MAX
+    fprintf(stderr,
+            "juju-systemd-notices subscribe: expected a Juju unit whose notices unit name fits "
+            "systemd's %zu bytes, found %zu bytes for '%s'\n",
+            kMaxUnitNameLength, unit_name.size(), command.juju_unit);
+    return kExitUsageError;
+  }
   char unit_directory[kMaxPath];
   status = UnitDirectory(command, unit_directory, sizeof unit_directory);
   if (!status.ok()) return Fail("finding the unit directory", status, kExitUsageError);
@@ -197,6 +200,11 @@ int RunSubscribe(int argc, char** argv) {
   std::string_view text;
   status = RenderUnitFile(spec, text_buffer, &text);
   if (!status.ok()) return Fail("rendering the unit file", status, kExitUsageError);
+  // What systemd will run, as systemd will split it, through the daemon's own check: a unit
+  // whose daemon exits 2 at every start would restart forever.
+  static Options daemon;
+  status = ParseUnitFileOptions(text, &daemon);
+  if (!status.ok()) return Fail("checking the daemon's command line", status, kExitUsageError);
 
   // Effects, in the order that leaves nothing half done on a rerun.
   int links = 0;
@@ -204,7 +212,8 @@ int RunSubscribe(int argc, char** argv) {
   if (!status.ok()) return Fail("linking hooks", status, kExitFailure);
   static char existing[kMaxUnitFile];
   size_t existing_length = 0;
-  bool unchanged = ReadSmallFile(unit_path, existing, sizeof existing, &existing_length) &&
+  // Absent, unreadable, too large or not a regular file: not ours as it stands, rewritten.
+  bool unchanged = ReadSmallFile(unit_path, existing, &existing_length).ok() &&
                    std::string_view(existing, existing_length) == text;
   if (!unchanged) {
     status = MakeDirectories(unit_directory);

@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "jsn/file_io.h"
+#include "jsn/names.h"
+
 namespace jsn {
 namespace {
 
@@ -58,7 +61,44 @@ Status WriteAll(int fd, std::string_view text, const char* path) {
   return Status();
 }
 
+// `value`, at most 60 bytes of it, printable: other bytes as \xHH, for a message.
+void ShowEscaped(std::string_view value, char* out, size_t size) {
+  TextBuilder shown({out, size});
+  for (size_t i = 0; i < value.size() && i < 60; ++i) {
+    auto byte = static_cast<unsigned char>(value[i]);
+    if (byte < 0x20 || byte >= 0x7f) {
+      char escaped[5];
+      snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      shown.Append(escaped);
+    } else {
+      shown.AppendChar(value[i]);
+    }
+  }
+  if (value.size() > 60) shown.Append("...");
+}
+
 }  // namespace
+
+Status CheckUnitFileValue(const char* what, std::string_view value, bool ends_line) {
+  const char* problem = nullptr;
+  if (!IsValidUtf8(value)) problem = "valid UTF-8";
+  for (char c : value) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) problem = "no control characters (a newline starts a line)";
+  }
+  if (ends_line && !value.empty()) {
+    char first = value.front();
+    char last = value.back();
+    if (first == ' ' || last == ' ') problem = "no surrounding spaces (systemd strips them)";
+    if (last == '\\') problem = "no trailing backslash (it continues the line)";
+  }
+  if (problem == nullptr) return Status();
+  char shown[256];
+  ShowEscaped(value, shown, sizeof shown);
+  return Status::Failure("unsafe-unit-file-value",
+                         "expected %s that systemd reads back as written: %s, found '%s'", what,
+                         problem, shown);
+}
 
 void TextBuilder::Append(std::string_view text) {
   if (overflowed_) return;
@@ -188,6 +228,12 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<
 }
 
 Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::string_view* text) {
+  JSN_RETURN_IF_ERROR(CheckUnitFileValue("the binary's path", spec.executable, true));
+  JSN_RETURN_IF_ERROR(CheckUnitFileValue("the charm directory", spec.charm_dir, true));
+  JSN_RETURN_IF_ERROR(CheckUnitFileValue("the Juju unit", spec.juju_unit, false));
+  JSN_RETURN_IF_ERROR(CheckUnitFileValue("--juju-exec", spec.juju_exec, false));
+  JSN_RETURN_IF_ERROR(CheckUnitFileValue("--bus", spec.bus_address, false));
+  JSN_RETURN_IF_ERROR(CheckUnitFileValue("--state-dir", spec.state_dir, false));
   TextBuilder out(buffer);
   out.Append("# Written by juju-systemd-notices subscribe; rewritten by the next subscribe.\n");
   if (!spec.sha256.empty()) {
@@ -216,8 +262,9 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
            "RestartPreventExitStatus=%d\nSuccessExitStatus=%d\n", kExitCharmDirGone,
            kExitCharmDirGone);
   out.Append(charm_dir_gone);
+  // Specifiers only: systemd expands no $VARIABLE here, so a $ stays as it is.
   out.Append("WorkingDirectory=");
-  for (char c : spec.charm_dir) AppendExpansionSafe(c, &out);
+  AppendSpecifierSafe(spec.charm_dir, &out);
   out.Append("\nExecStart=");
   QuoteExecArgument(spec.executable, &out);
   out.Append(" --unit ");
@@ -264,28 +311,24 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
 }
 
 Status ReadUnitFileOptions(const char* path, Options* options) {
+  static char text[64 * 1024];
+  size_t length = 0;
+  Status status = ReadSmallFile(path, text, &length);
+  if (!status.ok()) {
+    return Status::Failure(
+        status.rule() == std::string_view("file-missing") ? "not-subscribed" : "bad-unit-file",
+        "%s", status.message());
+  }
+  return ParseUnitFileOptions({text, length}, options);
+}
+
+Status ParseUnitFileOptions(std::string_view file, Options* options) {
   constexpr size_t kMaxUnitFile = 64 * 1024;
   constexpr size_t kMaxWords = kMaxWatchedUnits + 16;
-  static char text[kMaxUnitFile];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::Failure("not-subscribed", "expected the unit file %.150s, found %s", path,
-                           strerror(errno));
-  }
-  size_t length = 0;
-  while (length < sizeof text - 1) {
-    ssize_t got = read(fd, text + length, sizeof text - 1 - length);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    length += static_cast<size_t>(got);
-  }
-  close(fd);
-  std::string_view file(text, length);
   constexpr std::string_view kExecStart = "\nExecStart=";
   size_t start = file.find(kExecStart);
   if (start == std::string_view::npos) {
-    return Status::Failure("bad-unit-file", "expected an ExecStart= line in %.150s, found none",
-                           path);
+    return Status::Failure("bad-unit-file", "expected an ExecStart= line, found none");
   }
   start += kExecStart.size();
   size_t end = file.find('\n', start);

@@ -159,6 +159,54 @@ TEST(RenderUnitFile, TheDaemonParsesTheExecStartLineBackToTheSameWatches) {
   EXPECT_STREQ(options.watches[1].alias, "lead");
 }
 
+TEST(CheckUnitFileValue, RefusesWhatSystemdWouldNotReadBackAsWritten) {
+  struct Case {
+    std::string value;
+    bool ends_line;
+    const char* why;
+  };
+  const Case refused[] = {
+      {"/a\nExecStartPre=/bin/touch /pwned", false, "control characters"},
+      {"/a\tb", false, "control characters"},
+      {std::string("/a\x7f", 3), false, "control characters"},
+      {"/caf\xe9", false, "valid UTF-8"},
+      {"/a\xc3", false, "valid UTF-8"},
+      {"/charm\\", true, "trailing backslash"},
+      {"/charm ", true, "surrounding spaces"},
+      {" /charm", true, "surrounding spaces"},
+  };
+  for (const Case& c : refused) {
+    Status status = CheckUnitFileValue("the charm directory", c.value, c.ends_line);
+    EXPECT_STREQ(status.rule(), "unsafe-unit-file-value") << c.value;
+    EXPECT_NE(std::string(status.message()).find(c.why), std::string::npos) << status.message();
+    EXPECT_EQ(std::string(status.message()).find('\n'), std::string::npos) << "shown raw";
+  }
+  // Quoting takes care of these inside ExecStart=, and a line never ends with them there.
+  EXPECT_TRUE(CheckUnitFileValue("--state-dir", "/state dir\\", false).ok());
+  for (const char* fine :
+       {"/opt/my charm", "/a$HOME/100%", "/a\\b", "/it's \"x\"", "/caf\xc3\xa9"}) {
+    EXPECT_TRUE(CheckUnitFileValue("the charm directory", fine, true).ok()) << fine;
+  }
+}
+
+TEST(RenderUnitFile, RefusesAnUnsafeValueAndLeavesDollarsInPathsAlone) {
+  WatchedUnit watches[] = {Watch("a.service", "a")};
+  UnitFileSpec spec;
+  spec.executable = "/bin/jsn";
+  spec.juju_unit = "app/0";
+  spec.charm_dir = "/charm\nExecStartPre=/bin/sh";
+  spec.watches = watches;
+  char buffer[8192];
+  std::string_view text;
+  EXPECT_STREQ(RenderUnitFile(spec, buffer, &text).rule(), "unsafe-unit-file-value");
+  spec.charm_dir = "/charm/$HOME/100%";
+  ASSERT_TRUE(RenderUnitFile(spec, buffer, &text).ok());
+  // WorkingDirectory= and Condition*= expand specifiers only; ExecStart= expands $ as well.
+  EXPECT_NE(text.find("\nWorkingDirectory=/charm/$HOME/100%%\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nConditionPathIsDirectory=/charm/$HOME/100%%\n"), std::string::npos);
+  EXPECT_NE(text.find(" --charm-dir \"/charm/$$HOME/100%%\" "), std::string::npos) << text;
+}
+
 TEST(RenderUnitFile, ReportsABufferTooSmall) {
   UnitFileSpec spec;
   spec.executable = "/bin/jsn";

@@ -65,9 +65,17 @@ struct UnitFileSpec {
   bool notify = true;  // Type=notify (the daemon says READY=1), else Type=simple
 };
 
-// The whole unit file. "text-too-long" when `buffer` is too small. Besides running the daemon
-// with Restart=always, it keeps a removed charm from restarting it forever: the unit is not
-// started once the charm directory or the binary is gone (Condition*=, which Restart= does not
+// Whether systemd reads `value` back exactly when it is written into a unit-file line:
+// "unsafe-unit-file-value" (naming `what`, the value shown with \xHH escapes) for invalid UTF-8
+// or a control byte (a newline would start a directive of its own; systemd drops a line that is
+// not UTF-8), and, for a value that ends its line (`ends_line`), surrounding whitespace (systemd
+// strips it) or a trailing backslash (it continues the line into the next).
+Status CheckUnitFileValue(const char* what, std::string_view value, bool ends_line);
+
+// The whole unit file. "text-too-long" when `buffer` is too small; every value is checked with
+// CheckUnitFileValue first (the paths end lines: WorkingDirectory=, Condition*=). Besides running
+// the daemon with Restart=always, it keeps a removed charm from restarting it forever: the unit is
+// not started once the charm directory or the binary is gone (Condition*=, which Restart= does not
 // override), and the daemon's kExitCharmDirGone ends it for good without marking it failed.
 Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::string_view* text);
 
@@ -76,6 +84,9 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
 // "not-subscribed" (no file), "bad-unit-file" (no ExecStart=), the unquoting's and the
 // option parser's (a unit file that does not run our daemon, such as the original's).
 Status ReadUnitFileOptions(const char* path, Options* options);
+// The same for a unit file's text (`text` must outlive `options`: its strings point into a
+// buffer of this function's, valid until the next call).
+Status ParseUnitFileOptions(std::string_view text, Options* options);
 
 // Writes `text` to `path` so that a reader sees the old file or the new one, never a part:
 // a temporary file beside it, write, fsync, rename over `path`, fsync of the directory.

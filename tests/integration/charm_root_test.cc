@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "support/child_process.h"
 
@@ -34,6 +35,39 @@ TEST(SubscribeWithRoot, WritesAndEnablesUnderTheRootWithoutTouchingABus) {
   ASSERT_GT(length, 0);
   EXPECT_EQ(std::string(target, static_cast<size_t>(length)),
             "/etc/systemd/system/juju-app-0-systemd-notices.service");
+}
+
+// subscribe puts its own check on the unit it would write: the ExecStart= line, split as
+// systemd splits it, goes through the daemon's parser, and the unit's name must fit systemd's.
+// A unit the daemon would refuse (exit 2 at every start, restarted every second) is refused
+// here, with exit 2 and nothing written: no unit file, no hook links.
+TEST(SubscribeWithRoot, RefusesWhatTheDaemonOrSystemdWouldRefuseBeforeWritingAnything) {
+  TempDir directory;
+  std::string charm = directory.Join("charm");
+  std::string root = directory.Join("root");
+  ASSERT_EQ(mkdir(charm.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(root.c_str(), 0755), 0);
+  struct Case {
+    std::vector<std::string> options;
+    std::string said;
+  };
+  const Case cases[] = {
+      {{"--unit", "app/0", "--juju-exec", "bin/juju-exec"}, "--juju-exec"},
+      {{"--unit", "app/0", "--state-dir", "/" + std::string(3100, 's')}, "--state-dir"},
+      {{"--unit", std::string(240, 'a') + "/0"}, "notices unit name fits systemd's 255 bytes"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {
+        "build/juju-systemd-notices", "subscribe", "--root", root, "--charm-dir", charm};
+    argv.insert(argv.end(), c.options.begin(), c.options.end());
+    argv.push_back("slurmd");
+    CommandResult result = RunCommand(argv);
+    EXPECT_EQ(result.exit_code(), 2) << c.said << ": " << result.output;
+    EXPECT_NE(result.output.find(c.said), std::string::npos) << result.output;
+    struct stat st;
+    EXPECT_NE(lstat((charm + "/hooks").c_str(), &st), 0) << c.said << ": hook links made";
+    EXPECT_NE(lstat((root + "/etc").c_str(), &st), 0) << c.said << ": a unit file written";
+  }
 }
 
 }  // namespace

@@ -337,5 +337,69 @@ TEST_F(CharmWithSystemd, SubscribeWithANewBinaryAtTheSamePathRestartsTheDaemonOn
   EXPECT_EQ(std::string(exe, static_cast<size_t>(length)), binary);
 }
 
+// Every path subscribe writes into the unit file is read back by systemd exactly, or refused
+// with exit 2 before anything is written. The charm dir is the one that reaches the unit file
+// as realpath() found it, so hostile names are real directories here (a symlink to one is the
+// attack: --charm-dir itself may look harmless).
+TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythingIsWritten) {
+  const std::vector<std::string> accepted = {
+      "dollar$HOME", "percent100%", "back\\slash", "quote\"d", "it's",
+      "sp ace",      "semi;colon",  "caf\xc3\xa9", "#hash",    " leading"};
+  for (const std::string& name : accepted) {
+    std::string dir = systemd_.scratch_dir() + "/" + name;
+    ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << name;
+    ASSERT_TRUE(WriteFile(dir + "/dispatch", "#!/bin/sh\nexit 0\n", 0755));
+    std::string link = systemd_.scratch_dir() + "/innocent";
+    unlink(link.c_str());
+    ASSERT_EQ(symlink(dir.c_str(), link.c_str()), 0);
+    CommandResult result = Run({"subscribe", "--user", "--unit", "app/0", "--charm-dir", link,
+                                "--juju-exec", juju_.path(), "hello"});
+    ASSERT_TRUE(result.succeeded())
+        << name << ": " << result.Describe() << "\n"
+        << result.output << ReadFile(DaemonLog())
+        << systemd_.Systemctl({"status", "--no-pager", "-l", kNoticesUnit}).output
+        << ReadFile(UnitFile());
+    // Active: the conditions on the dir and the binary held, so systemd read both paths back.
+    EXPECT_EQ(systemd_.ActiveState(kNoticesUnit), "active") << name;
+    CommandResult verify = RunCommand({"systemd-analyze", "--user", "verify", UnitFile()},
+                                      systemd_.Environment(), std::chrono::seconds(60));
+    EXPECT_TRUE(verify.succeeded()) << name << ": " << verify.Describe() << "\n" << verify.output;
+    EXPECT_EQ(verify.output, "") << name;
+    std::string pid = MainPid();
+    char cwd[4096];
+    std::string cwd_link = "/proc/" + pid.substr(0, pid.find('\n')) + "/cwd";
+    ssize_t cwd_length = readlink(cwd_link.c_str(), cwd, sizeof cwd);
+    ASSERT_GT(cwd_length, 0) << cwd_link;
+    EXPECT_EQ(std::string(cwd, static_cast<size_t>(cwd_length)), dir) << "WorkingDirectory";
+    std::string cmdline = ReadFile("/proc/" + pid.substr(0, pid.find('\n')) + "/cmdline");
+    EXPECT_NE(cmdline.find(std::string("\0--charm-dir\0", 13) + dir + std::string("\0", 1)),
+              std::string::npos)
+        << name << ": the daemon's argv: " << cmdline;
+  }
+  const std::vector<std::string> refused = {"new\nExecStartPre=touch jsn-pwned",
+                                            "trailing\\",
+                                            "trailing ",
+                                            "tab\there",
+                                            "ctl\x01",
+                                            "latin1\xe9"};
+  for (const std::string& name : refused) {
+    std::string dir = systemd_.scratch_dir() + "/" + name;
+    ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << name;
+    ASSERT_TRUE(WriteFile(dir + "/dispatch", "#!/bin/sh\nexit 0\n", 0755));
+    std::string link = systemd_.scratch_dir() + "/innocent";
+    unlink(link.c_str());
+    ASSERT_EQ(symlink(dir.c_str(), link.c_str()), 0);
+    CommandResult result =
+        Run({"subscribe", "--user", "--unit", "bad/0", "--charm-dir", link, "hello"});
+    EXPECT_EQ(result.exit_code(), 2) << name << ": " << result.output;
+    EXPECT_NE(result.output.find("expected the charm directory that systemd reads back"),
+              std::string::npos)
+        << result.output;
+    EXPECT_FALSE(Exists(dir + "/hooks")) << name;
+    EXPECT_FALSE(Exists(systemd_.unit_dir() + "/juju-bad-0-systemd-notices.service")) << name;
+  }
+  EXPECT_FALSE(Exists(charm_dir_ + "/jsn-pwned"));
+}
+
 }  // namespace
 }  // namespace jsn::testing
