@@ -47,11 +47,58 @@ ExitStatus DecodeWaitStatus(int wait_status) {
   return status;
 }
 
+namespace {
+
+// The name of a signal that ends a process by default, as kill -l prints it: the same text on
+// every libc (strsignal's descriptions differ, and musl's table is 0.7 KiB of the static build).
+const char* SignalName(int signal) {
+  switch (signal) {
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGINT:
+      return "SIGINT";
+    case SIGQUIT:
+      return "SIGQUIT";
+    case SIGILL:
+      return "SIGILL";
+    case SIGTRAP:
+      return "SIGTRAP";
+    case SIGABRT:
+      return "SIGABRT";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGFPE:
+      return "SIGFPE";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGUSR1:
+      return "SIGUSR1";
+    case SIGSEGV:
+      return "SIGSEGV";
+    case SIGUSR2:
+      return "SIGUSR2";
+    case SIGPIPE:
+      return "SIGPIPE";
+    case SIGALRM:
+      return "SIGALRM";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGXCPU:
+      return "SIGXCPU";
+    case SIGXFSZ:
+      return "SIGXFSZ";
+    case SIGSYS:
+      return "SIGSYS";
+    default:
+      return "a signal";
+  }
+}
+
+}  // namespace
+
 const char* DescribeExitStatus(ExitStatus status, char* buffer, size_t capacity) {
   if (status.signaled) {
-    const char* name = strsignal(status.code);
-    snprintf(buffer, capacity, "killed by signal %d (%s)", status.code,
-             name != nullptr ? name : "?");
+    snprintf(buffer, capacity, "killed by signal %d (%s)", status.code, SignalName(status.code));
   } else {
     snprintf(buffer, capacity, "exit %d", status.code);
   }

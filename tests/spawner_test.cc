@@ -106,7 +106,7 @@ TEST_F(SpawnerTest, ReapingNeverBlocks) {
   EXPECT_TRUE(status.signaled);
   EXPECT_EQ(status.code, SIGKILL);
   char text[64];
-  EXPECT_STREQ(DescribeExitStatus(status, text, sizeof text), "killed by signal 9 (Killed)");
+  EXPECT_STREQ(DescribeExitStatus(status, text, sizeof text), "killed by signal 9 (SIGKILL)");
 }
 
 TEST_F(SpawnerTest, ChildHasItsOwnProcessGroupRootCwdAndNoBlockedSignals) {
