@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +30,25 @@ bool IsDaemonOnly(const char* entry) {
 
 constexpr char kDefaultPathEntry[] =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// Makes every descriptor above stderr close-on-exec, so that one this process inherited without
+// it (a leak of its parent's) never reaches a hook. close_range() does it in one call since
+// Linux 5.11; before, each descriptor up to the limit, one fcntl each (once, at start-up).
+void MarkInheritedDescriptorsCloseOnExec() {
+  constexpr unsigned kCloseRangeCloexec = 1U << 2;  // CLOSE_RANGE_CLOEXEC, linux/close_range.h
+  if (syscall(SYS_close_range, 3U, ~0U, kCloseRangeCloexec) == 0) return;
+  // Raw system calls: libc's fcntl and getrlimit wrappers would add 0.6 KiB to the musl build
+  // for this fallback alone.
+  struct rlimit limit;
+  rlim_t last =
+      syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &limit) == 0 ? limit.rlim_cur : 1024;
+  if (last > 1 << 20) last = 1 << 20;
+  for (long fd = 3; static_cast<rlim_t>(fd) < last; ++fd) {
+    long flags = syscall(SYS_fcntl, fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) == 0)
+      syscall(SYS_fcntl, fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+}
 
 Status SpawnSetupFailed(const char* what, int error) {
   return Status::Failure("spawn-failed", "expected %s to succeed, found error: %s", what,
@@ -151,7 +172,9 @@ Status Spawner::Init(const char* const* environment) {
     sigset_t empty;
     sigset_t all;
     sigemptyset(&empty);
-    sigfillset(&all);
+    // Every bit, not sigfillset: glibc's leaves out its internal signals 32 and 33, and its
+    // posix_spawn then starts the child with them ignored.
+    memset(&all, 0xff, sizeof all);
     short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if ((error = posix_spawnattr_setflags(&attributes_, flags)) != 0 ||
         (error = posix_spawnattr_setpgroup(&attributes_, 0)) != 0 ||
@@ -169,6 +192,7 @@ Status Spawner::Init(const char* const* environment) {
       return SpawnSetupFailed("setting the spawn file actions", error);
     }
   }
+  MarkInheritedDescriptorsCloseOnExec();
   ready_ = true;
   return Status();
 }

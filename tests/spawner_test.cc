@@ -1,5 +1,6 @@
 #include "jsn/spawner.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -148,6 +149,42 @@ TEST_F(SpawnerTest, ChildHasItsOwnProcessGroupRootCwdAndNoBlockedSignals) {
   ASSERT_TRUE(spawner.SignalProcessGroup(pid, SIGKILL).ok());
   WaitUntilExited(pid);
   EXPECT_TRUE(ReapOnly(spawner, pid).signaled);
+}
+
+// A hook starts clean whatever the daemon inherited or the libc did: no signal ignored (glibc's
+// posix_spawn ignores its internal signals 32 and 33 in the child unless they are in the
+// default set, which sigfillset leaves them out of), and no descriptor but 0-2 (one the
+// daemon's parent leaked without close-on-exec would reach every hook).
+TEST_F(SpawnerTest, ChildIgnoresNoSignalAndHasNoDescriptorButTheFirstThree) {
+  int leaked = open("/dev/null", O_RDONLY);  // no O_CLOEXEC, as a careless parent's
+  ASSERT_GE(leaked, 0);
+  ASSERT_EQ(dup2(leaked, 57), 57);
+  close(leaked);
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction previous_usr1;
+  ASSERT_EQ(sigaction(SIGUSR1, &ignore, &previous_usr1), 0);  // ignored here, as inherited
+  Spawner spawner;
+  const char* environment[] = {nullptr};
+  ASSERT_TRUE(spawner.Init(environment).ok());
+  std::string out = dir_ + "/child";
+  files_.push_back(out);
+  std::string script = "cat /proc/$$/status > " + out +
+                       "; for fd in 3 4 5 57; do [ -e /proc/$$/fd/$fd ] && echo \"open $fd\"; "
+                       "done >> " +
+                       out + "; true";
+  const char* argv[] = {"/bin/sh", "-c", script.c_str(), nullptr};
+  pid_t pid = 0;
+  Status spawned = spawner.Spawn(argv, &pid);
+  sigaction(SIGUSR1, &previous_usr1, nullptr);
+  close(57);
+  ASSERT_TRUE(spawned.ok()) << spawned.message();
+  WaitUntilExited(pid);
+  EXPECT_EQ(ReapOnly(spawner, pid).code, 0);
+  std::string status = ReadFile(out);
+  EXPECT_NE(status.find("SigIgn:\t0000000000000000"), std::string::npos) << status;
+  EXPECT_NE(status.find("SigBlk:\t0000000000000000"), std::string::npos) << status;
+  EXPECT_EQ(status.find("open "), std::string::npos) << status;
 }
 
 TEST_F(SpawnerTest, EnvironmentDropsTheDaemonsOwnVariablesAndAddsAPath) {
