@@ -100,6 +100,12 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
                TakesValue(argument, "--charm-dir", argc, argv, &i, &value, &status)) {
       command->charm_dir = value;
     } else if (TakesValue(argument, "--root", argc, argv, &i, &value, &status)) {
+      if (!spec.takes_charm_dir) {  // not subscribe: it would act on the live system instead
+        return Status::Failure("unexpected-root",
+                               "expected no --root with %s, which asks the running systemd over "
+                               "D-Bus (--root is subscribe's, for offline image builds)",
+                               spec.name);
+      }
       command->root = value;
     } else if (TakesValue(argument, "--bus", argc, argv, &i, &value, &status)) {
       command->bus_address = value;

@@ -70,5 +70,21 @@ TEST(SubscribeWithRoot, RefusesWhatTheDaemonOrSystemdWouldRefuseBeforeWritingAny
   }
 }
 
+// stop --root DIR used to run StopUnit and DisableUnitFiles on the live bus: during an image
+// build, that stops the host's daemon. Only subscribe works offline; the others refuse --root
+// with exit 2 before any bus is contacted (the --bus here would fail a connection: exit 1).
+TEST(SubscribeWithRoot, TheOtherSubcommandsRefuseRootBeforeTouchingABus) {
+  TempDir directory;
+  for (const char* subcommand : {"stop", "status", "remove"}) {
+    CommandResult result =
+        RunCommand({"build/juju-systemd-notices", subcommand, "--unit", "app/0", "--root",
+                    directory.path(), "--bus", "unix:path=" + directory.Join("no-bus")});
+    EXPECT_EQ(result.exit_code(), 2) << subcommand << ": " << result.output;
+    EXPECT_NE(result.output.find(std::string("expected no --root with ") + subcommand),
+              std::string::npos)
+        << result.output;
+  }
+}
+
 }  // namespace
 }  // namespace jsn::testing
