@@ -201,6 +201,7 @@ class Daemon final : public MessageSink, public WatchListener {
   void LoadState() {
     for (size_t i = 0; i < options_.watch_count; ++i) unit_names_[i] = options_.watches[i].unit;
     Status status = state_.Init(options_.state_dir, options_.juju_unit);
+    if (status.ok()) status = state_.CheckDirectory();
     if (!status.ok()) {
       JSN_LOG_ERROR("not keeping state: %s", status.message());
       return;

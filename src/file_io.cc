@@ -2,12 +2,59 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 namespace jsn {
+namespace {
+
+Status WriteAll(int fd, std::string_view text, const char* path) {
+  while (!text.empty()) {
+    ssize_t written = write(fd, text.data(), text.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) {
+      return Status::Failure("write-failed", "expected to write %.150s, found %s", path,
+                             strerror(errno));
+    }
+    text.remove_prefix(static_cast<size_t>(written));
+  }
+  return Status();
+}
+
+// Creates PATH.tmp-<16 hex digits> exclusively; *fd and `temporary` receive it. The name comes
+// from getrandom() (the clock and the PID should it fail: O_EXCL keeps it safe either way, a
+// name taken is just tried again).
+Status CreateTemporary(const char* path, char* temporary, size_t size, int* fd) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    uint64_t random = 0;
+    if (syscall(SYS_getrandom, &random, sizeof random, 0) != sizeof random) {
+      timespec now = {};
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      random = static_cast<uint64_t>(now.tv_nsec) * 0x9e3779b97f4a7c15U ^
+               static_cast<uint64_t>(now.tv_sec) ^ static_cast<uint64_t>(getpid()) << 32 ^
+               static_cast<uint64_t>(attempt);
+    }
+    int length =
+        snprintf(temporary, size, "%s.tmp-%016llx", path, static_cast<unsigned long long>(random));
+    if (length < 0 || static_cast<size_t>(length) >= size) {
+      return Status::Failure("open-failed", "expected a path under %zu bytes, found %.150s",
+                             size - 22, path);
+    }
+    *fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (*fd >= 0) return Status();
+    if (errno != EEXIST) break;
+  }
+  return Status::Failure("open-failed", "expected to create a file beside %.150s, found %s", path,
+                         strerror(errno));
+}
+
+}  // namespace
 
 Status ReadSmallFile(const char* path, std::span<char> buffer, size_t* length) {
   *length = 0;
@@ -55,6 +102,52 @@ Status ReadSmallFile(const char* path, std::span<char> buffer, size_t* length) {
     *length += static_cast<size_t>(got);
   }
   close(fd);  // read-only: a failed close loses nothing
+  return Status();
+}
+
+Status WriteFileAtomically(const char* path, std::string_view text) {
+  char temporary[4096];
+  int fd = -1;
+  JSN_RETURN_IF_ERROR(CreateTemporary(path, temporary, sizeof temporary, &fd));
+  // The umask may have narrowed the mode at creation; readers of the unit file need 0644.
+  Status status = WriteAll(fd, text, temporary);
+  if (status.ok() && fchmod(fd, 0644) != 0) {
+    status = Status::Failure("write-failed", "expected to chmod %.150s, found %s", temporary,
+                             strerror(errno));
+  }
+  if (status.ok() && fsync(fd) != 0) {
+    status = Status::Failure("fsync-failed", "expected to fsync %.150s, found %s", temporary,
+                             strerror(errno));
+  }
+  if (close(fd) != 0 && status.ok()) {
+    status = Status::Failure("write-failed", "expected to close %.150s, found %s", temporary,
+                             strerror(errno));
+  }
+  if (status.ok() && rename(temporary, path) != 0) {
+    status = Status::Failure("rename-failed", "expected to rename %.150s over %.150s, found %s",
+                             temporary, path, strerror(errno));
+  }
+  if (!status.ok()) {
+    unlink(temporary);
+    return status;
+  }
+  // The rename is durable only once the directory is.
+  char* slash = strrchr(temporary, '/');
+  if (slash == temporary) {
+    slash[1] = '\0';
+  } else if (slash != nullptr) {
+    *slash = '\0';
+  } else {
+    snprintf(temporary, sizeof temporary, ".");
+  }
+  int directory_fd = open(temporary, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (directory_fd < 0 || fsync(directory_fd) != 0) {
+    int error = errno;
+    if (directory_fd >= 0) close(directory_fd);
+    return Status::Failure("fsync-failed", "expected to fsync directory %.150s, found %s",
+                           temporary, strerror(error));
+  }
+  close(directory_fd);
   return Status();
 }
 

@@ -18,20 +18,6 @@ constexpr std::string_view kMagic = "juju-systemd-notices-state 1 ";
 constexpr std::string_view kPendingPrefix = "pending ";
 constexpr std::string_view kFailingPrefix = "failing ";
 
-// Writes all of `data`, retrying short writes and EINTR.
-bool WriteAll(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t written = write(fd, data, size);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += written;
-    size -= static_cast<size_t>(written);
-  }
-  return true;
-}
-
 Status CorruptAt(size_t line, const char* what) {
   return Status::Failure("corrupt-state-file", "line %zu: %s", line, what);
 }
@@ -55,13 +41,31 @@ Status StateStore::Init(const char* directory, const char* juju_unit) {
   while (directory_length > 1 && directory[directory_length - 1] == '/') --directory_length;
   int made = snprintf(path_, sizeof path_, "%.*s/%s.state", static_cast<int>(directory_length),
                       directory, file_name);
-  int temp = snprintf(temp_path_, sizeof temp_path_, "%s.tmp", path_);
-  if (made < 0 || temp < 0 || static_cast<size_t>(temp) >= sizeof temp_path_) {
+  // Room for WriteFileAtomically's ".tmp-" and 16 hex digits.
+  if (made < 0 || static_cast<size_t>(made) + 22 >= sizeof path_) {
     return Status::Failure("invalid-state-dir", "expected a state directory shorter than %d bytes",
                            PATH_MAX - 300);
   }
   snprintf(directory_, sizeof directory_, "%.*s", static_cast<int>(directory_length), directory);
   return Status();
+}
+
+Status StateStore::CheckDirectory() const {
+  struct stat st;
+  if (lstat(directory_, &st) != 0) {
+    if (errno == ENOENT) return Status();  // Save makes it, 0755, ours
+    return Status::Failure("unsafe-state-dir", "expected to examine %s, found %s", directory_,
+                           strerror(errno));
+  }
+  const char* problem = !S_ISDIR(st.st_mode)      ? "not a directory (a symlink?)"
+                        : st.st_uid != geteuid()  ? "owned by another user"
+                        : (st.st_mode & 022) != 0 ? "writable by its group or by others"
+                                                  : nullptr;
+  if (problem == nullptr) return Status();
+  return Status::Failure("unsafe-state-dir",
+                         "expected %s to be a directory of user %u that only it can write, "
+                         "found it %s",
+                         directory_, static_cast<unsigned>(geteuid()), problem);
 }
 
 Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hooks, bool* found,
@@ -171,35 +175,8 @@ Status StateStore::Save(std::span<const char* const> units, std::span<const Hook
   if (mkdir(directory_, 0755) != 0 && errno != EEXIST) {
     return Status::Failure("state-dir", "cannot create %s: %s", directory_, strerror(errno));
   }
-  int fd = open(temp_path_, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Status::Failure("state-write", "cannot create %s: %s", temp_path_, strerror(errno));
-  }
-  if (!WriteAll(fd, buffer, size) || fsync(fd) != 0) {
-    int error = errno;
-    close(fd);
-    unlink(temp_path_);
-    return Status::Failure("state-write", "cannot write %s: %s", temp_path_, strerror(error));
-  }
-  if (close(fd) != 0) {
-    int error = errno;
-    unlink(temp_path_);
-    return Status::Failure("state-write", "cannot write %s: %s", temp_path_, strerror(error));
-  }
-  if (rename(temp_path_, path_) != 0) {
-    int error = errno;
-    unlink(temp_path_);
-    return Status::Failure("state-write", "cannot rename %s to %s: %s", temp_path_, path_,
-                           strerror(error));
-  }
-  // The rename is durable only once the directory entry is on disk.
-  int directory_fd = open(directory_, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (directory_fd < 0 || fsync(directory_fd) != 0) {
-    int error = errno;
-    if (directory_fd >= 0) close(directory_fd);
-    return Status::Failure("state-write", "cannot sync %s: %s", directory_, strerror(error));
-  }
-  close(directory_fd);
+  Status status = WriteFileAtomically(path_, {buffer, size});
+  if (!status.ok()) return Status::Failure("state-write", "%s", status.message());
   return Status();
 }
 

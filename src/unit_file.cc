@@ -48,19 +48,6 @@ void AppendExpansionSafe(char c, TextBuilder* out) {
   }
 }
 
-Status WriteAll(int fd, std::string_view text, const char* path) {
-  while (!text.empty()) {
-    ssize_t written = write(fd, text.data(), text.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return Status::Failure("write-failed", "expected to write %.120s, found %s", path,
-                             strerror(errno));
-    }
-    text.remove_prefix(static_cast<size_t>(written));
-  }
-  return Status();
-}
-
 // `value`, at most 60 bytes of it, printable: other bytes as \xHH, for a message.
 void ShowEscaped(std::string_view value, char* out, size_t size) {
   TextBuilder shown({out, size});
@@ -338,62 +325,6 @@ Status ParseUnitFileOptions(std::string_view file, Options* options) {
   size_t count = 0;
   JSN_RETURN_IF_ERROR(UnquoteExecLine(line, words_buffer, words, &count));
   return ParseOptions(static_cast<int>(count), words, options);
-}
-
-Status WriteFileAtomically(const char* path, std::string_view text) {
-  char temporary[4096];
-  int length = snprintf(temporary, sizeof temporary, "%s.tmp-%d", path, static_cast<int>(getpid()));
-  if (length < 0 || static_cast<size_t>(length) >= sizeof temporary) {
-    return Status::Failure("open-failed", "expected a path under %zu bytes, found %.120s",
-                           sizeof temporary - 16, path);
-  }
-  int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Status::Failure("open-failed", "expected to create %.120s, found %s", temporary,
-                           strerror(errno));
-  }
-  Status status = WriteAll(fd, text, temporary);
-  if (status.ok() && fchmod(fd, 0644) != 0) {
-    status = Status::Failure("write-failed", "expected to chmod %.120s, found %s", temporary,
-                             strerror(errno));
-  }
-  if (status.ok() && fsync(fd) != 0) {
-    status = Status::Failure("fsync-failed", "expected to fsync %.120s, found %s", temporary,
-                             strerror(errno));
-  }
-  close(fd);
-  if (status.ok() && rename(temporary, path) != 0) {
-    status = Status::Failure("rename-failed", "expected to rename %.120s over %.120s, found %s",
-                             temporary, path, strerror(errno));
-  }
-  if (!status.ok()) {
-    unlink(temporary);
-    return status;
-  }
-  // The rename is durable only once the directory is.
-  char directory[4096];
-  snprintf(directory, sizeof directory, "%s", path);
-  char* slash = strrchr(directory, '/');
-  if (slash == directory) {
-    slash[1] = '\0';
-  } else if (slash != nullptr) {
-    *slash = '\0';
-  } else {
-    snprintf(directory, sizeof directory, ".");
-  }
-  int directory_fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (directory_fd < 0) {
-    return Status::Failure("fsync-failed", "expected to open directory %.120s, found %s", directory,
-                           strerror(errno));
-  }
-  int result = fsync(directory_fd);
-  int saved = errno;
-  close(directory_fd);
-  if (result != 0) {
-    return Status::Failure("fsync-failed", "expected to fsync directory %.120s, found %s",
-                           directory, strerror(saved));
-  }
-  return Status();
 }
 
 }  // namespace jsn

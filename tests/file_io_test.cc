@@ -13,6 +13,8 @@
 namespace jsn {
 namespace {
 
+using ::jsn::testing::ReadFile;
+using ::jsn::testing::RunCommand;
 using ::jsn::testing::TempDir;
 using ::jsn::testing::WriteFile;
 
@@ -73,6 +75,47 @@ TEST(ReadSmallFile, AFifoOrASocketIsRefusedWithoutBlocking) {
   status = ReadSmallFile(socket_path.c_str(), buffer, &length);
   close(listener);
   EXPECT_STREQ(status.rule(), "file-unreadable");
+}
+
+TEST(WriteFileAtomically, ReplacesTheFileAndLeavesNoTemporary) {
+  TempDir directory;
+  std::string path = directory.Join("unit.service");
+  ASSERT_TRUE(WriteFileAtomically(path.c_str(), "one\n").ok());
+  ASSERT_TRUE(WriteFileAtomically(path.c_str(), "two\n").ok());
+  EXPECT_EQ(ReadFile(path), "two\n");
+  std::string listing = RunCommand({"ls", "-A", directory.path()}).output;
+  EXPECT_EQ(listing, "unit.service\n");
+}
+
+TEST(WriteFileAtomically, FailsInADirectoryThatIsNotThere) {
+  TempDir directory;
+  std::string path = directory.Join("absent/unit.service");
+  EXPECT_STREQ(WriteFileAtomically(path.c_str(), "x").rule(), "open-failed");
+}
+
+// As root, in a directory someone else can write: the temporary file's name is not guessable
+// and it is created exclusively, so a symlink planted at the names the old code used (PATH.tmp,
+// PATH.tmp-PID) is neither followed nor overwritten, and its target keeps its contents.
+TEST(WriteFileAtomically, FollowsNoPlantedSymlinkAndOverwritesNothingBesideIt) {
+  TempDir directory;
+  std::string victim = directory.Join("root-only");
+  ASSERT_TRUE(WriteFile(victim, "secret\n", 0600));
+  std::string path = directory.Join("app-0.state");
+  for (const std::string& planted :
+       {path + ".tmp", path + ".tmp-" + std::to_string(getpid()), path + ".tmp-0"}) {
+    ASSERT_EQ(symlink(victim.c_str(), planted.c_str()), 0);
+  }
+  ASSERT_TRUE(WriteFileAtomically(path.c_str(), "state\n").ok());
+  EXPECT_EQ(ReadFile(victim), "secret\n");
+  EXPECT_EQ(ReadFile(path), "state\n");
+  struct stat st;
+  ASSERT_EQ(lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  // Nothing left but what was there and the file itself.
+  std::string listing = RunCommand({"ls", "-A", directory.path()}).output;
+  EXPECT_EQ(listing, "app-0.state\napp-0.state.tmp\napp-0.state.tmp-0\napp-0.state.tmp-" +
+                         std::to_string(getpid()) + "\nroot-only\n");
 }
 
 }  // namespace

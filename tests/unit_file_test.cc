@@ -217,21 +217,5 @@ TEST(RenderUnitFile, ReportsABufferTooSmall) {
   EXPECT_STREQ(RenderUnitFile(spec, buffer, &text).rule(), "text-too-long");
 }
 
-TEST(WriteFileAtomically, ReplacesTheFileAndLeavesNoTemporary) {
-  jsn::testing::TempDir directory;
-  std::string path = directory.Join("unit.service");
-  ASSERT_TRUE(WriteFileAtomically(path.c_str(), "one\n").ok());
-  ASSERT_TRUE(WriteFileAtomically(path.c_str(), "two\n").ok());
-  EXPECT_EQ(jsn::testing::ReadFile(path), "two\n");
-  std::string listing = jsn::testing::RunCommand({"ls", "-A", directory.path()}).output;
-  EXPECT_EQ(listing, "unit.service\n");
-}
-
-TEST(WriteFileAtomically, FailsInADirectoryThatIsNotThere) {
-  jsn::testing::TempDir directory;
-  std::string path = directory.Join("absent/unit.service");
-  EXPECT_STREQ(WriteFileAtomically(path.c_str(), "x").rule(), "open-failed");
-}
-
 }  // namespace
 }  // namespace jsn

@@ -1,9 +1,11 @@
-// File I/O every part may need, in one place: reading a small file whole. The caller owns the
-// buffer; nothing is allocated.
+// File I/O every part may need, in one place: reading a small file whole, and replacing one
+// atomically, as root, in a directory someone else might have planted files in. The caller owns
+// the buffers; nothing is allocated.
 #pragma once
 
 #include <cstddef>
 #include <span>
+#include <string_view>
 
 #include "jsn/status.h"
 
@@ -15,5 +17,13 @@ namespace jsn {
 // Rules: "file-missing" (ENOENT), "file-unreadable" (another open, fstat or read error, or not a
 // regular file), "file-too-large" (more than buffer.size() bytes). Messages name the path.
 Status ReadSmallFile(const char* path, std::span<char> buffer, size_t* length);
+
+// Replaces the file at `path` with `text`, mode 0644, so that a reader sees the old file or the
+// new one, never a part, and nothing planted beside it is followed or overwritten: a temporary
+// file of an unguessable name (PATH.tmp-16 random hex digits) is created exclusively
+// (O_CREAT|O_EXCL|O_NOFOLLOW), written, fsync'ed and renamed over `path`, then the directory is
+// fsync'ed (the rename is durable only then). The temporary file is removed on failure.
+// Rules: "open-failed", "write-failed", "fsync-failed", "rename-failed".
+Status WriteFileAtomically(const char* path, std::string_view text);
 
 }  // namespace jsn

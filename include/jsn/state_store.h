@@ -40,6 +40,11 @@ class StateStore {
   Status Init(const char* directory, const char* juju_unit);
   const char* path() const { return path_; }
 
+  // What sshd's StrictModes asks of a home: the directory, when there, is a directory (not a
+  // symlink) owned by this process's user and writable by no one else; otherwise someone else
+  // could plant the state the daemon reads, or a file its writes land on. "unsafe-state-dir".
+  Status CheckDirectory() const;
+
   // Reads the file into `hooks` (one per entry of `units`, kNone for a unit it does not name;
   // lines for units not watched any more are ignored). *found is false when there is no file.
   // A file that is not ours, names another Juju unit or does not parse fails
@@ -58,7 +63,6 @@ class StateStore {
  private:
   char directory_[PATH_MAX] = {};
   char path_[PATH_MAX] = {};
-  char temp_path_[PATH_MAX] = {};
   char juju_unit_[kMaxJujuUnitLength + 1] = {};
 };
 

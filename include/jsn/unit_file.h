@@ -88,10 +88,4 @@ Status ReadUnitFileOptions(const char* path, Options* options);
 // buffer of this function's, valid until the next call).
 Status ParseUnitFileOptions(std::string_view text, Options* options);
 
-// Writes `text` to `path` so that a reader sees the old file or the new one, never a part:
-// a temporary file beside it, write, fsync, rename over `path`, fsync of the directory.
-// The file gets mode 0644. Rules: "open-failed", "write-failed", "fsync-failed",
-// "rename-failed".
-Status WriteFileAtomically(const char* path, std::string_view text);
-
 }  // namespace jsn

@@ -109,5 +109,35 @@ TEST_F(DaemonStateFile, AFifoAtTheStateFileIsReportedAndTreatedAsAbsentWithoutBl
             "juju-systemd-notices-state 1 app/0\nhello.service started\n");
 }
 
+// As sshd's StrictModes: a state dir someone else could write (group- or world-writable, or
+// not the daemon's user's, or a symlink) could be handed state that makes the daemon skip or
+// repeat hooks, or a file its writes land on. It is refused, said, and not used: the daemon
+// runs on without state, delivering what it sees.
+TEST_F(DaemonStateFile, AStateDirOthersCanWriteIsRefusedAndNotUsed) {
+  ASSERT_EQ(chmod(state_.path().c_str(), 0777), 0);
+  DaemonUnderTest daemon;
+  daemon.UseStateDir(state_.path());
+  ASSERT_TRUE(daemon.Start(systemd_.bus_address(), juju_.path(), {"hello"}));
+  EXPECT_TRUE(daemon.WaitForLine("not keeping state: expected " + state_.path() +
+                                 " to be a directory of user 0 that only it can write, found it "
+                                 "writable by its group or by others"))
+      << daemon.Log();
+  Systemctl({"start", "hello.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon.Log();
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
+  EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-started"})) << daemon.Log();
+  struct stat st;
+  EXPECT_NE(lstat(state_.Join("app-0.state").c_str(), &st), 0) << "state written there";
+
+  std::string link = state_.Join("link");
+  ASSERT_EQ(mkdir(state_.Join("real").c_str(), 0755), 0);
+  ASSERT_EQ(symlink(state_.Join("real").c_str(), link.c_str()), 0);
+  DaemonUnderTest linked;
+  linked.UseStateDir(link);
+  ASSERT_TRUE(linked.Start(systemd_.bus_address(), juju_.path(), {"hello"}));
+  EXPECT_TRUE(linked.WaitForLine("found it not a directory (a symlink?)")) << linked.Log();
+  EXPECT_EQ(linked.Stop(), 0) << linked.Log();
+}
+
 }  // namespace
 }  // namespace jsn::testing
