@@ -1,5 +1,6 @@
 #include "jsn/hooks.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,10 +13,12 @@ namespace {
 
 constexpr size_t kMaxPath = 4096;
 
-Status LinkHook(const char* charm_dir, const char* alias, const char* event, int* created) {
+// Links hooks/service-ALIAS-EVENT (in the open hooks directory `hooks`) to DIR/dispatch.
+Status LinkHook(int hooks, const char* charm_dir, const char* alias, const char* event,
+                int* created) {
   char hook[kMaxPath];
   char target[kMaxPath];
-  int hook_length = snprintf(hook, sizeof hook, "%s/hooks/service-%s-%s", charm_dir, alias, event);
+  int hook_length = snprintf(hook, sizeof hook, "service-%s-%s", alias, event);
   int target_length = snprintf(target, sizeof target, "%s/dispatch", charm_dir);
   if (hook_length < 0 || static_cast<size_t>(hook_length) >= sizeof hook || target_length < 0 ||
       static_cast<size_t>(target_length) >= sizeof target) {
@@ -23,11 +26,11 @@ Status LinkHook(const char* charm_dir, const char* alias, const char* event, int
                            kMaxPath, charm_dir);
   }
   struct stat existing;
-  if (lstat(hook, &existing) == 0) return Status();  // the charm's own, or ours from before
-  if (symlink(target, hook) != 0) {
+  if (fstatat(hooks, hook, &existing, AT_SYMLINK_NOFOLLOW) == 0) return Status();  // kept
+  if (symlinkat(target, hooks, hook) != 0) {
     if (errno == EEXIST) return Status();  // made meanwhile
-    return Status::Failure("symlink-failed", "expected to link %.120s -> %.120s, found %s", hook,
-                           target, strerror(errno));
+    return Status::Failure("symlink-failed", "expected to link %.120s/hooks/%s -> %.120s, found %s",
+                           charm_dir, hook, target, strerror(errno));
   }
   *created += 1;
   return Status();
@@ -37,21 +40,31 @@ Status LinkHook(const char* charm_dir, const char* alias, const char* event, int
 
 Status CreateHookLinks(const char* charm_dir, std::span<const WatchedUnit> watches, int* created) {
   *created = 0;
-  char hooks[kMaxPath];
-  int length = snprintf(hooks, sizeof hooks, "%s/hooks", charm_dir);
-  if (length < 0 || static_cast<size_t>(length) >= sizeof hooks) {
+  char path[kMaxPath];
+  int length = snprintf(path, sizeof path, "%s/hooks", charm_dir);
+  if (length < 0 || static_cast<size_t>(length) >= sizeof path) {
     return Status::Failure("hooks-dir-failed", "expected a path under %zu bytes, found %.120s",
                            kMaxPath, charm_dir);
   }
-  if (mkdir(hooks, 0755) != 0 && errno != EEXIST) {
-    return Status::Failure("hooks-dir-failed", "expected to create %.120s, found %s", hooks,
+  if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+    return Status::Failure("hooks-dir-failed", "expected to create %.120s, found %s", path,
                            strerror(errno));
   }
-  for (const WatchedUnit& watch : watches) {
-    JSN_RETURN_IF_ERROR(LinkHook(charm_dir, watch.alias, "started", created));
-    JSN_RETURN_IF_ERROR(LinkHook(charm_dir, watch.alias, "stopped", created));
+  // The links are made in the directory itself, never through a symlink: as root, a hooks/
+  // that points elsewhere (/etc/...) would get our links wherever it leads.
+  int hooks = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (hooks < 0) {
+    return Status::Failure("hooks-dir-failed",
+                           "expected %.120s to be a directory (not a symlink), found %s", path,
+                           strerror(errno));
   }
-  return Status();
+  Status status;
+  for (const WatchedUnit& watch : watches) {
+    if (status.ok()) status = LinkHook(hooks, charm_dir, watch.alias, "started", created);
+    if (status.ok()) status = LinkHook(hooks, charm_dir, watch.alias, "stopped", created);
+  }
+  close(hooks);
+  return status;
 }
 
 }  // namespace jsn

@@ -57,7 +57,24 @@ TEST(CreateHookLinks, ReportsAHooksPathThatIsAFile) {
   ASSERT_TRUE(jsn::testing::WriteFile(charm.Join("hooks"), "not a directory\n"));
   WatchedUnit watches[] = {Watch("a.service", "a")};
   int created = 0;
-  EXPECT_STREQ(CreateHookLinks(charm.path().c_str(), watches, &created).rule(), "symlink-failed");
+  EXPECT_STREQ(CreateHookLinks(charm.path().c_str(), watches, &created).rule(), "hooks-dir-failed");
+}
+
+// subscribe runs as root: a hooks/ that is a symlink (to /etc/cron.d, say) would have our links
+// made wherever it points. It is refused, and nothing is made there.
+TEST(CreateHookLinks, RefusesAHooksDirectoryThatIsASymlinkAndMakesNothingWhereItPoints) {
+  jsn::testing::TempDir charm;
+  jsn::testing::TempDir elsewhere;
+  ASSERT_EQ(symlink(elsewhere.path().c_str(), charm.Join("hooks").c_str()), 0);
+  WatchedUnit watches[] = {Watch("a.service", "a")};
+  int created = 0;
+  Status status = CreateHookLinks(charm.path().c_str(), watches, &created);
+  EXPECT_STREQ(status.rule(), "hooks-dir-failed");
+  EXPECT_NE(std::string(status.message()).find("to be a directory (not a symlink)"),
+            std::string::npos)
+      << status.message();
+  EXPECT_EQ(created, 0);
+  EXPECT_EQ(jsn::testing::RunCommand({"ls", "-A", elsewhere.path()}).output, "");
 }
 
 }  // namespace
