@@ -237,9 +237,19 @@ class Daemon final : public MessageSink, public WatchListener {
                                 std::span<const Hook>(hooks, options_.watch_count),
                                 std::span<const DeliveryState>(deliveries, options_.watch_count));
     if (!status.ok()) {
-      JSN_LOG_ERROR("cannot save state: %s", status.message());
+      // Once per episode (a full disk fails every save until it is not): the state stays in
+      // memory, deliveries go on, and the next change tries again.
+      if (!save_failing_) {
+        JSN_LOG_ERROR("cannot save state: %s; delivering on, saving again at the next change",
+                      status.message());
+      } else {
+        JSN_LOG_DEBUG("cannot save state: %s", status.message());
+      }
+      save_failing_ = true;
       return;
     }
+    if (save_failing_) JSN_LOG_INFO("saved state to %s again", state_.path());
+    save_failing_ = false;
     saved_once_ = true;
     memcpy(written_, hooks, sizeof(Hook) * options_.watch_count);
     for (size_t i = 0; i < options_.watch_count; ++i) written_deliveries_[i] = deliveries[i];
@@ -504,6 +514,8 @@ class Daemon final : public MessageSink, public WatchListener {
             reloading_ = true;
           }
           status = watch_.RereadStates(this);
+          // A bus that went away meanwhile (EPIPE, ECONNRESET) is reconnected, as anywhere.
+          if (!status.ok() && !bus_.is_open()) return BusLost(status);
           if (!status.ok()) return Stopped("cannot re-read states", status);
           break;
         case SIGCHLD:
@@ -626,6 +638,7 @@ class Daemon final : public MessageSink, public WatchListener {
   StateStore state_;
   bool persisting_ = false;
   bool saved_once_ = false;
+  bool save_failing_ = false;  // the last save failed (logged once until one succeeds)
   const char* unit_names_[kMaxWatchedUnits] = {};
   Hook saved_[kMaxWatchedUnits] = {};                        // read at start-up
   Hook written_[kMaxWatchedUnits] = {};                      // in the file now
