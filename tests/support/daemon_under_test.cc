@@ -22,8 +22,10 @@ constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run 
                                                    const std::string& juju_exec,
                                                    const std::vector<std::string>& names,
                                                    const std::vector<std::string>& extra_options) {
-  std::vector<std::string> argv = {kDaemonPath, "--unit", "app/0",     "-d",          "--juju-exec",
-                                   juju_exec,   "--bus",  bus_address, "--state-dir", state_dir()};
+  std::vector<std::string> argv = {kDaemonPath,   "--unit",      "app/0",
+                                   "--juju-exec", juju_exec,     "--bus",
+                                   bus_address,   "--state-dir", state_dir()};
+  if (debug_) argv.insert(argv.begin() + 3, "-d");
   argv.insert(argv.end(), extra_options.begin(), extra_options.end());
   argv.insert(argv.end(), names.begin(), names.end());
   std::string error;

@@ -51,6 +51,9 @@ class DaemonUnderTest {
   std::string state_dir() const {
     return shared_state_dir_.empty() ? state_directory_.path() : shared_state_dir_;
   }
+  // Without -d (call before Start): only info lines and above, so that the daemon's own writes
+  // are few and known (a test injecting faults counts system calls).
+  void WithoutDebug() { debug_ = false; }
   // Uses another's state dir (call before Start): a second daemon picking up where one stopped.
   void UseStateDir(const std::string& directory) { shared_state_dir_ = directory; }
   // Every log line read so far, for failure messages and checks.
@@ -63,6 +66,7 @@ class DaemonUnderTest {
   ChildProcess process_;
   std::vector<std::string> lines_;
   bool stopped_ = false;
+  bool debug_ = true;
   int exit_code_ = -1;
 };
 
