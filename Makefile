@@ -3,6 +3,7 @@
 #   make check      install missing test packages (as root), run every suite, then the unit
 #                   tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make check-system  only the system suite: systemd as PID 1 on the real system bus (root)
+#   make soak       SOAK_SECONDS (600) of random life on a real systemd user manager (root)
 #   make format     apply .clang-format to src/, include/ and tests/ (make check checks it)
 #   make check-library only the charm library's tests (tests/lib/), with whatever ops
 #                   /usr/bin/python3 imports, e.g. PYTHONPATH=../shared/third_party/ops-2.20.0
@@ -65,9 +66,11 @@ INTEG_SRCS   := $(wildcard tests/integration/*_test.cc)
 INTEG_OBJS   := $(INTEG_SRCS:tests/integration/%.cc=$(BUILD)/tests/integration/%.o)
 SYSTEM_SRCS  := $(wildcard tests/system/*_test.cc)
 SYSTEM_OBJS  := $(SYSTEM_SRCS:tests/system/%.cc=$(BUILD)/tests/system/%.o)
+SOAK_SRCS    := $(wildcard tests/soak/*_test.cc)
+SOAK_OBJS    := $(SOAK_SRCS:tests/soak/%.cc=$(BUILD)/tests/soak/%.o)
 GTEST_LIBS   := -lgtest_main -lgtest -pthread
 
-.PHONY: all format static static-musl musl-deps bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
+.PHONY: soak soak-tests all format static static-musl musl-deps bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/$(PROGRAM)
@@ -161,6 +164,16 @@ system-tests: $(BUILD)/system_tests $(BUILD)/$(PROGRAM)
 $(BUILD)/system_tests: $(SYSTEM_OBJS) $(SUPPORT_OBJS) $(BUILD)/libjsn.a
 	$(CXX) $(CXXFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(GTEST_LIBS)
 
+# The soak (tests/soak/soak_test.cc): SOAK_SECONDS of random life on a real systemd user
+# manager; `make check` runs it for 60 s.
+SOAK_SECONDS ?= 600
+soak-tests: $(BUILD)/soak_tests $(BUILD)/$(PROGRAM)
+$(BUILD)/soak_tests: $(SOAK_OBJS) $(SUPPORT_OBJS) $(BUILD)/libjsn.a
+	$(CXX) $(CXXFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(GTEST_LIBS)
+soak: deps
+	$(MAKE) -j$(JOBS) soak-tests
+	@tests/run-suites soak="env SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/soak_tests"
+
 # The sanitizer build uses clang++, so every `make check` also proves that clang builds the
 # code warning-free (the main build uses $(CXX), g++ by default).
 ASAN_CXX ?= clang++
@@ -208,11 +221,12 @@ $(BUILD)/bench/alloc_count.so: tools/benchmarks/alloc_count.cc
 # in a clean copy of the tree, so it builds nothing here.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) -j$(JOBS) all unit-tests integration-tests system-tests asan-unit-tests fuzz-targets
+	$(MAKE) -j$(JOBS) all unit-tests integration-tests system-tests soak-tests asan-unit-tests fuzz-targets
 	@tests/run-suites \
 	  unit=$(BUILD)/unit_tests \
 	  integration="$(BUILD)/integration_tests" \
 	  system=$(BUILD)/system_tests \
+	  soak="env SOAK_SECONDS=60 $(BUILD)/soak_tests" \
 	  unit-asan=$(BUILD)/asan/unit_tests \
 	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" \
 	  library="tests/lib/run $(BUILD)/$(PROGRAM)" \
@@ -304,4 +318,4 @@ afl-run: afl
 	@tests/fuzz/run-afl $(BUILD)/afl $(AFL_TARGET) $(FUZZ_SECONDS)
 
 -include $(FUZZ_OBJS:.o=.d)
--include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/obj/glibc_runtime.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) $(SYSTEM_OBJS:.o=.d)
+-include $(SOAK_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/obj/glibc_runtime.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) $(SYSTEM_OBJS:.o=.d)

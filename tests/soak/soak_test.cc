@@ -1,0 +1,256 @@
+// The soak: the notices daemon as `subscribe --user` sets it up on a real systemd user manager
+// (Type=notify, Restart=always), watching several units through SOAK_SECONDS (default 600;
+// `make check` runs 60) of random starts, stops and crashes (SIGKILL, with and without
+// Restart=on-failure), daemon kills (SIGKILL: systemd kills its hooks with it and restarts it),
+// and hooks of random length that now and then fail. SOAK_SEED repeats a run (the seed is
+// printed). At the end, with hooks succeeding again:
+//   - every unit's last delivered hook (the state file, and the fake juju-exec's last call that
+//     exited 0) matches its ActiveState;
+//   - the hooks of one unit never overlapped;
+//   - the daemon's descriptor count and VmRSS are what they were just after its start (its
+//     last start, when it was killed), after one warm-up round of every unit.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/fake_juju_exec.h"
+#include "support/user_systemd.h"
+
+namespace jsn::testing {
+namespace {
+
+constexpr const char* kProgram = "build/juju-systemd-notices";
+constexpr const char* kNoticesUnit = "juju-app-0-systemd-notices.service";
+constexpr int kUnits = 5;
+
+std::string UnitName(int i) { return "soak-" + std::to_string(i) + ".service"; }
+
+// Odd units restart on a crash, as many services do; even ones stay failed.
+std::string UnitText(int i) {
+  std::string text = "[Service]\nExecStart=/bin/sleep infinity\n";
+  if (i % 2 == 1) text += "Restart=on-failure\nRestartSec=200ms\n";
+  return text;
+}
+
+int CountDescriptors(const std::string& pid) {
+  CommandResult listing = RunCommand({"ls", "/proc/" + pid + "/fd"});
+  return static_cast<int>(std::count(listing.output.begin(), listing.output.end(), '\n'));
+}
+
+long VmRssKib(const std::string& pid) {
+  std::string status = ReadFile("/proc/" + pid + "/status");
+  size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? -1 : std::atol(status.c_str() + at + 6);
+}
+
+class Soak : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < kUnits; ++i) ASSERT_TRUE(systemd_.WriteUnit(UnitName(i), UnitText(i)));
+    charm_dir_ = systemd_.scratch_dir() + "/charm";
+    state_dir_ = systemd_.scratch_dir() + "/state";
+    ASSERT_EQ(mkdir(systemd_.scratch_dir().c_str(), 0755) == 0 || errno == EEXIST, true);
+    ASSERT_EQ(mkdir(charm_dir_.c_str(), 0755), 0);
+    ASSERT_TRUE(WriteFile(charm_dir_ + "/dispatch", "#!/bin/sh\nexit 0\n", 0755));
+    std::string dropin = systemd_.unit_dir() + "/" + kNoticesUnit + ".d";
+    ASSERT_EQ(mkdir(dropin.c_str(), 0755), 0);
+    ASSERT_TRUE(WriteFile(dropin + "/soak-log.conf",
+                          "[Service]\nStandardError=append:" + DaemonLog() + "\n"));
+    ASSERT_TRUE(systemd_.Start());
+  }
+
+  std::string DaemonLog() const { return systemd_.scratch_dir() + "/daemon.log"; }
+  std::string MainPid() const {
+    CommandResult shown = systemd_.Systemctl({"show", "-p", "MainPID", "--value", kNoticesUnit});
+    std::string pid = shown.output.substr(0, shown.output.find('\n'));
+    return pid == "0" ? "" : pid;
+  }
+  size_t Watching() const {
+    std::string log = ReadFile(DaemonLog());
+    size_t count = 0;
+    for (size_t at = log.find("watching "); at != std::string::npos;
+         at = log.find("watching ", at + 1)) {
+      ++count;
+    }
+    return count;
+  }
+  void Systemctl(const std::vector<std::string>& args) {
+    // A unit mid-restart may refuse a stop or start for a moment: that is the soak's noise,
+    // not a failure; the end state is what is checked.
+    systemd_.Systemctl(args);
+  }
+  std::string Hook(const std::string& state) const {
+    if (state.size() >= 3 && state.compare(state.size() - 3, 3, "ing") == 0) return "";
+    return state == "active" ? "started" : "stopped";
+  }
+
+  UserSystemd systemd_;
+  FakeJujuExec juju_;
+  std::string charm_dir_;
+  std::string state_dir_;
+};
+
+TEST_F(Soak, RandomLifeEndsWithEveryLastHookRightNoOverlapAndNoGrowth) {
+  const char* seconds_text = getenv("SOAK_SECONDS");
+  const int seconds = seconds_text != nullptr ? atoi(seconds_text) : 600;
+  const char* seed_text = getenv("SOAK_SEED");
+  const uint64_t seed =
+      seed_text != nullptr
+          ? strtoull(seed_text, nullptr, 10)
+          : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  printf("soak: %d s, SOAK_SEED=%llu\n", seconds, static_cast<unsigned long long>(seed));
+  fflush(stdout);
+  std::mt19937_64 random(seed);
+  auto chance = [&](int percent) { return static_cast<int>(random() % 100) < percent; };
+
+  std::vector<std::string> subscribe = {kProgram,     "subscribe",   "--user",   "--unit",
+                                        "app/0",      "--charm-dir", charm_dir_, "--juju-exec",
+                                        juju_.path(), "--state-dir", state_dir_};
+  for (int i = 0; i < kUnits; ++i) subscribe.push_back(UnitName(i));
+  CommandResult subscribed =
+      RunCommand(subscribe, systemd_.Environment(), std::chrono::seconds(60));
+  ASSERT_TRUE(subscribed.succeeded()) << subscribed.Describe() << "\n" << subscribed.output;
+
+  // One warm-up round (every buffer the daemon uses touched once), then the baseline.
+  auto warm_up_and_measure = [&](int* descriptors, long* rss, std::string* pid) {
+    for (int i = 0; i < kUnits; ++i) Systemctl({"start", UnitName(i)});
+    for (int i = 0; i < kUnits; ++i) Systemctl({"stop", UnitName(i)});
+    size_t calls = juju_.Calls().size();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline && juju_.Calls().size() < calls + 1) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    *pid = MainPid();
+    *descriptors = CountDescriptors(*pid);
+    *rss = VmRssKib(*pid);
+    ASSERT_FALSE(pid->empty()) << "no daemon running";
+    ASSERT_GT(*rss, 0) << "no VmRSS for " << *pid;
+  };
+  int base_descriptors = 0;
+  long base_rss = 0;
+  std::string base_pid;
+  warm_up_and_measure(&base_descriptors, &base_rss, &base_pid);
+  printf("soak: daemon %s after start: %d descriptors, VmRSS %ld KiB\n", base_pid.c_str(),
+         base_descriptors, base_rss);
+
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  int steps = 0, daemon_kills = 0, crashes = 0, failing_windows = 0;
+  bool daemon_killed = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ++steps;
+    // Hooks of 0 to 30 ms; now and then, for one step, every hook started fails.
+    bool failing = chance(8);
+    failing_windows += failing ? 1 : 0;
+    char rules[64];
+    snprintf(rules, sizeof rules, "* sleep=0.%03d%s\n", static_cast<int>(random() % 31),
+             failing ? " exit=1" : "");
+    ASSERT_TRUE(juju_.SetRules(rules));
+    std::string unit = UnitName(static_cast<int>(random() % kUnits));
+    int action = static_cast<int>(random() % 100);
+    if (action < 40) {
+      Systemctl({"start", "--no-block", unit});
+    } else if (action < 75) {
+      Systemctl({"stop", "--no-block", unit});
+    } else if (action < 92) {
+      Systemctl({"kill", "--signal=SIGKILL", unit});
+      ++crashes;
+    } else if (action < 95) {
+      Systemctl({"reset-failed", unit});
+    } else if (daemon_kills < seconds / 20 + 1) {
+      Systemctl({"kill", "--signal=SIGKILL", kNoticesUnit});
+      ++daemon_kills;
+      daemon_killed = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 60));
+  }
+  ASSERT_TRUE(juju_.SetRules("* sleep=0\n"));
+  printf("soak: %d steps, %d crashes, %d daemon kills, %d failing windows\n", steps, crashes,
+         daemon_kills, failing_windows);
+
+  // Settled: no job running, every unit's state file line is the hook for its state, and no
+  // delivery pending or failing.
+  std::map<std::string, std::string> expected;
+  std::string state_file;
+  bool settled = false;
+  auto settle_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!settled && std::chrono::steady_clock::now() < settle_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    state_file = ReadFile(state_dir_ + "/app-0.state");
+    settled = systemd_.ActiveState(kNoticesUnit) == "active" &&
+              state_file.find("pending ") == std::string::npos &&
+              state_file.find("failing ") == std::string::npos;
+    for (int i = 0; settled && i < kUnits; ++i) {
+      std::string hook = Hook(systemd_.ActiveState(UnitName(i)));
+      expected[UnitName(i)] = hook;
+      settled = !hook.empty() &&
+                state_file.find("\n" + UnitName(i) + " " + hook + "\n") != std::string::npos;
+    }
+  }
+  ASSERT_TRUE(settled) << "the state file never matched the units' states:\n"
+                       << state_file << "the daemon's log (tail):\n"
+                       << RunCommand({"tail", "-n", "40", DaemonLog()}).output;
+
+  // The fake juju-exec's record agrees: each unit's last hook that exited 0 is the expected one,
+  // and no two hooks of a unit ran at once (a hook killed with its daemon has no end: it died
+  // before systemd restarted the daemon, so it is only checked not to start inside another).
+  std::map<std::string, std::vector<JujuExecCall>> by_unit;
+  for (const JujuExecCall& call : juju_.Calls()) {
+    std::string hook = call.hook();
+    std::string alias = hook.substr(std::string("hooks/service-").size());
+    alias = alias.substr(0, alias.rfind('-'));
+    by_unit[alias + ".service"].push_back(call);
+  }
+  for (int i = 0; i < kUnits; ++i) {
+    std::vector<JujuExecCall>& calls = by_unit[UnitName(i)];
+    std::string last;
+    for (const JujuExecCall& call : calls) {
+      if (call.ended() && call.exit_code == 0)
+        last = call.hook().substr(call.hook().rfind('-') + 1);
+    }
+    EXPECT_EQ(last, expected[UnitName(i)]) << UnitName(i);
+    std::sort(calls.begin(), calls.end(),
+              [](const JujuExecCall& a, const JujuExecCall& b) { return a.start_ns < b.start_ns; });
+    for (size_t c = 1; c < calls.size(); ++c) {
+      if (!calls[c - 1].ended()) continue;
+      EXPECT_GE(calls[c].start_ns, calls[c - 1].end_ns)
+          << UnitName(i) << ": " << calls[c - 1].hook() << " and " << calls[c].hook()
+          << " overlapped";
+    }
+  }
+
+  // No growth: against the baseline of the daemon running now (measured again after a restart).
+  if (daemon_killed) {
+    warm_up_and_measure(&base_descriptors, &base_rss, &base_pid);
+    printf("soak: daemon %s after its last start: %d descriptors, VmRSS %ld KiB\n",
+           base_pid.c_str(), base_descriptors, base_rss);
+    // A soak of its own for the last daemon: what it handles after the baseline.
+    for (int round = 0; round < 20; ++round) {
+      std::string unit = UnitName(round % kUnits);
+      Systemctl({round % 2 == 0 ? "start" : "stop", unit});
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+  }
+  std::string pid = MainPid();
+  ASSERT_FALSE(pid.empty());
+  EXPECT_EQ(pid, base_pid) << "the daemon restarted after the baseline";
+  EXPECT_EQ(CountDescriptors(pid), base_descriptors);
+  EXPECT_EQ(VmRssKib(pid), base_rss);
+  printf("soak: at the end: %d descriptors, VmRSS %ld KiB\n", CountDescriptors(pid), VmRssKib(pid));
+}
+
+}  // namespace
+}  // namespace jsn::testing
