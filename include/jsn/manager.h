@@ -1,5 +1,7 @@
 // Manager: a short-lived, blocking client of org.freedesktop.systemd1.Manager for the charm-side
-// commands (subscribe, stop, status), over our own Connection; no systemctl. Each call sends
+// commands (subscribe, stop, status, remove), over our own Connection; no systemctl. A reply
+// counts only from the bus or systemd's unique name (GetNameOwner at Open), a JobRemoved only
+// from systemd: anything else is forged, and the call waits on for the real one. Each call sends
 // one method call and waits, with a deadline, for its reply. Jobs (StartUnit, StopUnit,
 // RestartUnit) wait on until systemd's JobRemoved signal for that job says how it ended: the
 // match for JobRemoved is in place and Subscribe() has returned before any job is asked for,
@@ -46,8 +48,6 @@ class Manager {
   // EnableUnitFiles([unit], runtime=false, force=false) / DisableUnitFiles([unit], false).
   Status EnableUnitFile(std::string_view unit);
   Status DisableUnitFile(std::string_view unit);
-  // ResetFailedUnit(unit): forgets a failed unit's state, so a removed unit is not listed.
-  Status ResetFailedUnit(std::string_view unit);
   // `method` is StartUnit, StopUnit or RestartUnit; `mode` e.g. "replace". Waits for the job.
   Status RunJob(std::string_view method, std::string_view unit, std::string_view mode);
   // The unit's ActiveState (Properties.Get on its object path), e.g. "active".
@@ -67,6 +67,7 @@ class Manager {
   Status ReceiveOne(int64_t deadline_ms, const char* doing, Incoming* incoming);
   void NoteJobRemoved(const Message& signal);
   Status ErrorFromReply(const Message& reply, const char* doing);
+  bool FromSystemd(std::string_view sender) const;
   Status GetUnitProperty(std::string_view unit, std::string_view interface, const char* property,
                          char type, Value* value);
 
@@ -87,6 +88,7 @@ class Manager {
   char error_name_[256] = {};
   size_t error_name_length_ = 0;
   char text_[256] = {};
+  char systemd_owner_[256] = {};  // org.freedesktop.systemd1's unique name, from Open
 };
 
 }  // namespace jsn

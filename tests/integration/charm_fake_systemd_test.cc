@@ -70,6 +70,25 @@ TEST_F(CharmWithFakeSystemd, AFailedStartJobIsReportedWithItsResultAndExitsOne) 
   EXPECT_NE(result.output.find("found 'failed'"), std::string::npos) << result.output;
 }
 
+// A stranger on the bus answers subscribe's job call first (with a job of its own) and then
+// tells it, in a unicast JobRemoved, that the real job ended otherwise than systemd says: both
+// are refused (a reply counts only from systemd or the bus, JobRemoved only from systemd), and
+// systemd's own reply and verdict decide.
+TEST_F(CharmWithFakeSystemd, ForgedJobRepliesAndJobRemovedFromAStrangerAreRefused) {
+  ASSERT_TRUE(systemd_.Command(std::string("job-result ") + kNoticesUnit + " failed"));
+  ASSERT_TRUE(systemd_.Command(std::string("forge-jobs ") + kNoticesUnit + " done"));
+  CommandResult failed = Subscribe();
+  EXPECT_EQ(failed.exit_code(), 1) << failed.output;
+  EXPECT_NE(failed.output.find("found 'failed'"), std::string::npos) << failed.output;
+
+  ASSERT_TRUE(systemd_.Command(std::string("job-result ") + kNoticesUnit + " done"));
+  ASSERT_TRUE(systemd_.Command(std::string("forge-jobs ") + kNoticesUnit + " failed"));
+  CommandResult done = Subscribe();
+  EXPECT_TRUE(done.succeeded()) << done.Describe() << "\n" << done.output;
+  CommandResult stop = Run({"stop", "--unit", "app/0"});
+  EXPECT_TRUE(stop.succeeded()) << stop.Describe() << "\n" << stop.output;
+}
+
 TEST_F(CharmWithFakeSystemd, AccessDeniedIsShownWithItsErrorNameAndExitsOne) {
   ASSERT_TRUE(systemd_.Command("deny EnableUnitFiles"));
   CommandResult result = Subscribe();

@@ -51,6 +51,11 @@ Signals a command emits have been written to the bus before its reply is printed
                                  Get stays held                    -> "ok forged BY-UNIQUE-NAME"
   release-gets                   answers every held Get and stops holding -> "ok released N"
   job-result UNIT RESULT         the next jobs on UNIT end with RESULT (done, failed, ...) -> "ok"
+  forge-jobs UNIT RESULT         for the next jobs on UNIT, the other connection of `spoof`
+                                 first answers the call (a reply with the right serial and a
+                                 job path of its own), then sends the caller a unicast
+                                 JobRemoved for the real job with RESULT; the real reply and
+                                 JobRemoved follow                 -> "ok"
   deny METHOD                    Manager.METHOD answers org.freedesktop.DBus.Error.AccessDenied
                                                                   -> "ok"
   calls                          -> "ok calls METHOD:ARG,ARG METHOD..." (charm-side calls, in order)
@@ -62,6 +67,7 @@ import os
 import sys
 
 import dbus
+import dbus.lowlevel
 import dbus.service
 from dbus.mainloop.glib import DBusGMainLoop
 from gi.repository import GLib
@@ -146,6 +152,7 @@ class Fake:
         self.held = []  # (unit name, the call, its reply callback, the value), in order
         # Charm side: job outcomes, refused methods, and the calls seen.
         self.job_results = {}
+        self.forged_jobs = {}
         self.denied = set()
         self.manager_calls = []
         self.next_job = 1
@@ -267,6 +274,9 @@ class Fake:
         if verb == "job-result" and len(args) == 2:
             self.job_results[args[0]] = args[1]
             return "ok"
+        if verb == "forge-jobs" and len(args) == 2:
+            self.forged_jobs[args[0]] = args[1]
+            return "ok"
         if verb == "deny" and len(args) == 1:
             self.denied.add(args[0])
             return "ok"
@@ -345,12 +355,24 @@ class Manager(dbus.service.Object):
         self.charm_call("DisableUnitFiles", *files)
         return dbus.Array([], signature="(sss)")
 
-    def job(self, method, name, mode, state):
+    def job(self, method, name, mode, state, message):
         self.charm_call(method, name, mode)
         job_id = self.fake.next_job
         self.fake.next_job += 1
         path = dbus.ObjectPath("%s/job/%d" % (MANAGER_PATH, job_id))
         result = self.fake.job_results.get(name, "done")
+        forged = self.fake.forged_jobs.get(name)
+        if forged is not None:
+            # A stranger answers first, with a job of its own, then claims the real job ended.
+            stranger = self.fake.stranger()
+            reply = dbus.lowlevel.MethodReturnMessage(message)
+            reply.append(dbus.ObjectPath("%s/job/999999" % MANAGER_PATH), signature="o")
+            stranger.send_message(reply)
+            signal = dbus.lowlevel.SignalMessage(MANAGER_PATH, MANAGER_INTERFACE, "JobRemoved")
+            signal.set_destination(message.get_sender())
+            signal.append(dbus.UInt32(job_id), path, name, forged, signature="uoss")
+            stranger.send_message(signal)
+            stranger.flush()
 
         def finish():
             if result == "done":
@@ -361,17 +383,20 @@ class Manager(dbus.service.Object):
         GLib.idle_add(finish)
         return path
 
-    @dbus.service.method(MANAGER_INTERFACE, in_signature="ss", out_signature="o")
-    def StartUnit(self, name, mode):
-        return self.job("StartUnit", name, mode, "active")
+    @dbus.service.method(MANAGER_INTERFACE, in_signature="ss", out_signature="o",
+                         message_keyword="message")
+    def StartUnit(self, name, mode, message=None):
+        return self.job("StartUnit", name, mode, "active", message)
 
-    @dbus.service.method(MANAGER_INTERFACE, in_signature="ss", out_signature="o")
-    def RestartUnit(self, name, mode):
-        return self.job("RestartUnit", name, mode, "active")
+    @dbus.service.method(MANAGER_INTERFACE, in_signature="ss", out_signature="o",
+                         message_keyword="message")
+    def RestartUnit(self, name, mode, message=None):
+        return self.job("RestartUnit", name, mode, "active", message)
 
-    @dbus.service.method(MANAGER_INTERFACE, in_signature="ss", out_signature="o")
-    def StopUnit(self, name, mode):
-        return self.job("StopUnit", name, mode, "inactive")
+    @dbus.service.method(MANAGER_INTERFACE, in_signature="ss", out_signature="o",
+                         message_keyword="message")
+    def StopUnit(self, name, mode, message=None):
+        return self.job("StopUnit", name, mode, "inactive", message)
 
     @dbus.service.signal(MANAGER_INTERFACE, signature="uoss")
     def JobRemoved(self, job_id, path, unit, result):
