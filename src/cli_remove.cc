@@ -90,11 +90,6 @@ int RunRemove(int argc, char** argv) {
     status = manager.Reload();
     if (!status.ok()) return Fail("reloading systemd", status, kExitFailure);
   }
-  // A daemon that failed stays listed as failed until this, unit file or not.
-  status = manager.ResetFailedUnit(unit_name);
-  if (!status.ok() && !IsAbsentUnitError(manager.error_name())) {
-    return Fail("resetting the unit's failed state", status, kExitFailure);
-  }
   bool state_file_removed = false;
   status = RemoveFile(store.path(), &state_file_removed);
   if (!status.ok()) return Fail("deleting the state file", status, kExitFailure);
