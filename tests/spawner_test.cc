@@ -169,10 +169,12 @@ TEST_F(SpawnerTest, ChildIgnoresNoSignalAndHasNoDescriptorButTheFirstThree) {
   ASSERT_TRUE(spawner.Init(environment).ok());
   std::string out = dir_ + "/child";
   files_.push_back(out);
-  std::string script = "cat /proc/$$/status > " + out +
-                       "; for fd in 3 4 5 57; do [ -e /proc/$$/fd/$fd ] && echo \"open $fd\"; "
-                       "done >> " +
-                       out + "; true";
+  // The shell's descriptors first, then cat exec'd in its place reads its own status: what a
+  // hook inherits (not the shell's own mask, which it blocks around each fork).
+  std::string script =
+      "for fd in 3 4 5 57; do [ -e /proc/$$/fd/$fd ] && echo \"open $fd\"; "
+      "done > " +
+      out + "; exec cat /proc/self/status >> " + out;
   const char* argv[] = {"/bin/sh", "-c", script.c_str(), nullptr};
   pid_t pid = 0;
   Status spawned = spawner.Spawn(argv, &pid);

@@ -790,12 +790,16 @@ class RealBinaryTest(LibraryTest):
                         f"expected the built binary at {REAL_BINARY} (run make first)")
         self.root = self.temp / "root"
         # The charm's bin/ holds a wrapper that runs the real binary offline: `subscribe` with
-        # --root writes the unit under it and contacts no systemd.
+        # --root writes the unit under it and contacts no systemd. The other subcommands take no
+        # --root (they refuse it): they run as they are.
         write_executable(self.charm_dir / "bin" / "juju-systemd-notices", textwrap.dedent(f"""\
             #!/bin/sh
             command=$1
             shift
-            exec '{REAL_BINARY}' "$command" --root '{self.root}' "$@"
+            if [ "$command" = subscribe ]; then
+              exec '{REAL_BINARY}' "$command" --root '{self.root}' "$@"
+            fi
+            exec '{REAL_BINARY}' "$command" "$@"
             """))
 
     def subscribe_directly(self, *watches):
@@ -909,10 +913,13 @@ class RealBinaryTest(LibraryTest):
         self.assertEqual(raised.exception.returncode, 1)
         self.assertIn("juju-systemd-notices stop: connecting to systemd:", str(raised.exception))
         harness.charm._systemd_notices.subscribe()  # offline, under --root
+        # status takes no --root: it reads the live unit directory, where this unit is not.
         with self.assertRaises(library.SystemdNoticesError) as raised:
             harness.charm._systemd_notices.status()
         self.assertEqual(raised.exception.returncode, 1)
-        self.assertIn("juju-systemd-notices status: connecting to systemd:", str(raised.exception))
+        self.assertIn("juju-systemd-notices status: reading the unit file: expected to read "
+                      "/etc/systemd/system/juju-app-0-systemd-notices.service",
+                      str(raised.exception))
 
 
 if __name__ == "__main__":
