@@ -194,7 +194,7 @@ BENCH_TOOLS  := $(BUILD)/bench/parse_bench $(BUILD)/bench/juju-exec-stamp $(BUIL
 bench-deps:
 	@tools/install-deps --bench
 bench: bench-deps
-	$(MAKE) -j2 $(BUILD)/$(PROGRAM) static static-musl $(BENCH_TOOLS)
+	$(MAKE) -j2 $(BUILD)/$(PROGRAM) static static-musl $(BENCH_TOOLS) $(BUILD)/soak_tests
 	tools/bench --build $(BUILD) $(BENCH_ARGS)
 $(BUILD)/bench/%.o: tools/benchmarks/%.cc
 	@mkdir -p $(@D)

@@ -147,11 +147,18 @@ TEST_F(Soak, RandomLifeEndsWithEveryLastHookRightNoOverlapAndNoGrowth) {
   printf("soak: daemon %s after start: %d descriptors, VmRSS %ld KiB\n", base_pid.c_str(),
          base_descriptors, base_rss);
 
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  auto started = std::chrono::steady_clock::now();
+  auto deadline = started + std::chrono::seconds(seconds);
+  size_t hooks_before = juju_.Calls().size();
+  long largest_rss = base_rss;
   int steps = 0, daemon_kills = 0, crashes = 0, failing_windows = 0;
   bool daemon_killed = false;
   while (std::chrono::steady_clock::now() < deadline) {
     ++steps;
+    if (steps % 10 == 0) {  // the daemon's VmRSS, now and then (none while it restarts)
+      std::string running = MainPid();
+      if (!running.empty()) largest_rss = std::max(largest_rss, VmRssKib(running));
+    }
     // Hooks of 0 to 30 ms; now and then, for one step, every hook started fails.
     bool failing = chance(8);
     failing_windows += failing ? 1 : 0;
@@ -178,8 +185,15 @@ TEST_F(Soak, RandomLifeEndsWithEveryLastHookRightNoOverlapAndNoGrowth) {
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 60));
   }
   ASSERT_TRUE(juju_.SetRules("* sleep=0\n"));
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  size_t hooks = juju_.Calls().size() - hooks_before;
   printf("soak: %d steps, %d crashes, %d daemon kills, %d failing windows\n", steps, crashes,
          daemon_kills, failing_windows);
+  // For `make bench` (tools/bench reads this line).
+  printf("soak-result: seconds=%.1f hooks=%zu hooks_per_second=%.1f largest_rss_kib=%ld\n", elapsed,
+         hooks, static_cast<double>(hooks) / elapsed, largest_rss);
+  fflush(stdout);
 
   // Settled: no job running, every unit's state file line is the hook for its state, and no
   // delivery pending or failing.
