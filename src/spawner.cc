@@ -70,48 +70,29 @@ ExitStatus DecodeWaitStatus(int wait_status) {
 
 namespace {
 
-// The name of a signal that ends a process by default, as kill -l prints it: the same text on
-// every libc (strsignal's descriptions differ, and musl's table is 0.7 KiB of the static build).
+// The name of a signal that ends a hook most often (the timeout's SIGKILL, a stop's SIGTERM, a
+// crash), as kill -l prints it: the same words on every libc (strsignal's differ, and musl's
+// table is 0.7 KiB of the static build). Others are named by number alone.
 const char* SignalName(int signal) {
   switch (signal) {
-    case SIGHUP:
-      return "SIGHUP";
-    case SIGINT:
-      return "SIGINT";
-    case SIGQUIT:
-      return "SIGQUIT";
-    case SIGILL:
-      return "SIGILL";
-    case SIGTRAP:
-      return "SIGTRAP";
-    case SIGABRT:
-      return "SIGABRT";
-    case SIGBUS:
-      return "SIGBUS";
-    case SIGFPE:
-      return "SIGFPE";
     case SIGKILL:
-      return "SIGKILL";
-    case SIGUSR1:
-      return "SIGUSR1";
-    case SIGSEGV:
-      return "SIGSEGV";
-    case SIGUSR2:
-      return "SIGUSR2";
-    case SIGPIPE:
-      return "SIGPIPE";
-    case SIGALRM:
-      return "SIGALRM";
+      return " (SIGKILL)";
     case SIGTERM:
-      return "SIGTERM";
-    case SIGXCPU:
-      return "SIGXCPU";
-    case SIGXFSZ:
-      return "SIGXFSZ";
-    case SIGSYS:
-      return "SIGSYS";
+      return " (SIGTERM)";
+    case SIGINT:
+      return " (SIGINT)";
+    case SIGHUP:
+      return " (SIGHUP)";
+    case SIGSEGV:
+      return " (SIGSEGV)";
+    case SIGABRT:
+      return " (SIGABRT)";
+    case SIGBUS:
+      return " (SIGBUS)";
+    case SIGPIPE:
+      return " (SIGPIPE)";
     default:
-      return "a signal";
+      return "";
   }
 }
 
@@ -119,7 +100,7 @@ const char* SignalName(int signal) {
 
 const char* DescribeExitStatus(ExitStatus status, char* buffer, size_t capacity) {
   if (status.signaled) {
-    snprintf(buffer, capacity, "killed by signal %d (%s)", status.code, SignalName(status.code));
+    snprintf(buffer, capacity, "killed by signal %d%s", status.code, SignalName(status.code));
   } else {
     snprintf(buffer, capacity, "exit %d", status.code);
   }

@@ -66,12 +66,18 @@ void ShowEscaped(std::string_view value, char* out, size_t size) {
 
 }  // namespace
 
-Status CheckUnitFileValue(const char* what, std::string_view value, bool ends_line) {
+Status CheckUnitFileValue(const char* what, std::string_view value, bool ends_line,
+                          bool executable) {
   const char* problem = nullptr;
   if (!IsValidUtf8(value)) problem = "valid UTF-8";
   for (char c : value) {
     auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) problem = "no control characters (a newline starts a line)";
+  }
+  // systemd's string_is_safe() on the executable of ExecStart= (the one value that is also a
+  // line's end): quoted or not, a quote or a backslash there is fatal to the unit.
+  if (executable && value.find_first_of("\"'\\") != std::string_view::npos) {
+    problem = "no quote or backslash (refused in an executable's name)";
   }
   if (ends_line && !value.empty()) {
     char first = value.front();
@@ -117,7 +123,7 @@ Status NoticesUnitName(std::string_view juju_unit, std::span<char> buffer, std::
   return Status();
 }
 
-void QuoteExecArgument(std::string_view argument, TextBuilder* out) {
+void QuoteExecArgument(std::string_view argument, TextBuilder* out, bool variables) {
   bool plain = !argument.empty();
   for (char c : argument) plain = plain && IsPlainWordByte(c);
   if (plain) {
@@ -134,6 +140,8 @@ void QuoteExecArgument(std::string_view argument, TextBuilder* out) {
       char escaped[5];
       snprintf(escaped, sizeof escaped, "\\x%02x", byte);
       out->Append(escaped);
+    } else if (c == '$' && !variables) {
+      out->AppendChar(c);
     } else {
       AppendExpansionSafe(c, out);
     }
@@ -215,7 +223,7 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<
 }
 
 Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::string_view* text) {
-  JSN_RETURN_IF_ERROR(CheckUnitFileValue("the binary's path", spec.executable, true));
+  JSN_RETURN_IF_ERROR(CheckUnitFileValue("the binary's path", spec.executable, true, true));
   JSN_RETURN_IF_ERROR(CheckUnitFileValue("the charm directory", spec.charm_dir, true));
   JSN_RETURN_IF_ERROR(CheckUnitFileValue("the Juju unit", spec.juju_unit, false));
   JSN_RETURN_IF_ERROR(CheckUnitFileValue("--juju-exec", spec.juju_exec, false));
@@ -253,7 +261,7 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
   out.Append("WorkingDirectory=");
   AppendSpecifierSafe(spec.charm_dir, &out);
   out.Append("\nExecStart=");
-  QuoteExecArgument(spec.executable, &out);
+  QuoteExecArgument(spec.executable, &out, /*variables=*/false);
   out.Append(" --unit ");
   QuoteExecArgument(spec.juju_unit, &out);
   out.Append(" --charm-dir ");

@@ -181,6 +181,13 @@ TEST(CheckUnitFileValue, RefusesWhatSystemdWouldNotReadBackAsWritten) {
     EXPECT_NE(std::string(status.message()).find(c.why), std::string::npos) << status.message();
     EXPECT_EQ(std::string(status.message()).find('\n'), std::string::npos) << "shown raw";
   }
+  // systemd refuses a quote or a backslash in the name of the program it runs, quoted or not.
+  for (const char* unsafe : {"/it's/bin", "/quote\"d/bin", "/back\\slash/bin"}) {
+    Status status = CheckUnitFileValue("the binary's path", unsafe, true, true);
+    EXPECT_NE(std::string(status.message()).find("no quote or backslash"), std::string::npos)
+        << unsafe << ": " << status.message();
+    EXPECT_TRUE(CheckUnitFileValue("the charm directory", unsafe, true).ok()) << unsafe;
+  }
   // Quoting takes care of these inside ExecStart=, and a line never ends with them there.
   EXPECT_TRUE(CheckUnitFileValue("--state-dir", "/state dir\\", false).ok());
   for (const char* fine :

@@ -38,8 +38,10 @@ Status NoticesUnitName(std::string_view juju_unit, std::span<char> buffer, std::
 
 // Appends `argument` as one ExecStart= word: as it is when every byte is in [A-Za-z0-9/_.:=@+,-]
 // (and it is not empty), otherwise in double quotes with \ " as \\ \", control bytes as \xHH,
-// and, outside the quoting, % as %% and $ as $$ (systemd expands both even inside quotes).
-void QuoteExecArgument(std::string_view argument, TextBuilder* out);
+// and % as %% and, for an argument (`variables`), $ as $$: systemd expands specifiers in every
+// word and variables in the arguments, even inside quotes, but no variable in the program's
+// path, where $$ would stay $$ and the exec fail (found by the hostile-path table).
+void QuoteExecArgument(std::string_view argument, TextBuilder* out, bool variables = true);
 
 // Splits the value of an ExecStart= line back into words, undoing QuoteExecArgument (plain
 // words, double-quoted words with \\ \" \xHH \n \t, %% and $$). Words are written NUL-separated
@@ -69,8 +71,10 @@ struct UnitFileSpec {
 // "unsafe-unit-file-value" (naming `what`, the value shown with \xHH escapes) for invalid UTF-8
 // or a control byte (a newline would start a directive of its own; systemd drops a line that is
 // not UTF-8), and, for a value that ends its line (`ends_line`), surrounding whitespace (systemd
-// strips it) or a trailing backslash (it continues the line into the next).
-Status CheckUnitFileValue(const char* what, std::string_view value, bool ends_line);
+// strips it) or a trailing backslash (it continues the line into the next), and for the
+// program ExecStart= runs (`executable`), a quote or a backslash (systemd's string_is_safe).
+Status CheckUnitFileValue(const char* what, std::string_view value, bool ends_line,
+                          bool executable = false);
 
 // The whole unit file. "text-too-long" when `buffer` is too small; every value is checked with
 // CheckUnitFileValue first (the paths end lines: WorkingDirectory=, Condition*=). Besides running

@@ -340,7 +340,9 @@ TEST_F(CharmWithSystemd, SubscribeWithANewBinaryAtTheSamePathRestartsTheDaemonOn
 // Every path subscribe writes into the unit file is read back by systemd exactly, or refused
 // with exit 2 before anything is written. The charm dir is the one that reaches the unit file
 // as realpath() found it, so hostile names are real directories here (a symlink to one is the
-// attack: --charm-dir itself may look harmless).
+// attack: --charm-dir itself may look harmless). The binary (its own path, from a copy in the
+// hostile dir), --state-dir and --juju-exec under the same name go into ExecStart= and come
+// back as the daemon's argv.
 TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythingIsWritten) {
   const std::vector<std::string> accepted = {
       "dollar$HOME", "percent100%", "back\\slash", "quote\"d", "it's",
@@ -352,8 +354,17 @@ TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythi
     std::string link = systemd_.scratch_dir() + "/innocent";
     unlink(link.c_str());
     ASSERT_EQ(symlink(dir.c_str(), link.c_str()), 0);
-    CommandResult result = Run({"subscribe", "--user", "--unit", "app/0", "--charm-dir", link,
-                                "--juju-exec", juju_.path(), "hello"});
+    // systemd refuses a quote or a backslash in the executable's name (refused below): the
+    // binary is copied into the dir only when it may run from there.
+    std::string binary = std::string(kProgram);
+    if (name.find_first_of("\"'\\") == std::string::npos) {
+      binary = dir + "/juju-systemd-notices";
+      ASSERT_TRUE(WriteFile(binary, ReadFile(kProgram), 0755));
+    }
+    CommandResult result =
+        RunCommand({binary, "subscribe", "--user", "--unit", "app/0", "--charm-dir", link,
+                    "--juju-exec", dir + "/juju-exec", "--state-dir", dir + "/state", "hello"},
+                   systemd_.Environment(), std::chrono::seconds(120));
     ASSERT_TRUE(result.succeeded())
         << name << ": " << result.Describe() << "\n"
         << result.output << ReadFile(DaemonLog())
@@ -372,9 +383,16 @@ TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythi
     ASSERT_GT(cwd_length, 0) << cwd_link;
     EXPECT_EQ(std::string(cwd, static_cast<size_t>(cwd_length)), dir) << "WorkingDirectory";
     std::string cmdline = ReadFile("/proc/" + pid.substr(0, pid.find('\n')) + "/cmdline");
-    EXPECT_NE(cmdline.find(std::string("\0--charm-dir\0", 13) + dir + std::string("\0", 1)),
-              std::string::npos)
-        << name << ": the daemon's argv: " << cmdline;
+    const std::string nul(1, '\0');
+    if (binary != kProgram) {
+      EXPECT_EQ(cmdline.rfind(binary + nul, 0), 0u) << name << ": the daemon's argv: " << cmdline;
+    }
+    for (const std::string& option :
+         {"--charm-dir" + nul + dir, "--juju-exec" + nul + dir + "/juju-exec",
+          "--state-dir" + nul + dir + "/state"}) {
+      EXPECT_NE(cmdline.find(nul + option + nul), std::string::npos)
+          << name << ": the daemon's argv: " << cmdline;
+    }
   }
   const std::vector<std::string> refused = {"new\nExecStartPre=touch jsn-pwned",
                                             "trailing\\",
@@ -399,6 +417,19 @@ TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythi
     EXPECT_FALSE(Exists(systemd_.unit_dir() + "/juju-bad-0-systemd-notices.service")) << name;
   }
   EXPECT_FALSE(Exists(charm_dir_ + "/jsn-pwned"));
+  // A binary systemd could never start: a quote in its path.
+  std::string dir = systemd_.scratch_dir() + "/quote\"d";
+  std::string binary = dir + "/juju-systemd-notices";
+  ASSERT_TRUE(WriteFile(binary, ReadFile(kProgram), 0755));
+  CommandResult result = RunCommand(
+      {binary, "subscribe", "--user", "--unit", "bad/0", "--charm-dir", charm_dir_, "hello"},
+      systemd_.Environment(), std::chrono::seconds(120));
+  EXPECT_EQ(result.exit_code(), 2) << result.output;
+  EXPECT_NE(result.output.find("no quote or backslash (refused in an executable's name)"),
+            std::string::npos)
+      << result.output;
+  EXPECT_FALSE(Exists(charm_dir_ + "/hooks"));
+  EXPECT_FALSE(Exists(systemd_.unit_dir() + "/juju-bad-0-systemd-notices.service"));
 }
 
 }  // namespace
