@@ -216,6 +216,22 @@ TEST_F(CharmWithSystemd, StatusOfAUnitNeverSubscribedSaysSoAndFails) {
       << status.output;
 }
 
+// A FIFO planted where the unit file should be hung status (and subscribe's comparison) in
+// open(). It is reported, read as no unit file, and subscribe replaces it with the real one.
+TEST_F(CharmWithSystemd, AFifoAtTheUnitFileIsReportedWithoutBlockingAndReplaced) {
+  ASSERT_EQ(mkfifo(UnitFile().c_str(), 0644), 0);
+  CommandResult status = Run({"status", "--user", "--unit", "app/0"});
+  EXPECT_EQ(status.exit_code(), 1) << status.output;
+  EXPECT_NE(status.output.find("to be a regular file, found a FIFO"), std::string::npos)
+      << status.output;
+  CommandResult subscribed = Subscribe({"hello"});
+  ASSERT_TRUE(subscribed.succeeded()) << subscribed.Describe() << "\n" << subscribed.output;
+  struct stat st;
+  ASSERT_EQ(lstat(UnitFile().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(systemd_.ActiveState(kNoticesUnit), "active");
+}
+
 TEST_F(CharmWithSystemd, BadInputExitsTwoAndWritesNothing) {
   const std::vector<std::vector<std::string>> bad = {
       {"subscribe", "--user", "--unit", "App/0", "--charm-dir", charm_dir_, "hello"},
