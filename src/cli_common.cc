@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "jsn/cli.h"
+#include "jsn/unit_file.h"
 
 namespace jsn {
 namespace {
@@ -207,6 +208,35 @@ Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size) {
     return Status::Failure("path-too-long", "expected a unit directory under %zu bytes", size);
   }
   return Status();
+}
+
+int StartCharmCommand(const CharmCommandSpec& spec, const char* usage, int argc, char** argv,
+                      CharmCommand* command, NoticesUnit* unit) {
+  *command = CharmCommand();
+  Status status = ParseCharmCommand(spec, argc, argv, command);
+  if (!status.ok()) {
+    fprintf(stderr, "juju-systemd-notices %s: %s\n", spec.name, status.message());
+    fprintf(stderr, "Try 'juju-systemd-notices %s --help' for more.\n", spec.name);
+    return kExitUsageError;
+  }
+  if (command->help) {
+    fputs(usage, stdout);
+    return kExitOk;
+  }
+  const char* doing = "naming the unit";
+  status = NoticesUnitName(command->juju_unit, unit->name_buffer, &unit->name);
+  char directory[4096];
+  if (status.ok()) {
+    doing = "finding the unit directory";
+    status = UnitDirectory(*command, directory, sizeof directory);
+  }
+  if (!status.ok()) {
+    fprintf(stderr, "juju-systemd-notices %s: %s: %s\n", spec.name, doing, status.message());
+    return kExitUsageError;
+  }
+  snprintf(unit->path, sizeof unit->path, "%s/%.*s", directory, static_cast<int>(unit->name.size()),
+           unit->name.data());
+  return -1;
 }
 
 }  // namespace jsn

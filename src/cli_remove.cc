@@ -42,28 +42,12 @@ Status RemoveFile(const char* path, bool* removed) {
 
 int RunRemove(int argc, char** argv) {
   static CharmCommand command;
-  command = CharmCommand();
   static constexpr CharmCommandSpec kSpec = {"remove", false, false, false};
-  Status status = ParseCharmCommand(kSpec, argc, argv, &command);
-  if (!status.ok()) {
-    fprintf(stderr, "juju-systemd-notices remove: %s\n", status.message());
-    fputs("Try 'juju-systemd-notices remove --help' for more.\n", stderr);
-    return kExitUsageError;
-  }
-  if (command.help) {
-    fputs(kRemoveUsage, stdout);
-    return kExitOk;
-  }
-  char unit_name_buffer[kMaxUnitNameLength + 64];
-  std::string_view unit_name;
-  status = NoticesUnitName(command.juju_unit, unit_name_buffer, &unit_name);
-  if (!status.ok()) return Fail("naming the unit", status, kExitUsageError);
-  char unit_directory[4096];
-  status = UnitDirectory(command, unit_directory, sizeof unit_directory);
-  if (!status.ok()) return Fail("finding the unit directory", status, kExitUsageError);
-  char unit_path[4400];
-  snprintf(unit_path, sizeof unit_path, "%s/%.*s", unit_directory,
-           static_cast<int>(unit_name.size()), unit_name.data());
+  static NoticesUnit unit;
+  int started = StartCharmCommand(kSpec, kRemoveUsage, argc, argv, &command, &unit);
+  if (started >= 0) return started;
+  std::string_view unit_name = unit.name;
+  const char* unit_path = unit.path;
 
   // The state dir the daemon was given, read before the unit file goes. A unit file that does
   // not run our daemon (the original's) or none at all: the default.
@@ -73,7 +57,7 @@ int RunRemove(int argc, char** argv) {
     state_dir = daemon.state_dir;
   }
   static StateStore store;
-  status = store.Init(state_dir, command.juju_unit);
+  Status status = store.Init(state_dir, command.juju_unit);
   if (!status.ok()) return Fail("finding the state file", status, kExitFailure);
 
   static Manager manager;

@@ -52,30 +52,14 @@ void PrintJsonString(std::string_view text) {
 
 int RunStatus(int argc, char** argv) {
   static CharmCommand command;
-  command = CharmCommand();
   static constexpr CharmCommandSpec kSpec = {"status", false, false, true};
-  Status status = ParseCharmCommand(kSpec, argc, argv, &command);
-  if (!status.ok()) {
-    fprintf(stderr, "juju-systemd-notices status: %s\n", status.message());
-    fputs("Try 'juju-systemd-notices status --help' for more.\n", stderr);
-    return kExitUsageError;
-  }
-  if (command.help) {
-    fputs(kStatusUsage, stdout);
-    return kExitOk;
-  }
-  char unit_name_buffer[kMaxUnitNameLength + 64];
-  std::string_view unit_name;
-  status = NoticesUnitName(command.juju_unit, unit_name_buffer, &unit_name);
-  if (!status.ok()) return Fail("naming the unit", status, kExitUsageError);
-  char unit_directory[4096];
-  status = UnitDirectory(command, unit_directory, sizeof unit_directory);
-  if (!status.ok()) return Fail("finding the unit directory", status, kExitUsageError);
-  char unit_path[4400];
-  snprintf(unit_path, sizeof unit_path, "%s/%.*s", unit_directory,
-           static_cast<int>(unit_name.size()), unit_name.data());
+  static NoticesUnit unit;
+  int started = StartCharmCommand(kSpec, kStatusUsage, argc, argv, &command, &unit);
+  if (started >= 0) return started;
+  std::string_view unit_name = unit.name;
+  const char* unit_path = unit.path;
   static Options watched;
-  status = ReadUnitFileOptions(unit_path, &watched);
+  Status status = ReadUnitFileOptions(unit_path, &watched);
   if (!status.ok()) return Fail("reading the unit file", status, kExitFailure);
 
   static Manager manager;

@@ -50,6 +50,19 @@ struct CharmCommandSpec {
 Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* const* argv,
                          CharmCommand* command);
 
+// The notices unit of a subcommand's Juju unit: its name and the path of its unit file.
+struct NoticesUnit {
+  char name_buffer[kMaxUnitNameLength + 64];
+  std::string_view name;
+  char path[4400];
+};
+
+// What status and remove start with: parses argv by `spec` (a bad command line is reported,
+// with the pointer to --help), answers --help with `usage`, then names the notices unit and
+// its file (failures reported as `spec.name`'s). Returns -1 to go on, else the exit status.
+int StartCharmCommand(const CharmCommandSpec& spec, const char* usage, int argc, char** argv,
+                      CharmCommand* command, NoticesUnit* unit);
+
 // The directory the notices unit file goes in: ROOT/etc/systemd/system, the user's
 // $XDG_CONFIG_HOME/systemd/user (else ~/.config/systemd/user), or /etc/systemd/system.
 Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size);
