@@ -26,6 +26,14 @@ SANITIZE ?=
 CXX ?= g++
 
 PROGRAM := juju-systemd-notices
+# The one version of the binary, the Python package and the charm library (MAJOR.MINOR.MICRO:
+# the library's LIBAPI is MAJOR, its LIBPATCH MINOR; see tools/charm-lib). Every object waits
+# on the file, so a new version rebuilds what prints it.
+VERSION := $(strip $(file < VERSION))
+ifeq ($(shell printf '%s\n' '$(VERSION)' | grep -Ex '[0-9]+\.[0-9]+\.[0-9]+'),)
+$(error expected the file VERSION to hold MAJOR.MINOR.MICRO, e.g. 0.3.0, found '$(VERSION)')
+endif
+VERSION_FLAG := -DJSN_VERSION='"$(VERSION)"'
 
 # -Wconversion and -Wsign-conversion hold for the daemon, whose parser does offset arithmetic
 # where a silent narrowing is a bug. Tests drop those two: gtest's comparison macros trip them
@@ -42,9 +50,9 @@ endif
 # No exceptions, no RTTI; and no locks around function-local statics (-fno-threadsafe-statics):
 # the daemon and its subcommands run one thread, and the guard functions would link
 # libstdc++'s exception machinery into the static program.
-CODE_FLAGS := -std=c++20 -Iinclude -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+CODE_FLAGS := -std=c++20 -Iinclude $(VERSION_FLAG) -fno-exceptions -fno-rtti -fno-threadsafe-statics \
               $(WARNINGS_CODE) $(SANFLAGS) -MMD -MP
-TEST_FLAGS := -std=c++20 -Iinclude -Itests $(WARNINGS) $(SANFLAGS) -MMD -MP
+TEST_FLAGS := -std=c++20 -Iinclude $(VERSION_FLAG) -Itests $(WARNINGS) $(SANFLAGS) -MMD -MP
 # The program links statically (glibc, libstdc++, libgcc): one file that runs on any Linux of
 # its architecture and resolves nothing at run time (`make static` is the same, stripped). A
 # sanitizer build cannot link statically: it keeps libc shared, as does the copy the benchmarks
@@ -86,7 +94,7 @@ $(BUILD)/$(PROGRAM): $(BUILD)/obj/main.o $(PROGRAM_RUNTIME) $(BUILD)/libjsn.a
 static: $(BUILD)/$(PROGRAM)-static
 $(BUILD)/$(PROGRAM)-static: $(BUILD)/obj/main.o $(BUILD)/obj/glibc_runtime.o $(BUILD)/libjsn.a
 	$(CXX) $(CXXFLAGS) $(STATIC_LDFLAGS) -s $(LDFLAGS) -o $@ $^
-$(BUILD)/obj/glibc_runtime.o: src/glibc/runtime.cc Makefile
+$(BUILD)/obj/glibc_runtime.o: src/glibc/runtime.cc Makefile VERSION
 	@mkdir -p $(@D)
 	$(CXX) $(CODE_FLAGS) $(CXXFLAGS) -c -o $@ $<
 
@@ -133,20 +141,20 @@ musl-deps:
 	@tools/install-deps --musl
 $(BUILD)/$(PROGRAM)-musl: $(MUSL_OBJS)
 	$(MUSL_CC) -Oz $(MUSL_LTO) -static -s $(MUSL_LDFLAGS) -o $@ $^
-$(BUILD)/musl/%.o: src/%.cc Makefile
+$(BUILD)/musl/%.o: src/%.cc Makefile VERSION
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) $(MUSL_LTO) -c -o $@ $<
 # Not LTO: libc's printf and snprintf are linked only after link-time optimisation has run, and
 # would not find the vfprintf and vsnprintf defined here had it dropped them as unreferenced.
-$(BUILD)/musl/runtime.o: src/musl/runtime.cc Makefile
+$(BUILD)/musl/runtime.o: src/musl/runtime.cc Makefile VERSION
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -c -o $@ $<
 
-$(BUILD)/obj/%.o: src/%.cc Makefile
+$(BUILD)/obj/%.o: src/%.cc Makefile VERSION
 	@mkdir -p $(@D)
 	$(CXX) $(CODE_FLAGS) $(CXXFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%.o: tests/%.cc
+$(BUILD)/tests/%.o: tests/%.cc VERSION
 	@mkdir -p $(@D)
 	$(CXX) $(TEST_FLAGS) $(CXXFLAGS) -c -o $@ $<
 

@@ -14,8 +14,12 @@
 
 namespace jsn {
 
-// The version --version prints and `subscribe` records in the unit file.
-#define JSN_VERSION "0.1.0"
+// The version --version prints and `subscribe` records in the unit file: the Makefile defines
+// it from the file VERSION, the one place the binary's, the Python package's and the charm
+// library's version (LIBAPI.LIBPATCH) are set.
+#ifndef JSN_VERSION
+#error "JSN_VERSION is defined by the Makefile, from the file VERSION (-DJSN_VERSION=\"X.Y.Z\")"
+#endif
 
 constexpr const char* kDefaultJujuExec = "/usr/bin/juju-exec";
 constexpr const char* kDefaultStateDir = "/var/lib/juju-systemd-notices/";

@@ -324,7 +324,7 @@ TEST_F(CharmWithSystemd, SubscribeWithANewBinaryAtTheSamePathRestartsTheDaemonOn
   CommandResult digest = RunCommand({"sha256sum", binary}, {}, std::chrono::seconds(30));
   ASSERT_TRUE(digest.succeeded());
   EXPECT_NE(ReadFile(UnitFile())
-                .find("# Binary: juju-systemd-notices 0.1.0, sha256 " +
+                .find("# Binary: juju-systemd-notices " JSN_VERSION ", sha256 " +
                       digest.output.substr(0, 64) + "\n"),
             std::string::npos)
       << ReadFile(UnitFile());
