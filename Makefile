@@ -4,6 +4,7 @@
 #                   tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make check-system  only the system suite: systemd as PID 1 on the real system bus (root)
 #   make soak       SOAK_SECONDS (600) of random life on a real systemd user manager (root)
+#   make charm-lib  write lib/charms/... (the Charmhub file) from the package's module and VERSION
 #   make format     apply .clang-format to src/, include/ and tests/ (make check checks it)
 #   make check-library only the charm library's tests (tests/lib/), with whatever ops
 #                   /usr/bin/python3 imports, e.g. PYTHONPATH=../shared/third_party/ops-2.20.0
@@ -78,7 +79,7 @@ SOAK_SRCS    := $(wildcard tests/soak/*_test.cc)
 SOAK_OBJS    := $(SOAK_SRCS:tests/soak/%.cc=$(BUILD)/tests/soak/%.o)
 GTEST_LIBS   := -lgtest_main -lgtest -pthread
 
-.PHONY: soak soak-tests all format static static-musl musl-deps bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
+.PHONY: charm-lib soak soak-tests all format static static-musl musl-deps bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/$(PROGRAM)
@@ -239,7 +240,14 @@ check: deps
 	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" \
 	  library="tests/lib/run $(BUILD)/$(PROGRAM)" \
 	  charmcraft-part=tests/charmcraft-part \
+	  charm-lib="tools/charm-lib --check" \
 	  format=tests/format-check
+
+# The charm library is written once, as the package's module lib/juju_systemd_notices/__init__.py;
+# this writes its __version__ and the Charmhub file lib/charms/juju_systemd_notices/v0/ from it and
+# VERSION (make check fails when they differ: tools/charm-lib --check).
+charm-lib:
+	tools/charm-lib
 
 # One format (.clang-format: Google's style at 100 columns) for src/, include/ and tests/:
 # `make format` applies it; `make check` fails on a file it would change (tests/format-check).

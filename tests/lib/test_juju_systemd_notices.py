@@ -10,6 +10,7 @@ Run by tests/lib/run (`make check-library`) with ops importable, e.g.
 PYTHONPATH=../shared/third_party/ops-2.20.0.
 """
 
+import importlib
 import os
 import pickle
 import re
@@ -741,6 +742,44 @@ class HandleTest(LibraryTest):
 
 
 class BinaryLookupTest(LibraryTest):
+    def installed_package_fake(self):
+        """A package juju_systemd_notices first on sys.path, as a wheel installs it, with a
+        fake binary in its bin/."""
+        site = self.temp / "site-packages"
+        package = site / library.PACKAGE
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        sys.path.insert(0, str(site))
+        self.addCleanup(self._forget_package, str(site))
+        self._forget_package(None)
+        return FakeBinary(package / "bin")
+
+    @staticmethod
+    def _forget_package(site):
+        if site is not None and site in sys.path:
+            sys.path.remove(site)
+        sys.modules.pop(library.PACKAGE, None)
+        importlib.invalidate_caches()
+
+    def test_the_packages_binary_wins_over_the_charms_and_the_one_on_path(self):
+        on_path = FakeBinary(self.path_dir)
+        bundled = self.bundled_fake()
+        packaged = self.installed_package_fake()
+        harness = self.harness(ApplicationCharm)
+        harness.charm._systemd_notices.stop()
+        self.assertEqual(packaged.argv(), ["stop", "--unit", "app/0"])
+        self.assertIsNone(bundled.argv())
+        self.assertIsNone(on_path.argv())
+
+    def test_a_package_binary_that_is_not_executable_is_passed_over_for_the_charms(self):
+        bundled = self.bundled_fake()
+        packaged = self.installed_package_fake()
+        (packaged.directory / "juju-systemd-notices").chmod(0o644)
+        harness = self.harness(ApplicationCharm)
+        harness.charm._systemd_notices.stop()
+        self.assertEqual(bundled.argv(), ["stop", "--unit", "app/0"])
+        self.assertIsNone(packaged.argv())
+
     def test_the_binary_on_path_is_used_when_the_charm_has_none(self):
         on_path = FakeBinary(self.path_dir)
         harness = self.harness(ApplicationCharm)
@@ -762,6 +801,29 @@ class BinaryLookupTest(LibraryTest):
         harness = self.harness(ApplicationCharm)
         harness.charm._systemd_notices.stop()
         self.assertEqual(on_path.argv(), ["stop", "--unit", "app/0"])
+
+    def test_none_raises_naming_every_place_in_the_order_looked(self):
+        packaged = self.installed_package_fake()
+        (packaged.directory / "juju-systemd-notices").unlink()
+        harness = self.harness(ApplicationCharm)
+        with self.assertRaises(library.BinaryNotFoundError) as raised:
+            harness.charm._systemd_notices.stop()
+        message = str(raised.exception)
+        places = [str(packaged.directory / "juju-systemd-notices"),
+                  str(self.charm_dir / "bin" / "juju-systemd-notices"),
+                  f"on PATH ({self.path_dir}:/usr/bin:/bin)"]
+        self.assertEqual([message.find(place) for place in places],
+                         sorted(message.find(place) for place in places), message)
+        self.assertNotIn(-1, [message.find(place) for place in places], message)
+        self.assertTrue(message.endswith("found none"), message)
+
+    def test_without_the_package_the_message_says_it_is_not_installed(self):
+        with mock.patch.object(library, "PACKAGE", "juju_systemd_notices_not_here"):
+            harness = self.harness(ApplicationCharm)
+            with self.assertRaises(library.BinaryNotFoundError) as raised:
+                harness.charm._systemd_notices.stop()
+        self.assertIn("in the Python package juju_systemd_notices_not_here (not installed)",
+                      str(raised.exception))
 
     def test_neither_raises_naming_both_places(self):
         harness = self.harness(ApplicationCharm)
@@ -924,3 +986,37 @@ class RealBinaryTest(LibraryTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ImportPathTest(LibraryTest):
+    """The package's module and the Charmhub file are the same library, at one version."""
+
+    def test_both_import_paths_give_the_same_api_at_the_version_in_VERSION(self):
+        import juju_systemd_notices as package
+
+        version = (REPOSITORY / "VERSION").read_text().strip()
+        self.assertEqual(package.__version__, version)
+        self.assertEqual(library.__version__, version)
+        major, minor, _ = version.split(".")
+        self.assertEqual((library.LIBAPI, library.LIBPATCH), (int(major), int(minor)))
+        self.assertEqual(library.PYDEPS, [f"juju-systemd-notices~={major}.{minor}.0"])
+        self.assertEqual(package.__all__, library.__all__)
+        self.assertEqual(package.__doc__, library.__doc__)
+        self.assertEqual(Path(package.__file__).resolve(),
+                         REPOSITORY / "lib" / "juju_systemd_notices" / "__init__.py")
+
+    def test_a_charm_written_against_the_package_subscribes(self):
+        from juju_systemd_notices import Service as PackageService
+        from juju_systemd_notices import SystemdNotices as PackageNotices
+
+        class PackageCharm(CharmBase):
+            def __init__(self, framework):
+                super().__init__(framework)
+                self.notices = PackageNotices(self, [PackageService("snap.slurm.slurmd",
+                                                                    alias="slurmd")])
+
+        fake = self.bundled_fake()
+        harness = self.harness(PackageCharm)
+        harness.charm.notices.subscribe()
+        self.assertEqual(fake.argv(), ["subscribe", "--unit", "app/0", "--charm-dir",
+                                       str(self.charm_dir), "--", "snap.slurm.slurmd=slurmd"])
