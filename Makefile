@@ -53,7 +53,7 @@ endif
 # libstdc++'s exception machinery into the static program.
 CODE_FLAGS := -std=c++20 -Iinclude $(VERSION_FLAG) -fno-exceptions -fno-rtti -fno-threadsafe-statics \
               $(WARNINGS_CODE) $(SANFLAGS) -MMD -MP
-TEST_FLAGS := -std=c++20 -Iinclude $(VERSION_FLAG) -Itests $(WARNINGS) $(SANFLAGS) -MMD -MP
+TEST_FLAGS  = -std=c++20 -Iinclude $(VERSION_FLAG) -Itests $(GTEST_CFLAGS) $(WARNINGS) $(SANFLAGS) -MMD -MP
 # The program links statically (glibc, libstdc++, libgcc): one file that runs on any Linux of
 # its architecture and resolves nothing at run time (`make static` is the same, stripped). A
 # sanitizer build cannot link statically: it keeps libc shared, as does the copy the benchmarks
@@ -78,6 +78,17 @@ SYSTEM_OBJS  := $(SYSTEM_SRCS:tests/system/%.cc=$(BUILD)/tests/system/%.o)
 SOAK_SRCS    := $(wildcard tests/soak/*_test.cc)
 SOAK_OBJS    := $(SOAK_SRCS:tests/soak/%.cc=$(BUILD)/tests/soak/%.o)
 GTEST_LIBS   := -lgtest_main -lgtest -pthread
+# GTEST_FROM_SOURCE=1: GoogleTest compiled from Debian's source (package googletest) by $(CXX),
+# for a cross compiler, which has no GoogleTest library (see Architectures, below).
+ifeq ($(GTEST_FROM_SOURCE),1)
+GTEST_DIR    := /usr/src/googletest/googletest
+GTEST_CFLAGS := -isystem $(GTEST_DIR)/include
+GTEST_OBJS   := $(BUILD)/gtest/gtest-all.o $(BUILD)/gtest/gtest_main.o
+GTEST_LIBS   := -pthread
+$(BUILD)/gtest/%.o: $(GTEST_DIR)/src/%.cc
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 $(CXXFLAGS) $(GTEST_CFLAGS) -I$(GTEST_DIR) -c -o $@ $<
+endif
 
 .PHONY: charm-lib soak soak-tests all format static static-musl musl-deps bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
 .DELETE_ON_ERROR:
@@ -120,14 +131,25 @@ $(BUILD)/obj/glibc_runtime.o: src/glibc/runtime.cc Makefile VERSION
 #     its own in the file (up to 4 KiB of padding) to save a page of memory. Both came with the
 #     subcommand remove and the binary's sha256 (issue 17), 2.9 KiB of padding before them.
 # Without LTO, or with separate code, it is 128,656 bytes; without both, 132,752.
+#
+# The target is MUSL_CXX's: another architecture's musl build is the same with a Debian cross
+# compiler and that architecture's musl (multiarch musl-dev:ARCH), e.g.
+#   make static-musl MUSL_CXX=s390x-linux-gnu-g++ MUSL_CC=s390x-linux-musl-gcc BUILD=build/arch/s390x
+# (`make arch-binaries`, below, builds all of ARCHES so). MUSL_CXX names its target
+# (-dumpmachine, e.g. s390x-linux-gnu), whose musl headers are in /usr/include/s390x-linux-musl;
+# libstdc++'s headers are in /usr/include/c++/VER and /usr/include/TRIPLET/c++/VER for the
+# native g++, /usr/TRIPLET/include/c++/VER and that dir's TRIPLET/ for a cross compiler.
 MUSL_CXX     ?= g++
 MUSL_CC      ?= musl-gcc
 MUSL_GCC_VER  = $(shell $(MUSL_CXX) -dumpversion)
 MUSL_GNU      = $(shell $(MUSL_CXX) -dumpmachine)
+MUSL_CROSS_CXX_DIR = /usr/$(MUSL_GNU)/include/c++/$(MUSL_GCC_VER)
+MUSL_CXX_INCLUDES  = $(if $(wildcard $(MUSL_CROSS_CXX_DIR)), \
+  -isystem $(MUSL_CROSS_CXX_DIR) -isystem $(MUSL_CROSS_CXX_DIR)/$(MUSL_GNU), \
+  -isystem /usr/include/c++/$(MUSL_GCC_VER) -isystem /usr/include/$(MUSL_GNU)/c++/$(MUSL_GCC_VER))
 MUSL_FLAGS    = -Oz -fno-threadsafe-statics -fno-asynchronous-unwind-tables \
-  -ffunction-sections -fdata-sections -nostdinc \
-  -isystem /usr/include/c++/$(MUSL_GCC_VER) -isystem /usr/include/$(MUSL_GNU)/c++/$(MUSL_GCC_VER) \
-  -isystem /usr/include/$(shell uname -m)-linux-musl -isystem $(shell $(MUSL_CXX) -print-file-name=include) \
+  -ffunction-sections -fdata-sections -nostdinc $(MUSL_CXX_INCLUDES) \
+  -isystem /usr/include/$(MUSL_GNU:-linux-gnu=-linux-musl) -isystem $(shell $(MUSL_CXX) -print-file-name=include) \
   -include src/musl/glibc_compat.h
 MUSL_LTO     ?= -flto=auto -flto-partition=one
 MUSL_LDFLAGS ?= -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro \
@@ -151,6 +173,35 @@ $(BUILD)/musl/runtime.o: src/musl/runtime.cc Makefile VERSION
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -c -o $@ $<
 
+# ---------------------------------------------------------------------------------------------
+# Architectures: the musl daemon for each of ARCHES (Python's machine names, as a wheel's tag),
+# and the unit tests for any of them, run under qemu-user (qemu-user-static). See README
+# "Architectures". tools/install-deps --arch installs the cross compilers and multiarch musl.
+#   make arch-binaries   $(BUILD)/arch/ARCH/juju-systemd-notices-musl for every ARCH
+#   make $(BUILD)/arch/ARCH/unit_tests   the unit tests for ARCH, static against glibc
+#   make check-arch      the unit tests and the daemon scenarios on every ARCH, under qemu
+# Each ARCH is built by a make of its own with BUILD=$(BUILD)/arch/ARCH and the compilers Debian
+# names after the target (x86_64-linux-gnu-g++ is the native g++ on amd64).
+ARCHES := x86_64 aarch64 ppc64le s390x
+arch_gnu  = $(patsubst ppc64le,powerpc64le,$(1))-linux-gnu
+arch_qemu = qemu-$(1)-static
+ARCH_BINARIES   := $(ARCHES:%=$(BUILD)/arch/%/$(PROGRAM)-musl)
+ARCH_UNIT_TESTS := $(ARCHES:%=$(BUILD)/arch/%/unit_tests)
+.PHONY: arch-binaries arch-deps cross-deps FORCE
+FORCE:
+arch-binaries: $(ARCH_BINARIES)
+arch-deps:
+	@tools/install-deps --arch
+# The sub-make decides what is out of date; FORCE only makes sure it is asked.
+$(ARCH_BINARIES): $(BUILD)/arch/%/$(PROGRAM)-musl: FORCE
+	$(MAKE) BUILD=$(BUILD)/arch/$* MUSL_CXX=$(call arch_gnu,$*)-g++ \
+	  MUSL_CC=$(patsubst %-gnu,%-musl,$(call arch_gnu,$*))-gcc $@
+# The unit tests for another architecture: fully static (qemu-user runs them with no target
+# libc installed), with GoogleTest built from Debian's source (googletest) by the same compiler,
+# as no GoogleTest library is packaged for a foreign architecture (GTEST_FROM_SOURCE, above).
+$(ARCH_UNIT_TESTS): $(BUILD)/arch/%/unit_tests: FORCE
+	$(MAKE) BUILD=$(BUILD)/arch/$* CXX=$(call arch_gnu,$*)-g++ GTEST_FROM_SOURCE=1 LDFLAGS=-static $@
+
 $(BUILD)/obj/%.o: src/%.cc Makefile VERSION
 	@mkdir -p $(@D)
 	$(CXX) $(CODE_FLAGS) $(CXXFLAGS) -c -o $@ $<
@@ -160,7 +211,7 @@ $(BUILD)/tests/%.o: tests/%.cc VERSION
 	$(CXX) $(TEST_FLAGS) $(CXXFLAGS) -c -o $@ $<
 
 unit-tests: $(BUILD)/unit_tests
-$(BUILD)/unit_tests: $(UNIT_OBJS) $(SUPPORT_OBJS) $(BUILD)/libjsn.a
+$(BUILD)/unit_tests: $(UNIT_OBJS) $(SUPPORT_OBJS) $(BUILD)/libjsn.a $(GTEST_OBJS)
 	$(CXX) $(CXXFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(GTEST_LIBS)
 
 integration-tests: $(BUILD)/integration_tests $(BUILD)/$(PROGRAM)
