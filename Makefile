@@ -14,6 +14,8 @@
 #                   $(BUILD)/juju-systemd-notices-musl; installs musl-tools first (as root)
 #   make bench      install the bench-only packages (as root), build and run every benchmark,
 #                   print one table and write it to $(BUILD)/bench.tsv and $(BUILD)/bench.json
+#   make wheels     the Python package: an sdist and a wheel per architecture (WHEEL_ARCHES) in
+#                   $(DIST), each with the static musl binary built for it
 #   make install / uninstall   honour PREFIX and DESTDIR
 # CXX, CXXFLAGS and LDFLAGS override as usual; the flags the code needs are kept apart from them.
 
@@ -90,7 +92,7 @@ $(BUILD)/gtest/%.o: $(GTEST_DIR)/src/%.cc
 	$(CXX) -std=c++20 $(CXXFLAGS) $(GTEST_CFLAGS) -I$(GTEST_DIR) -c -o $@ $<
 endif
 
-.PHONY: charm-lib soak soak-tests all format static static-musl musl-deps bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
+.PHONY: wheels charm-lib-check charm-lib soak soak-tests all format static static-musl musl-deps bench bench-deps check check-system check-library deps demo unit-tests integration-tests system-tests asan-unit-tests install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/$(PROGRAM)
@@ -160,8 +162,9 @@ static-musl: $(BUILD)/$(PROGRAM)-musl
 # installed; otherwise the apt-get line is printed and nothing compiles (without musl's headers
 # the first error would be a missing sys/socket.h). Order-only: the check rebuilds nothing.
 $(MUSL_OBJS) $(BUILD)/bench/juju_exec_stamp.musl.o: | musl-deps
+# NO_DEPS=1 (setup.py, building the sdist for pip) installs nothing: it builds with what is there.
 musl-deps:
-	@tools/install-deps --musl
+	@$(if $(NO_DEPS),:,tools/install-deps --musl)
 $(BUILD)/$(PROGRAM)-musl: $(MUSL_OBJS)
 	$(MUSL_CC) -Oz $(MUSL_LTO) -static -s $(MUSL_LDFLAGS) -o $@ $^
 $(BUILD)/musl/%.o: src/%.cc Makefile VERSION
@@ -282,6 +285,7 @@ $(BUILD)/bench/alloc_count.so: tools/benchmarks/alloc_count.cc
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
 	$(MAKE) -j$(JOBS) all unit-tests integration-tests system-tests soak-tests asan-unit-tests fuzz-targets
+	$(MAKE) wheels
 	@tests/run-suites \
 	  unit=$(BUILD)/unit_tests \
 	  integration="$(BUILD)/integration_tests" \
@@ -289,7 +293,9 @@ check: deps
 	  soak="env SOAK_SECONDS=60 $(BUILD)/soak_tests" \
 	  unit-asan=$(BUILD)/asan/unit_tests \
 	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" \
-	  library="tests/lib/run $(BUILD)/$(PROGRAM)" \
+	  library-ops2="tests/lib/run --ops 2 --dist $(DIST) $(BUILD)/$(PROGRAM)" \
+	  library-ops3="tests/lib/run --ops 3 --dist $(DIST) $(BUILD)/$(PROGRAM)" \
+	  package="tests/package-install $(DIST)" \
 	  charmcraft-part=tests/charmcraft-part \
 	  charm-lib="tools/charm-lib --check" \
 	  format=tests/format-check
@@ -312,11 +318,33 @@ check-system: deps
 	$(MAKE) -j$(JOBS) system-tests
 	@tests/run-suites system=$(BUILD)/system_tests
 
-# The charm library's suite alone (lib/charms/juju_systemd_notices; tests/lib/run says how it
-# finds ops), against the built binary.
+# The charm library's suite alone, under each ops major (tests/lib/ops_path.py says where ops is
+# found), against the built binary and this machine's wheel.
 check-library: deps
-	$(MAKE) $(BUILD)/$(PROGRAM)
-	@tests/run-suites library="tests/lib/run $(BUILD)/$(PROGRAM)"
+	$(MAKE) $(BUILD)/$(PROGRAM) wheels
+	@tests/run-suites \
+	  library-ops2="tests/lib/run --ops 2 --dist $(DIST) $(BUILD)/$(PROGRAM)" \
+	  library-ops3="tests/lib/run --ops 3 --dist $(DIST) $(BUILD)/$(PROGRAM)"
+
+# The Python distribution juju-systemd-notices (pyproject.toml, setup.py): an sdist that builds
+# the binary from source with this Makefile, and one wheel per architecture with the musl binary
+# built here for it, tagged for pip on any Linux of that architecture (the binary is static, so
+# both manylinux2014 and musllinux fit). Written to $(DIST); tests/package-install checks them.
+DIST         ?= dist
+WHEEL_ARCHES ?= x86_64 aarch64 ppc64le s390x
+wheel_platform = manylinux_2_17_$(1).manylinux2014_$(1).musllinux_1_1_$(1)
+WHEEL_BINARIES = $(WHEEL_ARCHES:%=$(BUILD)/arch/%/$(PROGRAM)-musl)
+wheels: charm-lib-check
+	$(MAKE) -j$(JOBS) $(WHEEL_BINARIES)
+	rm -rf $(DIST) $(BUILD)/python
+	/usr/bin/python3 -m build --sdist --no-isolation --outdir $(DIST) .
+	$(foreach arch,$(WHEEL_ARCHES),JSN_PREBUILT_BINARY=$(BUILD)/arch/$(arch)/$(PROGRAM)-musl \
+	  JSN_WHEEL_PLATFORM=$(call wheel_platform,$(arch)) \
+	  /usr/bin/python3 -m build --wheel --no-isolation --outdir $(DIST) . &&) true
+	@ls -l $(DIST)
+# A package whose module and Charmhub file disagree with VERSION is not built.
+charm-lib-check:
+	@tools/charm-lib --check >/dev/null || { tools/charm-lib --check; exit 1; }
 
 # The daemon against a real systemd user manager with a printing fake juju-exec (as root).
 # Like check, the demo installs what it needs first (systemd, dbus) on a fresh machine.

@@ -1,11 +1,17 @@
 """End to end: a charm's whole life with the library, on systemd as PID 1, on both system buses.
 
-Two charms, each in a temporary charm dir with a metadata.yaml, the standard dispatch, the
-library under lib/ and our static binary in bin/:
+Two charms, each in a temporary charm dir laid out as `charmcraft pack` lays one out: a
+metadata.yaml, the standard dispatch (PYTHONPATH=lib:venv), the Charmhub file under lib/ (as
+`charmcraft fetch-lib` puts it) and venv/, the site-packages of a fresh venv into which this
+machine's wheel from `make wheels` was installed with pip (JSN_DIST): the binary comes from there
+only, with no bin/ and none on PATH:
 - the original library's own example trimmed to its notices parts, unchanged but for its import
   line (and the service's name): subscribe() in install, stop() in stop;
 - one like slurmd-operator: a plain name list, subscribe() in install and nothing else (no
-  stop(), no upgrade_charm or remove handler), as the charms that used the original are.
+  stop(), no upgrade_charm or remove handler), as the charms that used the original are. It
+  imports the package (`from juju_systemd_notices import ...`), as a charm that lists the
+  package in its requirements does.
+One more scenario deploys the binary in bin/ instead, as README's charmcraft part builds it.
 
 systemd 252 boots as PID 1 of a namespace of its own (tests/support/system-systemd, the system
 suite's recipe) into multi-user.target, with dbus-daemon, then dbus-broker, as the system bus.
@@ -37,8 +43,13 @@ import ops
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECIPE = os.path.join(ROOT, "tests", "support", "system-systemd")
-# Our static binary, as tests/lib/run names it (JSN_BINARY, relative to the checkout).
+# Our static binary, as tests/lib/run names it (JSN_BINARY, relative to the checkout), for the
+# charmcraft part's layout (bin/).
 PROGRAM = os.path.join(ROOT, os.environ.get("JSN_BINARY", "build/juju-systemd-notices"))
+# What `make wheels` wrote (tests/lib/run --dist): this machine's wheel is installed from it.
+DIST = os.environ.get("JSN_DIST", os.path.join(ROOT, "dist"))
+# Where the binary is in a packed charm: the package's, in the charm's venv/.
+PACKED_BINARY = "venv/juju_systemd_notices/bin/juju-systemd-notices"
 # The folder ops imports from (for the charm's dispatch, as a charm ships it in its venv).
 OPS_PATH = os.path.dirname(os.path.dirname(os.path.abspath(ops.__file__)))
 NOTICES = "juju-app-0-systemd-notices.service"
@@ -94,7 +105,7 @@ import ops
 from ops.charm import CharmBase
 from ops.model import ActiveStatus, BlockedStatus
 
-from charms.juju_systemd_notices.v0.juju_systemd_notices import SystemdNotices
+from juju_systemd_notices import SystemdNotices
 
 
 class SlurmdCharm(CharmBase):
@@ -144,6 +155,47 @@ ORIGINAL_LIBRARY = "lib/charms/operator_libs_linux/v0/juju_systemd_notices.py"
 ORIGINAL_DAEMON = "import time\nwhile True:\n    time.sleep(3600)\n"
 
 
+_packed = {}
+
+
+def packed_venv():
+    """{path in venv/: (bytes, mode)}: the site-packages of a fresh venv into which pip installed
+    the juju-systemd-notices wheel for this machine from DIST, by name, with no index (pip's and
+    setuptools' own files left out, as charmcraft leaves them). Made once per run."""
+    if not _packed:
+        top = tempfile.mkdtemp(prefix="jsn-e2e-venv-")
+        try:
+            venv = os.path.join(top, "venv")
+            subprocess.run(["/usr/bin/python3", "-m", "venv", venv], check=True)
+            python = os.path.join(venv, "bin", "python")
+            site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('platlib'))"],
+                                  stdout=subprocess.PIPE, universal_newlines=True,
+                                  check=True).stdout.strip()
+            before = {os.path.join(d, n) for d, _, names in os.walk(site) for n in names}
+            done = subprocess.run(
+                [python, "-m", "pip", "--isolated", "--disable-pip-version-check", "install",
+                 "--no-index", "--no-cache-dir", "--only-binary=:all:", "--find-links", DIST,
+                 "juju-systemd-notices"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+            if done.returncode != 0:
+                raise AssertionError(f"expected pip to install a wheel from {DIST} (make wheels), "
+                                     f"found: {done.stdout[-800:]}")
+            for directory, _, names in os.walk(site):
+                for name in names:
+                    path = os.path.join(directory, name)
+                    if path in before or name.endswith(".pyc"):
+                        continue
+                    with open(path, "rb") as f:
+                        _packed[os.path.relpath(path, site)] = (f.read(),
+                                                                os.stat(path).st_mode & 0o7777)
+        finally:
+            shutil.rmtree(top, True)
+        if PACKED_BINARY[len("venv/"):] not in _packed:
+            raise AssertionError(f"expected {PACKED_BINARY} in the installed wheel, found "
+                                 f"{sorted(_packed)}")
+    return _packed
+
+
 def _die_with_parent():
     """The starter gets SIGTERM should this test process die (it then SIGKILLs systemd)."""
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -172,6 +224,7 @@ class CharmLife:
         self.agent_up = os.path.join(self.top, "agent-up")
         write(self.agent_up, "")
         self.charm_files = []  # what the charm's package put in the charm dir, for a refresh
+        self.binary_in_charm = PACKED_BINARY  # where deploy put the binary in the charm dir
         self.lay_out_juju()
         for service in (EXAMPLE[1], SLURMD[1]):
             write(os.path.join(self.top, "etc-systemd-system", service),
@@ -191,15 +244,16 @@ class CharmLife:
     # --- the charm dir, as Juju deploys and refreshes it ---
 
     def deploy(self, charm, binary_tail=b"", library="ours"):
-        """Writes the charm's files: with library "ours", this repository's lib/ and the binary
-        in bin/ (`binary_tail` makes another build of it); with "original", the original
-        library's file, which its unit runs, and no binary."""
+        """Writes the charm's files: with library "ours", the Charmhub file in lib/ and the
+        installed wheel in venv/, as charmcraft packs them (`binary_tail` makes another build
+        of the binary); "ours-in-bin": lib/ and the binary in bin/, as the charmcraft part
+        builds it; "original": the original library's file, which its unit runs, no binary."""
         source, self.service = charm
         files = {
             "metadata.yaml": "name: e2e-charm\nsummary: notices end to end\ndescription: test\n",
             "dispatch": textwrap.dedent(f"""\
                 #!/bin/sh
-                JUJU_DISPATCH_PATH="${{JUJU_DISPATCH_PATH:-$0}}" PYTHONPATH=lib:{shlex.quote(OPS_PATH)} exec ./src/charm.py
+                JUJU_DISPATCH_PATH="${{JUJU_DISPATCH_PATH:-$0}}" PYTHONPATH=lib:venv:{shlex.quote(OPS_PATH)} exec ./src/charm.py
                 """),
             "src/charm.py": source,
         }
@@ -208,15 +262,19 @@ class CharmLife:
         if library == "original":
             self.add_charm_file(ORIGINAL_LIBRARY, ORIGINAL_DAEMON)
             return
-        for directory, _, names in os.walk(os.path.join(ROOT, "lib")):
-            for name in names:
-                if name.endswith(".pyc"):
-                    continue
-                path = os.path.join(directory, name)
-                with open(path) as f:
-                    self.add_charm_file(os.path.relpath(path, ROOT), f.read())
-        with open(PROGRAM, "rb") as f:
-            self.add_charm_file("bin/juju-systemd-notices", f.read() + binary_tail, 0o755)
+        fetched = "lib/charms/juju_systemd_notices/v0/juju_systemd_notices.py"
+        with open(os.path.join(ROOT, fetched)) as f:
+            self.add_charm_file(fetched, f.read())
+        if library == "ours-in-bin":
+            self.binary_in_charm = "bin/juju-systemd-notices"
+            with open(PROGRAM, "rb") as f:
+                self.add_charm_file(self.binary_in_charm, f.read() + binary_tail, 0o755)
+            return
+        self.binary_in_charm = PACKED_BINARY
+        for relative, (content, mode) in packed_venv().items():
+            name = "venv/" + relative
+            self.add_charm_file(name, content + (binary_tail if name == PACKED_BINARY else b""),
+                                mode)
 
     def add_charm_file(self, name, text, mode=0o644):
         write(os.path.join(self.charm, name), text, mode)
@@ -377,13 +435,13 @@ class CharmLife:
                 ("ActiveState", "UnitFileState", "NRestarts", "MainPID", "LoadState", "Result")}
 
     def check_notices_running(self, restarts="0"):
-        """The notices unit runs our binary from the charm's bin/ (not a deleted file), enabled."""
+        """The notices unit runs the charm's binary (not a deleted file), enabled."""
         state = self.notices_state()
         self.assertEqual(state["ActiveState"], "active", f"{state}{self.journal()}")
         self.assertEqual(state["UnitFileState"], "enabled", state)
         self.assertEqual(state["NRestarts"], restarts, state)
         exe = self.inside("readlink", f"/proc/{state['MainPID']}/exe").stdout.strip()
-        self.assertEqual(exe, os.path.join(self.charm, "bin", "juju-systemd-notices"), state)
+        self.assertEqual(exe, os.path.join(self.charm, self.binary_in_charm), state)
         return state
 
     def check_handlers_reached(self):
@@ -424,7 +482,7 @@ class CharmLife:
             self.assertNotEqual(self.inside("test", "-e", path).returncode, 0, path)
 
     def status_json(self):
-        done = self.inside(os.path.join(self.charm, "bin", "juju-systemd-notices"), "status",
+        done = self.inside(os.path.join(self.charm, self.binary_in_charm), "status",
                            "--unit", "app/0", "--json")
         self.assertEqual(done.returncode, 0, done.stderr)
         return json.loads(done.stdout)
@@ -490,7 +548,7 @@ class CharmLife:
         self.refresh(SLURMD, binary_tail=b"\0another build")
         after = self.check_notices_running()
         self.assertNotEqual(after["MainPID"], before["MainPID"], "not restarted")
-        with open(os.path.join(self.charm, "bin", "juju-systemd-notices"), "rb") as f:
+        with open(os.path.join(self.charm, self.binary_in_charm), "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
         self.assertIn(f", sha256 {digest}\n", self.inside("cat", UNIT_FILE).stdout)
         self.check_handlers_reached()
@@ -506,6 +564,14 @@ class CharmLife:
         self.refresh(SLURMD, binary_tail=b"\0another build")
         kept = self.check_notices_running()
         self.assertNotEqual(kept["MainPID"], again["MainPID"], "left on the deleted file")
+
+    def test_a_charm_with_the_binary_in_bin_as_the_charmcraft_part_builds_it(self):
+        self.boot()
+        self.deploy(EXAMPLE, library="ours-in-bin")
+        self.assertFalse(os.path.exists(os.path.join(self.charm, "venv")))
+        self.hook("install")
+        self.check_notices_running()
+        self.check_handlers_reached()
 
     def test_removing_a_charm_that_never_calls_stop_takes_the_notices_unit_away(self):
         self.boot()
