@@ -21,9 +21,9 @@ builds it from source installs it), then as `juju-systemd-notices` on `PATH`.
 
 Either list the package in the charm's `requirements.txt`:
 
-    juju-systemd-notices ~= 0.3
+    juju-systemd-notices >= 0.3, < 1
 
-or fetch this library from Charmhub, whose file names the package in `PYDEPS`, so `charmcraft
+(0.3 is the first release as a package; 1 would be a new API, LIBAPI 1), or fetch this library from Charmhub, whose file names the package in `PYDEPS`, so `charmcraft
 pack` installs it all the same:
 
     charmcraft fetch-lib charms.juju_systemd_notices.v0.juju_systemd_notices
