@@ -151,8 +151,11 @@ static-musl: $(BUILD)/$(PROGRAM)-musl
 # installed; otherwise the apt-get line is printed and nothing compiles (without musl's headers
 # the first error would be a missing sys/socket.h). Order-only: the check rebuilds nothing.
 $(MUSL_OBJS) $(BUILD)/bench/juju_exec_stamp.musl.o: | musl-deps
+# For another architecture's build (arch-binaries) MUSL_DEPS is `--arch ARCH`: its cross g++
+# and multiarch musl.
+MUSL_DEPS ?= --musl
 musl-deps:
-	@tools/install-deps --musl
+	@tools/install-deps $(MUSL_DEPS)
 $(BUILD)/$(PROGRAM)-musl: $(MUSL_OBJS)
 	$(MUSL_CC) -Oz $(MUSL_LTO) -static -s $(MUSL_LDFLAGS) -o $@ $^
 $(BUILD)/musl/%.o: src/%.cc Makefile
@@ -178,7 +181,7 @@ arch_gnu  = $(patsubst ppc64le,powerpc64le,$(1))-linux-gnu
 arch_qemu = qemu-$(1)-static
 ARCH_BINARIES   := $(ARCHES:%=$(BUILD)/arch/%/$(PROGRAM)-musl)
 ARCH_UNIT_TESTS := $(ARCHES:%=$(BUILD)/arch/%/unit_tests)
-.PHONY: arch-binaries arch-deps cross-deps FORCE
+.PHONY: arch-binaries arch-deps check-arch FORCE
 FORCE:
 arch-binaries: $(ARCH_BINARIES)
 arch-deps:
@@ -186,7 +189,7 @@ arch-deps:
 # The sub-make decides what is out of date; FORCE only makes sure it is asked.
 $(ARCH_BINARIES): $(BUILD)/arch/%/$(PROGRAM)-musl: FORCE
 	$(MAKE) BUILD=$(BUILD)/arch/$* MUSL_CXX=$(call arch_gnu,$*)-g++ \
-	  MUSL_CC=$(patsubst %-gnu,%-musl,$(call arch_gnu,$*))-gcc $@
+	  MUSL_CC=$(patsubst %-gnu,%-musl,$(call arch_gnu,$*))-gcc MUSL_DEPS="--arch $*" $@
 # The unit tests for another architecture: fully static (qemu-user runs them with no target
 # libc installed), with GoogleTest built from Debian's source (googletest) by the same compiler,
 # as no GoogleTest library is packaged for a foreign architecture (GTEST_FROM_SOURCE, above).
