@@ -3,11 +3,23 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstdlib>
+
 namespace jsn::testing {
 
 namespace {
 constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run from the repo root
+
+// $NAME, or `otherwise` when it is unset or empty.
+std::string EnvironmentOr(const char* name, const char* otherwise) {
+  const char* value = getenv(name);
+  return value != nullptr && *value != '\0' ? value : otherwise;
 }
+}  // namespace
+
+std::string DaemonUnderTest::Program() { return EnvironmentOr("JSN_DAEMON", kDaemonPath); }
+
+std::string DaemonUnderTest::Launcher() { return EnvironmentOr("JSN_DAEMON_LAUNCHER", ""); }
 
 ::testing::AssertionResult DaemonUnderTest::Start(const std::string& bus_address,
                                                   const std::string& juju_exec,
@@ -22,15 +34,17 @@ constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run 
                                                    const std::string& juju_exec,
                                                    const std::vector<std::string>& names,
                                                    const std::vector<std::string>& extra_options) {
-  std::vector<std::string> argv = {kDaemonPath,   "--unit",      "app/0",
-                                   "--juju-exec", juju_exec,     "--bus",
-                                   bus_address,   "--state-dir", state_dir()};
+  std::vector<std::string> argv = {Program(), "--unit",    "app/0",       "--juju-exec", juju_exec,
+                                   "--bus",   bus_address, "--state-dir", state_dir()};
   if (debug_) argv.insert(argv.begin() + 3, "-d");
   argv.insert(argv.end(), extra_options.begin(), extra_options.end());
   argv.insert(argv.end(), names.begin(), names.end());
+  // qemu-user runs the program in its own process: the PID, signals and exit status are the
+  // daemon's.
+  if (!Launcher().empty()) argv.insert(argv.begin(), Launcher());
   std::string error;
   if (!process_.Start(argv, {}, &error)) {
-    return ::testing::AssertionFailure() << "cannot start " << kDaemonPath << ": " << error;
+    return ::testing::AssertionFailure() << "cannot start " << argv[0] << ": " << error;
   }
   return ::testing::AssertionSuccess();
 }

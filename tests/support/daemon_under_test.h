@@ -2,6 +2,9 @@
 // build/juju-systemd-notices as a child with -d, waits for it to say it is watching, reads its
 // log lines, and stops it so that every hook it started has ended (SIGTERM lets running hooks
 // finish before exit). Owns the daemon process; kills and reaps it by PID on destruction.
+// Another build of the daemon runs instead when $JSN_DAEMON names it, through the program
+// $JSN_DAEMON_LAUNCHER names when set: another architecture's binary under qemu-user, e.g.
+//   JSN_DAEMON=build/arch/s390x/juju-systemd-notices-musl JSN_DAEMON_LAUNCHER=qemu-s390x-static
 #pragma once
 
 #include <gtest/gtest.h>
@@ -59,6 +62,11 @@ class DaemonUnderTest {
   // Every log line read so far, for failure messages and checks.
   const std::vector<std::string>& lines() const { return lines_; }
   std::string Log() const;
+
+  // The daemon binary to run: $JSN_DAEMON, else build/juju-systemd-notices.
+  static std::string Program();
+  // $JSN_DAEMON_LAUNCHER: the program that runs it (its first argument), "" for none.
+  static std::string Launcher();
 
  private:
   TempDir state_directory_;
