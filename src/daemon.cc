@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "jsn/connection.h"
+#include "jsn/hook.h"
 #include "jsn/log.h"
 #include "jsn/loop.h"
 #include "jsn/notify.h"

@@ -107,25 +107,6 @@ const char* DescribeExitStatus(ExitStatus status, char* buffer, size_t capacity)
   return buffer;
 }
 
-Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char* alias, Hook hook,
-                        HookCommand* command) {
-  if (hook == Hook::kNone) {
-    return Status::Failure("no-hook", "expected the started or stopped hook, found none");
-  }
-  int length = snprintf(command->hook_path, sizeof command->hook_path, "hooks/service-%s-%s", alias,
-                        HookName(hook));
-  if (length < 0 || static_cast<size_t>(length) >= sizeof command->hook_path) {
-    return Status::Failure("hook-path-too-long",
-                           "expected a hook path of at most %zu bytes, found %d",
-                           HookCommand::kMaxHookPathLength, length);
-  }
-  command->argv[0] = juju_exec;
-  command->argv[1] = juju_unit;
-  command->argv[2] = command->hook_path;
-  command->argv[3] = nullptr;
-  return Status();
-}
-
 Spawner::~Spawner() {
   if (have_attributes_) posix_spawnattr_destroy(&attributes_);
   if (have_actions_) posix_spawn_file_actions_destroy(&actions_);

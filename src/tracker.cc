@@ -4,18 +4,6 @@
 
 namespace jsn {
 
-const char* HookName(Hook hook) {
-  switch (hook) {
-    case Hook::kStarted:
-      return "started";
-    case Hook::kStopped:
-      return "stopped";
-    case Hook::kNone:
-      break;
-  }
-  return "none";
-}
-
 const char* ObservationName(Observation observation) {
   switch (observation) {
     case Observation::kInPassing:

@@ -15,7 +15,6 @@
 #include <cstddef>
 
 #include "jsn/status.h"
-#include "jsn/tracker.h"
 
 namespace jsn {
 
@@ -29,15 +28,6 @@ struct ExitStatus {
 ExitStatus DecodeWaitStatus(int wait_status);
 // "exit 0", "exit 3", "killed by signal 9 (Killed)"; returns `buffer`.
 const char* DescribeExitStatus(ExitStatus status, char* buffer, size_t capacity);
-
-// The argv of `juju-exec UNIT hooks/service-ALIAS-started|stopped`, in fixed storage.
-struct HookCommand {
-  static constexpr size_t kMaxHookPathLength = 200;
-  char hook_path[kMaxHookPathLength + 1];  // "hooks/service-ALIAS-started"
-  const char* argv[4];                     // juju_exec, unit, hook_path, nullptr
-};
-Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char* alias, Hook hook,
-                        HookCommand* command);
 
 class Spawner {
  public:

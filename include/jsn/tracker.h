@@ -24,12 +24,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "jsn/hook.h"
 #include "jsn/monotonic_time.h"
 
 namespace jsn {
-
-enum class Hook : uint8_t { kNone, kStarted, kStopped };
-const char* HookName(Hook hook);  // "started", "stopped", "none"
 
 // The hook a raw ActiveState calls for: kNone for a state in passing ("...ing") or empty.
 Hook HookForState(std::string_view state);
