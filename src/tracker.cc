@@ -96,7 +96,6 @@ bool Tracker::TakeNextDelivery(MonotonicTime now, Delivery* delivery) {
     UnitState& s = units_[i];
     if (!IsDue(s, now)) continue;
     s.running = s.wanted;
-    s.running_since = now;
     delivery->unit = i;
     delivery->hook = s.running;
     return true;

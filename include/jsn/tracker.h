@@ -77,7 +77,6 @@ class Tracker {
     Hook wanted = Hook::kNone;     // the hook the latest settled state calls for
     Hook running = Hook::kNone;    // the hook in flight; kNone when idle
     char state[kMaxStateLength + 1] = "unknown";  // latest state seen, for logs
-    MonotonicTime running_since{0};
     uint32_t failures = 0;      // consecutive failures of the wanted hook
     MonotonicTime retry_at{0};  // a failed hook is not run again before this
   };
