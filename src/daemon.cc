@@ -42,31 +42,6 @@ const char* FindEnvironment(char** environment, const char* name) {
   return nullptr;
 }
 
-// A duration as decimal seconds with `decimals` places, 3 ("0.001") or 0 ("10"), the text
-// printf's %.3f and %.0f gave (a tie rounds up), made from integers: no floating-point
-// formatting is linked (the musl build's printf has none, include/jsn/format.h).
-struct SecondsText {
-  char text[32];
-};
-SecondsText Seconds(MonotonicTime duration, int decimals) {
-  int64_t nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
-  uint64_t magnitude =
-      nanoseconds < 0 ? 0 - static_cast<uint64_t>(nanoseconds) : static_cast<uint64_t>(nanoseconds);
-  uint64_t unit = decimals == 3 ? 1000000 : 1000000000;
-  uint64_t rounded = magnitude / unit + (magnitude % unit >= unit / 2 ? 1 : 0);
-  SecondsText seconds;
-  const char* sign = nanoseconds < 0 ? "-" : "";
-  if (decimals == 3) {
-    snprintf(seconds.text, sizeof seconds.text, "%s%llu.%03u", sign,
-             static_cast<unsigned long long>(rounded / 1000),
-             static_cast<unsigned>(rounded % 1000));
-  } else {
-    snprintf(seconds.text, sizeof seconds.text, "%s%llu", sign,
-             static_cast<unsigned long long>(rounded));
-  }
-  return seconds;
-}
-
 // The daemon's life, top to bottom in Run(): connect, subscribe, watch, decide, deliver. It is
 // the bus's MessageSink (the Watch's calls go out on the connection) and the Watch's listener
 // (what systemd reports goes into the Tracker); the loop only moves bytes and signals.
@@ -268,7 +243,7 @@ class Daemon final : public MessageSink, public WatchListener {
                              FindEnvironment(environment_, "WATCHDOG_PID"), getpid());
     if (watchdog_interval_ != kNever) {
       watchdog_next_ = MonotonicNow();  // ping at once, then every interval
-      JSN_LOG_DEBUG("watchdog: pinging every %s s", Seconds(watchdog_interval_, 3).text);
+      JSN_LOG_DEBUG("watchdog: pinging every %s s", FormatSeconds(watchdog_interval_, 3).text);
     }
   }
 
@@ -327,7 +302,8 @@ class Daemon final : public MessageSink, public WatchListener {
   bool DoneStopping(MonotonicTime now) {
     bool done = !tracker_.AnyRunning();
     if (!done && now >= stop_deadline_) {
-      JSN_LOG_WARNING("hooks still running after %s s; leaving them", Seconds(kStopGrace, 0).text);
+      JSN_LOG_WARNING("hooks still running after %s s; leaving them",
+                      FormatSeconds(kStopGrace, 0).text);
       done = true;
     }
     if (done) SaveState();
@@ -437,7 +413,7 @@ class Daemon final : public MessageSink, public WatchListener {
           reconnect_delay_ * 2 < kMaxReconnectDelay ? reconnect_delay_ * 2 : kMaxReconnectDelay;
       reconnect_at_ = now + Jittered(reconnect_delay_);
       JSN_LOG_DEBUG("cannot reconnect yet (%s); next try in %s s", status.message(),
-                    Seconds(reconnect_at_ - now, 3).text);
+                    FormatSeconds(reconnect_at_ - now, 3).text);
       return true;
     }
     bus_down_ = false;
@@ -542,7 +518,7 @@ class Daemon final : public MessageSink, public WatchListener {
         Log(exit.ok() ? LogLevel::kInfo : LogLevel::kWarning,
             "%s: %s -> hooks/service-%s-%s: %s after %s s", UnitName(unit), running.state,
             options_.watches[unit].alias, HookName(running.hook), exit_text,
-            Seconds(now - running.started, 3).text);
+            FormatSeconds(now - running.started, 3).text);
         running.pid = 0;
         running.killed = false;
         tracker_.HookFinished(unit, exit.ok(), now);
@@ -560,7 +536,7 @@ class Daemon final : public MessageSink, public WatchListener {
     if (state.failures == 0 || state.running != Hook::kNone) return;
     JSN_LOG_INFO("%s: retrying hooks/service-%s-%s in %s s (failure %u)", UnitName(unit),
                  options_.watches[unit].alias, HookName(state.wanted),
-                 Seconds(state.retry_at - now, 0).text, state.failures);
+                 FormatSeconds(state.retry_at - now, 0).text, state.failures);
   }
 
   // Kills (SIGKILL, the whole process group) every hook running past --hook-timeout; its end is

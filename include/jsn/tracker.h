@@ -77,8 +77,8 @@ class Tracker {
     Hook wanted = Hook::kNone;     // the hook the latest settled state calls for
     Hook running = Hook::kNone;    // the hook in flight; kNone when idle
     char state[kMaxStateLength + 1] = "unknown";  // latest state seen, for logs
-    uint32_t failures = 0;      // consecutive failures of the wanted hook
-    MonotonicTime retry_at{0};  // a failed hook is not run again before this
+    uint32_t failures = 0;                        // consecutive failures of the wanted hook
+    MonotonicTime retry_at{0};                    // a failed hook is not run again before this
   };
 
   // Tracks units 0 .. unit_count-1 (at most kMaxUnits), every one unknown.
