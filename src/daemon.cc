@@ -2,19 +2,17 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "jsn/connection.h"
 #include "jsn/hook.h"
+#include "jsn/hook_runner.h"
 #include "jsn/log.h"
 #include "jsn/loop.h"
 #include "jsn/notify.h"
-#include "jsn/spawner.h"
 #include "jsn/state_store.h"
 #include "jsn/tracker.h"
 #include "jsn/watch.h"
@@ -44,32 +42,34 @@ const char* FindEnvironment(char** environment, const char* name) {
 
 // The daemon's life, top to bottom in Run(): connect, subscribe, watch, decide, deliver. It is
 // the bus's MessageSink (the Watch's calls go out on the connection) and the Watch's listener
-// (what systemd reports goes into the Tracker); the loop only moves bytes and signals.
+// (what systemd reports goes into the Tracker, whose deliveries the HookRunner runs); the loop
+// only moves bytes and signals.
 class Daemon final : public MessageSink, public WatchListener {
  public:
   Daemon(const Options& options, char** environment)
       : options_(options),
         environment_(environment),
         // A failed hook is retried (1 s doubling to 60 s) unless a newer state makes it moot.
-        tracker_(options.watch_count, RetryPolicy{.retry_failed_hooks = true}) {}
+        tracker_(options.watch_count, RetryPolicy{.retry_failed_hooks = true}),
+        hook_runner_(options, tracker_) {}
 
   // The daemon's life: set up, connect and watch, then one pass of the loop per wake-up
   // (decide and deliver, record, reconnect when due, sleep until the next event) until a
   // SIGTERM's running hooks have ended.
   int Run() {
-    if (!Start()) return charm_dir_gone_ ? kExitCharmDirGone : 1;
+    if (!Start()) return hook_runner_.charm_dir_gone() ? kExitCharmDirGone : 1;
     for (;;) {
       MonotonicTime now = MonotonicNow();
       PingWatchdog(now);
       FinishReload();
-      if (charm_dir_gone_) {
+      if (hook_runner_.charm_dir_gone()) {
         SaveState();
         return kExitCharmDirGone;
       }
       if (stopping_) {
         if (DoneStopping(now)) break;
       } else {
-        DeliverDue(now);
+        hook_runner_.StartDue(now);
       }
       // What the last events changed (states seen, hooks ended), in one write and only when
       // something changed. After the hooks they call for have started, so the write's fsync
@@ -139,38 +139,7 @@ class Daemon final : public MessageSink, public WatchListener {
   }
 
  private:
-  struct RunningHook {
-    pid_t pid = 0;  // 0: none
-    MonotonicTime started{0};
-    Hook hook = Hook::kNone;
-    bool killed = false;  // by --hook-timeout; waiting to be reaped
-    char state[Tracker::kMaxStateLength + 1] = {};
-  };
-
   const char* UnitName(size_t unit) const { return options_.watches[unit].unit; }
-
-  // Whether --charm-dir was given and is no longer a directory (logged): the Juju unit was
-  // removed, and retrying its hooks, or being restarted to retry them, would go on forever.
-  // Asked at start-up and after a hook fails, never on the per-message path.
-  bool CharmDirGone() {
-    if (options_.charm_dir == nullptr) return false;
-    struct stat charm_dir;
-    if (stat(options_.charm_dir, &charm_dir) == 0) {
-      if (S_ISDIR(charm_dir.st_mode)) return false;
-    } else if (errno != ENOENT && errno != ENOTDIR) {
-      return false;  // e.g. EACCES or EIO: not known to be gone
-    }
-    JSN_LOG_WARNING(
-        "the charm directory %s is gone (the Juju unit was removed): exiting, "
-        "with no more hooks to run",
-        options_.charm_dir);
-    return true;
-  }
-
-  // After a hook failed to run or exited non-zero: the charm directory may be why.
-  void NoteHookFailure() {
-    if (!charm_dir_gone_ && CharmDirGone()) charm_dir_gone_ = true;
-  }
 
   // The hooks delivered before the daemon last stopped; a missing, unreadable or corrupt file
   // means none (reported), so the daemon starts as the original does: record, don't fire.
@@ -264,11 +233,8 @@ class Daemon final : public MessageSink, public WatchListener {
   bool Start() {
     SetDebugLogging(options_.debug);
     SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
-    if (CharmDirGone()) {
-      charm_dir_gone_ = true;
-      return false;
-    }
-    Status status = spawner_.Init(environment_);
+    if (hook_runner_.CheckCharmDirGone()) return false;
+    Status status = hook_runner_.Init(environment_);
     if (!status.ok()) return Stopped("cannot prepare to start hooks", status);
     OpenNotifier();
     status = loop_.Open();
@@ -316,7 +282,7 @@ class Daemon final : public MessageSink, public WatchListener {
   bool ArmNextWakeup(MonotonicTime now) {
     MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
     if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
-    MonotonicTime overdue = KillOverdueHooks(now);
+    MonotonicTime overdue = hook_runner_.KillOverdue(now);
     if (overdue < wakeup) wakeup = overdue;
     Status status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
     if (!status.ok()) return Stopped("cannot arm the timer", status);
@@ -496,7 +462,7 @@ class Daemon final : public MessageSink, public WatchListener {
           if (!status.ok()) return Stopped("cannot re-read states", status);
           break;
         case SIGCHLD:
-          ReapHooks();
+          if (hook_runner_.ReapExited()) SaveState();
           break;
         default:
           break;
@@ -505,111 +471,15 @@ class Daemon final : public MessageSink, public WatchListener {
     return true;
   }
 
-  void ReapHooks() {
-    pid_t pid = 0;
-    ExitStatus exit;
-    while (spawner_.ReapExited(&pid, &exit)) {
-      MonotonicTime now = MonotonicNow();
-      for (size_t unit = 0; unit < options_.watch_count; ++unit) {
-        RunningHook& running = running_[unit];
-        if (running.pid != pid) continue;
-        char exit_text[64];
-        DescribeExitStatus(exit, exit_text, sizeof exit_text);
-        Log(exit.ok() ? LogLevel::kInfo : LogLevel::kWarning,
-            "%s: %s -> hooks/service-%s-%s: %s after %s s", UnitName(unit), running.state,
-            options_.watches[unit].alias, HookName(running.hook), exit_text,
-            FormatSeconds(now - running.started, 3).text);
-        running.pid = 0;
-        running.killed = false;
-        tracker_.HookFinished(unit, exit.ok(), now);
-        if (!exit.ok()) NoteHookFailure();
-        LogRetry(unit, now);
-        SaveState();
-        break;
-      }
-    }
-  }
-
-  // After a failure: says when the hook runs again (nothing when a newer state made it moot).
-  void LogRetry(size_t unit, MonotonicTime now) {
-    const Tracker::UnitState& state = tracker_.unit(unit);
-    if (state.failures == 0 || state.running != Hook::kNone) return;
-    JSN_LOG_INFO("%s: retrying hooks/service-%s-%s in %s s (failure %u)", UnitName(unit),
-                 options_.watches[unit].alias, HookName(state.wanted),
-                 FormatSeconds(state.retry_at - now, 0).text, state.failures);
-  }
-
-  // Kills (SIGKILL, the whole process group) every hook running past --hook-timeout; its end is
-  // reaped as a failure and retried. Returns when the next running hook becomes overdue.
-  MonotonicTime KillOverdueHooks(MonotonicTime now) {
-    MonotonicTime timeout = std::chrono::seconds(options_.hook_timeout_seconds);
-    MonotonicTime next = kNever;
-    for (size_t unit = 0; unit < options_.watch_count; ++unit) {
-      RunningHook& running = running_[unit];
-      if (running.pid == 0 || running.killed) continue;
-      MonotonicTime deadline = running.started + timeout;
-      if (now < deadline) {
-        if (deadline < next) next = deadline;
-        continue;
-      }
-      JSN_LOG_WARNING("%s: hooks/service-%s-%s still running after %u s: killing its process group",
-                      UnitName(unit), options_.watches[unit].alias, HookName(running.hook),
-                      options_.hook_timeout_seconds);
-      Status status = spawner_.SignalProcessGroup(running.pid, SIGKILL);
-      if (!status.ok()) JSN_LOG_ERROR("%s", status.message());
-      running.killed = true;
-    }
-    return next;
-  }
-
-  void DeliverDue(MonotonicTime now) {
-    Delivery delivery;
-    // Taking a due hook leaves its unit's delivery state as it was (pending or failing, the
-    // same hook): nothing to save here but a hook that could not be started.
-    while (!charm_dir_gone_ && tracker_.TakeNextDelivery(now, &delivery)) {
-      const WatchedUnit& watched = options_.watches[delivery.unit];
-      RunningHook& running = running_[delivery.unit];
-      memcpy(running.state, tracker_.unit(delivery.unit).state, sizeof running.state);
-      HookCommand command;
-      Status status = BuildHookCommand(options_.juju_exec, options_.juju_unit, watched.alias,
-                                       delivery.hook, &command);
-      pid_t pid = 0;
-      if (status.ok()) status = spawner_.Spawn(command.argv, &pid);
-      if (!status.ok()) {
-        // A failed delivery, retried with backoff: logged as an error once per transition (the
-        // first attempt), the retries at debug level, so a missing juju-exec never floods.
-        if (tracker_.unit(delivery.unit).failures == 0) {
-          JSN_LOG_ERROR("%s: %s -> hooks/service-%s-%s: not run: %s", watched.unit, running.state,
-                        watched.alias, HookName(delivery.hook), status.message());
-        } else {
-          JSN_LOG_DEBUG("%s: hooks/service-%s-%s failed to start again: %s", watched.unit,
-                        watched.alias, HookName(delivery.hook), status.message());
-        }
-        tracker_.HookFinished(delivery.unit, false, now);
-        NoteHookFailure();
-        LogRetry(delivery.unit, now);
-        SaveState();
-        continue;
-      }
-      running.pid = pid;
-      running.started = now;
-      running.hook = delivery.hook;
-      JSN_LOG_DEBUG("%s: %s -> running %s %s %s (pid %d)", watched.unit, running.state,
-                    command.argv[0], command.argv[1], command.argv[2], static_cast<int>(pid));
-    }
-  }
-
   const Options& options_;
   char** environment_;
   Loop loop_;
   Connection bus_;
   Watch watch_;
   Tracker tracker_;
-  Spawner spawner_;
-  RunningHook running_[kMaxWatchedUnits];
+  HookRunner hook_runner_;
   uint32_t bus_events_ = EPOLLIN;
   bool stopping_ = false;
-  bool charm_dir_gone_ = false;  // seen after a hook failed: Run exits kExitCharmDirGone
   MonotonicTime stop_deadline_{0};
   Notifier notifier_;
   StateStore state_;

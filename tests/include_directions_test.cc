@@ -80,6 +80,7 @@ constexpr FilePart kParts[] = {
     {"hook", Part::kDaemon},
     {"tracker", Part::kDaemon},
     {"spawner", Part::kDaemon},
+    {"hook_runner", Part::kDaemon},
     {"state_store", Part::kDaemon},
     {"loop", Part::kDaemon},
     {"daemon", Part::kDaemon},
