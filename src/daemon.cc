@@ -235,22 +235,22 @@ class Daemon final : public MessageSink, public WatchListener {
     SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
     if (hook_runner_.CheckCharmDirGone()) return false;
     Status status = hook_runner_.Init(environment_);
-    if (!status.ok()) return Stopped("cannot prepare to start hooks", status);
+    if (!status.ok()) return LogFatalError("cannot prepare to start hooks", status);
     OpenNotifier();
     status = loop_.Open();
-    if (!status.ok()) return Stopped("cannot set up the event loop", status);
+    if (!status.ok()) return LogFatalError("cannot set up the event loop", status);
 
     LoadState();
 
     status = bus_.Open(options_.bus_address);
-    if (!status.ok()) return Stopped("cannot connect to the bus", status);
+    if (!status.ok()) return LogFatalError("cannot connect to the bus", status);
     JSN_LOG_DEBUG("connected to %s as %.*s", options_.bus_address,
                   static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
     status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
-    if (!status.ok()) return Stopped("cannot watch the bus", status);
+    if (!status.ok()) return LogFatalError("cannot watch the bus", status);
 
     status = StartWatching();
-    if (!status.ok()) return Stopped("cannot start watching systemd", status);
+    if (!status.ok()) return LogFatalError("cannot start watching systemd", status);
     // Hello's reply may have arrived together with the first messages: read before waiting.
     return ReceiveFromBus();
   }
@@ -285,7 +285,7 @@ class Daemon final : public MessageSink, public WatchListener {
     MonotonicTime overdue = hook_runner_.KillOverdue(now);
     if (overdue < wakeup) wakeup = overdue;
     Status status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
-    if (!status.ok()) return Stopped("cannot arm the timer", status);
+    if (!status.ok()) return LogFatalError("cannot arm the timer", status);
     return UpdateBusInterest();
   }
 
@@ -294,7 +294,7 @@ class Daemon final : public MessageSink, public WatchListener {
     epoll_event events[kMaxEventsPerWait];
     size_t count = 0;
     Status status = loop_.Wait(events, kMaxEventsPerWait, &count);
-    if (!status.ok()) return Stopped("cannot wait for events", status);
+    if (!status.ok()) return LogFatalError("cannot wait for events", status);
     for (size_t i = 0; i < count; ++i) {
       uint64_t tag = events[i].data.u64;
       uint32_t ready = events[i].events;
@@ -312,9 +312,9 @@ class Daemon final : public MessageSink, public WatchListener {
     return true;
   }
 
-  // Logs why the daemon cannot go on; false, which every step reports as "stop" (Run then
-  // returns exit status 1).
-  bool Stopped(const char* doing, const Status& status) {
+  // Logs why the daemon cannot go on, and returns false: every step returns what this does, and
+  // its false means "stop" (Run then returns exit status 1).
+  bool LogFatalError(const char* doing, const Status& status) {
     JSN_LOG_ERROR("%s: %s", doing, status.message());
     return false;
   }
@@ -324,7 +324,7 @@ class Daemon final : public MessageSink, public WatchListener {
     uint32_t events = EPOLLIN | (bus_.wants_write() ? EPOLLOUT : 0u);
     if (events == bus_events_) return true;
     Status status = loop_.Modify(bus_.fd(), events, kBusTag);
-    if (!status.ok()) return Stopped("cannot watch the bus", status);
+    if (!status.ok()) return LogFatalError("cannot watch the bus", status);
     bus_events_ = events;
     return true;
   }
@@ -387,11 +387,11 @@ class Daemon final : public MessageSink, public WatchListener {
     JSN_LOG_INFO("reconnected to %s as %.*s; re-reading every state", options_.bus_address,
                  static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
     status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
-    if (!status.ok()) return Stopped("cannot watch the bus", status);
+    if (!status.ok()) return LogFatalError("cannot watch the bus", status);
     status = StartWatching();
     if (!status.ok()) {
       if (!bus_.is_open()) return BusLost(status);
-      return Stopped("cannot start watching systemd", status);
+      return LogFatalError("cannot start watching systemd", status);
     }
     return ReceiveFromBus();
   }
@@ -416,7 +416,7 @@ class Daemon final : public MessageSink, public WatchListener {
       }
       status = watch_.HandleMessage(incoming.message, this);
       if (!status.ok()) {
-        return Stopped("cannot watch systemd", status);
+        return LogFatalError("cannot watch systemd", status);
       }
     }
   }
@@ -425,7 +425,7 @@ class Daemon final : public MessageSink, public WatchListener {
     int signals[Loop::kMaxSignalsPerRead];
     size_t count = 0;
     Status status = loop_.ReadSignals(signals, Loop::kMaxSignalsPerRead, &count);
-    if (!status.ok()) return Stopped("cannot read signals", status);
+    if (!status.ok()) return LogFatalError("cannot read signals", status);
     for (size_t i = 0; i < count; ++i) {
       switch (signals[i]) {
         case SIGTERM:
@@ -459,7 +459,7 @@ class Daemon final : public MessageSink, public WatchListener {
           status = watch_.RereadStates(this);
           // A bus that went away meanwhile (EPIPE, ECONNRESET) is reconnected, as anywhere.
           if (!status.ok() && !bus_.is_open()) return BusLost(status);
-          if (!status.ok()) return Stopped("cannot re-read states", status);
+          if (!status.ok()) return LogFatalError("cannot re-read states", status);
           break;
         case SIGCHLD:
           if (hook_runner_.ReapExited()) SaveState();
