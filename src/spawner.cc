@@ -28,9 +28,6 @@ bool IsDaemonOnly(const char* entry) {
   return false;
 }
 
-constexpr char kDefaultPathEntry[] =
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 // Makes every descriptor above stderr close-on-exec, so that one this process inherited without
 // it (a leak of its parent's) never reaches a hook. close_range() does it in one call since
 // Linux 5.11; before, each descriptor up to the limit, one fcntl each (once, at start-up).

@@ -18,7 +18,11 @@
 
 namespace jsn {
 
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// The PATH a hook gets when the daemon's environment has none, as an environment entry and
+// as the value alone.
+constexpr char kDefaultPathEntry[] =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr const char* kDefaultPath = kDefaultPathEntry + sizeof "PATH=" - 1;
 
 struct ExitStatus {
   bool signaled = false;  // killed by a signal rather than exited
