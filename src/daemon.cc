@@ -2,18 +2,17 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "jsn/connection.h"
+#include "jsn/hook.h"
+#include "jsn/hook_runner.h"
 #include "jsn/log.h"
 #include "jsn/loop.h"
 #include "jsn/notify.h"
-#include "jsn/spawner.h"
 #include "jsn/state_store.h"
 #include "jsn/tracker.h"
 #include "jsn/watch.h"
@@ -41,59 +40,36 @@ const char* FindEnvironment(char** environment, const char* name) {
   return nullptr;
 }
 
-// A duration as decimal seconds with `decimals` places, 3 ("0.001") or 0 ("10"), the text
-// printf's %.3f and %.0f gave (a tie rounds up), made from integers: no floating-point
-// formatting is linked (the musl build's printf has none, include/jsn/format.h).
-struct SecondsText {
-  char text[32];
-};
-SecondsText Seconds(MonotonicTime duration, int decimals) {
-  int64_t nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
-  uint64_t magnitude =
-      nanoseconds < 0 ? 0 - static_cast<uint64_t>(nanoseconds) : static_cast<uint64_t>(nanoseconds);
-  uint64_t unit = decimals == 3 ? 1000000 : 1000000000;
-  uint64_t rounded = magnitude / unit + (magnitude % unit >= unit / 2 ? 1 : 0);
-  SecondsText seconds;
-  const char* sign = nanoseconds < 0 ? "-" : "";
-  if (decimals == 3) {
-    snprintf(seconds.text, sizeof seconds.text, "%s%llu.%03u", sign,
-             static_cast<unsigned long long>(rounded / 1000),
-             static_cast<unsigned>(rounded % 1000));
-  } else {
-    snprintf(seconds.text, sizeof seconds.text, "%s%llu", sign,
-             static_cast<unsigned long long>(rounded));
-  }
-  return seconds;
-}
-
 // The daemon's life, top to bottom in Run(): connect, subscribe, watch, decide, deliver. It is
 // the bus's MessageSink (the Watch's calls go out on the connection) and the Watch's listener
-// (what systemd reports goes into the Tracker); the loop only moves bytes and signals.
+// (what systemd reports goes into the Tracker, whose deliveries the HookRunner runs); the loop
+// only moves bytes and signals.
 class Daemon final : public MessageSink, public WatchListener {
  public:
   Daemon(const Options& options, char** environment)
       : options_(options),
         environment_(environment),
         // A failed hook is retried (1 s doubling to 60 s) unless a newer state makes it moot.
-        tracker_(options.watch_count, RetryPolicy{.retry_failed_hooks = true}) {}
+        tracker_(options.watch_count, RetryPolicy{.retry_failed_hooks = true}),
+        hook_runner_(options, tracker_) {}
 
   // The daemon's life: set up, connect and watch, then one pass of the loop per wake-up
   // (decide and deliver, record, reconnect when due, sleep until the next event) until a
   // SIGTERM's running hooks have ended.
   int Run() {
-    if (!Start()) return charm_dir_gone_ ? kExitCharmDirGone : 1;
+    if (!Start()) return hook_runner_.charm_dir_gone() ? kExitCharmDirGone : 1;
     for (;;) {
       MonotonicTime now = MonotonicNow();
       PingWatchdog(now);
       FinishReload();
-      if (charm_dir_gone_) {
+      if (hook_runner_.charm_dir_gone()) {
         SaveState();
         return kExitCharmDirGone;
       }
       if (stopping_) {
         if (DoneStopping(now)) break;
       } else {
-        DeliverDue(now);
+        hook_runner_.StartDue(now);
       }
       // What the last events changed (states seen, hooks ended), in one write and only when
       // something changed. After the hooks they call for have started, so the write's fsync
@@ -163,38 +139,7 @@ class Daemon final : public MessageSink, public WatchListener {
   }
 
  private:
-  struct RunningHook {
-    pid_t pid = 0;  // 0: none
-    MonotonicTime started{0};
-    Hook hook = Hook::kNone;
-    bool killed = false;  // by --hook-timeout; waiting to be reaped
-    char state[Tracker::kMaxStateLength + 1] = {};
-  };
-
   const char* UnitName(size_t unit) const { return options_.watches[unit].unit; }
-
-  // Whether --charm-dir was given and is no longer a directory (logged): the Juju unit was
-  // removed, and retrying its hooks, or being restarted to retry them, would go on forever.
-  // Asked at start-up and after a hook fails, never on the per-message path.
-  bool CharmDirGone() {
-    if (options_.charm_dir == nullptr) return false;
-    struct stat charm_dir;
-    if (stat(options_.charm_dir, &charm_dir) == 0) {
-      if (S_ISDIR(charm_dir.st_mode)) return false;
-    } else if (errno != ENOENT && errno != ENOTDIR) {
-      return false;  // e.g. EACCES or EIO: not known to be gone
-    }
-    JSN_LOG_WARNING(
-        "the charm directory %s is gone (the Juju unit was removed): exiting, "
-        "with no more hooks to run",
-        options_.charm_dir);
-    return true;
-  }
-
-  // After a hook failed to run or exited non-zero: the charm directory may be why.
-  void NoteHookFailure() {
-    if (!charm_dir_gone_ && CharmDirGone()) charm_dir_gone_ = true;
-  }
 
   // The hooks delivered before the daemon last stopped; a missing, unreadable or corrupt file
   // means none (reported), so the daemon starts as the original does: record, don't fire.
@@ -267,7 +212,7 @@ class Daemon final : public MessageSink, public WatchListener {
                              FindEnvironment(environment_, "WATCHDOG_PID"), getpid());
     if (watchdog_interval_ != kNever) {
       watchdog_next_ = MonotonicNow();  // ping at once, then every interval
-      JSN_LOG_DEBUG("watchdog: pinging every %s s", Seconds(watchdog_interval_, 3).text);
+      JSN_LOG_DEBUG("watchdog: pinging every %s s", FormatSeconds(watchdog_interval_, 3).text);
     }
   }
 
@@ -288,27 +233,24 @@ class Daemon final : public MessageSink, public WatchListener {
   bool Start() {
     SetDebugLogging(options_.debug);
     SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
-    if (CharmDirGone()) {
-      charm_dir_gone_ = true;
-      return false;
-    }
-    Status status = spawner_.Init(environment_);
-    if (!status.ok()) return Stopped("cannot prepare to start hooks", status);
+    if (hook_runner_.CheckCharmDirGone()) return false;
+    Status status = hook_runner_.Init(environment_);
+    if (!status.ok()) return LogFatalError("cannot prepare to start hooks", status);
     OpenNotifier();
     status = loop_.Open();
-    if (!status.ok()) return Stopped("cannot set up the event loop", status);
+    if (!status.ok()) return LogFatalError("cannot set up the event loop", status);
 
     LoadState();
 
     status = bus_.Open(options_.bus_address);
-    if (!status.ok()) return Stopped("cannot connect to the bus", status);
+    if (!status.ok()) return LogFatalError("cannot connect to the bus", status);
     JSN_LOG_DEBUG("connected to %s as %.*s", options_.bus_address,
                   static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
     status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
-    if (!status.ok()) return Stopped("cannot watch the bus", status);
+    if (!status.ok()) return LogFatalError("cannot watch the bus", status);
 
     status = StartWatching();
-    if (!status.ok()) return Stopped("cannot start watching systemd", status);
+    if (!status.ok()) return LogFatalError("cannot start watching systemd", status);
     // Hello's reply may have arrived together with the first messages: read before waiting.
     return ReceiveFromBus();
   }
@@ -326,7 +268,8 @@ class Daemon final : public MessageSink, public WatchListener {
   bool DoneStopping(MonotonicTime now) {
     bool done = !tracker_.AnyRunning();
     if (!done && now >= stop_deadline_) {
-      JSN_LOG_WARNING("hooks still running after %s s; leaving them", Seconds(kStopGrace, 0).text);
+      JSN_LOG_WARNING("hooks still running after %s s; leaving them",
+                      FormatSeconds(kStopGrace, 0).text);
       done = true;
     }
     if (done) SaveState();
@@ -339,10 +282,10 @@ class Daemon final : public MessageSink, public WatchListener {
   bool ArmNextWakeup(MonotonicTime now) {
     MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
     if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
-    MonotonicTime overdue = KillOverdueHooks(now);
+    MonotonicTime overdue = hook_runner_.KillOverdue(now);
     if (overdue < wakeup) wakeup = overdue;
     Status status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
-    if (!status.ok()) return Stopped("cannot arm the timer", status);
+    if (!status.ok()) return LogFatalError("cannot arm the timer", status);
     return UpdateBusInterest();
   }
 
@@ -351,7 +294,7 @@ class Daemon final : public MessageSink, public WatchListener {
     epoll_event events[kMaxEventsPerWait];
     size_t count = 0;
     Status status = loop_.Wait(events, kMaxEventsPerWait, &count);
-    if (!status.ok()) return Stopped("cannot wait for events", status);
+    if (!status.ok()) return LogFatalError("cannot wait for events", status);
     for (size_t i = 0; i < count; ++i) {
       uint64_t tag = events[i].data.u64;
       uint32_t ready = events[i].events;
@@ -369,9 +312,9 @@ class Daemon final : public MessageSink, public WatchListener {
     return true;
   }
 
-  // Logs why the daemon cannot go on; false, which every step reports as "stop" (Run then
-  // returns exit status 1).
-  bool Stopped(const char* doing, const Status& status) {
+  // Logs why the daemon cannot go on, and returns false: every step returns what this does, and
+  // its false means "stop" (Run then returns exit status 1).
+  bool LogFatalError(const char* doing, const Status& status) {
     JSN_LOG_ERROR("%s: %s", doing, status.message());
     return false;
   }
@@ -381,7 +324,7 @@ class Daemon final : public MessageSink, public WatchListener {
     uint32_t events = EPOLLIN | (bus_.wants_write() ? EPOLLOUT : 0u);
     if (events == bus_events_) return true;
     Status status = loop_.Modify(bus_.fd(), events, kBusTag);
-    if (!status.ok()) return Stopped("cannot watch the bus", status);
+    if (!status.ok()) return LogFatalError("cannot watch the bus", status);
     bus_events_ = events;
     return true;
   }
@@ -436,7 +379,7 @@ class Daemon final : public MessageSink, public WatchListener {
           reconnect_delay_ * 2 < kMaxReconnectDelay ? reconnect_delay_ * 2 : kMaxReconnectDelay;
       reconnect_at_ = now + Jittered(reconnect_delay_);
       JSN_LOG_DEBUG("cannot reconnect yet (%s); next try in %s s", status.message(),
-                    Seconds(reconnect_at_ - now, 3).text);
+                    FormatSeconds(reconnect_at_ - now, 3).text);
       return true;
     }
     bus_down_ = false;
@@ -444,11 +387,11 @@ class Daemon final : public MessageSink, public WatchListener {
     JSN_LOG_INFO("reconnected to %s as %.*s; re-reading every state", options_.bus_address,
                  static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
     status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
-    if (!status.ok()) return Stopped("cannot watch the bus", status);
+    if (!status.ok()) return LogFatalError("cannot watch the bus", status);
     status = StartWatching();
     if (!status.ok()) {
       if (!bus_.is_open()) return BusLost(status);
-      return Stopped("cannot start watching systemd", status);
+      return LogFatalError("cannot start watching systemd", status);
     }
     return ReceiveFromBus();
   }
@@ -473,7 +416,7 @@ class Daemon final : public MessageSink, public WatchListener {
       }
       status = watch_.HandleMessage(incoming.message, this);
       if (!status.ok()) {
-        return Stopped("cannot watch systemd", status);
+        return LogFatalError("cannot watch systemd", status);
       }
     }
   }
@@ -482,7 +425,7 @@ class Daemon final : public MessageSink, public WatchListener {
     int signals[Loop::kMaxSignalsPerRead];
     size_t count = 0;
     Status status = loop_.ReadSignals(signals, Loop::kMaxSignalsPerRead, &count);
-    if (!status.ok()) return Stopped("cannot read signals", status);
+    if (!status.ok()) return LogFatalError("cannot read signals", status);
     for (size_t i = 0; i < count; ++i) {
       switch (signals[i]) {
         case SIGTERM:
@@ -516,10 +459,10 @@ class Daemon final : public MessageSink, public WatchListener {
           status = watch_.RereadStates(this);
           // A bus that went away meanwhile (EPIPE, ECONNRESET) is reconnected, as anywhere.
           if (!status.ok() && !bus_.is_open()) return BusLost(status);
-          if (!status.ok()) return Stopped("cannot re-read states", status);
+          if (!status.ok()) return LogFatalError("cannot re-read states", status);
           break;
         case SIGCHLD:
-          ReapHooks();
+          if (hook_runner_.ReapExited()) SaveState();
           break;
         default:
           break;
@@ -528,111 +471,15 @@ class Daemon final : public MessageSink, public WatchListener {
     return true;
   }
 
-  void ReapHooks() {
-    pid_t pid = 0;
-    ExitStatus exit;
-    while (spawner_.ReapExited(&pid, &exit)) {
-      MonotonicTime now = MonotonicNow();
-      for (size_t unit = 0; unit < options_.watch_count; ++unit) {
-        RunningHook& running = running_[unit];
-        if (running.pid != pid) continue;
-        char exit_text[64];
-        DescribeExitStatus(exit, exit_text, sizeof exit_text);
-        Log(exit.ok() ? LogLevel::kInfo : LogLevel::kWarning,
-            "%s: %s -> hooks/service-%s-%s: %s after %s s", UnitName(unit), running.state,
-            options_.watches[unit].alias, HookName(running.hook), exit_text,
-            Seconds(now - running.started, 3).text);
-        running.pid = 0;
-        running.killed = false;
-        tracker_.HookFinished(unit, exit.ok(), now);
-        if (!exit.ok()) NoteHookFailure();
-        LogRetry(unit, now);
-        SaveState();
-        break;
-      }
-    }
-  }
-
-  // After a failure: says when the hook runs again (nothing when a newer state made it moot).
-  void LogRetry(size_t unit, MonotonicTime now) {
-    const Tracker::UnitState& state = tracker_.unit(unit);
-    if (state.failures == 0 || state.running != Hook::kNone) return;
-    JSN_LOG_INFO("%s: retrying hooks/service-%s-%s in %s s (failure %u)", UnitName(unit),
-                 options_.watches[unit].alias, HookName(state.wanted),
-                 Seconds(state.retry_at - now, 0).text, state.failures);
-  }
-
-  // Kills (SIGKILL, the whole process group) every hook running past --hook-timeout; its end is
-  // reaped as a failure and retried. Returns when the next running hook becomes overdue.
-  MonotonicTime KillOverdueHooks(MonotonicTime now) {
-    MonotonicTime timeout = std::chrono::seconds(options_.hook_timeout_seconds);
-    MonotonicTime next = kNever;
-    for (size_t unit = 0; unit < options_.watch_count; ++unit) {
-      RunningHook& running = running_[unit];
-      if (running.pid == 0 || running.killed) continue;
-      MonotonicTime deadline = running.started + timeout;
-      if (now < deadline) {
-        if (deadline < next) next = deadline;
-        continue;
-      }
-      JSN_LOG_WARNING("%s: hooks/service-%s-%s still running after %u s: killing its process group",
-                      UnitName(unit), options_.watches[unit].alias, HookName(running.hook),
-                      options_.hook_timeout_seconds);
-      Status status = spawner_.SignalProcessGroup(running.pid, SIGKILL);
-      if (!status.ok()) JSN_LOG_ERROR("%s", status.message());
-      running.killed = true;
-    }
-    return next;
-  }
-
-  void DeliverDue(MonotonicTime now) {
-    Delivery delivery;
-    // Taking a due hook leaves its unit's delivery state as it was (pending or failing, the
-    // same hook): nothing to save here but a hook that could not be started.
-    while (!charm_dir_gone_ && tracker_.TakeNextDelivery(now, &delivery)) {
-      const WatchedUnit& watched = options_.watches[delivery.unit];
-      RunningHook& running = running_[delivery.unit];
-      memcpy(running.state, tracker_.unit(delivery.unit).state, sizeof running.state);
-      HookCommand command;
-      Status status = BuildHookCommand(options_.juju_exec, options_.juju_unit, watched.alias,
-                                       delivery.hook, &command);
-      pid_t pid = 0;
-      if (status.ok()) status = spawner_.Spawn(command.argv, &pid);
-      if (!status.ok()) {
-        // A failed delivery, retried with backoff: logged as an error once per transition (the
-        // first attempt), the retries at debug level, so a missing juju-exec never floods.
-        if (tracker_.unit(delivery.unit).failures == 0) {
-          JSN_LOG_ERROR("%s: %s -> hooks/service-%s-%s: not run: %s", watched.unit, running.state,
-                        watched.alias, HookName(delivery.hook), status.message());
-        } else {
-          JSN_LOG_DEBUG("%s: hooks/service-%s-%s failed to start again: %s", watched.unit,
-                        watched.alias, HookName(delivery.hook), status.message());
-        }
-        tracker_.HookFinished(delivery.unit, false, now);
-        NoteHookFailure();
-        LogRetry(delivery.unit, now);
-        SaveState();
-        continue;
-      }
-      running.pid = pid;
-      running.started = now;
-      running.hook = delivery.hook;
-      JSN_LOG_DEBUG("%s: %s -> running %s %s %s (pid %d)", watched.unit, running.state,
-                    command.argv[0], command.argv[1], command.argv[2], static_cast<int>(pid));
-    }
-  }
-
   const Options& options_;
   char** environment_;
   Loop loop_;
   Connection bus_;
   Watch watch_;
   Tracker tracker_;
-  Spawner spawner_;
-  RunningHook running_[kMaxWatchedUnits];
+  HookRunner hook_runner_;
   uint32_t bus_events_ = EPOLLIN;
   bool stopping_ = false;
-  bool charm_dir_gone_ = false;  // seen after a hook failed: Run exits kExitCharmDirGone
   MonotonicTime stop_deadline_{0};
   Notifier notifier_;
   StateStore state_;

@@ -8,20 +8,22 @@
 #include <cstdio>
 #include <cstring>
 
+#include "jsn/hook.h"
+
 namespace jsn {
 namespace {
 
 constexpr size_t kMaxPath = 4096;
 
-// Links hooks/service-ALIAS-EVENT (in the open hooks directory `hooks`) to DIR/dispatch.
-Status LinkHook(int hooks, const char* charm_dir, const char* alias, const char* event,
-                int* created) {
-  char hook[kMaxPath];
+// Links `alias`'s hook of `kind` (in the open hooks directory `hooks`) to DIR/dispatch.
+Status LinkHook(int hooks, const char* charm_dir, const char* alias, Hook kind, int* created) {
+  HookPath path;
   char target[kMaxPath];
-  int hook_length = snprintf(hook, sizeof hook, "service-%s-%s", alias, event);
+  Status status = FormatHookPath(alias, kind, &path);
+  if (!status.ok()) return Status::Failure("symlink-failed", "%s", status.message());
+  const char* hook = path.file_name();
   int target_length = snprintf(target, sizeof target, "%s/dispatch", charm_dir);
-  if (hook_length < 0 || static_cast<size_t>(hook_length) >= sizeof hook || target_length < 0 ||
-      static_cast<size_t>(target_length) >= sizeof target) {
+  if (target_length < 0 || static_cast<size_t>(target_length) >= sizeof target) {
     return Status::Failure("symlink-failed", "expected a hook path under %zu bytes, found %.120s",
                            kMaxPath, charm_dir);
   }
@@ -29,8 +31,8 @@ Status LinkHook(int hooks, const char* charm_dir, const char* alias, const char*
   if (fstatat(hooks, hook, &existing, AT_SYMLINK_NOFOLLOW) == 0) return Status();  // kept
   if (symlinkat(target, hooks, hook) != 0) {
     if (errno == EEXIST) return Status();  // made meanwhile
-    return Status::Failure("symlink-failed", "expected to link %.120s/hooks/%s -> %.120s, found %s",
-                           charm_dir, hook, target, strerror(errno));
+    return Status::Failure("symlink-failed", "expected to link %.120s/%s -> %.120s, found %s",
+                           charm_dir, path.text, target, strerror(errno));
   }
   *created += 1;
   return Status();
@@ -41,7 +43,7 @@ Status LinkHook(int hooks, const char* charm_dir, const char* alias, const char*
 Status CreateHookLinks(const char* charm_dir, std::span<const WatchedUnit> watches, int* created) {
   *created = 0;
   char path[kMaxPath];
-  int length = snprintf(path, sizeof path, "%s/hooks", charm_dir);
+  int length = snprintf(path, sizeof path, "%s/%s", charm_dir, kHooksDirectory);
   if (length < 0 || static_cast<size_t>(length) >= sizeof path) {
     return Status::Failure("hooks-dir-failed", "expected a path under %zu bytes, found %.120s",
                            kMaxPath, charm_dir);
@@ -60,8 +62,9 @@ Status CreateHookLinks(const char* charm_dir, std::span<const WatchedUnit> watch
   }
   Status status;
   for (const WatchedUnit& watch : watches) {
-    if (status.ok()) status = LinkHook(hooks, charm_dir, watch.alias, "started", created);
-    if (status.ok()) status = LinkHook(hooks, charm_dir, watch.alias, "stopped", created);
+    for (Hook kind : kHookKinds) {
+      if (status.ok()) status = LinkHook(hooks, charm_dir, watch.alias, kind, created);
+    }
   }
   close(hooks);
   return status;

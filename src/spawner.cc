@@ -28,9 +28,6 @@ bool IsDaemonOnly(const char* entry) {
   return false;
 }
 
-constexpr char kDefaultPathEntry[] =
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 // Makes every descriptor above stderr close-on-exec, so that one this process inherited without
 // it (a leak of its parent's) never reaches a hook. close_range() does it in one call since
 // Linux 5.11; before, each descriptor up to the limit, one fcntl each (once, at start-up).
@@ -105,25 +102,6 @@ const char* DescribeExitStatus(ExitStatus status, char* buffer, size_t capacity)
     snprintf(buffer, capacity, "exit %d", status.code);
   }
   return buffer;
-}
-
-Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char* alias, Hook hook,
-                        HookCommand* command) {
-  if (hook == Hook::kNone) {
-    return Status::Failure("no-hook", "expected the started or stopped hook, found none");
-  }
-  int length = snprintf(command->hook_path, sizeof command->hook_path, "hooks/service-%s-%s", alias,
-                        HookName(hook));
-  if (length < 0 || static_cast<size_t>(length) >= sizeof command->hook_path) {
-    return Status::Failure("hook-path-too-long",
-                           "expected a hook path of at most %zu bytes, found %d",
-                           HookCommand::kMaxHookPathLength, length);
-  }
-  command->argv[0] = juju_exec;
-  command->argv[1] = juju_unit;
-  command->argv[2] = command->hook_path;
-  command->argv[3] = nullptr;
-  return Status();
 }
 
 Spawner::~Spawner() {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "jsn/file_io.h"
+#include "jsn/hook.h"
 
 namespace jsn {
 namespace {
@@ -110,14 +111,11 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
     }
     size_t space = line.rfind(' ');
     if (space == std::string_view::npos || space == 0) {
-      return CorruptAt(line_number, "expected \"UNIT started|stopped\"");
+      return CorruptAt(line_number, "expected \"UNIT HOOK\"");
     }
     std::string_view unit = line.substr(0, space);
-    std::string_view hook_name = line.substr(space + 1);
-    Hook hook = hook_name == "started"   ? Hook::kStarted
-                : hook_name == "stopped" ? Hook::kStopped
-                                         : Hook::kNone;
-    if (hook == Hook::kNone) return CorruptAt(line_number, "expected started or stopped");
+    Hook hook = ParseHookName(line.substr(space + 1));
+    if (hook == Hook::kNone) return CorruptAt(line_number, "expected a hook's name last");
     // "pending UNIT HOOK" / "failing UNIT HOOK": split as the first reader of this format did,
     // at the last space, then the first word says which.
     Progress progress = Progress::kIdle;

@@ -4,18 +4,6 @@
 
 namespace jsn {
 
-const char* HookName(Hook hook) {
-  switch (hook) {
-    case Hook::kStarted:
-      return "started";
-    case Hook::kStopped:
-      return "stopped";
-    case Hook::kNone:
-      break;
-  }
-  return "none";
-}
-
 const char* ObservationName(Observation observation) {
   switch (observation) {
     case Observation::kInPassing:
@@ -108,7 +96,6 @@ bool Tracker::TakeNextDelivery(MonotonicTime now, Delivery* delivery) {
     UnitState& s = units_[i];
     if (!IsDue(s, now)) continue;
     s.running = s.wanted;
-    s.running_since = now;
     delivery->unit = i;
     delivery->hook = s.running;
     return true;

@@ -74,10 +74,13 @@ constexpr FilePart kParts[] = {
     {"watch", Part::kSystemd},
     {"manager", Part::kSystemd},
     {"notify", Part::kSystemd},
-    // daemon: the decisions (tracker) and the daemon's effects: hooks run, state kept, the
-    // loop, and the wiring of it all with what it runs with (Options).
+    // daemon: the hooks (their kinds, names, paths and command), the decisions (tracker) and
+    // the daemon's effects: hooks run, state kept, the loop, and the wiring of it all with what
+    // it runs with (Options).
+    {"hook", Part::kDaemon},
     {"tracker", Part::kDaemon},
     {"spawner", Part::kDaemon},
+    {"hook_runner", Part::kDaemon},
     {"state_store", Part::kDaemon},
     {"loop", Part::kDaemon},
     {"daemon", Part::kDaemon},

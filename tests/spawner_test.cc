@@ -258,22 +258,6 @@ TEST_F(SpawnerTest, NonExecutableProgramIsReportedClearly) {
   EXPECT_NE(strstr(status.message(), "juju-exec"), nullptr) << status.message();
 }
 
-TEST(HookCommand, BuildsTheJujuExecCommandLine) {
-  HookCommand command;
-  ASSERT_TRUE(
-      BuildHookCommand("/usr/bin/juju-exec", "slurmd/0", "slurmd", Hook::kStarted, &command).ok());
-  EXPECT_STREQ(command.argv[0], "/usr/bin/juju-exec");
-  EXPECT_STREQ(command.argv[1], "slurmd/0");
-  EXPECT_STREQ(command.argv[2], "hooks/service-slurmd-started");
-  EXPECT_EQ(command.argv[3], nullptr);
-  ASSERT_TRUE(BuildHookCommand("/j", "a/1", "x.timer", Hook::kStopped, &command).ok());
-  EXPECT_STREQ(command.argv[2], "hooks/service-x.timer-stopped");
-  EXPECT_STREQ(BuildHookCommand("/j", "a/1", "x", Hook::kNone, &command).rule(), "no-hook");
-  std::string long_alias(HookCommand::kMaxHookPathLength, 'a');
-  EXPECT_STREQ(BuildHookCommand("/j", "a/1", long_alias.c_str(), Hook::kStopped, &command).rule(),
-               "hook-path-too-long");
-}
-
 // Init builds the attributes and file actions once; every Spawn reuses them, so a daemon that
 // runs many hooks gets the same child set-up each time.
 TEST_F(SpawnerTest, EverySpawnGetsTheSameSetUpFromOneInit) {

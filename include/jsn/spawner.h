@@ -15,11 +15,14 @@
 #include <cstddef>
 
 #include "jsn/status.h"
-#include "jsn/tracker.h"
 
 namespace jsn {
 
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// The PATH a hook gets when the daemon's environment has none, as an environment entry and
+// as the value alone.
+constexpr char kDefaultPathEntry[] =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr const char* kDefaultPath = kDefaultPathEntry + sizeof "PATH=" - 1;
 
 struct ExitStatus {
   bool signaled = false;  // killed by a signal rather than exited
@@ -29,15 +32,6 @@ struct ExitStatus {
 ExitStatus DecodeWaitStatus(int wait_status);
 // "exit 0", "exit 3", "killed by signal 9 (Killed)"; returns `buffer`.
 const char* DescribeExitStatus(ExitStatus status, char* buffer, size_t capacity);
-
-// The argv of `juju-exec UNIT hooks/service-ALIAS-started|stopped`, in fixed storage.
-struct HookCommand {
-  static constexpr size_t kMaxHookPathLength = 200;
-  char hook_path[kMaxHookPathLength + 1];  // "hooks/service-ALIAS-started"
-  const char* argv[4];                     // juju_exec, unit, hook_path, nullptr
-};
-Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char* alias, Hook hook,
-                        HookCommand* command);
 
 class Spawner {
  public:

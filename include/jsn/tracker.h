@@ -24,12 +24,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "jsn/hook.h"
 #include "jsn/monotonic_time.h"
 
 namespace jsn {
-
-enum class Hook : uint8_t { kNone, kStarted, kStopped };
-const char* HookName(Hook hook);  // "started", "stopped", "none"
 
 // The hook a raw ActiveState calls for: kNone for a state in passing ("...ing") or empty.
 Hook HookForState(std::string_view state);
@@ -79,9 +77,8 @@ class Tracker {
     Hook wanted = Hook::kNone;     // the hook the latest settled state calls for
     Hook running = Hook::kNone;    // the hook in flight; kNone when idle
     char state[kMaxStateLength + 1] = "unknown";  // latest state seen, for logs
-    MonotonicTime running_since{0};
-    uint32_t failures = 0;      // consecutive failures of the wanted hook
-    MonotonicTime retry_at{0};  // a failed hook is not run again before this
+    uint32_t failures = 0;                        // consecutive failures of the wanted hook
+    MonotonicTime retry_at{0};                    // a failed hook is not run again before this
   };
 
   // Tracks units 0 .. unit_count-1 (at most kMaxUnits), every one unknown.
