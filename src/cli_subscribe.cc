@@ -191,8 +191,8 @@ int RunSubscribe(int argc, char** argv) {
   spec.juju_exec = command.juju_exec != nullptr ? command.juju_exec : "";
   spec.state_dir = command.state_dir != nullptr ? command.state_dir : "";
   // The daemon's default is the system bus: only another bus needs saying.
-  bool default_bus = !command.user && command.bus_address == kSystemBusFallback;
-  spec.bus_address = default_bus || command.root != nullptr ? "" : command.bus_address;
+  spec.bus_address =
+      command.default_system_bus || command.root != nullptr ? "" : command.bus_address;
   spec.debug = command.debug;
   spec.user = command.user;
   spec.notify = command.notify;

@@ -27,6 +27,9 @@ struct CharmCommand {
   const char* charm_dir = nullptr;
   const char* root = nullptr;
   const char* bus_address = nullptr;  // resolved: --bus, else the system or the user bus
+  // Nothing named a bus (no --bus, --user or DBUS_SYSTEM_BUS_ADDRESS): bus_address is
+  // kDefaultSystemBusAddress, where the daemon looks by itself too.
+  bool default_system_bus = false;
   const char* juju_exec = nullptr;
   const char* state_dir = nullptr;
   bool user = false;

@@ -7,7 +7,7 @@
 // authenticates with EXTERNAL and sends Hello. After that nothing blocks:
 //
 //   Connection bus;
-//   Status status = bus.Open(SystemBusAddressText());       // or Open(address_list)
+//   Status status = bus.Open(SystemBusAddress(getenv("DBUS_SYSTEM_BUS_ADDRESS")));
 //   epoll: add bus.fd() for EPOLLIN (plus EPOLLOUT while bus.wants_write())
 //   to call:   uint8_t buffer[512]; std::span<const uint8_t> call;
 //              BuildGetNameOwner(buffer, bus.NextSerial(), name, &call);
