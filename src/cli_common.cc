@@ -191,8 +191,14 @@ Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size) {
   return Status();
 }
 
-int StartCharmCommand(const CharmCommandSpec& spec, const char* usage, int argc, char** argv,
-                      CharmCommand* command, NoticesUnit* unit) {
+int ReportFailure(const CharmCommandSpec& spec, const char* doing, const Status& status,
+                  int exit_code) {
+  fprintf(stderr, "juju-systemd-notices %s: %s: %s\n", spec.name, doing, status.message());
+  return exit_code;
+}
+
+int StartCharmCommand(const CharmCommandSpec& spec, int argc, char** argv, CharmCommand* command,
+                      NoticesUnit* unit) {
   *command = CharmCommand();
   Status status = ParseCharmCommand(spec, argc, argv, command);
   if (!status.ok()) {
@@ -201,23 +207,24 @@ int StartCharmCommand(const CharmCommandSpec& spec, const char* usage, int argc,
     return kExitUsageError;
   }
   if (command->help) {
-    fputs(usage, stdout);
+    fputs(spec.usage, stdout);
     return kExitOk;
   }
-  const char* doing = "naming the unit";
   status = NoticesUnitName(command->juju_unit, unit->name_buffer, &unit->name);
-  char directory[4096];
-  if (status.ok()) {
-    doing = "finding the unit directory";
-    status = UnitDirectory(*command, directory, sizeof directory);
-  }
+  if (!status.ok()) return ReportFailure(spec, "naming the unit", status, kExitUsageError);
+  if (!spec.needs_unit_file) return kCharmCommandGoesOn;
+  status = UnitDirectory(*command, unit->directory, sizeof unit->directory);
   if (!status.ok()) {
-    fprintf(stderr, "juju-systemd-notices %s: %s: %s\n", spec.name, doing, status.message());
+    return ReportFailure(spec, "finding the unit directory", status, kExitUsageError);
+  }
+  int length = snprintf(unit->path, sizeof unit->path, "%s/%.*s", unit->directory,
+                        static_cast<int>(unit->name.size()), unit->name.data());
+  if (length < 0 || static_cast<size_t>(length) >= sizeof unit->path) {
+    fprintf(stderr, "juju-systemd-notices %s: expected a unit path under %zu bytes\n", spec.name,
+            sizeof unit->path);
     return kExitUsageError;
   }
-  snprintf(unit->path, sizeof unit->path, "%s/%.*s", directory, static_cast<int>(unit->name.size()),
-           unit->name.data());
-  return -1;
+  return kCharmCommandGoesOn;
 }
 
 }  // namespace jsn
