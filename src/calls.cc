@@ -91,4 +91,12 @@ Status BuildMethodCall(std::span<uint8_t> buffer, uint32_t serial, std::string_v
   return writer.Finish(message);
 }
 
+bool PropertiesGetValue(const Message& reply, char type, Value* value) {
+  Iterator body = reply.body();
+  Value variant;
+  if (!body.Next(&variant) || variant.type() != 'v') return false;
+  Iterator inside = variant.children();
+  return inside.Next(value) && value->type() == type;
+}
+
 }  // namespace jsn

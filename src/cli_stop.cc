@@ -22,8 +22,7 @@ constexpr CharmCommandSpec kSpec = {.name = "stop", .usage = kStopUsage, .needs_
 
 bool IsAbsentUnitError(std::string_view error_name) {
   return error_name == kNoSuchUnitError ||
-         error_name == "org.freedesktop.DBus.Error.FileNotFound" ||
-         error_name == "org.freedesktop.systemd1.LoadFailed";
+         error_name == "org.freedesktop.DBus.Error.FileNotFound" || error_name == kLoadFailedError;
 }
 
 Status StopAndDisable(Manager* manager, std::string_view unit, bool* loaded, const char** doing) {

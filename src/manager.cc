@@ -125,12 +125,7 @@ Status Manager::GetUnitProperty(std::string_view unit, std::string_view interfac
   JSN_RETURN_IF_ERROR(BuildPropertiesGet(call_buffer_, bus_.NextSerial(), kSystemdName, path,
                                          interface, property, &call));
   JSN_RETURN_IF_ERROR(CallAndWait(call, property));
-  Iterator body = reply_.body();
-  Value variant;
-  if (body.Next(&variant) && variant.type() == 'v') {
-    Iterator inside = variant.children();
-    if (inside.Next(value) && value->type() == type) return Status();
-  }
+  if (PropertiesGetValue(reply_, type, value)) return Status();
   return Status::Failure("bad-reply", "expected %s as a variant of '%c', found '%.*s'", property,
                          type, static_cast<int>(reply_.header().signature.size()),
                          reply_.header().signature.data());
@@ -187,7 +182,7 @@ Status Manager::CallAndWait(std::span<const uint8_t> call, const char* doing) {
         (incoming.is_reply && incoming.tag == kCallTag) ||
         (forged != 0 && header.reply_serial == forged &&
          (header.type == MessageType::kMethodReturn || header.type == MessageType::kError));
-    if (reply && !FromSystemd(header.sender) && header.sender != "org.freedesktop.DBus") {
+    if (reply && !FromSystemd(header.sender) && header.sender != kBusName) {
       forged = header.reply_serial;
       continue;
     }

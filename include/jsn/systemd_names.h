@@ -17,5 +17,7 @@ constexpr std::string_view kSystemdServiceInterface = "org.freedesktop.systemd1.
 constexpr std::string_view kAlreadySubscribedError = "org.freedesktop.systemd1.AlreadySubscribed";
 // A unit systemd has not loaded (GetUnit, StopUnit on an unknown unit).
 constexpr std::string_view kNoSuchUnitError = "org.freedesktop.systemd1.NoSuchUnit";
+// A unit systemd tried to load and could not (its file missing or broken).
+constexpr std::string_view kLoadFailedError = "org.freedesktop.systemd1.LoadFailed";
 
 }  // namespace jsn
