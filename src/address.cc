@@ -1,6 +1,5 @@
 #include "jsn/address.h"
 
-#include <cstdlib>
 #include <cstring>
 
 namespace jsn {
@@ -211,10 +210,10 @@ Status ParseAddressList(std::string_view text, AddressList* list) {
                        first_skip.message());
 }
 
-std::string_view SystemBusAddressText() {
-  const char* from_environment = getenv("DBUS_SYSTEM_BUS_ADDRESS");
-  if (from_environment != nullptr && from_environment[0] != '\0') return from_environment;
-  return kDefaultSystemBusAddress;
+const char* SystemBusAddress(const char* environment_value, bool* is_default) {
+  bool use_default = environment_value == nullptr || environment_value[0] == '\0';
+  if (is_default != nullptr) *is_default = use_default;
+  return use_default ? kDefaultSystemBusAddress : environment_value;
 }
 
 }  // namespace jsn

@@ -17,7 +17,7 @@ HeaderFields BusCall(uint32_t serial, std::string_view member, std::string_view 
   return fields;
 }
 
-// The bus's own methods that take one string (AddMatch, RemoveMatch, GetNameOwner).
+// The bus's own methods that take one string (AddMatch, GetNameOwner).
 Status BuildBusCallWithString(std::span<uint8_t> buffer, uint32_t serial, std::string_view member,
                               std::string_view argument, MessageOut message) {
   Writer writer(buffer);
@@ -37,11 +37,6 @@ Status BuildHello(std::span<uint8_t> buffer, uint32_t serial, MessageOut message
 Status BuildAddMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
                      MessageOut message) {
   return BuildBusCallWithString(buffer, serial, "AddMatch", rule, message);
-}
-
-Status BuildRemoveMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
-                        MessageOut message) {
-  return BuildBusCallWithString(buffer, serial, "RemoveMatch", rule, message);
 }
 
 Status BuildGetNameOwner(std::span<uint8_t> buffer, uint32_t serial, std::string_view name,
@@ -94,6 +89,14 @@ Status BuildMethodCall(std::span<uint8_t> buffer, uint32_t serial, std::string_v
   Writer writer(buffer);
   writer.Begin(fields);
   return writer.Finish(message);
+}
+
+bool PropertiesGetValue(const Message& reply, char type, Value* value) {
+  Iterator body = reply.body();
+  Value variant;
+  if (!body.Next(&variant) || variant.type() != 'v') return false;
+  Iterator inside = variant.children();
+  return inside.Next(value) && value->type() == type;
 }
 
 }  // namespace jsn

@@ -8,24 +8,6 @@
 namespace jsn {
 namespace {
 
-bool TakesValue(const char* argument, const char* name, int argc, const char* const* argv,
-                int* index, const char** value, Status* status) {
-  size_t length = strlen(name);
-  if (strncmp(argument, name, length) != 0) return false;
-  if (argument[length] == '=') {
-    *value = argument + length + 1;
-    return true;
-  }
-  if (argument[length] != '\0') return false;
-  if (*index + 1 >= argc) {
-    *status = Status::Failure("missing-value", "expected a value after %s, found the end", name);
-    return true;
-  }
-  *index += 1;
-  *value = argv[*index];
-  return true;
-}
-
 bool HasControlByte(const char* text) {
   for (const char* p = text; *p != '\0'; ++p) {
     auto byte = static_cast<unsigned char>(*p);
@@ -38,8 +20,8 @@ Status ResolveBus(CharmCommand* command) {
   static char user_bus[4200];
   if (command->bus_address != nullptr) return Status();
   if (!command->user) {
-    const char* system = getenv("DBUS_SYSTEM_BUS_ADDRESS");
-    command->bus_address = system != nullptr && system[0] != '\0' ? system : kSystemBusFallback;
+    command->bus_address =
+        SystemBusAddress(getenv("DBUS_SYSTEM_BUS_ADDRESS"), &command->default_system_bus);
     return Status();
   }
   const char* session = getenv("DBUS_SESSION_BUS_ADDRESS");
@@ -95,12 +77,12 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
     } else if (spec.takes_watches &&
                (strcmp(argument, "--debug") == 0 || strcmp(argument, "-d") == 0)) {
       command->debug = true;
-    } else if (TakesValue(argument, "--unit", argc, argv, &i, &value, &status)) {
+    } else if (MatchValueOption("--unit", argc, argv, &i, &value, &status)) {
       command->juju_unit = value;
     } else if (spec.takes_charm_dir &&
-               TakesValue(argument, "--charm-dir", argc, argv, &i, &value, &status)) {
+               MatchValueOption("--charm-dir", argc, argv, &i, &value, &status)) {
       command->charm_dir = value;
-    } else if (TakesValue(argument, "--root", argc, argv, &i, &value, &status)) {
+    } else if (MatchValueOption("--root", argc, argv, &i, &value, &status)) {
       if (!spec.takes_charm_dir) {  // not subscribe: it would act on the live system instead
         return Status::Failure("unexpected-root",
                                "expected no --root with %s, which asks the running systemd over "
@@ -108,16 +90,15 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
                                spec.name);
       }
       command->root = value;
-    } else if (TakesValue(argument, "--bus", argc, argv, &i, &value, &status)) {
+    } else if (MatchValueOption("--bus", argc, argv, &i, &value, &status)) {
       command->bus_address = value;
     } else if (spec.takes_watches &&
-               TakesValue(argument, "--juju-exec", argc, argv, &i, &value, &status)) {
+               MatchValueOption("--juju-exec", argc, argv, &i, &value, &status)) {
       command->juju_exec = value;
     } else if (spec.takes_watches &&
-               TakesValue(argument, "--state-dir", argc, argv, &i, &value, &status)) {
+               MatchValueOption("--state-dir", argc, argv, &i, &value, &status)) {
       command->state_dir = value;
-    } else if (spec.takes_watches &&
-               TakesValue(argument, "--type", argc, argv, &i, &value, &status)) {
+    } else if (spec.takes_watches && MatchValueOption("--type", argc, argv, &i, &value, &status)) {
       type = value;
     } else {
       return Status::Failure("unknown-option", "expected an option of %s, found '%.60s'", spec.name,
@@ -210,8 +191,14 @@ Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size) {
   return Status();
 }
 
-int StartCharmCommand(const CharmCommandSpec& spec, const char* usage, int argc, char** argv,
-                      CharmCommand* command, NoticesUnit* unit) {
+int ReportFailure(const CharmCommandSpec& spec, const char* doing, const Status& status,
+                  int exit_code) {
+  fprintf(stderr, "juju-systemd-notices %s: %s: %s\n", spec.name, doing, status.message());
+  return exit_code;
+}
+
+int StartCharmCommand(const CharmCommandSpec& spec, int argc, char** argv, CharmCommand* command,
+                      NoticesUnit* unit) {
   *command = CharmCommand();
   Status status = ParseCharmCommand(spec, argc, argv, command);
   if (!status.ok()) {
@@ -220,23 +207,24 @@ int StartCharmCommand(const CharmCommandSpec& spec, const char* usage, int argc,
     return kExitUsageError;
   }
   if (command->help) {
-    fputs(usage, stdout);
+    fputs(spec.usage, stdout);
     return kExitOk;
   }
-  const char* doing = "naming the unit";
   status = NoticesUnitName(command->juju_unit, unit->name_buffer, &unit->name);
-  char directory[4096];
-  if (status.ok()) {
-    doing = "finding the unit directory";
-    status = UnitDirectory(*command, directory, sizeof directory);
-  }
+  if (!status.ok()) return ReportFailure(spec, "naming the unit", status, kExitUsageError);
+  if (!spec.needs_unit_file) return kCharmCommandGoesOn;
+  status = UnitDirectory(*command, unit->directory, sizeof unit->directory);
   if (!status.ok()) {
-    fprintf(stderr, "juju-systemd-notices %s: %s: %s\n", spec.name, doing, status.message());
+    return ReportFailure(spec, "finding the unit directory", status, kExitUsageError);
+  }
+  int length = snprintf(unit->path, sizeof unit->path, "%s/%.*s", unit->directory,
+                        static_cast<int>(unit->name.size()), unit->name.data());
+  if (length < 0 || static_cast<size_t>(length) >= sizeof unit->path) {
+    fprintf(stderr, "juju-systemd-notices %s: expected a unit path under %zu bytes\n", spec.name,
+            sizeof unit->path);
     return kExitUsageError;
   }
-  snprintf(unit->path, sizeof unit->path, "%s/%.*s", directory, static_cast<int>(unit->name.size()),
-           unit->name.data());
-  return -1;
+  return kCharmCommandGoesOn;
 }
 
 }  // namespace jsn

@@ -25,10 +25,7 @@ const char kRemoveUsage[] =
     "they go with the charm dir. What is already gone is not an error.\n"
     "Exit status: 0 done, 1 systemd or the file system said no, 2 bad input.\n";
 
-int Fail(const char* doing, const Status& status, int code) {
-  fprintf(stderr, "juju-systemd-notices remove: %s: %s\n", doing, status.message());
-  return code;
-}
+constexpr CharmCommandSpec kSpec = {.name = "remove", .usage = kRemoveUsage};
 
 // Unlinks `path`; *removed says whether there was a file. A missing file is not an error.
 Status RemoveFile(const char* path, bool* removed) {
@@ -42,10 +39,9 @@ Status RemoveFile(const char* path, bool* removed) {
 
 int RunRemove(int argc, char** argv) {
   static CharmCommand command;
-  static constexpr CharmCommandSpec kSpec = {"remove", false, false, false};
   static NoticesUnit unit;
-  int started = StartCharmCommand(kSpec, kRemoveUsage, argc, argv, &command, &unit);
-  if (started >= 0) return started;
+  int started = StartCharmCommand(kSpec, argc, argv, &command, &unit);
+  if (started != kCharmCommandGoesOn) return started;
   std::string_view unit_name = unit.name;
   const char* unit_path = unit.path;
 
@@ -58,25 +54,25 @@ int RunRemove(int argc, char** argv) {
   }
   static StateStore store;
   Status status = store.Init(state_dir, command.juju_unit);
-  if (!status.ok()) return Fail("finding the state file", status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, "finding the state file", status, kExitFailure);
 
   static Manager manager;
   status = manager.Open(command.bus_address);
-  if (!status.ok()) return Fail("connecting to systemd", status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, "connecting to systemd", status, kExitFailure);
   bool loaded = false;
   const char* doing = "";
   status = StopAndDisable(&manager, unit_name, &loaded, &doing);
-  if (!status.ok()) return Fail(doing, status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, doing, status, kExitFailure);
   bool unit_file_removed = false;
   status = RemoveFile(unit_path, &unit_file_removed);
-  if (!status.ok()) return Fail("deleting the unit file", status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, "deleting the unit file", status, kExitFailure);
   if (unit_file_removed) {
     status = manager.Reload();
-    if (!status.ok()) return Fail("reloading systemd", status, kExitFailure);
+    if (!status.ok()) return ReportFailure(kSpec, "reloading systemd", status, kExitFailure);
   }
   bool state_file_removed = false;
   status = RemoveFile(store.path(), &state_file_removed);
-  if (!status.ok()) return Fail("deleting the state file", status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, "deleting the state file", status, kExitFailure);
   printf("%.*s: stopped and disabled; %s %s; %s %s\n", static_cast<int>(unit_name.size()),
          unit_name.data(), unit_path, unit_file_removed ? "deleted" : "was not there", store.path(),
          state_file_removed ? "deleted" : "was not there");

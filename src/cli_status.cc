@@ -28,10 +28,7 @@ const char kStatusUsage[] =
     "\"failing\", and \"pending_hook\": \"started\", \"stopped\" or \"none\").\n"
     "Exit status: 0 done, 1 not subscribed or systemd said no, 2 bad input.\n";
 
-int Fail(const char* doing, const Status& status, int code) {
-  fprintf(stderr, "juju-systemd-notices status: %s: %s\n", doing, status.message());
-  return code;
-}
+constexpr CharmCommandSpec kSpec = {.name = "status", .usage = kStatusUsage, .takes_json = true};
 
 void PrintJsonString(std::string_view text) {
   putchar('"');
@@ -52,23 +49,24 @@ void PrintJsonString(std::string_view text) {
 
 int RunStatus(int argc, char** argv) {
   static CharmCommand command;
-  static constexpr CharmCommandSpec kSpec = {"status", false, false, true};
   static NoticesUnit unit;
-  int started = StartCharmCommand(kSpec, kStatusUsage, argc, argv, &command, &unit);
-  if (started >= 0) return started;
+  int started = StartCharmCommand(kSpec, argc, argv, &command, &unit);
+  if (started != kCharmCommandGoesOn) return started;
   std::string_view unit_name = unit.name;
   const char* unit_path = unit.path;
   static Options watched;
   Status status = ReadUnitFileOptions(unit_path, &watched);
-  if (!status.ok()) return Fail("reading the unit file", status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, "reading the unit file", status, kExitFailure);
 
   static Manager manager;
   status = manager.Open(command.bus_address);
-  if (!status.ok()) return Fail("connecting to systemd", status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, "connecting to systemd", status, kExitFailure);
   char daemon_state[64];
   std::string_view state;
   status = manager.ActiveState(unit_name, &state);
-  if (!status.ok()) return Fail("asking for the daemon's state", status, kExitFailure);
+  if (!status.ok()) {
+    return ReportFailure(kSpec, "asking for the daemon's state", status, kExitFailure);
+  }
   snprintf(daemon_state, sizeof daemon_state, "%.*s", static_cast<int>(state.size()), state.data());
 
   // The hooks last delivered, from the daemon's state file.
@@ -105,7 +103,9 @@ int RunStatus(int argc, char** argv) {
   for (size_t i = 0; i < watched.watch_count; ++i) {
     const WatchedUnit& watch = watched.watches[i];
     status = manager.ActiveState(watch.unit, &state);
-    if (!status.ok()) return Fail("asking for a unit's state", status, kExitFailure);
+    if (!status.ok()) {
+      return ReportFailure(kSpec, "asking for a unit's state", status, kExitFailure);
+    }
     const char* delivered = state_file ? HookName(hooks[i]) : "unknown";
     // The state file says "idle"; status says "none", as in "nothing pending".
     const DeliveryState& delivery = deliveries[i];

@@ -16,17 +16,13 @@ const char kStopUsage[] =
     "for the stop job. A unit that does not exist is not an error.\n"
     "Exit status: 0 done, 1 systemd said no, 2 bad input.\n";
 
-int Fail(const char* doing, const Status& status, int code) {
-  fprintf(stderr, "juju-systemd-notices stop: %s: %s\n", doing, status.message());
-  return code;
-}
+constexpr CharmCommandSpec kSpec = {.name = "stop", .usage = kStopUsage, .needs_unit_file = false};
 
 }  // namespace
 
 bool IsAbsentUnitError(std::string_view error_name) {
   return error_name == kNoSuchUnitError ||
-         error_name == "org.freedesktop.DBus.Error.FileNotFound" ||
-         error_name == "org.freedesktop.systemd1.LoadFailed";
+         error_name == "org.freedesktop.DBus.Error.FileNotFound" || error_name == kLoadFailedError;
 }
 
 Status StopAndDisable(Manager* manager, std::string_view unit, bool* loaded, const char** doing) {
@@ -45,30 +41,18 @@ Status StopAndDisable(Manager* manager, std::string_view unit, bool* loaded, con
 
 int RunStop(int argc, char** argv) {
   static CharmCommand command;
-  command = CharmCommand();
-  static constexpr CharmCommandSpec kSpec = {"stop", false, false, false};
-  Status status = ParseCharmCommand(kSpec, argc, argv, &command);
-  if (!status.ok()) {
-    fprintf(stderr, "juju-systemd-notices stop: %s\n", status.message());
-    fputs("Try 'juju-systemd-notices stop --help' for more.\n", stderr);
-    return kExitUsageError;
-  }
-  if (command.help) {
-    fputs(kStopUsage, stdout);
-    return kExitOk;
-  }
-  char unit_name_buffer[kMaxUnitNameLength + 64];
-  std::string_view unit_name;
-  status = NoticesUnitName(command.juju_unit, unit_name_buffer, &unit_name);
-  if (!status.ok()) return Fail("naming the unit", status, kExitUsageError);
+  static NoticesUnit unit;
+  int started = StartCharmCommand(kSpec, argc, argv, &command, &unit);
+  if (started != kCharmCommandGoesOn) return started;
+  std::string_view unit_name = unit.name;
 
   static Manager manager;
-  status = manager.Open(command.bus_address);
-  if (!status.ok()) return Fail("connecting to systemd", status, kExitFailure);
+  Status status = manager.Open(command.bus_address);
+  if (!status.ok()) return ReportFailure(kSpec, "connecting to systemd", status, kExitFailure);
   bool loaded = false;
   const char* doing = "";
   status = StopAndDisable(&manager, unit_name, &loaded, &doing);
-  if (!status.ok()) return Fail(doing, status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, doing, status, kExitFailure);
   printf("%.*s: %s\n", static_cast<int>(unit_name.size()), unit_name.data(),
          loaded ? "stopped and disabled" : "not loaded; disabled");
   return kExitOk;

@@ -41,6 +41,9 @@ const char kSubscribeUsage[] =
     "  --type simple for a daemon build that does not send READY=1 (default notify)\n"
     "Exit status: 0 done, 1 systemd or the file system said no, 2 bad input (nothing written).\n";
 
+constexpr CharmCommandSpec kSpec = {
+    .name = "subscribe", .usage = kSubscribeUsage, .takes_watches = true, .takes_charm_dir = true};
+
 // The directory `path` names, symlinks resolved, as the kernel found it when opening it (the
 // path of an O_PATH descriptor, read back from /proc/self/fd): what realpath() gives, without
 // its code. False, with errno set, when `path` is not a directory or cannot be resolved.
@@ -114,26 +117,22 @@ bool RunsAnotherFile(Manager* manager, std::string_view unit, const char* execut
   return running.st_dev != wanted.st_dev || running.st_ino != wanted.st_ino;
 }
 
-int Fail(const char* doing, const Status& status, int code) {
-  fprintf(stderr, "juju-systemd-notices subscribe: %s: %s\n", doing, status.message());
-  return code;
-}
-
 }  // namespace
 
 int RunSubscribe(int argc, char** argv) {
   static CharmCommand command;  // large (the watch list): not on the stack
-  command = CharmCommand();
-  static constexpr CharmCommandSpec kSpec = {"subscribe", true, true, false};
-  Status status = ParseCharmCommand(kSpec, argc, argv, &command);
-  if (!status.ok()) {
-    fprintf(stderr, "juju-systemd-notices subscribe: %s\n", status.message());
-    fputs("Try 'juju-systemd-notices subscribe --help' for more.\n", stderr);
+  static NoticesUnit unit;
+  int started = StartCharmCommand(kSpec, argc, argv, &command, &unit);
+  if (started != kCharmCommandGoesOn) return started;
+  std::string_view unit_name = unit.name;
+  const char* unit_directory = unit.directory;
+  const char* unit_path = unit.path;
+  if (unit_name.size() > kMaxUnitNameLength) {  // systemd's UNIT_NAME_MAX
+    fprintf(stderr,
+            "juju-systemd-notices subscribe: expected a Juju unit whose notices unit name fits "
+            "systemd's %zu bytes, found %zu bytes for '%s'\n",
+            kMaxUnitNameLength, unit_name.size(), command.juju_unit);
     return kExitUsageError;
-  }
-  if (command.help) {
-    fputs(kSubscribeUsage, stdout);
-    return kExitOk;
   }
 
   // Everything that can be checked is checked before anything is written.
@@ -156,30 +155,8 @@ int RunSubscribe(int argc, char** argv) {
   // What identifies the binary the unit will run: a refresh that replaces it changes the unit
   // file, and so restarts the daemon onto it.
   char executable_sha256[Sha256::kHexLength + 1];
-  status = Sha256OfFile(executable, executable_sha256);
-  if (!status.ok()) return Fail("reading this binary", status, kExitFailure);
-  char unit_name_buffer[kMaxUnitNameLength + 64];
-  std::string_view unit_name;
-  status = NoticesUnitName(command.juju_unit, unit_name_buffer, &unit_name);
-  if (!status.ok()) return Fail("naming the unit", status, kExitUsageError);
-  if (unit_name.size() > kMaxUnitNameLength) {  // systemd's UNIT_NAME_MAX
-    fprintf(stderr,
-            "juju-systemd-notices subscribe: expected a Juju unit whose notices unit name fits "
-            "systemd's %zu bytes, found %zu bytes for '%s'\n",
-            kMaxUnitNameLength, unit_name.size(), command.juju_unit);
-    return kExitUsageError;
-  }
-  char unit_directory[kMaxPath];
-  status = UnitDirectory(command, unit_directory, sizeof unit_directory);
-  if (!status.ok()) return Fail("finding the unit directory", status, kExitUsageError);
-  char unit_path[kMaxPath];
-  int unit_path_length = snprintf(unit_path, sizeof unit_path, "%s/%.*s", unit_directory,
-                                  static_cast<int>(unit_name.size()), unit_name.data());
-  if (unit_path_length < 0 || static_cast<size_t>(unit_path_length) >= sizeof unit_path) {
-    fprintf(stderr, "juju-systemd-notices subscribe: expected a unit path under %zu bytes\n",
-            sizeof unit_path);
-    return kExitUsageError;
-  }
+  Status status = Sha256OfFile(executable, executable_sha256);
+  if (!status.ok()) return ReportFailure(kSpec, "reading this binary", status, kExitFailure);
 
   UnitFileSpec spec;
   spec.executable = executable;
@@ -191,25 +168,27 @@ int RunSubscribe(int argc, char** argv) {
   spec.juju_exec = command.juju_exec != nullptr ? command.juju_exec : "";
   spec.state_dir = command.state_dir != nullptr ? command.state_dir : "";
   // The daemon's default is the system bus: only another bus needs saying.
-  bool default_bus = !command.user && command.bus_address == kSystemBusFallback;
-  spec.bus_address = default_bus || command.root != nullptr ? "" : command.bus_address;
+  spec.bus_address =
+      command.default_system_bus || command.root != nullptr ? "" : command.bus_address;
   spec.debug = command.debug;
   spec.user = command.user;
   spec.notify = command.notify;
   static char text_buffer[kMaxUnitFile];
   std::string_view text;
   status = RenderUnitFile(spec, text_buffer, &text);
-  if (!status.ok()) return Fail("rendering the unit file", status, kExitUsageError);
+  if (!status.ok()) return ReportFailure(kSpec, "rendering the unit file", status, kExitUsageError);
   // What systemd will run, as systemd will split it, through the daemon's own check: a unit
   // whose daemon exits 2 at every start would restart forever.
   static Options daemon;
   status = ParseUnitFileOptions(text, &daemon);
-  if (!status.ok()) return Fail("checking the daemon's command line", status, kExitUsageError);
+  if (!status.ok()) {
+    return ReportFailure(kSpec, "checking the daemon's command line", status, kExitUsageError);
+  }
 
   // Effects, in the order that leaves nothing half done on a rerun.
   int links = 0;
   status = CreateHookLinks(charm_dir, spec.watches, &links);
-  if (!status.ok()) return Fail("linking hooks", status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, "linking hooks", status, kExitFailure);
   static char existing[kMaxUnitFile];
   size_t existing_length = 0;
   // Absent, unreadable, too large or not a regular file: not ours as it stands, rewritten.
@@ -218,11 +197,11 @@ int RunSubscribe(int argc, char** argv) {
   if (!unchanged) {
     status = MakeDirectories(unit_directory);
     if (status.ok()) status = WriteFileAtomically(unit_path, text);
-    if (!status.ok()) return Fail("writing the unit file", status, kExitFailure);
+    if (!status.ok()) return ReportFailure(kSpec, "writing the unit file", status, kExitFailure);
   }
   if (command.root != nullptr) {
     status = EnableOffline(command.root, unit_name);
-    if (!status.ok()) return Fail("enabling offline", status, kExitFailure);
+    if (!status.ok()) return ReportFailure(kSpec, "enabling offline", status, kExitFailure);
     printf("%s: %s, enabled under %s (systemd not contacted); %d hook links made\n", unit_path,
            unchanged ? "unchanged" : "written", command.root, links);
     return kExitOk;
@@ -230,19 +209,19 @@ int RunSubscribe(int argc, char** argv) {
 
   static Manager manager;
   status = manager.Open(command.bus_address);
-  if (!status.ok()) return Fail("connecting to systemd", status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, "connecting to systemd", status, kExitFailure);
   if (!unchanged) {
     status = manager.Reload();
-    if (!status.ok()) return Fail("reloading systemd", status, kExitFailure);
+    if (!status.ok()) return ReportFailure(kSpec, "reloading systemd", status, kExitFailure);
   }
   status = manager.EnableUnitFile(unit_name);
-  if (!status.ok()) return Fail("enabling the unit", status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, "enabling the unit", status, kExitFailure);
   // A new unit file means new arguments or a new binary: restart a running daemon (this starts
   // a stopped one). So does a daemon still running a binary the same path no longer names.
   bool replaced = unchanged && RunsAnotherFile(&manager, unit_name, executable);
   status =
       manager.RunJob(unchanged && !replaced ? "StartUnit" : "RestartUnit", unit_name, "replace");
-  if (!status.ok()) return Fail("starting the unit", status, kExitFailure);
+  if (!status.ok()) return ReportFailure(kSpec, "starting the unit", status, kExitFailure);
   const char* what = !unchanged ? "unit file written"
                      : replaced ? "unchanged, restarted onto the binary now at its path"
                                 : "unchanged";

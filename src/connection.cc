@@ -290,16 +290,6 @@ Status Connection::Reply(const Header& call, std::string_view error_name,
   return Send(reply);
 }
 
-void Connection::Forget(uint32_t serial) {
-  for (PendingCall& call : pending_) {
-    if (serial != 0 && call.serial == serial) {
-      call = PendingCall();
-      --pending_count_;
-      return;
-    }
-  }
-}
-
 Status Connection::Flush() {
   if (!is_open()) return Closed("writing");
   while (send_head_ < send_tail_) {

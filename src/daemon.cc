@@ -246,7 +246,7 @@ class Daemon final : public MessageSink, public WatchListener {
     if (!status.ok()) return LogFatalError("cannot connect to the bus", status);
     JSN_LOG_DEBUG("connected to %s as %.*s", options_.bus_address,
                   static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
-    status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
+    status = loop_.Add(bus_.fd(), EPOLLIN, kBusTag);
     if (!status.ok()) return LogFatalError("cannot watch the bus", status);
 
     status = StartWatching();
@@ -386,7 +386,7 @@ class Daemon final : public MessageSink, public WatchListener {
     reconnecting_ = true;
     JSN_LOG_INFO("reconnected to %s as %.*s; re-reading every state", options_.bus_address,
                  static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
-    status = loop_.Watch(bus_.fd(), EPOLLIN, kBusTag);
+    status = loop_.Add(bus_.fd(), EPOLLIN, kBusTag);
     if (!status.ok()) return LogFatalError("cannot watch the bus", status);
     status = StartWatching();
     if (!status.ok()) {

@@ -47,11 +47,11 @@ Status Loop::Open() {
   if (signal_fd_ < 0) return SystemError("loop-setup", "signalfd");
   timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (timer_fd_ < 0) return SystemError("loop-setup", "timerfd_create");
-  JSN_RETURN_IF_ERROR(Watch(signal_fd_, EPOLLIN, kSignalTag));
-  return Watch(timer_fd_, EPOLLIN, kTimerTag);
+  JSN_RETURN_IF_ERROR(Add(signal_fd_, EPOLLIN, kSignalTag));
+  return Add(timer_fd_, EPOLLIN, kTimerTag);
 }
 
-Status Loop::Watch(int fd, uint32_t events, uint64_t tag) {
+Status Loop::Add(int fd, uint32_t events, uint64_t tag) {
   epoll_event event{};
   event.events = events;
   event.data.u64 = tag;
@@ -69,7 +69,7 @@ Status Loop::Modify(int fd, uint32_t events, uint64_t tag) {
   return Status();
 }
 
-Status Loop::Unwatch(int fd) {
+Status Loop::Remove(int fd) {
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr) != 0 && errno != ENOENT && errno != EBADF) {
     return SystemError("loop-watch", "epoll_ctl DEL");
   }

@@ -14,7 +14,6 @@ namespace jsn {
 namespace {
 
 constexpr uint64_t kCallTag = 1;
-constexpr std::string_view kAlreadySubscribedError = "org.freedesktop.systemd1.AlreadySubscribed";
 constexpr std::string_view kJobRemovedRule =
     "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',"
     "interface='org.freedesktop.systemd1.Manager',member='JobRemoved'";
@@ -24,7 +23,7 @@ HeaderFields ManagerCall(uint32_t serial, std::string_view member, std::string_v
   fields.serial = serial;
   fields.destination = kSystemdName;
   fields.path = kSystemdPath;
-  fields.interface = kManagerInterface;
+  fields.interface = kSystemdManagerInterface;
   fields.member = member;
   fields.signature = signature;
   return fields;
@@ -55,7 +54,7 @@ Status Manager::Open(std::string_view address) {
   }
   CopyText(owner.as_string(), systemd_owner_, sizeof systemd_owner_);
   JSN_RETURN_IF_ERROR(BuildMethodCall(call_buffer_, bus_.NextSerial(), kSystemdName, kSystemdPath,
-                                      kManagerInterface, "Subscribe", &call));
+                                      kSystemdManagerInterface, "Subscribe", &call));
   Status status = CallAndWait(call, "Subscribe");
   if (!status.ok() && error_name() != kAlreadySubscribedError) return status;
   return Status();
@@ -64,7 +63,7 @@ Status Manager::Open(std::string_view address) {
 Status Manager::Reload() {
   std::span<const uint8_t> call;
   JSN_RETURN_IF_ERROR(BuildMethodCall(call_buffer_, bus_.NextSerial(), kSystemdName, kSystemdPath,
-                                      kManagerInterface, "Reload", &call));
+                                      kSystemdManagerInterface, "Reload", &call));
   return CallAndWait(call, "Reload");
 }
 
@@ -126,12 +125,7 @@ Status Manager::GetUnitProperty(std::string_view unit, std::string_view interfac
   JSN_RETURN_IF_ERROR(BuildPropertiesGet(call_buffer_, bus_.NextSerial(), kSystemdName, path,
                                          interface, property, &call));
   JSN_RETURN_IF_ERROR(CallAndWait(call, property));
-  Iterator body = reply_.body();
-  Value variant;
-  if (body.Next(&variant) && variant.type() == 'v') {
-    Iterator inside = variant.children();
-    if (inside.Next(value) && value->type() == type) return Status();
-  }
+  if (PropertiesGetValue(reply_, type, value)) return Status();
   return Status::Failure("bad-reply", "expected %s as a variant of '%c', found '%.*s'", property,
                          type, static_cast<int>(reply_.header().signature.size()),
                          reply_.header().signature.data());
@@ -139,8 +133,7 @@ Status Manager::GetUnitProperty(std::string_view unit, std::string_view interfac
 
 Status Manager::ActiveState(std::string_view unit, std::string_view* state) {
   Value value;
-  JSN_RETURN_IF_ERROR(
-      GetUnitProperty(unit, "org.freedesktop.systemd1.Unit", "ActiveState", 's', &value));
+  JSN_RETURN_IF_ERROR(GetUnitProperty(unit, kSystemdUnitInterface, "ActiveState", 's', &value));
   CopyText(value.as_string(), text_, sizeof text_);
   *state = text_;
   return Status();
@@ -148,8 +141,7 @@ Status Manager::ActiveState(std::string_view unit, std::string_view* state) {
 
 Status Manager::MainPid(std::string_view unit, uint32_t* pid) {
   Value value;
-  JSN_RETURN_IF_ERROR(
-      GetUnitProperty(unit, "org.freedesktop.systemd1.Service", "MainPID", 'u', &value));
+  JSN_RETURN_IF_ERROR(GetUnitProperty(unit, kSystemdServiceInterface, "MainPID", 'u', &value));
   *pid = value.as_uint32();
   return Status();
 }
@@ -190,7 +182,7 @@ Status Manager::CallAndWait(std::span<const uint8_t> call, const char* doing) {
         (incoming.is_reply && incoming.tag == kCallTag) ||
         (forged != 0 && header.reply_serial == forged &&
          (header.type == MessageType::kMethodReturn || header.type == MessageType::kError));
-    if (reply && !FromSystemd(header.sender) && header.sender != "org.freedesktop.DBus") {
+    if (reply && !FromSystemd(header.sender) && header.sender != kBusName) {
       forged = header.reply_serial;
       continue;
     }
@@ -209,7 +201,7 @@ Status Manager::CallAndWait(std::span<const uint8_t> call, const char* doing) {
     if (header.type == MessageType::kMethodCall) {
       (void)bus_.AnswerCall(incoming.message);
     } else if (header.type == MessageType::kSignal && header.member == "JobRemoved" &&
-               header.interface == kManagerInterface && FromSystemd(header.sender)) {
+               header.interface == kSystemdManagerInterface && FromSystemd(header.sender)) {
       NoteJobRemoved(incoming.message);
     }
   }
@@ -244,7 +236,7 @@ Status Manager::WaitForJob(std::string_view job_path, std::string_view unit) {
     if (header.type == MessageType::kMethodCall) {
       (void)bus_.AnswerCall(incoming.message);
     } else if (header.type == MessageType::kSignal && header.member == "JobRemoved" &&
-               header.interface == kManagerInterface) {
+               header.interface == kSystemdManagerInterface) {
       NoteJobRemoved(incoming.message);
     }
   }

@@ -24,28 +24,6 @@ bool IsUnitType(const char* text, size_t length) {
   return false;
 }
 
-// "--name=value" or "--name value": returns true when `argument` is option `name`, and sets
-// `*value` (advancing *index past a separate value). A missing value is reported as failed.
-bool MatchValueOption(const char* name, int argc, const char* const* argv, int* index,
-                      const char** value, Status* status) {
-  const char* argument = argv[*index];
-  size_t name_length = strlen(name);
-  if (strncmp(argument, name, name_length) != 0) return false;
-  if (argument[name_length] == '=') {
-    *value = argument + name_length + 1;
-    return true;
-  }
-  if (argument[name_length] != '\0') return false;
-  if (*index + 1 >= argc) {
-    *status = Status::Failure("missing-value",
-                              "expected a value after %s, found the end of the command line", name);
-    return true;
-  }
-  *index += 1;
-  *value = argv[*index];
-  return true;
-}
-
 Status AddWatch(const char* argument, Options* options) {
   const char* equals = strchr(argument, '=');
   size_t name_length =
@@ -122,6 +100,26 @@ Status AddWatch(const char* argument, Options* options) {
 }
 
 }  // namespace
+
+bool MatchValueOption(const char* name, int argc, const char* const* argv, int* index,
+                      const char** value, Status* status) {
+  const char* argument = argv[*index];
+  size_t name_length = strlen(name);
+  if (strncmp(argument, name, name_length) != 0) return false;
+  if (argument[name_length] == '=') {
+    *value = argument + name_length + 1;
+    return true;
+  }
+  if (argument[name_length] != '\0') return false;
+  if (*index + 1 >= argc) {
+    *status = Status::Failure("missing-value",
+                              "expected a value after %s, found the end of the command line", name);
+    return true;
+  }
+  *index += 1;
+  *value = argv[*index];
+  return true;
+}
 
 bool HasUnitTypeSuffix(const char* name) {
   const char* dot = strrchr(name, '.');
@@ -305,11 +303,7 @@ void ResolveDefaults(Options* options, const char* system_bus_env,
     }
   }
   if (options->state_dir == nullptr) options->state_dir = kDefaultStateDir;
-  if (options->bus_address == nullptr) {
-    options->bus_address = system_bus_env != nullptr && system_bus_env[0] != '\0'
-                               ? system_bus_env
-                               : kSystemBusFallback;
-  }
+  if (options->bus_address == nullptr) options->bus_address = SystemBusAddress(system_bus_env);
 }
 
 const char* UsageText() {

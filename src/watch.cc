@@ -10,21 +10,7 @@ namespace jsn {
 namespace {
 
 constexpr std::string_view kActiveState = "ActiveState";
-// The bus itself sends NameOwnerChanged, from this name ("Message Bus Messages").
-constexpr std::string_view kBusSender = "org.freedesktop.DBus";
 constexpr size_t kCallBufferSize = 4096;
-
-// The string inside a reply's single variant (the body of Properties.Get), if it is one.
-bool VariantString(const Message& message, std::string_view* text) {
-  Iterator body = message.body();
-  Value variant;
-  if (!body.Next(&variant) || variant.type() != 'v') return false;
-  Iterator inside = variant.children();
-  Value value;
-  if (!inside.Next(&value) || value.type() != 's') return false;
-  *text = value.as_string();
-  return true;
-}
 
 bool FirstString(const Message& message, std::string_view* text) {
   Iterator body = message.body();
@@ -154,7 +140,7 @@ Watch::PendingCall* Watch::FindPending(uint32_t reply_serial) {
 
 bool Watch::MayAnswer(CallKind kind, const Header& reply) const {
   bool to_bus = kind == CallKind::kAddMatch || kind == CallKind::kGetNameOwner;
-  if (reply.sender == kBusSender) return to_bus || reply.type == MessageType::kError;
+  if (reply.sender == kBusName) return to_bus || reply.type == MessageType::kError;
   if (to_bus || reply.sender.empty()) return false;
   return reply.sender == systemd_owner() ||
          reply.sender == std::string_view(previous_owner_, previous_owner_length_);
@@ -262,15 +248,16 @@ Status Watch::HandleReply(const Message& message) {
     case CallKind::kGet: {
       Unit& unit = units_[call.unit];
       unit.get_pending = false;
-      std::string_view state;
-      bool known = !is_error && VariantString(message, &state);
+      Value value;
+      bool known = !is_error && PropertiesGetValue(message, 's', &value);
+      std::string_view state = known ? value.as_string() : std::string_view();
       if (is_error) {
         JSN_LOG_DEBUG("%s: ActiveState unknown (%.*s)", unit.name,
                       static_cast<int>(header.error_name.size()), header.error_name.data());
       }
       if (call.kind == CallKind::kInitialGet) {
         unit.initial_known = true;
-        listener_->OnInitialState(call.unit, known ? state : std::string_view(), known);
+        listener_->OnInitialState(call.unit, state, known);
       } else if (known) {
         listener_->OnState(call.unit, state);
       }
@@ -289,7 +276,7 @@ Status Watch::HandleReply(const Message& message) {
 Status Watch::HandleSignal(const Message& message, MessageSink* sink) {
   const Header& header = message.header();
   if (header.member == "NameOwnerChanged" && header.interface == kBusInterface) {
-    if (header.sender != kBusSender || header.path != kBusPath) {
+    if (header.sender != kBusName || header.path != kBusPath) {
       JSN_LOG_DEBUG("ignoring NameOwnerChanged from %.*s, not the bus",
                     static_cast<int>(header.sender.size()), header.sender.data());
       return Status();

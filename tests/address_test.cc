@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <string>
 
 namespace jsn {
@@ -145,20 +144,16 @@ TEST(Address, TooManyUsableAddressesIsAnError) {
   EXPECT_STREQ(ParseAddressList(text, &list).rule(), "too-many-addresses");
 }
 
-TEST(Address, SystemBusComesFromTheEnvironmentOrTheDefault) {
-  const char* saved = getenv("DBUS_SYSTEM_BUS_ADDRESS");
-  std::string saved_value = saved ? saved : "";
-  setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/elsewhere", 1);
-  EXPECT_EQ(SystemBusAddressText(), "unix:path=/elsewhere");
-  unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
-  EXPECT_EQ(SystemBusAddressText(), "unix:path=/run/dbus/system_bus_socket");
-  setenv("DBUS_SYSTEM_BUS_ADDRESS", "", 1);
-  EXPECT_EQ(SystemBusAddressText(), kDefaultSystemBusAddress);
-  if (saved) {
-    setenv("DBUS_SYSTEM_BUS_ADDRESS", saved_value.c_str(), 1);
-  } else {
-    unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
-  }
+TEST(Address, SystemBusComesFromTheEnvironmentValueOrTheDefault) {
+  bool is_default = true;
+  EXPECT_STREQ(SystemBusAddress("unix:path=/elsewhere", &is_default), "unix:path=/elsewhere");
+  EXPECT_FALSE(is_default);
+  EXPECT_STREQ(SystemBusAddress(nullptr, &is_default), "unix:path=/run/dbus/system_bus_socket");
+  EXPECT_TRUE(is_default);
+  is_default = false;
+  EXPECT_STREQ(SystemBusAddress("", &is_default), kDefaultSystemBusAddress);
+  EXPECT_TRUE(is_default);
+  EXPECT_STREQ(SystemBusAddress("unix:path=/elsewhere"), "unix:path=/elsewhere");
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ constexpr FilePart kParts[] = {
     {"connection", Part::kBus},
     // systemd: speaking to systemd: unit paths, the watch on ActiveState, the manager's jobs,
     // sd_notify.
+    {"systemd_names", Part::kSystemd},
     {"unit_path", Part::kSystemd},
     {"watch", Part::kSystemd},
     {"manager", Part::kSystemd},

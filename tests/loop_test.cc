@@ -71,13 +71,13 @@ TEST_F(LoopTest, AnExpiredTimerFiresAndCanBeDisarmed) {
   ASSERT_TRUE(loop.ArmTimer(kNever).ok());
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
-  ASSERT_TRUE(loop.Watch(fds[0], EPOLLIN, 7).ok());
+  ASSERT_TRUE(loop.Add(fds[0], EPOLLIN, 7).ok());
   ASSERT_EQ(write(fds[1], "x", 1), 1);
   ASSERT_TRUE(loop.Wait(events, 4, &count).ok());
   ASSERT_EQ(count, 1u);
   tag = events[0].data.u64;
   EXPECT_EQ(tag, 7u);
-  ASSERT_TRUE(loop.Unwatch(fds[0]).ok());
+  ASSERT_TRUE(loop.Remove(fds[0]).ok());
   close(fds[0]);
   close(fds[1]);
 }

@@ -15,9 +15,9 @@
 
 namespace jsn {
 
-// "Server Addresses": the system bus when DBUS_SYSTEM_BUS_ADDRESS is unset ("Well-known
-// Message Bus Instances").
-constexpr std::string_view kDefaultSystemBusAddress = "unix:path=/run/dbus/system_bus_socket";
+// "Well-known Message Bus Instances": the system bus when DBUS_SYSTEM_BUS_ADDRESS is unset,
+// where libdbus and sd-bus look too.
+constexpr char kDefaultSystemBusAddress[] = "unix:path=/run/dbus/system_bus_socket";
 
 // sockaddr_un::sun_path is 108 bytes on Linux. A filesystem path needs its terminating NUL,
 // an abstract name starts with a NUL byte: either way 107 bytes of name fit.
@@ -49,8 +49,10 @@ struct AddressList {
 // usable the error ("no-usable-address") says why the first one was skipped.
 Status ParseAddressList(std::string_view text, AddressList* list);
 
-// The system bus address text: $DBUS_SYSTEM_BUS_ADDRESS when set and not empty, else
-// kDefaultSystemBusAddress. The view points into the environment or a literal.
-std::string_view SystemBusAddressText();
+// The system bus's address, for the daemon's and the subcommands' command lines:
+// `environment_value` (the value of DBUS_SYSTEM_BUS_ADDRESS, null when unset) when it is set
+// and not empty, else kDefaultSystemBusAddress; `*is_default`, when not null, says which. The
+// result points at `environment_value` or at the constant.
+const char* SystemBusAddress(const char* environment_value, bool* is_default = nullptr);
 
 }  // namespace jsn

@@ -1,12 +1,14 @@
 // Calls: ready-made messages for the bus and the systemd calls the daemon makes, built with
 // the Writer into a buffer the caller owns. Each returns the message bytes through `message`
-// (a view into `buffer`) or a Status saying why it could not be built.
+// (a view into `buffer`) or a Status saying why it could not be built. And what a reply to
+// Properties.Get holds, for the daemon's Watch and the subcommands' Manager alike.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string_view>
 
+#include "jsn/reader.h"
 #include "jsn/status.h"
 
 namespace jsn {
@@ -21,8 +23,6 @@ using MessageOut = std::span<const uint8_t>*;
 Status BuildHello(std::span<uint8_t> buffer, uint32_t serial, MessageOut message);
 Status BuildAddMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
                      MessageOut message);
-Status BuildRemoveMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
-                        MessageOut message);
 Status BuildGetNameOwner(std::span<uint8_t> buffer, uint32_t serial, std::string_view name,
                          MessageOut message);
 // org.freedesktop.DBus.Properties.Get(interface, property) on `destination` at `path`.
@@ -32,6 +32,9 @@ Status BuildPropertiesGet(std::span<uint8_t> buffer, uint32_t serial, std::strin
 Status BuildPropertiesGetAll(std::span<uint8_t> buffer, uint32_t serial,
                              std::string_view destination, std::string_view path,
                              std::string_view interface, MessageOut message);
+// The value in a reply to Properties.Get (a body of one variant), when it is of type `type`
+// ('s', 'u', ...): a view into `reply`'s bytes. False for any other body.
+bool PropertiesGetValue(const Message& reply, char type, Value* value);
 // A method call with no arguments (e.g. org.freedesktop.systemd1.Manager.Subscribe).
 Status BuildMethodCall(std::span<uint8_t> buffer, uint32_t serial, std::string_view destination,
                        std::string_view path, std::string_view interface, std::string_view member,

@@ -27,6 +27,9 @@ struct CharmCommand {
   const char* charm_dir = nullptr;
   const char* root = nullptr;
   const char* bus_address = nullptr;  // resolved: --bus, else the system or the user bus
+  // Nothing named a bus (no --bus, --user or DBUS_SYSTEM_BUS_ADDRESS): bus_address is
+  // kDefaultSystemBusAddress, where the daemon looks by itself too.
+  bool default_system_bus = false;
   const char* juju_exec = nullptr;
   const char* state_dir = nullptr;
   bool user = false;
@@ -37,12 +40,15 @@ struct CharmCommand {
   Options daemon;  // the NAME[=ALIAS] list, parsed as the daemon parses it
 };
 
-// Which options a subcommand accepts.
+// A subcommand: its name, its --help text and the options it accepts, by name:
+//   constexpr CharmCommandSpec kStatus = {.name = "status", .usage = kUsage, .takes_json = true};
 struct CharmCommandSpec {
-  const char* name;  // "subscribe"
-  bool takes_watches;
-  bool takes_charm_dir;
-  bool takes_json;
+  const char* name = "";         // "subscribe", in messages
+  const char* usage = "";        // what --help prints
+  bool takes_watches = false;    // NAME[=ALIAS] ..., -d, --juju-exec, --state-dir, --type
+  bool takes_charm_dir = false;  // --charm-dir (required) and --root
+  bool takes_json = false;       // --json
+  bool needs_unit_file = true;   // finds the unit file's directory (stop needs only the name)
 };
 
 // Parses argv[1..argc) (argv[0] is the subcommand) into `command`, resolving the bus address
@@ -50,18 +56,28 @@ struct CharmCommandSpec {
 Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* const* argv,
                          CharmCommand* command);
 
-// The notices unit of a subcommand's Juju unit: its name and the path of its unit file.
+// The notices unit of a subcommand's Juju unit: its name, and the directory and path of its
+// unit file.
 struct NoticesUnit {
   char name_buffer[kMaxUnitNameLength + 64];
   std::string_view name;
+  char directory[4096];
   char path[4400];
 };
 
-// What status and remove start with: parses argv by `spec` (a bad command line is reported,
-// with the pointer to --help), answers --help with `usage`, then names the notices unit and
-// its file (failures reported as `spec.name`'s). Returns -1 to go on, else the exit status.
-int StartCharmCommand(const CharmCommandSpec& spec, const char* usage, int argc, char** argv,
-                      CharmCommand* command, NoticesUnit* unit);
+// StartCharmCommand's "go on": any other value is the exit status.
+constexpr int kCharmCommandGoesOn = -1;
+
+// What every subcommand starts with: parses argv by `spec` (a bad command line is reported,
+// with the pointer to --help), answers --help with `spec.usage`, then names the notices unit
+// and, when `spec.needs_unit_file`, its file (failures reported as `spec.name`'s, exit 2).
+// Returns kCharmCommandGoesOn to go on, else the exit status.
+int StartCharmCommand(const CharmCommandSpec& spec, int argc, char** argv, CharmCommand* command,
+                      NoticesUnit* unit);
+
+// Prints "juju-systemd-notices NAME: DOING: MESSAGE" to stderr and returns `exit_code`.
+int ReportFailure(const CharmCommandSpec& spec, const char* doing, const Status& status,
+                  int exit_code);
 
 // The directory the notices unit file goes in: ROOT/etc/systemd/system, the user's
 // $XDG_CONFIG_HOME/systemd/user (else ~/.config/systemd/user), or /etc/systemd/system.

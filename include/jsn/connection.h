@@ -7,7 +7,7 @@
 // authenticates with EXTERNAL and sends Hello. After that nothing blocks:
 //
 //   Connection bus;
-//   Status status = bus.Open(SystemBusAddressText());       // or Open(address_list)
+//   Status status = bus.Open(SystemBusAddress(getenv("DBUS_SYSTEM_BUS_ADDRESS")));
 //   epoll: add bus.fd() for EPOLLIN (plus EPOLLOUT while bus.wants_write())
 //   to call:   uint8_t buffer[512]; std::span<const uint8_t> call;
 //              BuildGetNameOwner(buffer, bus.NextSerial(), name, &call);
@@ -101,7 +101,8 @@ class Connection {
   // out from Flush(). Nothing is queued when it does not fit ("send-queue-full").
   Status Send(std::span<const uint8_t> message);
   // Send, remembering the message's serial so that its reply comes back with `tag`.
-  // "too-many-pending-calls" when the table is full (nothing sent).
+  // "too-many-pending-calls" when the table is full (nothing sent). A reply that never comes
+  // as such (dropped as "message-too-large", or invalid) keeps its slot until Close.
   Status Call(std::span<const uint8_t> message, uint64_t tag);
   // Answers a method call someone made to us. org.freedesktop.DBus.Peer, which the
   // specification ("Standard Interfaces") has every connection implement and which busctl and
@@ -113,11 +114,7 @@ class Connection {
   // the caller its timeout. Nothing is sent for a call flagged NO_REPLY_EXPECTED. `call` may be
   // a view from Receive.
   Status AnswerCall(const Message& call);
-  // Stops waiting for the reply to `serial` (e.g. after a timeout); its reply, if it comes,
-  // is then handed out with is_reply false. A reply that never comes as such (dropped as
-  // "message-too-large", or invalid) keeps its slot until Forget or Close: the caller's
-  // timeout is what frees it.
-  void Forget(uint32_t serial);
+  // Calls whose replies have not come yet.
   size_t pending_calls() const { return pending_count_; }
 
   // Queued bytes remain: the loop should wait for EPOLLOUT and call Flush().

@@ -35,9 +35,9 @@ class Loop {
   Status Open();
 
   // Adds `fd` with `events` (EPOLLIN, EPOLLOUT...) under `tag` (> kTimerTag), or changes them.
-  Status Watch(int fd, uint32_t events, uint64_t tag);
+  Status Add(int fd, uint32_t events, uint64_t tag);
   Status Modify(int fd, uint32_t events, uint64_t tag);
-  Status Unwatch(int fd);
+  Status Remove(int fd);
 
   // Waits for readiness (forever when nothing is due); EINTR is not an error (count 0).
   Status Wait(epoll_event* events, size_t capacity, size_t* count);

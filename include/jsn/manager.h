@@ -21,13 +21,9 @@
 
 #include "jsn/connection.h"
 #include "jsn/status.h"
+#include "jsn/systemd_names.h"
 
 namespace jsn {
-
-constexpr std::string_view kSystemdName = "org.freedesktop.systemd1";
-constexpr std::string_view kSystemdPath = "/org/freedesktop/systemd1";
-constexpr std::string_view kManagerInterface = "org.freedesktop.systemd1.Manager";
-constexpr std::string_view kNoSuchUnitError = "org.freedesktop.systemd1.NoSuchUnit";
 
 class Manager {
  public:

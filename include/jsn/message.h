@@ -1,11 +1,16 @@
 // Message: the vocabulary of the D-Bus wire format shared by the reader and the writer:
-// message types, header flags, byte orders and the limits the specification sets.
+// message types, header flags, byte orders and the limits the specification sets; and a
+// Message itself, one whole message parsed in place (Message::Parse and its rules are the
+// reader's, jsn/reader.h, which also declares the Iterator and Value its body() walks).
 // Clause names refer to the D-Bus Specification, "Message Protocol".
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
+
+#include "jsn/status.h"
 
 namespace jsn {
 
@@ -52,5 +57,48 @@ enum class HeaderField : uint8_t {
 };
 
 const char* MessageTypeName(MessageType type);  // "method_call", "signal", ...; "invalid"
+
+// A parsed message's fixed header and header fields; the strings are views into its bytes.
+struct Header {
+  ByteOrder byte_order = ByteOrder::kLittle;
+  MessageType type = MessageType::kInvalid;
+  uint8_t flags = 0;
+  uint32_t body_length = 0;
+  uint32_t serial = 0;
+  // Absent fields are empty views (has_* says which were present where empty is possible).
+  std::string_view path;
+  std::string_view interface;
+  std::string_view member;
+  std::string_view error_name;
+  std::string_view destination;
+  std::string_view sender;
+  std::string_view signature;  // body signature; empty for an empty body
+  uint32_t reply_serial = 0;   // 0 when absent: 0 is never a valid serial
+  uint32_t unix_fds = 0;
+  bool has_signature = false;
+  bool has_unix_fds = false;
+};
+
+class Iterator;  // jsn/reader.h
+
+// One whole message, validated: views into a buffer the caller owns, which must outlive the
+// Message and every view from it.
+class Message {
+ public:
+  // Validates `bytes` (exactly one whole message) and, on success, fills `message`.
+  // A failure names the rule that was broken and the byte offset where; `message` is then
+  // empty (no header fields, no body).
+  static Status Parse(std::span<const uint8_t> bytes, Message* message);
+
+  const Header& header() const { return header_; }
+  std::span<const uint8_t> bytes() const { return bytes_; }
+  // The body's values in signature order.
+  Iterator body() const;
+
+ private:
+  Header header_;
+  std::span<const uint8_t> bytes_;
+  size_t body_offset_ = 0;
+};
 
 }  // namespace jsn

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 
+#include "jsn/address.h"
 #include "jsn/daemon.h"
 #include "jsn/status.h"
 #include "jsn/unit_path.h"
@@ -24,8 +25,6 @@ namespace jsn {
 constexpr const char* kDefaultJujuExec = "/usr/bin/juju-exec";
 constexpr const char* kDefaultStateDir = "/var/lib/juju-systemd-notices/";
 constexpr const char* kLegacyJujuRun = "/usr/bin/juju-run";  // Juju 2.9
-// Where libdbus and sd-bus look when DBUS_SYSTEM_BUS_ADDRESS is unset.
-constexpr const char* kSystemBusFallback = "unix:path=/run/dbus/system_bus_socket";
 
 // Parses argv[1..argc). On failure the Status says what was expected and what was found
 // (rule names: "unknown-option", "missing-value", "missing-unit", "invalid-juju-unit",
@@ -38,13 +37,20 @@ Status ParseOptions(int argc, const char* const* argv, Options* options);
 // Fills what the command line left out: juju_exec (/usr/bin/juju-exec when `is_executable`
 // says so, else /usr/bin/juju-run when it says so, else /usr/bin/juju-exec so that the first
 // delivery reports it missing) and bus_address (`system_bus_env`, the value of
-// DBUS_SYSTEM_BUS_ADDRESS, when set and non-empty, else the system bus socket).
+// DBUS_SYSTEM_BUS_ADDRESS, through SystemBusAddress in jsn/address.h).
 void ResolveDefaults(Options* options, const char* system_bus_env,
                      bool (*is_executable)(const char* path));
 
 // The text --help prints (and, first line only, what follows a usage error).
 const char* UsageText();
 const char* VersionText();
+
+// "--name=value" or "--name value" at argv[*index], for ParseOptions and the subcommands'
+// parser: returns true when the argument is option `name`, and sets `*value` (advancing
+// *index past a separate value). A missing value is reported in *status ("missing-value"),
+// with true returned.
+bool MatchValueOption(const char* name, int argc, const char* const* argv, int* index,
+                      const char** value, Status* status);
 
 // Checks used by ParseOptions, exposed for tests.
 bool IsValidJujuUnitName(const char* name);

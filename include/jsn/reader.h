@@ -1,6 +1,7 @@
 // Reader: a zero-copy, allocation-free view over one complete D-Bus message held in a buffer
-// the caller owns. Message::Parse validates the whole message in one walk (fixed header,
-// header fields, body against its signature, alignment, zero padding, limits, UTF-8, names,
+// the caller owns (the Message and its Header are declared in jsn/message.h; the values of its
+// body, Value and Iterator, here). Message::Parse validates the whole message in one walk (fixed
+// header, header fields, body against its signature, alignment, zero padding, limits, UTF-8, names,
 // booleans, variants, dict entries, unix-fd counts), in either byte order. After a successful
 // Parse every accessor is infallible: strings come back as views into the caller's buffer,
 // numbers decoded to host order. The buffer must outlive the Message and every view from it.
@@ -37,26 +38,6 @@ namespace jsn {
 // so that a framer can trust the answer (or discard a stream of `length` bytes it will not
 // buffer). Fails with rule "short-read" when fewer than 16 bytes are given.
 Status MessageLength(std::span<const uint8_t> bytes, size_t* length);
-
-struct Header {
-  ByteOrder byte_order = ByteOrder::kLittle;
-  MessageType type = MessageType::kInvalid;
-  uint8_t flags = 0;
-  uint32_t body_length = 0;
-  uint32_t serial = 0;
-  // Absent fields are empty views (has_* says which were present where empty is possible).
-  std::string_view path;
-  std::string_view interface;
-  std::string_view member;
-  std::string_view error_name;
-  std::string_view destination;
-  std::string_view sender;
-  std::string_view signature;  // body signature; empty for an empty body
-  uint32_t reply_serial = 0;   // 0 when absent: 0 is never a valid serial
-  uint32_t unix_fds = 0;
-  bool has_signature = false;
-  bool has_unix_fds = false;
-};
 
 class Iterator;
 class Value;
@@ -115,24 +96,6 @@ class Iterator {
   size_t signature_pos_ = 0;
   bool is_array_ = false;
   ByteOrder byte_order_ = ByteOrder::kLittle;
-};
-
-class Message {
- public:
-  // Validates `bytes` (exactly one whole message) and, on success, fills `message`.
-  // A failure names the rule that was broken and the byte offset where; `message` is then
-  // empty (no header fields, no body).
-  static Status Parse(std::span<const uint8_t> bytes, Message* message);
-
-  const Header& header() const { return header_; }
-  std::span<const uint8_t> bytes() const { return bytes_; }
-  // The body's values in signature order.
-  Iterator body() const;
-
- private:
-  Header header_;
-  std::span<const uint8_t> bytes_;
-  size_t body_offset_ = 0;
 };
 
 // In an a{sv} (`dict` must be such an array), finds the entry whose key is `key` and sets

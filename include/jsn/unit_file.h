@@ -23,7 +23,6 @@ class TextBuilder {
   void Append(std::string_view text);
   void AppendChar(char c) { Append(std::string_view(&c, 1)); }
   std::string_view text() const { return {buffer_.data(), length_}; }
-  bool overflowed() const { return overflowed_; }
   // Keeps the text NUL-terminated when there is room; "text-too-long" after an overflow.
   Status Finish(const char* what);
 

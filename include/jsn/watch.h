@@ -50,15 +50,10 @@
 
 #include "jsn/reader.h"
 #include "jsn/status.h"
+#include "jsn/systemd_names.h"
 #include "jsn/unit_path.h"
 
 namespace jsn {
-
-constexpr std::string_view kSystemdName = "org.freedesktop.systemd1";
-constexpr std::string_view kSystemdPath = "/org/freedesktop/systemd1";
-constexpr std::string_view kSystemdManagerInterface = "org.freedesktop.systemd1.Manager";
-constexpr std::string_view kSystemdUnitInterface = "org.freedesktop.systemd1.Unit";
-constexpr std::string_view kAlreadySubscribedError = "org.freedesktop.systemd1.AlreadySubscribed";
 
 // Where the Watch's messages go: the daemon's bus connection, or a test's recorder.
 class MessageSink {
