@@ -13,7 +13,7 @@
 #include "jsn/log.h"
 #include "jsn/loop.h"
 #include "jsn/notify.h"
-#include "jsn/state_store.h"
+#include "jsn/state_keeper.h"
 #include "jsn/tracker.h"
 #include "jsn/watch.h"
 
@@ -94,7 +94,7 @@ class Daemon final : public MessageSink, public WatchListener {
       if (known) OnState(unit, state);
       return;
     }
-    Hook saved = saved_[unit];
+    Hook saved = state_.saved(unit);
     if (known) {
       tracker_.RecordInitialState(unit, state, saved);
       Hook now = HookForState(state);
@@ -141,64 +141,10 @@ class Daemon final : public MessageSink, public WatchListener {
  private:
   const char* UnitName(size_t unit) const { return options_.watches[unit].unit; }
 
-  // The hooks delivered before the daemon last stopped; a missing, unreadable or corrupt file
-  // means none (reported), so the daemon starts as the original does: record, don't fire.
-  void LoadState() {
-    for (size_t i = 0; i < options_.watch_count; ++i) unit_names_[i] = options_.watches[i].unit;
-    Status status = state_.Init(options_.state_dir, options_.juju_unit);
-    if (status.ok()) status = state_.CheckDirectory();
-    if (!status.ok()) {
-      JSN_LOG_ERROR("not keeping state: %s", status.message());
-      return;
-    }
-    persisting_ = true;
-    bool found = false;
-    status = state_.Load(std::span<const char* const>(unit_names_, options_.watch_count),
-                         std::span<Hook>(saved_, options_.watch_count), &found);
-    if (!status.ok()) {
-      JSN_LOG_WARNING("state file %s: %s; treating it as absent", state_.path(), status.message());
-    } else if (found) {
-      JSN_LOG_INFO("read the hooks last delivered from %s", state_.path());
-    } else {
-      JSN_LOG_INFO("no state file %s yet: recording the states found", state_.path());
-    }
-  }
-
-  // Writes what the tracker counts as delivered and where each delivery stands, when either
-  // changed since the last write. Not before every initial state is in: until then the tracker
-  // lacks the hooks read at start-up for some units, and the file would lose them.
+  // What the state file records, once every initial state is in (OnReady): before that the
+  // tracker lacks the hooks read at start-up for some units, and the file would lose them.
   void SaveState() {
-    if (!persisting_ || !watching_) return;
-    Hook hooks[kMaxWatchedUnits];
-    DeliveryState deliveries[kMaxWatchedUnits];
-    bool changed = !saved_once_;
-    for (size_t i = 0; i < options_.watch_count; ++i) {
-      hooks[i] = tracker_.unit(i).delivered;
-      deliveries[i] = tracker_.DeliveryStateOf(i);
-      if (hooks[i] != written_[i] || deliveries[i] != written_deliveries_[i]) changed = true;
-    }
-    if (!changed) return;
-    Status status = state_.Save(std::span<const char* const>(unit_names_, options_.watch_count),
-                                std::span<const Hook>(hooks, options_.watch_count),
-                                std::span<const DeliveryState>(deliveries, options_.watch_count));
-    if (!status.ok()) {
-      // Once per episode (a full disk fails every save until it is not): the state stays in
-      // memory, deliveries go on, and the next change tries again.
-      if (!save_failing_) {
-        JSN_LOG_ERROR("cannot save state: %s; delivering on, saving again at the next change",
-                      status.message());
-      } else {
-        JSN_LOG_DEBUG("cannot save state: %s", status.message());
-      }
-      save_failing_ = true;
-      return;
-    }
-    if (save_failing_) JSN_LOG_INFO("saved state to %s again", state_.path());
-    save_failing_ = false;
-    saved_once_ = true;
-    memcpy(written_, hooks, sizeof(Hook) * options_.watch_count);
-    for (size_t i = 0; i < options_.watch_count; ++i) written_deliveries_[i] = deliveries[i];
-    JSN_LOG_DEBUG("saved state to %s", state_.path());
+    if (watching_) state_.Save(tracker_);
   }
 
   // sd_notify: set up from $NOTIFY_SOCKET and $WATCHDOG_USEC/$WATCHDOG_PID; a bad value is
@@ -240,7 +186,8 @@ class Daemon final : public MessageSink, public WatchListener {
     status = loop_.Open();
     if (!status.ok()) return LogFatalError("cannot set up the event loop", status);
 
-    LoadState();
+    for (size_t i = 0; i < options_.watch_count; ++i) unit_names_[i] = options_.watches[i].unit;
+    state_.Load(options_, std::span<const char* const>(unit_names_, options_.watch_count));
 
     status = bus_.Open(options_.bus_address);
     if (!status.ok()) return LogFatalError("cannot connect to the bus", status);
@@ -482,14 +429,8 @@ class Daemon final : public MessageSink, public WatchListener {
   bool stopping_ = false;
   MonotonicTime stop_deadline_{0};
   Notifier notifier_;
-  StateStore state_;
-  bool persisting_ = false;
-  bool saved_once_ = false;
-  bool save_failing_ = false;  // the last save failed (logged once until one succeeds)
+  StateKeeper state_;
   const char* unit_names_[kMaxWatchedUnits] = {};
-  Hook saved_[kMaxWatchedUnits] = {};                        // read at start-up
-  Hook written_[kMaxWatchedUnits] = {};                      // in the file now
-  DeliveryState written_deliveries_[kMaxWatchedUnits] = {};  // in the file now
   bool watching_ = false;  // every initial state is in (OnReady): the state may be saved
   MonotonicTime watchdog_interval_ = kNever;
   MonotonicTime watchdog_next_ = kNever;

@@ -83,6 +83,7 @@ constexpr FilePart kParts[] = {
     {"spawner", Part::kDaemon},
     {"hook_runner", Part::kDaemon},
     {"state_store", Part::kDaemon},
+    {"state_keeper", Part::kDaemon},
     {"loop", Part::kDaemon},
     {"daemon", Part::kDaemon},
     // cli: command lines: the daemon's argv, and the charm-side subcommands with the files
