@@ -7,7 +7,6 @@
 #include <poll.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -19,6 +18,7 @@
 #include "jsn/writer.h"
 #include "support/fake_bus.h"
 #include "support/receive_until.h"
+#include "support/source_tree.h"
 
 namespace jsn {
 namespace {
@@ -26,6 +26,7 @@ namespace {
 using ::jsn::testing::FakeBus;
 using ::jsn::testing::kFakeGuid;
 using ::jsn::testing::ReceiveUntil;
+using ::jsn::testing::SourcePath;
 
 // A signal from the fake bus: member `member`, body one boolean (so a test can corrupt it).
 std::string FakeSignal(const char* member, uint32_t serial, size_t padding_bytes = 0) {
@@ -141,10 +142,7 @@ struct InvalidFixture {
   std::string bytes;
 };
 std::vector<InvalidFixture> InvalidFixtures() {
-  const char* source_dir = getenv("JSN_SOURCE_DIR");
-  std::string directory =
-      std::string(source_dir != nullptr && source_dir[0] != '\0' ? source_dir : ".") +
-      "/fixtures/invalid";
+  std::string directory = SourcePath("fixtures/invalid");
   std::vector<InvalidFixture> fixtures;
   DIR* dir = opendir(directory.c_str());
   if (dir == nullptr) return fixtures;

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -118,24 +117,6 @@ bool WaitWithDeadline(pid_t pid, int* wait_status, Clock::time_point deadline) {
 }
 
 }  // namespace
-
-std::string SupportPath(const std::string& file) {
-  const char* override_dir = getenv("JSN_TEST_SUPPORT_DIR");
-  std::string dir;
-  if (override_dir != nullptr && *override_dir != '\0') {
-    dir = override_dir;
-  } else {
-    // __FILE__ is tests/support/child_process.cc as the Makefile compiles it, relative to the
-    // repository root where the suites run.
-    std::string source = __FILE__;
-    dir = source.substr(0, source.rfind('/'));
-  }
-  if (!dir.empty() && dir[0] != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof cwd) != nullptr) dir = std::string(cwd) + "/" + dir;
-  }
-  return dir + "/" + file;
-}
 
 std::vector<std::string> EnvironmentWith(const std::vector<std::string>& overrides) {
   std::vector<std::string> result;

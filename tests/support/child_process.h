@@ -19,10 +19,6 @@
 
 namespace jsn::testing {
 
-// Absolute path of a file in tests/support/ (scripts such as user-systemd). Found next to this
-// source file, or in $JSN_TEST_SUPPORT_DIR when that is set (a test binary run from elsewhere).
-std::string SupportPath(const std::string& file);
-
 // `environ` with each NAME=VALUE of `overrides` replacing (or adding) NAME.
 std::vector<std::string> EnvironmentWith(const std::vector<std::string>& overrides);
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "support/child_process.h"
+#include "support/source_tree.h"
 
 namespace jsn::testing {
 namespace {
@@ -94,7 +95,7 @@ void SweepStale() {
   }
   for (const char* root : {"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
     for (const std::string& name : LeftByDeadTests(root, kStalePrefix)) {
-      RunCommand({SupportPath("system-systemd"), "clean", "--cgroup", name}, {},
+      RunCommand({SourcePath("tests/support/system-systemd"), "clean", "--cgroup", name}, {},
                  std::chrono::seconds(30));
     }
   }
@@ -155,12 +156,12 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
   }
   // The checkout's test scripts (fake-juju-exec) must stay visible inside, even from a clone
   // under /tmp.
-  std::string support = SupportPath("");
+  std::string support = SourcePath("tests/support/");
   support.pop_back();
   std::string error;
   cgroups_made_ = true;
-  if (!starter_.Start({SupportPath("system-systemd"), "start", "--dir", dir(), "--bus", bus_,
-                       "--cgroup", cgroup_name_, "--share", support},
+  if (!starter_.Start({SourcePath("tests/support/system-systemd"), "start", "--dir", dir(), "--bus",
+                       bus_, "--cgroup", cgroup_name_, "--share", support},
                       {}, &error, log_path())) {
     return ::testing::AssertionFailure() << "cannot start systemd: " << error;
   }
@@ -207,8 +208,8 @@ void SystemSystemd::Stop() {
   if (starter_.running()) starter_.Stop(SIGTERM, std::chrono::seconds(10));
   if (cgroups_made_) {
     CommandResult clean =
-        RunCommand({SupportPath("system-systemd"), "clean", "--cgroup", cgroup_name_}, {},
-                   std::chrono::seconds(30));
+        RunCommand({SourcePath("tests/support/system-systemd"), "clean", "--cgroup", cgroup_name_},
+                   {}, std::chrono::seconds(30));
     if (!clean.succeeded()) ADD_FAILURE() << "cleaning the cgroups failed: " << clean.output;
     cgroups_made_ = false;
   }
