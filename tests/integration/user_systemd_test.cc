@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -413,10 +412,11 @@ TEST(UserSystemd, StopAfterTheManagerWasKilledStillEndsItsServices) {
 // A test process killed outright leaves its managers' cgroup directories; the next Start in any
 // test process removes those whose process is gone.
 TEST(UserSystemd, StartRemovesCgroupsLeftByADeadTestProcess) {
-  pid_t dead = fork();
-  if (dead == 0) _exit(0);
-  ASSERT_GT(dead, 0);
-  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+  ChildProcess ended;
+  std::string error;
+  ASSERT_TRUE(ended.Start({"true"}, {}, &error)) << error;
+  pid_t dead = ended.pid();
+  ASSERT_TRUE(ended.WaitForExit(std::chrono::seconds(10)));
   std::string name = "jsn-test-" + std::to_string(dead) + "-0";
   std::vector<std::string> made;
   for (const char* root : {"/sys/fs/cgroup/systemd/", "/sys/fs/cgroup/unified/"}) {

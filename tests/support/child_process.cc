@@ -145,13 +145,16 @@ std::string CommandResult::Describe() const {
   return "wait status " + std::to_string(wait_status);
 }
 
-CommandResult RunCommand(const std::vector<std::string>& argv,
-                         const std::vector<std::string>& environment,
-                         std::chrono::milliseconds timeout) {
+namespace {
+
+// RunCommand, with stderr to `error_file` when that is not empty.
+CommandResult RunToExit(const std::vector<std::string>& argv,
+                        const std::vector<std::string>& environment,
+                        std::chrono::milliseconds timeout, const std::string& error_file) {
   CommandResult result;
   ChildProcess child;
   std::string error;
-  if (!child.Start(argv, environment, &error)) {
+  if (!child.Start(argv, environment, &error, "", false, error_file)) {
     result.output = error;
     return result;
   }
@@ -165,6 +168,23 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   // same deadline, rather than kill a command that is finishing.
   child.WaitForExit(std::chrono::milliseconds(MillisecondsLeft(deadline)));
   result.wait_status = child.Stop(SIGKILL, std::chrono::milliseconds(0));
+  return result;
+}
+
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& environment,
+                         std::chrono::milliseconds timeout) {
+  return RunToExit(argv, environment, timeout, "");
+}
+
+CommandResult RunCommandStderrApart(const std::vector<std::string>& argv,
+                                    const std::vector<std::string>& environment,
+                                    std::chrono::milliseconds timeout) {
+  TempDir directory("jsn-stderr");
+  CommandResult result = RunToExit(argv, environment, timeout, directory.Join("stderr"));
+  result.error_output = ReadFile(directory.Join("stderr"));
   return result;
 }
 

@@ -172,7 +172,7 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
     if (starter_.WaitForExit(std::chrono::milliseconds(0))) {
       return ::testing::AssertionFailure()
              << "systemd exited during boot ("
-             << CommandResult{starter_.wait_status(), ""}.Describe() << "); its log:\n"
+             << CommandResult{starter_.wait_status(), "", ""}.Describe() << "); its log:\n"
              << ReadFile(log_path());
     }
     // The starter writes systemd's PID (as the host sees it) once unshare has forked it.
@@ -235,7 +235,7 @@ void SystemSystemd::Stop() {
 
 CommandResult SystemSystemd::Run(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout) const {
-  if (systemd_pid_ == 0) return CommandResult{-1, "systemd is not running"};
+  if (systemd_pid_ == 0) return CommandResult{-1, "systemd is not running", ""};
   std::vector<std::string> command = {"nsenter", "-t", std::to_string(systemd_pid_), "-a"};
   command.insert(command.end(), argv.begin(), argv.end());
   return RunCommand(command, EnvironmentWith({"SYSTEMD_PAGER=", "SYSTEMD_COLORS=0"}), timeout);

@@ -95,7 +95,7 @@ std::vector<std::string> UserSystemd::EnvironmentOverrides() const {
     if (manager_.WaitForExit(std::chrono::milliseconds(0))) {
       return ::testing::AssertionFailure()
              << "the user manager exited during start-up ("
-             << CommandResult{manager_.wait_status(), ""}.Describe() << "); its log:\n"
+             << CommandResult{manager_.wait_status(), "", ""}.Describe() << "); its log:\n"
              << ReadFile(log_path());
     }
     // SystemState can only be read once systemd owns org.freedesktop.systemd1 on the bus.
