@@ -3,20 +3,14 @@
 #include "jsn/calls.h"
 
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "jsn/reader.h"
 #include "jsn/writer.h"
+#include "support/child_process.h"
 #include "support/hex.h"
-
-extern char** environ;
 
 namespace jsn {
 namespace {
@@ -156,36 +150,15 @@ std::string GlibReads(const std::string& dir, const std::vector<std::string>& na
       "    body = m.get_body()\n"
       "    print(m.get_serial(), m.get_path(), m.get_interface(), m.get_member(),\n"
       "          m.get_destination(), body.print_(False) if body else '()')\n";
-  int pipe_fds[2];
-  EXPECT_EQ(pipe(pipe_fds), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
   std::vector<std::string> args = {"/usr/bin/python3", "-c", kScript};
   for (const auto& name : names) args.push_back(dir + "/" + name);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(pipe_fds[1]);
-  std::string out;
-  char chunk[4096];
-  ssize_t n;
-  while ((n = read(pipe_fds[0], chunk, sizeof chunk)) > 0) out.append(chunk, size_t(n));
-  close(pipe_fds[0]);
-  int status = 0;
-  EXPECT_EQ(waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "python3 status " << status;
-  return out;
+  testing::CommandResult result = testing::RunCommandStderrApart(args);
+  EXPECT_TRUE(result.succeeded()) << "python3 " << result.Describe() << ": " << result.error_output;
+  return result.output;
 }
 
 TEST(Calls, GlibReadsEveryBuiltMessage) {
-  const char* tmp = getenv("TMPDIR");
-  std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/jsn-calls-XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  testing::TempDir dir("jsn-calls");
   Built hello, add, get, subscribe;
   ASSERT_TRUE(BuildHello(hello.storage, 1, &hello.bytes).ok());
   ASSERT_TRUE(BuildAddMatch(add.storage, 2, "type='signal'", &add.bytes).ok());
@@ -200,14 +173,11 @@ TEST(Calls, GlibReadsEveryBuiltMessage) {
   int index = 0;
   for (Built* b : {&hello, &add, &get, &subscribe}) {
     names.push_back("m" + std::to_string(index++));
-    FILE* f = fopen((dir + "/" + names.back()).c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(fwrite(b->bytes.data(), 1, b->bytes.size(), f), b->bytes.size());
-    fclose(f);
+    ASSERT_TRUE(testing::WriteFile(
+        dir.Join(names.back()),
+        std::string(reinterpret_cast<const char*>(b->bytes.data()), b->bytes.size())));
   }
-  const std::string out = GlibReads(dir, names);
-  for (const auto& name : names) unlink((dir + "/" + name).c_str());
-  rmdir(dir.c_str());
+  const std::string out = GlibReads(dir.path(), names);
   EXPECT_EQ(out,
             "1 /org/freedesktop/DBus org.freedesktop.DBus Hello org.freedesktop.DBus ()\n"
             "2 /org/freedesktop/DBus org.freedesktop.DBus AddMatch org.freedesktop.DBus "

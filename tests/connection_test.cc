@@ -1,5 +1,6 @@
 // Connection behaviour that needs no bus: a closed connection refuses politely, serials.
-// Everything that talks to a bus is in tests/integration/connection_test.cc.
+// Everything that talks to a bus is in tests/integration/connection_private_bus_test.cc (a real
+// dbus-daemon), connection_fake_bus_test.cc and peer_interface_test.cc (a fake bus).
 #include "jsn/connection.h"
 
 #include <gtest/gtest.h>

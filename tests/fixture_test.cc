@@ -14,18 +14,22 @@
 
 #include "jsn/reader.h"
 #include "support/render.h"
+#include "support/source_tree.h"
 
 namespace jsn {
 namespace {
 
-const char kValidDirectory[] = "fixtures/valid/";
+// A file in fixtures/valid/.
+std::string ValidFixturePath(const std::string& file) {
+  return testing::SourcePath("fixtures/valid/" + file);
+}
 // tools/record-fixtures records this many; fewer means fixtures went missing.
 constexpr size_t kRecordedFixtures = 43;
 
 std::vector<std::string> ValidFixtureNames() {
   std::vector<std::string> names;
   std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(kValidDirectory, error)) {
+  for (const auto& entry : std::filesystem::directory_iterator(ValidFixturePath(""), error)) {
     if (entry.path().extension() == ".bin") names.push_back(entry.path().stem().string());
   }
   std::sort(names.begin(), names.end());
@@ -45,7 +49,7 @@ std::vector<uint8_t> ReadBytes(const std::string& path) {
 class ValidFixture : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ValidFixture, MessageLengthIsTheWholeFile) {
-  const std::vector<uint8_t> bytes = ReadBytes(kValidDirectory + GetParam() + ".bin");
+  const std::vector<uint8_t> bytes = ReadBytes(ValidFixturePath(GetParam() + ".bin"));
   ASSERT_GE(bytes.size(), kFixedHeaderLength);
   size_t length = 0;
   Status status = MessageLength(bytes, &length);
@@ -55,8 +59,8 @@ TEST_P(ValidFixture, MessageLengthIsTheWholeFile) {
 }
 
 TEST_P(ValidFixture, ParsesAndRendersAsGLibReadsIt) {
-  const std::vector<uint8_t> bytes = ReadBytes(kValidDirectory + GetParam() + ".bin");
-  const std::string expected = ReadFile(kValidDirectory + GetParam() + ".expect");
+  const std::vector<uint8_t> bytes = ReadBytes(ValidFixturePath(GetParam() + ".bin"));
+  const std::string expected = ReadFile(ValidFixturePath(GetParam() + ".expect"));
   ASSERT_FALSE(expected.empty()) << "missing " << GetParam() << ".expect";
   Message message;
   Status status = Message::Parse(bytes, &message);
@@ -67,7 +71,7 @@ TEST_P(ValidFixture, ParsesAndRendersAsGLibReadsIt) {
 
 // "exactly one whole message": one byte short or one byte over is not this message.
 TEST_P(ValidFixture, IsRejectedOneByteShortOrOneByteOver) {
-  std::vector<uint8_t> bytes = ReadBytes(kValidDirectory + GetParam() + ".bin");
+  std::vector<uint8_t> bytes = ReadBytes(ValidFixturePath(GetParam() + ".bin"));
   ASSERT_GT(bytes.size(), kFixedHeaderLength);
   Message message;
   EXPECT_FALSE(
@@ -97,7 +101,7 @@ TEST(ValidFixtures, EveryMarshallerContributesASignalAndAMethodCallInBothByteOrd
   std::set<std::string> byte_orders;
   for (const std::string& name : ValidFixtureNames()) {
     const std::string marshaller = name.substr(0, name.find('-'));
-    const std::string expect = ReadFile(kValidDirectory + name + ".expect");
+    const std::string expect = ReadFile(ValidFixturePath(name + ".expect"));
     const size_t type_at = expect.find("type: ");
     ASSERT_NE(type_at, std::string::npos) << name;
     const size_t type_end = expect.find('\n', type_at);
@@ -135,7 +139,7 @@ TEST(ValidFixtures, ActiveStateIsFoundInTheChangedDictOrTheInvalidatedList) {
   for (const PropertiesChangedCase& test_case : kPropertiesChanged) {
     SCOPED_TRACE(test_case.fixture);
     const std::vector<uint8_t> bytes =
-        ReadBytes(kValidDirectory + std::string(test_case.fixture) + ".bin");
+        ReadBytes(ValidFixturePath(std::string(test_case.fixture) + ".bin"));
     Message message;
     Status status = Message::Parse(bytes, &message);
     ASSERT_TRUE(status.ok()) << status.rule() << ": " << status.message();

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <string>
 
+#include "support/source_tree.h"
+
 namespace jsn {
 namespace {
 
@@ -202,9 +204,10 @@ TEST(Format, EveryConversionInTheSourcesIsSupported) {
   const std::regex token(R"(//[^\n]*|'([^'\\\n]|\\.)*'|"([^"\\\n]|\\.)*")");
   std::set<std::string> unsupported;
   int files = 0;
-  for (const char* directory : {"src/", "include/jsn/"}) {
-    DIR* dir = opendir(directory);
-    ASSERT_NE(dir, nullptr) << directory << " (tests run from the top of the tree)";
+  for (const char* tree_directory : {"src/", "include/jsn/"}) {
+    const std::string directory = testing::SourcePath(tree_directory);
+    DIR* dir = opendir(directory.c_str());
+    ASSERT_NE(dir, nullptr) << directory;
     while (dirent* entry = readdir(dir)) {
       std::string name = entry->d_name;
       bool is_source = name.ends_with(".cc") || name.ends_with(".h");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "jsn/reader.h"
+#include "support/source_tree.h"
 
 namespace jsn {
 namespace {
@@ -212,13 +213,9 @@ TEST(Framer, IncompleteMessageIsHeldNotHandedOut) {
   EXPECT_EQ(framer.buffered(), message.size() - 1);
 }
 
-// The recorded fixtures (fixtures/valid/*.bin, from sd-bus, GLib and libdbus), relative to the
-// source tree `make check` runs in, or $JSN_SOURCE_DIR.
+// The recorded fixtures (fixtures/valid/*.bin, from sd-bus, GLib and libdbus).
 std::vector<std::string> ValidFixtures(std::vector<std::string>* names) {
-  const char* source_dir = getenv("JSN_SOURCE_DIR");
-  std::string directory =
-      std::string(source_dir != nullptr && source_dir[0] != '\0' ? source_dir : ".") +
-      "/fixtures/valid";
+  std::string directory = testing::SourcePath("fixtures/valid");
   std::vector<std::string> contents;
   DIR* dir = opendir(directory.c_str());
   if (dir == nullptr) return contents;

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "support/source_tree.h"
 
 namespace {
 
@@ -136,14 +137,8 @@ struct SourceFile {
   std::vector<Include> includes;
 };
 
-// The source tree: $JSN_SOURCE_DIR, else the folder above this file as the Makefile names it
-// (tests/include_directions_test.cc, relative to the repository root the suites run in).
-fs::path SourceRoot() {
-  const char* override_dir = getenv("JSN_SOURCE_DIR");
-  if (override_dir != nullptr && override_dir[0] != '\0') return override_dir;
-  fs::path root = fs::path(__FILE__).parent_path().parent_path();
-  return root.empty() ? fs::path(".") : root;
-}
+// The source tree, as support/source_tree.h finds it.
+fs::path SourceRoot() { return jsn::testing::SourcePath(""); }
 
 bool IsSourceFile(const fs::path& path) {
   for (const char* extension : kSourceExtensions) {

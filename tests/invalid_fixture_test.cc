@@ -12,14 +12,14 @@
 #include <vector>
 
 #include "jsn/reader.h"
+#include "support/source_tree.h"
 
 namespace jsn {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Tests run from the repository root.
-const fs::path kInvalidDir = "fixtures/invalid";
+fs::path InvalidDirectory() { return testing::SourcePath("fixtures/invalid"); }
 
 // Enough to show the fixtures cover the wire rules broadly, not a handful of them.
 constexpr size_t kMinimumFixtures = 60;
@@ -27,7 +27,7 @@ constexpr size_t kMinimumDistinctRules = 30;
 
 std::vector<fs::path> Fixtures() {
   std::vector<fs::path> paths;
-  for (const auto& entry : fs::directory_iterator(kInvalidDir)) {
+  for (const auto& entry : fs::directory_iterator(InvalidDirectory())) {
     if (entry.path().extension() == ".bin") paths.push_back(entry.path());
   }
   std::sort(paths.begin(), paths.end());

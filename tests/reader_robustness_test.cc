@@ -14,6 +14,7 @@
 #include "jsn/reader.h"
 #include "support/glib_messages.h"
 #include "support/hex.h"
+#include "support/source_tree.h"
 
 namespace jsn {
 namespace {
@@ -97,7 +98,8 @@ INSTANTIATE_TEST_SUITE_P(GlibMessages, ReaderRobustness,
 // 255-byte signature): every byte flipped, and every truncation, is safe too.
 TEST(ReaderRobustness, EveryRecordedFixtureSurvivesFlippedBytesAndTruncation) {
   size_t files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("fixtures/valid")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::SourcePath("fixtures/valid"))) {
     if (entry.path().extension() != ".bin") continue;
     SCOPED_TRACE(entry.path().string());
     ++files;

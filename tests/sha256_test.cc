@@ -3,10 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "support/child_process.h"
 
 namespace jsn {
 namespace {
@@ -69,13 +70,9 @@ TEST(Sha256, AFilesDigestIsWhatSha256sumPrints) {
   Status status = Sha256OfFile(path, hex);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(hex, HexOf(text));
-  std::string command = std::string("sha256sum ") + path;
-  FILE* sha256sum = popen(command.c_str(), "r");
-  ASSERT_NE(sha256sum, nullptr);
-  char printed[65] = {};
-  ASSERT_EQ(fread(printed, 1, 64, sha256sum), 64u);
-  pclose(sha256sum);
-  EXPECT_EQ(std::string(printed), std::string(hex));
+  testing::CommandResult sha256sum = testing::RunCommand({"sha256sum", path});
+  ASSERT_TRUE(sha256sum.succeeded()) << sha256sum.Describe() << ": " << sha256sum.output;
+  EXPECT_EQ(sha256sum.output.substr(0, 64), std::string(hex));
   unlink(path);
 }
 

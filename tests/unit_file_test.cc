@@ -12,6 +12,7 @@
 #include <string>
 
 #include "support/child_process.h"
+#include "support/source_tree.h"
 
 namespace jsn {
 namespace {
@@ -34,7 +35,7 @@ std::vector<std::string> Unquote(std::string_view line) {
 }
 
 std::string ReadGolden(const std::string& name) {
-  std::ifstream in("fixtures/unit-files/" + name);
+  std::ifstream in(testing::SourcePath("fixtures/unit-files/" + name));
   std::stringstream text;
   text << in.rdbuf();
   return text.str();

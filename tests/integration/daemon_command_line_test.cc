@@ -1,16 +1,17 @@
 // The daemon binary's command line, run as a process: a bad command line is rejected with a
 // message that says what was expected and what was found, and exit 2, before anything
 // connects (the --bus address given points nowhere, so connecting would fail differently).
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <string>
 #include <vector>
 
+#include "support/child_process.h"
+
 namespace {
+
+using ::jsn::testing::CommandResult;
+using ::jsn::testing::RunCommandStderrApart;
 
 constexpr const char* kDaemon = "build/juju-systemd-notices";
 
@@ -20,44 +21,15 @@ struct DaemonRun {
   std::string err;
 };
 
-std::string ReadAll(int fd) {
-  std::string text;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
-  return text;
-}
-
-// Runs the daemon with `args`; its output is small, so reading stdout then stderr to the end
-// cannot deadlock on a full pipe.
+// Runs the daemon with `args` to its exit, its stdout and stderr apart.
 DaemonRun RunDaemon(const std::vector<std::string>& args) {
-  int out[2], err[2];
-  EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
-  EXPECT_EQ(pipe2(err, O_CLOEXEC), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  std::vector<char*> argv = {const_cast<char*>(kDaemon)};
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  int spawned = posix_spawn(&pid, kDaemon, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(out[1]);
-  close(err[1]);
-  DaemonRun run;
-  if (spawned == 0) {
-    run.out = ReadAll(out[0]);
-    run.err = ReadAll(err[0]);
-    int status = 0;
-    EXPECT_EQ(waitpid(pid, &status, 0), pid);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  close(out[0]);
-  close(err[0]);
-  EXPECT_EQ(spawned, 0) << "cannot run " << kDaemon << " (run the tests from the repository root)";
-  return run;
+  std::vector<std::string> argv = {kDaemon};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandResult result = RunCommandStderrApart(argv);
+  EXPECT_TRUE(result.exited()) << "cannot run " << kDaemon
+                               << " (run the tests from the repository root): " << result.Describe()
+                               << ": " << result.output;
+  return {result.exit_code(), result.output, result.error_output};
 }
 
 struct BadLine {

@@ -10,6 +10,7 @@
 #include "support/bus_monitor.h"
 #include "support/child_process.h"
 #include "support/private_bus.h"
+#include "support/source_tree.h"
 #include "support/user_systemd.h"
 
 namespace jsn::testing {
@@ -43,8 +44,8 @@ class Subscriber {
  public:
   ::testing::AssertionResult Start(const std::string& address) {
     std::string error;
-    if (!process_.Start({SupportPath("systemd-subscriber"), "--address", address}, {}, &error, "",
-                        true)) {
+    if (!process_.Start({SourcePath("tests/support/systemd-subscriber"), "--address", address}, {},
+                        &error, "", true)) {
       return ::testing::AssertionFailure() << error;
     }
     std::string line;

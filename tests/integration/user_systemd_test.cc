@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,6 +16,7 @@
 
 #include "support/bus_monitor.h"
 #include "support/child_process.h"
+#include "support/source_tree.h"
 
 namespace jsn::testing {
 namespace {
@@ -83,7 +83,8 @@ class Subscriber {
  public:
   ::testing::AssertionResult Start(const std::string& address) {
     std::string error;
-    if (!process_.Start({SupportPath("systemd-subscriber"), "--address", address}, {}, &error, "",
+    if (!process_.Start({SourcePath("tests/support/systemd-subscriber"), "--address", address}, {},
+                        &error, "",
                         /*with_stdin=*/true)) {
       return ::testing::AssertionFailure() << error;
     }
@@ -411,10 +412,11 @@ TEST(UserSystemd, StopAfterTheManagerWasKilledStillEndsItsServices) {
 // A test process killed outright leaves its managers' cgroup directories; the next Start in any
 // test process removes those whose process is gone.
 TEST(UserSystemd, StartRemovesCgroupsLeftByADeadTestProcess) {
-  pid_t dead = fork();
-  if (dead == 0) _exit(0);
-  ASSERT_GT(dead, 0);
-  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+  ChildProcess ended;
+  std::string error;
+  ASSERT_TRUE(ended.Start({"true"}, {}, &error)) << error;
+  pid_t dead = ended.pid();
+  ASSERT_TRUE(ended.WaitForExit(std::chrono::seconds(10)));
   std::string name = "jsn-test-" + std::to_string(dead) + "-0";
   std::vector<std::string> made;
   for (const char* root : {"/sys/fs/cgroup/systemd/", "/sys/fs/cgroup/unified/"}) {
@@ -434,7 +436,7 @@ TEST(UserSystemdScript, RunGivesTheCommandAManagerAndRemovesItAfterwards) {
   TempDir units;
   ASSERT_TRUE(WriteFile(units.Join("demo.service"), kSleepService));
   CommandResult run = RunCommand(
-      {SupportPath("user-systemd"), "run", "--units", units.path(), "--", "sh", "-c",
+      {SourcePath("tests/support/user-systemd"), "run", "--units", units.path(), "--", "sh", "-c",
        "systemctl --user start demo.service && systemctl --user is-active demo.service && "
        "pid=$(systemctl --user show -P MainPID demo.service) && "
        "echo \"runtime $XDG_RUNTIME_DIR\" && echo \"service $pid\" && "
@@ -461,13 +463,13 @@ TEST(UserSystemdScript, RunGivesTheCommandAManagerAndRemovesItAfterwards) {
 }
 
 TEST(UserSystemdScript, HelpSaysHowToRunStartAndClean) {
-  CommandResult help = RunCommand({SupportPath("user-systemd"), "--help"});
+  CommandResult help = RunCommand({SourcePath("tests/support/user-systemd"), "--help"});
   EXPECT_TRUE(help.succeeded());
   EXPECT_NE(help.output.find("usage: tests/support/user-systemd run"), std::string::npos);
   TempDir dirs;
   CommandResult bad =
-      RunCommand({SupportPath("user-systemd"), "start", "--runtime-dir", dirs.Join("runtime"),
-                  "--config-home", dirs.Join("config"), "--cgroup", "../x"});
+      RunCommand({SourcePath("tests/support/user-systemd"), "start", "--runtime-dir",
+                  dirs.Join("runtime"), "--config-home", dirs.Join("config"), "--cgroup", "../x"});
   EXPECT_EQ(bad.exit_code(), 2) << bad.output;
   EXPECT_NE(bad.output.find("found '../x'"), std::string::npos) << bad.output;
   EXPECT_FALSE(PathExists(dirs.Join("runtime"))) << "nothing is made before the checks pass";

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -119,24 +118,6 @@ bool WaitWithDeadline(pid_t pid, int* wait_status, Clock::time_point deadline) {
 
 }  // namespace
 
-std::string SupportPath(const std::string& file) {
-  const char* override_dir = getenv("JSN_TEST_SUPPORT_DIR");
-  std::string dir;
-  if (override_dir != nullptr && *override_dir != '\0') {
-    dir = override_dir;
-  } else {
-    // __FILE__ is tests/support/child_process.cc as the Makefile compiles it, relative to the
-    // repository root where the suites run.
-    std::string source = __FILE__;
-    dir = source.substr(0, source.rfind('/'));
-  }
-  if (!dir.empty() && dir[0] != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof cwd) != nullptr) dir = std::string(cwd) + "/" + dir;
-  }
-  return dir + "/" + file;
-}
-
 std::vector<std::string> EnvironmentWith(const std::vector<std::string>& overrides) {
   std::vector<std::string> result;
   auto overridden = [&](const std::string& entry) {
@@ -164,13 +145,16 @@ std::string CommandResult::Describe() const {
   return "wait status " + std::to_string(wait_status);
 }
 
-CommandResult RunCommand(const std::vector<std::string>& argv,
-                         const std::vector<std::string>& environment,
-                         std::chrono::milliseconds timeout) {
+namespace {
+
+// RunCommand, with stderr to `error_file` when that is not empty.
+CommandResult RunToExit(const std::vector<std::string>& argv,
+                        const std::vector<std::string>& environment,
+                        std::chrono::milliseconds timeout, const std::string& error_file) {
   CommandResult result;
   ChildProcess child;
   std::string error;
-  if (!child.Start(argv, environment, &error)) {
+  if (!child.Start(argv, environment, &error, "", false, error_file)) {
     result.output = error;
     return result;
   }
@@ -184,6 +168,23 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   // same deadline, rather than kill a command that is finishing.
   child.WaitForExit(std::chrono::milliseconds(MillisecondsLeft(deadline)));
   result.wait_status = child.Stop(SIGKILL, std::chrono::milliseconds(0));
+  return result;
+}
+
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& environment,
+                         std::chrono::milliseconds timeout) {
+  return RunToExit(argv, environment, timeout, "");
+}
+
+CommandResult RunCommandStderrApart(const std::vector<std::string>& argv,
+                                    const std::vector<std::string>& environment,
+                                    std::chrono::milliseconds timeout) {
+  TempDir directory("jsn-stderr");
+  CommandResult result = RunToExit(argv, environment, timeout, directory.Join("stderr"));
+  result.error_output = ReadFile(directory.Join("stderr"));
   return result;
 }
 

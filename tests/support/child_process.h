@@ -19,18 +19,16 @@
 
 namespace jsn::testing {
 
-// Absolute path of a file in tests/support/ (scripts such as user-systemd). Found next to this
-// source file, or in $JSN_TEST_SUPPORT_DIR when that is set (a test binary run from elsewhere).
-std::string SupportPath(const std::string& file);
-
 // `environ` with each NAME=VALUE of `overrides` replacing (or adding) NAME.
 std::vector<std::string> EnvironmentWith(const std::vector<std::string>& overrides);
 
 struct CommandResult {
   // The raw wait status; exited() / exit_code() read it. -1 when the command could not be run.
   int wait_status = -1;
-  // stdout and stderr together, in the order written.
+  // stdout and stderr together, in the order written; stdout only from RunCommandStderrApart.
   std::string output;
+  // stderr, from RunCommandStderrApart ("" from RunCommand, whose `output` holds it).
+  std::string error_output;
   bool exited() const;
   // The exit code when the command exited, -1 when it was killed by a signal or never ran.
   int exit_code() const;
@@ -45,6 +43,11 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& environment = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+// RunCommand for a test that tells stdout from stderr: `output` holds stdout, `error_output`
+// stderr (kept in a file of a TempDir of its own while the command runs).
+CommandResult RunCommandStderrApart(const std::vector<std::string>& argv,
+                                    const std::vector<std::string>& environment = {},
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 class ChildProcess {
  public:

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "support/source_tree.h"
+
 namespace jsn::testing {
 namespace {
 
@@ -47,7 +49,7 @@ FakeJujuExec::FakeJujuExec(const std::string& parent) : directory_("jsn-fake-juj
       "export JSN_FAKE_JUJU_EXEC_LOG JSN_FAKE_JUJU_EXEC_CONTROL "
       "JSN_FAKE_JUJU_EXEC_ARGV0\n"
       "exec /usr/bin/python3 " +
-      ShellQuote(SupportPath("fake-juju-exec")) + " \"$@\"\n";
+      ShellQuote(SourcePath("tests/support/fake-juju-exec")) + " \"$@\"\n";
   WriteFile(path(), wrapper, 0755);
 }
 

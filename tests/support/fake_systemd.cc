@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "support/source_tree.h"
+
 namespace jsn::testing {
 namespace {
 
@@ -29,8 +31,8 @@ bool Emitted(const std::string& reply) { return reply == "ok emitted 1"; }
 ::testing::AssertionResult FakeSystemd::Start(const std::string& bus_address,
                                               const std::vector<std::string>& units,
                                               bool emit_unsubscribed) {
-  std::vector<std::string> argv = {"/usr/bin/python3", SupportPath("fake_systemd.py"), "--address",
-                                   bus_address};
+  std::vector<std::string> argv = {"/usr/bin/python3", SourcePath("tests/support/fake_systemd.py"),
+                                   "--address", bus_address};
   for (const std::string& unit : units) {
     argv.push_back("--unit");
     argv.push_back(unit);

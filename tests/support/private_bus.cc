@@ -1,22 +1,16 @@
 #include "support/private_bus.h"
 
 #include <signal.h>
-#include <stdlib.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "support/source_tree.h"
+
 namespace jsn::testing {
 namespace {
 
-std::string ConfigTemplatePath() {
-  const char* source_dir = getenv("JSN_SOURCE_DIR");
-  if (source_dir != nullptr && source_dir[0] != '\0') {
-    return std::string(source_dir) + "/tests/support/private-bus.conf";
-  }
-  std::string here = __FILE__;  // tests/support/private_bus.cc as the Makefile compiles it
-  return here.substr(0, here.rfind('/') + 1) + "private-bus.conf";
-}
+std::string ConfigTemplatePath() { return SourcePath("tests/support/private-bus.conf"); }
 
 }  // namespace
 

@@ -10,8 +10,7 @@
 //   // the destructor stops the daemon (kill + waitpid by PID) and removes the temp dir
 //
 // The PrivateBus owns the daemon's process (a ChildProcess) and its directory (a TempDir). The
-// bus config comes from tests/support/private-bus.conf (found next to this file's source,
-// relative to the working directory `make check` runs in, or under $JSN_SOURCE_DIR). Every
+// bus config comes from tests/support/private-bus.conf (found by source_tree.h's SourcePath). Every
 // process started here is killed and reaped by its PID; nothing is left running or on disk.
 // Start returns ::testing::AssertionResult so a failure explains itself in ASSERT_TRUE.
 #pragma once

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "support/child_process.h"
+#include "support/source_tree.h"
 
 namespace jsn::testing {
 namespace {
@@ -94,7 +95,7 @@ void SweepStale() {
   }
   for (const char* root : {"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
     for (const std::string& name : LeftByDeadTests(root, kStalePrefix)) {
-      RunCommand({SupportPath("system-systemd"), "clean", "--cgroup", name}, {},
+      RunCommand({SourcePath("tests/support/system-systemd"), "clean", "--cgroup", name}, {},
                  std::chrono::seconds(30));
     }
   }
@@ -155,12 +156,12 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
   }
   // The checkout's test scripts (fake-juju-exec) must stay visible inside, even from a clone
   // under /tmp.
-  std::string support = SupportPath("");
+  std::string support = SourcePath("tests/support/");
   support.pop_back();
   std::string error;
   cgroups_made_ = true;
-  if (!starter_.Start({SupportPath("system-systemd"), "start", "--dir", dir(), "--bus", bus_,
-                       "--cgroup", cgroup_name_, "--share", support},
+  if (!starter_.Start({SourcePath("tests/support/system-systemd"), "start", "--dir", dir(), "--bus",
+                       bus_, "--cgroup", cgroup_name_, "--share", support},
                       {}, &error, log_path())) {
     return ::testing::AssertionFailure() << "cannot start systemd: " << error;
   }
@@ -171,7 +172,7 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
     if (starter_.WaitForExit(std::chrono::milliseconds(0))) {
       return ::testing::AssertionFailure()
              << "systemd exited during boot ("
-             << CommandResult{starter_.wait_status(), ""}.Describe() << "); its log:\n"
+             << CommandResult{starter_.wait_status(), "", ""}.Describe() << "); its log:\n"
              << ReadFile(log_path());
     }
     // The starter writes systemd's PID (as the host sees it) once unshare has forked it.
@@ -207,8 +208,8 @@ void SystemSystemd::Stop() {
   if (starter_.running()) starter_.Stop(SIGTERM, std::chrono::seconds(10));
   if (cgroups_made_) {
     CommandResult clean =
-        RunCommand({SupportPath("system-systemd"), "clean", "--cgroup", cgroup_name_}, {},
-                   std::chrono::seconds(30));
+        RunCommand({SourcePath("tests/support/system-systemd"), "clean", "--cgroup", cgroup_name_},
+                   {}, std::chrono::seconds(30));
     if (!clean.succeeded()) ADD_FAILURE() << "cleaning the cgroups failed: " << clean.output;
     cgroups_made_ = false;
   }
@@ -234,7 +235,7 @@ void SystemSystemd::Stop() {
 
 CommandResult SystemSystemd::Run(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout) const {
-  if (systemd_pid_ == 0) return CommandResult{-1, "systemd is not running"};
+  if (systemd_pid_ == 0) return CommandResult{-1, "systemd is not running", ""};
   std::vector<std::string> command = {"nsenter", "-t", std::to_string(systemd_pid_), "-a"};
   command.insert(command.end(), argv.begin(), argv.end());
   return RunCommand(command, EnvironmentWith({"SYSTEMD_PAGER=", "SYSTEMD_COLORS=0"}), timeout);

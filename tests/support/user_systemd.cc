@@ -9,6 +9,8 @@
 #include <atomic>
 #include <thread>
 
+#include "support/source_tree.h"
+
 namespace jsn::testing {
 namespace {
 
@@ -37,7 +39,7 @@ std::string UniqueCgroupName() {
 void SweepStaleCgroups() {
   for (const char* root : {"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
     for (const std::string& name : LeftByDeadTests(root, kCgroupPrefix)) {
-      RunCommand({SupportPath("user-systemd"), "clean", "--cgroup", name}, {},
+      RunCommand({SourcePath("tests/support/user-systemd"), "clean", "--cgroup", name}, {},
                  std::chrono::seconds(30));
     }
   }
@@ -81,8 +83,8 @@ std::vector<std::string> UserSystemd::EnvironmentOverrides() const {
   SweepStaleCgroups();
   std::string error;
   cgroups_made_ = true;
-  if (!manager_.Start({SupportPath("user-systemd"), "start", "--runtime-dir", runtime_dir(),
-                       "--config-home", config_home(), "--cgroup", cgroup_name_},
+  if (!manager_.Start({SourcePath("tests/support/user-systemd"), "start", "--runtime-dir",
+                       runtime_dir(), "--config-home", config_home(), "--cgroup", cgroup_name_},
                       Environment(), &error, log_path())) {
     return ::testing::AssertionFailure() << "cannot start the user manager: " << error;
   }
@@ -93,7 +95,7 @@ std::vector<std::string> UserSystemd::EnvironmentOverrides() const {
     if (manager_.WaitForExit(std::chrono::milliseconds(0))) {
       return ::testing::AssertionFailure()
              << "the user manager exited during start-up ("
-             << CommandResult{manager_.wait_status(), ""}.Describe() << "); its log:\n"
+             << CommandResult{manager_.wait_status(), "", ""}.Describe() << "); its log:\n"
              << ReadFile(log_path());
     }
     // SystemState can only be read once systemd owns org.freedesktop.systemd1 on the bus.
@@ -125,7 +127,7 @@ void UserSystemd::Stop(std::chrono::milliseconds grace) {
   if (cgroups_made_) {
     // Kills what a SIGKILLed manager left behind (its dbus-daemon, services), removes the
     // cgroups. The script knows the layout, so it is one recipe for tests and demos.
-    RunCommand({SupportPath("user-systemd"), "clean", "--cgroup", cgroup_name_}, {},
+    RunCommand({SourcePath("tests/support/user-systemd"), "clean", "--cgroup", cgroup_name_}, {},
                std::chrono::seconds(30));
     cgroups_made_ = false;
   }
