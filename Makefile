@@ -9,8 +9,8 @@
 #   make soak       SOAK_SECONDS (600) of random life on a real systemd user manager (root)
 #   make charm-lib  write lib/charms/... (the Charmhub file) from the package's module and VERSION
 #   make format     apply .clang-format to src/, include/ and tests/ (make check checks it)
-#   make check-library only the charm library's tests (tests/lib/), with whatever ops
-#                   /usr/bin/python3 imports, e.g. PYTHONPATH=../shared/third_party/ops-2.20.0
+#   make check-library only the charm library's tests (tests/lib/), under ops 2 and ops 3
+#                   (tests/lib/ops_path.py finds each; nothing needs setting)
 #   make demo       run the daemon against a real systemd user manager (as root), see tools/demo
 #   make static     the same, stripped: $(BUILD)/juju-systemd-notices-static
 #   make static-musl  the same against musl (Debian musl-tools) with no libstdc++ run time:
