@@ -236,7 +236,8 @@ Status Manager::WaitForJob(std::string_view job_path, std::string_view unit) {
     if (header.type == MessageType::kMethodCall) {
       (void)bus_.AnswerCall(incoming.message);
     } else if (header.type == MessageType::kSignal && header.member == "JobRemoved" &&
-               header.interface == kSystemdManagerInterface) {
+               header.interface == kSystemdManagerInterface && FromSystemd(header.sender)) {
+      // A unicast signal reaches us whatever our match rules say: only systemd's verdict counts.
       NoteJobRemoved(incoming.message);
     }
   }

@@ -89,6 +89,16 @@ TEST_F(CharmWithFakeSystemd, ForgedJobRepliesAndJobRemovedFromAStrangerAreRefuse
   EXPECT_TRUE(stop.succeeded()) << stop.Describe() << "\n" << stop.output;
 }
 
+// The same verdict sent later, after systemd's reply, while subscribe waits for the job: still
+// refused, and still systemd's own JobRemoved decides.
+TEST_F(CharmWithFakeSystemd, AForgedJobRemovedWhileWaitingForTheJobIsRefused) {
+  ASSERT_TRUE(systemd_.Command(std::string("job-result ") + kNoticesUnit + " failed"));
+  ASSERT_TRUE(systemd_.Command(std::string("forge-jobs ") + kNoticesUnit + " done late"));
+  CommandResult failed = Subscribe();
+  EXPECT_EQ(failed.exit_code(), 1) << failed.output;
+  EXPECT_NE(failed.output.find("found 'failed'"), std::string::npos) << failed.output;
+}
+
 TEST_F(CharmWithFakeSystemd, AccessDeniedIsShownWithItsErrorNameAndExitsOne) {
   ASSERT_TRUE(systemd_.Command("deny EnableUnitFiles"));
   CommandResult result = Subscribe();

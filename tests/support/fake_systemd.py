@@ -56,6 +56,8 @@ Signals a command emits have been written to the bus before its reply is printed
                                  job path of its own), then sends the caller a unicast
                                  JobRemoved for the real job with RESULT; the real reply and
                                  JobRemoved follow                 -> "ok"
+  forge-jobs UNIT RESULT late    the same JobRemoved, sent after the real reply (while the
+                                 caller waits for the job), then the real JobRemoved -> "ok"
   deny METHOD                    Manager.METHOD answers org.freedesktop.DBus.Error.AccessDenied
                                                                   -> "ok"
   calls                          -> "ok calls METHOD:ARG,ARG METHOD..." (charm-side calls, in order)
@@ -274,8 +276,8 @@ class Fake:
         if verb == "job-result" and len(args) == 2:
             self.job_results[args[0]] = args[1]
             return "ok"
-        if verb == "forge-jobs" and len(args) == 2:
-            self.forged_jobs[args[0]] = args[1]
+        if verb == "forge-jobs" and len(args) in (2, 3) and args[2:] in ([], ["late"]):
+            self.forged_jobs[args[0]] = (args[1], args[2:] == ["late"])
             return "ok"
         if verb == "deny" and len(args) == 1:
             self.denied.add(args[0])
@@ -361,24 +363,34 @@ class Manager(dbus.service.Object):
         self.fake.next_job += 1
         path = dbus.ObjectPath("%s/job/%d" % (MANAGER_PATH, job_id))
         result = self.fake.job_results.get(name, "done")
-        forged = self.fake.forged_jobs.get(name)
-        if forged is not None:
-            # A stranger answers first, with a job of its own, then claims the real job ended.
-            stranger = self.fake.stranger()
-            reply = dbus.lowlevel.MethodReturnMessage(message)
-            reply.append(dbus.ObjectPath("%s/job/999999" % MANAGER_PATH), signature="o")
-            stranger.send_message(reply)
+        forged, late = self.fake.forged_jobs.get(name, (None, False))
+        stranger = self.fake.stranger() if forged is not None else None
+
+        def forge_job_removed():
             signal = dbus.lowlevel.SignalMessage(MANAGER_PATH, MANAGER_INTERFACE, "JobRemoved")
             signal.set_destination(message.get_sender())
             signal.append(dbus.UInt32(job_id), path, name, forged, signature="uoss")
             stranger.send_message(signal)
             stranger.flush()
+            return False
+        if forged is not None and not late:
+            # A stranger answers first, with a job of its own, then claims the real job ended.
+            reply = dbus.lowlevel.MethodReturnMessage(message)
+            reply.append(dbus.ObjectPath("%s/job/999999" % MANAGER_PATH), signature="o")
+            stranger.send_message(reply)
+            forge_job_removed()
 
         def finish():
             if result == "done":
                 self.fake.set_state(name, state, None, "changed")
             self.JobRemoved(dbus.UInt32(job_id), path, name, result)
             return False
+        if forged is not None and late:
+            # The real reply goes out when this returns; the stranger's verdict comes while the
+            # caller waits for the job, and systemd's own a while after.
+            GLib.timeout_add(100, forge_job_removed)
+            GLib.timeout_add(400, finish)
+            return path
         # After the reply, as systemd: the job ends later than StartUnit returns.
         GLib.idle_add(finish)
         return path
