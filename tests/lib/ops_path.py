@@ -10,7 +10,9 @@ It returns (the folder to put on PYTHONPATH, a description) or (None, why none w
 """
 import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,9 +58,9 @@ def find_ops(major=None):
     else:
         tried.append(f"no {THIRD_PARTY}")
     venv = ROOT / "build" / f"ops-{major or 'any'}-venv"
-    site = venv / "lib" / "python3.{}".format(
-        subprocess.run([PYTHON, "-c", "import sys; print(sys.version_info[1])"],
-                       stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()) / "site-packages"
+    # This module runs under PYTHON (tests/lib/run, tests/package-install), so its version is the
+    # venv's.
+    site = venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
     if not site.is_dir():
         made = subprocess.run([PYTHON, "-m", "venv", "--system-site-packages", str(venv)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
@@ -72,7 +74,7 @@ def find_ops(major=None):
         if made.returncode != 0 or installed.returncode != 0:
             output = (made.stdout if made.returncode != 0 else installed.stdout).strip().splitlines()
             tried.append(f"pip install '{requirement}' into {venv}: {output[-1] if output else 'failed'}")
-            subprocess.run(["rm", "-rf", str(venv)])
+            shutil.rmtree(str(venv), ignore_errors=True)
             return None, "; ".join(tried)
     found, error = _probe(site)
     if found and (major is None or _major(found[1]) == str(major)):
