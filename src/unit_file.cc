@@ -287,16 +287,37 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
     QuoteExecArgument(word, &out);
   }
   out.Append("\n");
-  // Hardening that leaves what juju-exec needs: it runs as root, reads /var/lib/juju and talks
-  // to the unit agent over its socket; the hook itself runs under the agent, not under us.
+  // A stop sends SIGTERM to the daemon alone, so that a running juju-exec can end within the
+  // daemon's grace (kStopGrace in daemon.cc, 10 s); whatever is left in the unit once the daemon
+  // has exited gets SIGKILL. systemd's default (control-group) would SIGTERM juju-exec at once.
+  // TimeoutStopSec= covers the grace even where the manager's default is set lower.
+  out.Append("KillMode=mixed\nTimeoutStopSec=30\n");
+  // Hardening that leaves what juju-exec needs: it runs as root, stats and reads
+  // /var/lib/juju/agents/unit-NAME and connects to the agent's run.socket (a socket on a
+  // read-only mount still connects); the hook itself runs under the agent, not under us.
   out.Append(
       "NoNewPrivileges=yes\nLockPersonality=yes\nRestrictRealtime=yes\n"
       "RestrictSUIDSGID=yes\n");
   if (!spec.user) {
-    // These need a mount namespace, which a user manager cannot always make.
+    // These need a mount namespace, which a user manager cannot always make. Everything is
+    // read-only but the state dir: strict leaves /home, /root and /run/user to ProtectHome=,
+    // and systemd 252 leaves /run writable once ProtectKernelTunables= or
+    // ProtectControlGroups= is set (tests/system shows both). The sockets we and juju-exec
+    // connect to still connect: a socket on a read-only mount does. systemd makes the default
+    // state dir (0755, root's).
     out.Append(
-        "ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectControlGroups=yes\n"
-        "ProtectClock=yes\nRestrictNamespaces=yes\n");
+        "ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\n"
+        "ProtectControlGroups=yes\nProtectClock=yes\nRestrictNamespaces=yes\n"
+        "ProtectSystem=strict\nProtectHome=read-only\nReadOnlyPaths=/run\n");
+    if (spec.state_dir.empty()) {
+      out.Append("StateDirectory=juju-systemd-notices\n");
+    } else {
+      // "-": a state dir that does not exist leaves the unit startable (the daemon says it
+      // cannot keep its state) rather than failing its start.
+      out.Append("ReadWritePaths=-");
+      QuoteExecArgument(spec.state_dir, &out, /*variables=*/false);
+      out.Append("\n");
+    }
   }
   out.Append("\n[Install]\nWantedBy=");
   out.Append(spec.user ? "default.target\n" : "multi-user.target\n");

@@ -215,6 +215,34 @@ TEST(RenderUnitFile, RefusesAnUnsafeValueAndLeavesDollarsInPathsAlone) {
   EXPECT_NE(text.find(" --charm-dir \"/charm/$$HOME/100%%\" "), std::string::npos) << text;
 }
 
+// The one place the system unit lets the daemon write: its state dir. systemd-analyze verify
+// reads the whole unit with systemd's own parser and would name any line it cannot take.
+TEST(RenderUnitFile, AGivenStateDirIsTheOneWritablePathAndSystemdReadsIt) {
+  WatchedUnit watches[] = {Watch("a.service", "a")};
+  UnitFileSpec spec;
+  spec.executable = "/bin/true";
+  spec.juju_unit = "app/0";
+  spec.charm_dir = "/";
+  spec.state_dir = "/srv/my state/100%";
+  spec.watches = watches;
+  char buffer[8192];
+  std::string_view text;
+  ASSERT_TRUE(RenderUnitFile(spec, buffer, &text).ok());
+  EXPECT_NE(text.find("\nProtectSystem=strict\nProtectHome=read-only\nReadOnlyPaths=/"
+                      "run\nReadWritePaths=-\"/srv/my "
+                      "state/100%%\"\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("StateDirectory="), std::string::npos) << text;
+  jsn::testing::TempDir directory;
+  std::string unit = directory.Join("juju-app-0-systemd-notices.service");
+  ASSERT_TRUE(jsn::testing::WriteFile(unit, std::string(text)));
+  jsn::testing::CommandResult result =
+      jsn::testing::RunCommand({"systemd-analyze", "verify", "--man=no", unit});
+  EXPECT_EQ(result.output.find("juju-app-0-systemd-notices.service:"), std::string::npos)
+      << result.output;
+}
+
 TEST(RenderUnitFile, ReportsABufferTooSmall) {
   UnitFileSpec spec;
   spec.executable = "/bin/jsn";
