@@ -110,10 +110,37 @@ SystemSystemd::SystemSystemd(const std::string& bus)
       juju_exec_(std::make_unique<FakeJujuExec>(directory_.path())) {
   mkdir(unit_dir().c_str(), 0755);
   mkdir(directory_.Join("usr-bin").c_str(), 0755);
-  // /usr/bin/juju-exec inside is a link to the fake's wrapper, which is at the same path there.
-  if (symlink(juju_exec_->path().c_str(), directory_.Join("usr-bin/juju-exec").c_str()) != 0) {
+  mkdir(directory_.Join("var-lib-juju").c_str(), 0755);
+  mkdir(directory_.Join("var-lib-juju/agents").c_str(), 0755);
+  // /usr/bin/juju-exec inside is Juju's client side, stood in for: it connects to the fake
+  // agent below, which runs the recording fake (juju_exec()) as Juju's agent runs a command.
+  // The checkout's tests/support is shared at the same path inside.
+  if (symlink(SourcePath("tests/support/juju-exec-client").c_str(),
+              directory_.Join("usr-bin/juju-exec").c_str()) != 0) {
     ADD_FAILURE() << "cannot link the juju-exec stand-in: " << strerror(errno);
   }
+  WriteUnit("jsn-juju-agent.service",
+            "[Unit]\nDescription=fake Juju agent: runs juju-exec's commands\n"
+            "[Service]\nType=notify\nExecStart=/usr/bin/python3 \"" +
+                SourcePath("tests/support/fake-juju-agent") + "\" --log \"" +
+                juju_exec_->log_path() + "\" --rules \"" + juju_exec_->rules_path() + "\"\n");
+  mkdir(directory_.Join("etc-systemd-system/jsn-test.target.wants").c_str(), 0755);
+  if (symlink("/etc/systemd/system/jsn-juju-agent.service",
+              directory_.Join("etc-systemd-system/jsn-test.target.wants/jsn-juju-agent.service")
+                  .c_str()) != 0) {
+    ADD_FAILURE() << "cannot enable the fake Juju agent: " << strerror(errno);
+  }
+}
+
+::testing::AssertionResult SystemSystemd::AddJujuUnit(const std::string& unit) {
+  std::string name = unit;
+  for (char& c : name) c = c == '/' ? '-' : c;
+  std::string agent = directory_.Join("var-lib-juju/agents/unit-" + name);
+  if (mkdir(agent.c_str(), 0755) != 0 ||
+      !WriteFile(agent + "/agent.conf", "# a fake agent.conf for " + unit + "\n")) {
+    return ::testing::AssertionFailure() << "cannot lay out " << agent;
+  }
+  return ::testing::AssertionSuccess();
 }
 
 SystemSystemd::~SystemSystemd() { Stop(); }
@@ -150,8 +177,9 @@ std::string SystemSystemd::SentinelPath(const std::string& parent) const {
   // binds a folder of the test's over the daemon's default state dir, so its mount point must
   // exist (an empty folder, where an installed daemon would keep its state).
   mkdir("/var/lib/juju-systemd-notices", 0755);
-  for (const char* path :
-       {"/etc/systemd/system", "/var/log/journal", "/var/lib/juju-systemd-notices"}) {
+  mkdir("/var/lib/juju", 0755);
+  for (const char* path : {"/etc/systemd/system", "/var/log/journal",
+                           "/var/lib/juju-systemd-notices", "/var/lib/juju"}) {
     host_trees_.emplace_back(path, ListTree(path));
   }
   // The checkout's test scripts (fake-juju-exec) must stay visible inside, even from a clone

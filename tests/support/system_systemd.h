@@ -10,18 +10,23 @@
 //   EXPECT_TRUE(systemd.Systemctl({"start", "hello.service"}).succeeded());
 //   EXPECT_EQ(systemd.UnitProperty("hello.service", "ActiveState"), "active");
 //
-// Inside, /usr/bin/juju-exec is juju_exec() (an overlay over /usr/bin; the host's is untouched),
-// and /tmp, /var/tmp, /run, /var/log/journal and /var/lib/juju-systemd-notices are private
-// tmpfs. dir() is seen at the same path inside and out: put what the test and the units share
-// there (a charm dir, say).
+// Inside, /usr/bin/juju-exec is tests/support/juju-exec-client (an overlay over /usr/bin; the
+// host's is untouched): Juju's client side, which stats and reads
+// /var/lib/juju/agents/unit-NAME and connects to its run.socket, where the fake agent
+// (tests/support/fake-juju-agent, the unit jsn-juju-agent.service, started at boot) runs
+// juju_exec()'s recording fake as Juju's agent runs a command: outside the caller's unit, to its
+// end even when the client is killed. /tmp, /var/tmp, /run, /var/log/journal,
+// /var/lib/juju-systemd-notices and /var/lib/juju are private (tmpfs, or folders of dir()). dir()
+// is seen at the same path inside and out: put what the test and the units share there (a charm
+// dir, say).
 //
 // Ownership: the object owns systemd (by PID; SIGKILL to PID 1 of the namespace ends
 // everything in it), its cgroups and its directory. Stop() (the destructor calls it) ends them
 // and then checks that the host kept what the recipe promises to keep: a sentinel file in the
-// host's /tmp and /var/tmp is still there, and the host's /etc/systemd/system, /var/log/journal
-// and /var/lib/juju-systemd-notices list the same names as before Start; a breach is a test
-// failure. Instances are independent (own namespaces, cgroup, directory).
-// Needs root.
+// host's /tmp and /var/tmp is still there, and the host's /etc/systemd/system, /var/log/journal,
+// /var/lib/juju-systemd-notices and /var/lib/juju list the same names as before Start (the last
+// two are made, empty, when absent: mount points); a breach is a test failure. Instances are
+// independent (own namespaces, cgroup, directory). Needs root.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -52,6 +57,10 @@ class SystemSystemd {
   SystemSystemd(const SystemSystemd&) = delete;
   SystemSystemd& operator=(const SystemSystemd&) = delete;
 
+  // Lays out /var/lib/juju/agents/unit-NAME (agent.conf) for the Juju unit `unit` ("app/0"),
+  // before Start: the fake agent listens on the run.socket of each unit laid out at boot.
+  ::testing::AssertionResult AddJujuUnit(const std::string& unit);
+
   // Writes NAME into the private /etc/systemd/system. Before Start systemd loads it at boot;
   // afterwards `Systemctl({"daemon-reload"})` makes it seen.
   ::testing::AssertionResult WriteUnit(const std::string& name, const std::string& text);
@@ -72,7 +81,7 @@ class SystemSystemd {
   std::string unit_dir() const { return directory_.Join("etc-systemd-system"); }
   // systemd's console output (its own log lines, before journald is up and on failures).
   std::string log_path() const { return directory_.Join("systemd.log"); }
-  // The juju-exec the units see at /usr/bin/juju-exec.
+  // What the fake agent runs for each juju-exec call, and its record of them.
   FakeJujuExec& juju_exec() { return *juju_exec_; }
 
   // ARGV run inside every namespace of this systemd (`nsenter -t PID -a`), with no pager and no

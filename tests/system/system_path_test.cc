@@ -7,6 +7,7 @@
 // state in /var/lib/juju-systemd-notices; its stderr is journald's.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,6 +58,9 @@ class SystemPath : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(systemd_.WriteUnit(kWatched,
                                    "[Service]\nExecStart=/bin/sleep infinity\nRestart=always\n"
                                    "RestartSec=100ms\n"));
+    // Juju's agent dirs, whose run.socket juju-exec connects to.
+    ASSERT_TRUE(systemd_.AddJujuUnit("app/0"));
+    ASSERT_TRUE(systemd_.AddJujuUnit("other/0"));
     ASSERT_TRUE(systemd_.Start());
   }
 
@@ -123,6 +127,51 @@ class SystemPath : public ::testing::TestWithParam<std::string> {
                                          << Contents(entries);
   }
 
+  // `systemctl ARGS...` inside, left running (a stop that waits for a hook) in `child`.
+  ::testing::AssertionResult StartSystemctl(ChildProcess* child,
+                                            const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"nsenter", "-t",        std::to_string(systemd_.pid()),
+                                     "-a",      "systemctl", "--no-pager"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string error;
+    if (child->Start(argv, {}, &error)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "cannot run systemctl: " << error;
+  }
+
+  // Waits (bounded) until `unit`'s SubState is `state`.
+  ::testing::AssertionResult WaitForSubState(const std::string& unit,
+                                             const std::string& state) const {
+    Clock::time_point deadline = Clock::now() + std::chrono::seconds(30);
+    std::string seen;
+    while (Clock::now() < deadline) {
+      seen = systemd_.UnitProperty(unit, "SubState");
+      if (seen == state) return ::testing::AssertionSuccess();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return ::testing::AssertionFailure()
+           << unit << " never reached " << state << " (last " << seen << ")";
+  }
+
+  // A hook held running (until OpenGate("hook")) when `systemctl ARGS...` (a stop or a
+  // restart of the notices unit) begins: returns once systemd has sent the daemon its SIGTERM,
+  // lets the hook end, and waits for systemctl. CLOCK_MONOTONIC ns when systemctl had ended.
+  int64_t StopWhileAHookRuns(const std::vector<std::string>& args) {
+    EXPECT_TRUE(systemd_.juju_exec().SetRules(
+        "service-watched-started wait=" + systemd_.juju_exec().GatePath("hook") + "\n"));
+    EXPECT_TRUE(Systemctl({"start", kWatched}));
+    EXPECT_TRUE(systemd_.juju_exec().WaitForBegun(1));
+    ChildProcess systemctl;
+    EXPECT_TRUE(StartSystemctl(&systemctl, args));
+    // SIGTERM sent: systemd stays in stop-sigterm until the daemon has exited.
+    EXPECT_TRUE(WaitForSubState(kNoticesUnit, "stop-sigterm"));
+    EXPECT_TRUE(systemd_.juju_exec().OpenGate("hook"));
+    EXPECT_TRUE(systemctl.WaitForExit(std::chrono::seconds(60)));
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    EXPECT_EQ(systemctl.wait_status(), 0) << "systemctl failed";
+    return int64_t{now.tv_sec} * 1000000000 + now.tv_nsec;
+  }
+
   std::string ProcFile(const std::string& pid, const std::string& file) const {
     return systemd_.Run({"cat", "/proc/" + pid + "/" + file}).output;
   }
@@ -164,6 +213,20 @@ TEST_P(SystemPath, SubscribeWritesEnablesAndStartsTheHardenedUnit) {
   CommandResult cgroup = systemd_.Run({"findmnt", "-N", pid, "-no", "OPTIONS", "/sys/fs/cgroup"});
   EXPECT_EQ(cgroup.output.rfind("ro,", 0), 0u) << "ProtectControlGroups: " << cgroup.output;
 
+  // ProtectSystem=strict: in the daemon's mount namespace (juju-exec's too) nothing is
+  // writable but the state dir.
+  for (const char* place : {"/var/lib/juju", "/etc", "/tmp", "/run", "/root"}) {
+    CommandResult touched =
+        systemd_.Run({"nsenter", "-t", pid, "-m", "touch", std::string(place) + "/jsn-probe"});
+    EXPECT_FALSE(touched.succeeded()) << place << " is writable to the daemon";
+    EXPECT_NE(touched.output.find("Read-only file system"), std::string::npos) << touched.output;
+  }
+  CommandResult written = systemd_.Run({"nsenter", "-t", pid, "-m", "sh", "-c",
+                                        "touch /var/lib/juju-systemd-notices/jsn-probe && rm "
+                                        "/var/lib/juju-systemd-notices/jsn-probe"});
+  EXPECT_TRUE(written.succeeded()) << "the state dir is not writable: " << written.output;
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "KillMode"), "mixed");
+
   CommandResult shown = Notices({"status", "--unit", "app/0"});
   EXPECT_TRUE(shown.succeeded()) << shown.output;
   EXPECT_NE(shown.output.find("watched"), std::string::npos) << shown.output;
@@ -201,6 +264,42 @@ TEST_P(SystemPath, StartStopAndCrashOfAWatchedServiceReachJujuExec) {
     EXPECT_EQ(call.cwd, "/");
     EXPECT_EQ(call.exit_code, 0);
   }
+}
+
+// KillMode=mixed: `systemctl stop` sends SIGTERM to the daemon alone; juju-exec, mid-hook, is
+// left to end, the daemon waits for it (its stop grace), records the hook, and only then exits.
+TEST_P(SystemPath, StopLetsARunningHookEndAndRecordsIt) {
+  ASSERT_TRUE(Subscribe("app/0"));
+  int64_t stopped_ns = StopWhileAHookRuns({"stop", kNoticesUnit});
+
+  std::vector<JujuExecCall> calls = systemd_.juju_exec().Calls();
+  ASSERT_EQ(calls.size(), 1u) << FakeJujuExec::Describe(calls);
+  EXPECT_EQ(calls[0].exit_code, 0) << FakeJujuExec::Describe(calls);
+  EXPECT_LT(calls[0].end_ns, stopped_ns) << "the stop returned before the hook had ended";
+  // juju-exec's own exit (not a signal) is what the daemon saw.
+  EXPECT_TRUE(WaitForJournal(kNoticesUnit, 6, "-> hooks/service-watched-started: exit 0"));
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "Result"), "success");
+  CommandResult state = systemd_.Run({"cat", "/var/lib/juju-systemd-notices/app-0.state"});
+  ASSERT_TRUE(state.succeeded()) << state.output;
+  EXPECT_NE(state.output.find("jsn-watched.service"), std::string::npos) << state.output;
+  EXPECT_EQ(state.output.find("pending"), std::string::npos) << state.output;
+  EXPECT_EQ(state.output.find("failing"), std::string::npos) << state.output;
+}
+
+// The same through `systemctl restart` (what every `subscribe` that changed the unit does): the
+// hook ends, and the new daemon knows it was delivered and does not run it again.
+TEST_P(SystemPath, RestartLetsARunningHookEndAndDoesNotRepeatIt) {
+  ASSERT_TRUE(Subscribe("app/0"));
+  pid_t daemon = static_cast<pid_t>(atoi(systemd_.UnitProperty(kNoticesUnit, "MainPID").c_str()));
+  StopWhileAHookRuns({"restart", kNoticesUnit});
+  EXPECT_TRUE(WaitForJournal(kNoticesUnit, 6, "-> hooks/service-watched-started: exit 0"));
+  EXPECT_NE(systemd_.WaitForNewMainPid(kNoticesUnit, daemon), 0);
+  EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "ActiveState"), "active");
+
+  ASSERT_TRUE(Systemctl({"stop", kWatched}));
+  EXPECT_EQ(Hooks(2), (std::vector<std::string>{std::string("app/0 ") + kStarted,
+                                                std::string("app/0 ") + kStopped}));
+  EXPECT_EQ(systemd_.juju_exec().Calls()[0].exit_code, 0);
 }
 
 TEST_P(SystemPath, JournalFilesDeliveriesAsInfoAndFailingHooksAsWarnings) {
