@@ -15,8 +15,9 @@ One more scenario deploys the binary in bin/ instead, as README's charmcraft par
 
 systemd 252 boots as PID 1 of a namespace of its own (tests/support/system-systemd, the system
 suite's recipe) into multi-user.target, with dbus-daemon, then dbus-broker, as the system bus.
-Juju is played by its hooks, run through a juju-exec stand-in at /usr/bin/juju-exec that runs the
-charm's dispatch as the unit agent would, by hook-tool stand-ins on PATH (juju-log, status-set,
+Juju is played by its hooks, run through a juju-exec stand-in at /usr/bin/juju-exec that has the
+charm's dispatch run as the unit agent would (in a transient unit, outside the caller's unit and
+its read-only file system), by hook-tool stand-ins on PATH (juju-log, status-set,
 is-leader), and by what a refresh does to the charm dir: the charm's old files unlinked, new ones
 written, what the charm made itself (hooks/) kept. A reboot is a poweroff inside (every unit
 stopped, as at a shutdown) and a second boot on the same /etc/systemd/system and
@@ -300,10 +301,18 @@ class CharmLife:
             answer = "echo false\n" if tool == "is-leader" else ""
             write(os.path.join(tools, tool),
                   f'#!/bin/sh\necho "{tool} $*" >> {log}\n{answer}', 0o755)
-        # /usr/bin/juju-exec inside (the fixture's overlay): refuses while the unit agent is not
-        # up (no agent-up file, as in the first seconds after a boot), else runs the hook as the
-        # agent would, in the charm dir (a removed unit's hooks fail: the dir is gone).
-        write(os.path.join(self.top, "usr-bin", "juju-exec"), textwrap.dedent(f"""\
+        # /usr/bin/juju-exec inside (the fixture's overlay) is the client: as Juju's, it has the
+        # command run by the agent, outside the caller's unit (whose file system is read-only)
+        # and to its end even when the client is killed; a transient unit stands in for the
+        # agent, and systemd-run --wait exits with the command's status.
+        agent = os.path.join(self.top, "juju-agent-run")
+        write(os.path.join(self.top, "usr-bin", "juju-exec"),
+              "#!/bin/sh\nexec systemd-run --quiet --wait --pipe --collect /bin/sh "
+              f'{shlex.quote(agent)} "$@"\n', 0o755)
+        # The agent's side: refuses while the unit agent is not up (no agent-up file, as in the
+        # first seconds after a boot), else runs the hook as the agent would, in the charm dir
+        # (a removed unit's hooks fail: the dir is gone).
+        write(agent, textwrap.dedent(f"""\
             #!/bin/sh
             if [ ! -e {shlex.quote(self.agent_up)} ]; then
               echo "juju-exec-refused $*" >> {log}
