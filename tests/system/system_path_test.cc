@@ -154,12 +154,17 @@ class SystemPath : public ::testing::TestWithParam<std::string> {
 
   // A hook held running (until OpenGate("hook")) when `systemctl ARGS...` (a stop or a
   // restart of the notices unit) begins: returns once systemd has sent the daemon its SIGTERM,
-  // lets the hook end, and waits for systemctl. CLOCK_MONOTONIC ns when systemctl had ended.
-  int64_t StopWhileAHookRuns(const std::vector<std::string>& args) {
+  // lets the hook end, and waits for systemctl. With `queue_a_stop` the watched service stops
+  // while the hook is held: a transition queued behind it. CLOCK_MONOTONIC ns when systemctl
+  // had ended.
+  int64_t StopWhileAHookRuns(const std::vector<std::string>& args, bool queue_a_stop = false) {
     EXPECT_TRUE(systemd_.juju_exec().SetRules(
         "service-watched-started wait=" + systemd_.juju_exec().GatePath("hook") + "\n"));
     EXPECT_TRUE(Systemctl({"start", kWatched}));
     EXPECT_TRUE(systemd_.juju_exec().WaitForBegun(1));
+    if (queue_a_stop) {
+      EXPECT_TRUE(Systemctl({"stop", kWatched}));
+    }
     ChildProcess systemctl;
     EXPECT_TRUE(StartSystemctl(&systemctl, args));
     // SIGTERM sent: systemd stays in stop-sigterm until the daemon has exited.
@@ -287,19 +292,24 @@ TEST_P(SystemPath, StopLetsARunningHookEndAndRecordsIt) {
 }
 
 // The same through `systemctl restart` (what every `subscribe` that changed the unit does): the
-// hook ends, and the new daemon knows it was delivered and does not run it again.
-TEST_P(SystemPath, RestartLetsARunningHookEndAndDoesNotRepeatIt) {
+// hook ends, the new daemon knows it was delivered and does not run it again, and delivers the
+// transition that was queued behind it when the stop came.
+TEST_P(SystemPath, RestartLetsARunningHookEndAndDeliversWhatWasQueuedOnce) {
   ASSERT_TRUE(Subscribe("app/0"));
   pid_t daemon = static_cast<pid_t>(atoi(systemd_.UnitProperty(kNoticesUnit, "MainPID").c_str()));
-  StopWhileAHookRuns({"restart", kNoticesUnit});
+  StopWhileAHookRuns({"restart", kNoticesUnit}, /*queue_a_stop=*/true);
   EXPECT_TRUE(WaitForJournal(kNoticesUnit, 6, "-> hooks/service-watched-started: exit 0"));
   EXPECT_NE(systemd_.WaitForNewMainPid(kNoticesUnit, daemon), 0);
   EXPECT_EQ(systemd_.UnitProperty(kNoticesUnit, "ActiveState"), "active");
 
-  ASSERT_TRUE(Systemctl({"stop", kWatched}));
   EXPECT_EQ(Hooks(2), (std::vector<std::string>{std::string("app/0 ") + kStarted,
                                                 std::string("app/0 ") + kStopped}));
-  EXPECT_EQ(systemd_.juju_exec().Calls()[0].exit_code, 0);
+  // And nothing after it: a start now gives the third hook, and only that.
+  ASSERT_TRUE(Systemctl({"start", kWatched}));
+  EXPECT_EQ(Hooks(3), (std::vector<std::string>{std::string("app/0 ") + kStarted,
+                                                std::string("app/0 ") + kStopped,
+                                                std::string("app/0 ") + kStarted}));
+  for (const JujuExecCall& call : systemd_.juju_exec().Calls()) EXPECT_EQ(call.exit_code, 0);
 }
 
 TEST_P(SystemPath, JournalFilesDeliveriesAsInfoAndFailingHooksAsWarnings) {
