@@ -301,10 +301,10 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
   if (!spec.user) {
     // These need a mount namespace, which a user manager cannot always make. Everything is
     // read-only but the state dir: strict leaves /home, /root and /run/user to ProtectHome=,
-    // and systemd 252 leaves /run writable once ProtectKernelTunables= or
-    // ProtectControlGroups= is set (tests/system shows both). The sockets we and juju-exec
-    // connect to still connect: a socket on a read-only mount does. systemd makes the default
-    // state dir (0755, root's).
+    // and systemd 252 left /run writable once ProtectKernelTunables= or ProtectControlGroups=
+    // was set (seen on the PID-1 fixture; tests/system checks /run is read-only). The sockets
+    // we and juju-exec connect to still connect: a socket on a read-only mount does. systemd
+    // makes the default state dir (0755, root's).
     out.Append(
         "ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\n"
         "ProtectControlGroups=yes\nProtectClock=yes\nRestrictNamespaces=yes\n"
@@ -312,8 +312,8 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
     if (spec.state_dir.empty()) {
       out.Append("StateDirectory=juju-systemd-notices\n");
     } else {
-      // "-": a state dir that does not exist leaves the unit startable (the daemon says it
-      // cannot keep its state) rather than failing its start.
+      // "-": a state dir that does not exist leaves the unit startable (the daemon, which cannot
+      // make it under a read-only parent, says it cannot keep its state) rather than failing.
       out.Append("ReadWritePaths=-");
       QuoteExecArgument(spec.state_dir, &out, /*variables=*/false);
       out.Append("\n");
