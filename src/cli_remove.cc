@@ -64,15 +64,12 @@ int RunRemove(int argc, char** argv) {
   status = StopAndDisable(&manager, unit_name, &loaded, &doing);
   if (!status.ok()) return ReportFailure(kSpec, doing, status, kExitFailure);
   // The state file first: the unit file names its directory, so a rerun after a kill between
-  // the two still finds it. Then a temporary left by a killed subscribe, then the unit file.
+  // the two still finds it.
   bool state_file_removed = false;
   status = RemoveFile(store.path(), &state_file_removed);
   if (!status.ok()) return ReportFailure(kSpec, "deleting the state file", status, kExitFailure);
   bool unit_file_removed = false;
-  char temporary[sizeof unit.path + 4];
-  snprintf(temporary, sizeof temporary, "%s.tmp", unit_path);
-  status = RemoveFile(temporary, &unit_file_removed);
-  if (status.ok()) status = RemoveFile(unit_path, &unit_file_removed);
+  status = RemoveFile(unit_path, &unit_file_removed);
   if (!status.ok()) return ReportFailure(kSpec, "deleting the unit file", status, kExitFailure);
   // Deleted by a run killed before its reload: systemd still has the file's definition loaded.
   bool reload = unit_file_removed;

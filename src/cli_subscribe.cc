@@ -35,7 +35,7 @@ const char kSubscribeUsage[] =
     "start job is done. With the same arguments and binary again nothing changes; with new\n"
     "ones, or a new binary at this path (its sha256 is in the unit file), the unit file is\n"
     "rewritten and the daemon restarted, as is a daemon running another binary or command\n"
-    "line. Killed at any point, it finishes the job when run again.\n"
+    "line.\n"
     "  --user        the calling user's systemd manager and $XDG_CONFIG_HOME/systemd/user\n"
     "  --root DIR    write under DIR/etc/systemd/system and enable offline (image builds);\n"
     "                systemd is not contacted\n"
@@ -239,8 +239,7 @@ int RunSubscribe(int argc, char** argv) {
       manager.RunJob(unchanged && !replaced ? "StartUnit" : "RestartUnit", unit_name, "replace");
   if (!status.ok()) return ReportFailure(kSpec, "starting the unit", status, kExitFailure);
   const char* what = !unchanged ? "unit file written"
-                     : replaced ? "unchanged, restarted: the daemon ran another binary or "
-                                  "command line"
+                     : replaced ? "unchanged, restarted: the daemon ran another command"
                                 : "unchanged";
   printf("%.*s: %s and running; %d hook links made\n", static_cast<int>(unit_name.size()),
          unit_name.data(), what, links);

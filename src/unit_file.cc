@@ -87,7 +87,7 @@ Status CheckUnitFileValue(const char* what, std::string_view value, bool ends_li
                           bool executable) {
   const char* problem = nullptr;
   if (!IsValidUtf8(value) || HasNoncharacter(value)) {
-    problem = "valid UTF-8 without noncharacters (systemd's utf8_is_valid)";
+    problem = "valid UTF-8, no noncharacter";
   }
   for (char c : value) {
     auto byte = static_cast<unsigned char>(c);

@@ -213,7 +213,7 @@ TEST(CheckUnitFileValue, RefusesUnicodeNoncharactersAsSystemdDoesAndTheirNeighbo
     std::string value = std::string("/charm-") + noncharacter + "-dir";
     Status status = CheckUnitFileValue("the charm directory", value, true);
     EXPECT_STREQ(status.rule(), "unsafe-unit-file-value") << value;
-    EXPECT_NE(std::string(status.message()).find("without noncharacters"), std::string::npos)
+    EXPECT_NE(std::string(status.message()).find("valid UTF-8, no noncharacter"), std::string::npos)
         << status.message();
   }
   for (const char* neighbour : {
