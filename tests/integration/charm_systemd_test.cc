@@ -1,6 +1,6 @@
 // The charm-side subcommands (subscribe, status, stop) against a real systemd user manager
 // (tests/support/user_systemd.h) with --user: our binary writes the notices unit and the hook
-// links, asks systemd over D-Bus to reload, enable and start it, and the daemon systemd starts
+// links, asks systemd over D-Bus to enable, reload and start it, and the daemon systemd starts
 // delivers to a fake juju-exec.
 //
 // Readiness: the notices unit is Type=notify and the daemon sends READY=1 once it watches, so
