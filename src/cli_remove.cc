@@ -1,5 +1,5 @@
 // `remove`: what a removed Juju unit leaves behind, taken away: the notices unit stopped and
-// disabled, its unit file deleted (systemd reloaded), and the daemon's state file deleted. The
+// disabled, the daemon's state file deleted, and its unit file deleted (systemd reloaded). The
 // charm library runs it on the charm's `remove` event. The hook links are left: they live in the
 // charm directory, which Juju deletes next. Whatever is already gone is not an error, so it can
 // run after `stop`, twice, or for a unit never subscribed.
@@ -20,9 +20,9 @@ namespace {
 const char kRemoveUsage[] =
     "usage: juju-systemd-notices remove --unit UNIT [--user] [--bus ADDRESS]\n"
     "\n"
-    "As stop, then deletes the unit file (systemd reloads) and the daemon's state file (in the\n"
-    "unit's --state-dir, else the default): for a Juju unit being removed. Hook links stay:\n"
-    "they go with the charm dir. What is already gone is not an error.\n"
+    "As stop, then deletes the daemon's state file (in the unit's --state-dir, else the\n"
+    "default) and the unit file (systemd reloads): for a Juju unit being removed. Hook\n"
+    "links stay: they go with the charm dir. What is already gone is not an error.\n"
     "Exit status: 0 done, 1 systemd or the file system said no, 2 bad input.\n";
 
 constexpr CharmCommandSpec kSpec = {.name = "remove", .usage = kRemoveUsage};
@@ -63,16 +63,19 @@ int RunRemove(int argc, char** argv) {
   const char* doing = "";
   status = StopAndDisable(&manager, unit_name, &loaded, &doing);
   if (!status.ok()) return ReportFailure(kSpec, doing, status, kExitFailure);
-  bool unit_file_removed = false;
-  status = RemoveFile(unit_path, &unit_file_removed);
-  if (!status.ok()) return ReportFailure(kSpec, "deleting the unit file", status, kExitFailure);
-  if (unit_file_removed) {
-    status = manager.Reload();
-    if (!status.ok()) return ReportFailure(kSpec, "reloading systemd", status, kExitFailure);
-  }
+  // The state file first: the unit file names its directory, so a rerun after a kill between
+  // the two still finds it.
   bool state_file_removed = false;
   status = RemoveFile(store.path(), &state_file_removed);
   if (!status.ok()) return ReportFailure(kSpec, "deleting the state file", status, kExitFailure);
+  bool unit_file_removed = false;
+  status = RemoveFile(unit_path, &unit_file_removed);
+  if (!status.ok()) return ReportFailure(kSpec, "deleting the unit file", status, kExitFailure);
+  // Deleted by a run killed before its reload: systemd still has the file's definition loaded.
+  bool reload = unit_file_removed;
+  if (!reload) status = manager.NeedsReload(unit_name, &reload);
+  if (status.ok() && reload) status = manager.Reload();
+  if (!status.ok()) return ReportFailure(kSpec, "reloading systemd", status, kExitFailure);
   printf("%.*s: stopped and disabled; %s %s; %s %s\n", static_cast<int>(unit_name.size()),
          unit_name.data(), unit_path, unit_file_removed ? "deleted" : "was not there", store.path(),
          state_file_removed ? "deleted" : "was not there");

@@ -1,5 +1,5 @@
 // `subscribe`: validate everything, then make the hooks, write the notices unit, and have
-// systemd (over D-Bus) reload, enable and start it, waiting for the start job's verdict.
+// systemd (over D-Bus) enable, reload and start it, waiting for the start job's verdict.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,10 +31,11 @@ const char kSubscribeUsage[] =
     "\n"
     "Links DIR/hooks/service-ALIAS-started and -stopped to DIR/dispatch (existing hooks are\n"
     "left alone), writes juju-<UNIT with / as ->-systemd-notices.service to run this binary as\n"
-    "the daemon, and asks systemd over D-Bus to reload, enable and start it; returns once the\n"
+    "the daemon, and asks systemd over D-Bus to enable, reload and start it; returns once the\n"
     "start job is done. With the same arguments and binary again nothing changes; with new\n"
     "ones, or a new binary at this path (its sha256 is in the unit file), the unit file is\n"
-    "rewritten and the daemon restarted, as is a daemon still running a replaced file.\n"
+    "rewritten and the daemon restarted, as is a daemon running another binary or command\n"
+    "line.\n"
     "  --user        the calling user's systemd manager and $XDG_CONFIG_HOME/systemd/user\n"
     "  --root DIR    write under DIR/etc/systemd/system and enable offline (image builds);\n"
     "                systemd is not contacted\n"
@@ -103,18 +104,26 @@ Status EnableOffline(const char* root, std::string_view unit) {
   return Status();
 }
 
-// Whether the daemon systemd runs as `unit` executes another file than `executable`: a refresh
-// wrote the same bytes to a new file, and the daemon goes on running the deleted one. Unknown
-// (no daemon, /proc unreadable) counts as the same: nothing to restart for.
-bool RunsAnotherFile(Manager* manager, std::string_view unit, const char* executable) {
+// Whether the daemon systemd runs as `unit` is not what the unit file says: it executes another
+// file than `executable` (a refresh wrote the same bytes to a new file, and the daemon goes on
+// running the deleted one), or another command line than `command_line` (a run killed after
+// writing the unit file and before the restart). Unknown (no daemon, /proc unreadable) counts
+// as the same: nothing to restart for.
+bool RunsAnotherCommand(Manager* manager, std::string_view unit, const char* executable,
+                        std::string_view command_line) {
   uint32_t pid = 0;
   if (!manager->MainPid(unit, &pid).ok() || pid == 0) return false;
-  char exe[64];
-  snprintf(exe, sizeof exe, "/proc/%u/exe", pid);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%u/exe", pid);
   struct stat running;
   struct stat wanted;
-  if (stat(exe, &running) != 0 || stat(executable, &wanted) != 0) return false;
-  return running.st_dev != wanted.st_dev || running.st_ino != wanted.st_ino;
+  if (stat(path, &running) != 0 || stat(executable, &wanted) != 0) return false;
+  if (running.st_dev != wanted.st_dev || running.st_ino != wanted.st_ino) return true;
+  snprintf(path, sizeof path, "/proc/%u/cmdline", pid);
+  static char running_line[kMaxUnitFile];
+  size_t length = 0;
+  return ReadSmallFile(path, running_line, &length).ok() &&
+         std::string_view(running_line, length) != command_line;
 }
 
 }  // namespace
@@ -180,12 +189,15 @@ int RunSubscribe(int argc, char** argv) {
   // What systemd will run, as systemd will split it, through the daemon's own check: a unit
   // whose daemon exits 2 at every start would restart forever.
   static Options daemon;
-  status = ParseUnitFileOptions(text, &daemon);
+  std::string_view command_line;
+  status = ParseUnitFileOptions(text, &daemon, &command_line);
   if (!status.ok()) {
     return ReportFailure(kSpec, "checking the daemon's command line", status, kExitUsageError);
   }
 
-  // Effects, in the order that leaves nothing half done on a rerun.
+  // Effects. Each is found done or done again by a rerun after a kill at any point: the links
+  // and the unit file are compared with what they should be, systemd says whether it loaded
+  // the file as it is (NeedDaemonReload), and the daemon's /proc whether it runs it.
   int links = 0;
   status = CreateHookLinks(charm_dir, spec.watches, &links);
   if (!status.ok()) return ReportFailure(kSpec, "linking hooks", status, kExitFailure);
@@ -196,7 +208,7 @@ int RunSubscribe(int argc, char** argv) {
                    std::string_view(existing, existing_length) == text;
   if (!unchanged) {
     status = MakeDirectories(unit_directory);
-    if (status.ok()) status = WriteFileAtomically(unit_path, text);
+    if (status.ok()) status = WriteFileAtomically(unit_path, text, /*fixed_temporary=*/true);
     if (!status.ok()) return ReportFailure(kSpec, "writing the unit file", status, kExitFailure);
   }
   if (command.root != nullptr) {
@@ -210,20 +222,24 @@ int RunSubscribe(int argc, char** argv) {
   static Manager manager;
   status = manager.Open(command.bus_address);
   if (!status.ok()) return ReportFailure(kSpec, "connecting to systemd", status, kExitFailure);
-  if (!unchanged) {
-    status = manager.Reload();
-    if (!status.ok()) return ReportFailure(kSpec, "reloading systemd", status, kExitFailure);
-  }
+  // Enabled before the reload, as systemctl enable does: newer systemd marks every unit as
+  // needing a reload once enabling changed something.
   status = manager.EnableUnitFile(unit_name);
   if (!status.ok()) return ReportFailure(kSpec, "enabling the unit", status, kExitFailure);
+  // The file's mtime may not move when rewritten within one clock tick: a changed file is
+  // reloaded without asking.
+  bool reload = !unchanged;
+  if (unchanged) status = manager.NeedsReload(unit_name, &reload);
+  if (status.ok() && reload) status = manager.Reload();
+  if (!status.ok()) return ReportFailure(kSpec, "reloading systemd", status, kExitFailure);
   // A new unit file means new arguments or a new binary: restart a running daemon (this starts
-  // a stopped one). So does a daemon still running a binary the same path no longer names.
-  bool replaced = unchanged && RunsAnotherFile(&manager, unit_name, executable);
+  // a stopped one). So does a daemon running another binary or command line than the file's.
+  bool replaced = unchanged && RunsAnotherCommand(&manager, unit_name, executable, command_line);
   status =
       manager.RunJob(unchanged && !replaced ? "StartUnit" : "RestartUnit", unit_name, "replace");
   if (!status.ok()) return ReportFailure(kSpec, "starting the unit", status, kExitFailure);
   const char* what = !unchanged ? "unit file written"
-                     : replaced ? "unchanged, restarted onto the binary now at its path"
+                     : replaced ? "unchanged, restarted: the daemon ran another command"
                                 : "unchanged";
   printf("%.*s: %s and running; %d hook links made\n", static_cast<int>(unit_name.size()),
          unit_name.data(), what, links);

@@ -27,10 +27,10 @@ Status WriteAll(int fd, std::string_view text, const char* path) {
   return Status();
 }
 
-// Creates PATH.tmp-<16 hex digits> exclusively; *fd and `temporary` receive it. The name comes
-// from getrandom() (the clock and the PID should it fail: O_EXCL keeps it safe either way, a
-// name taken is just tried again).
-Status CreateTemporary(const char* path, char* temporary, size_t size, int* fd) {
+// Creates PATH.tmp-<16 hex digits> (`fixed`: PATH.tmp) exclusively; *fd and `temporary` receive it.
+// The name comes from getrandom() (the clock and the PID should it fail: O_EXCL keeps it safe
+// either way, a name taken is just tried again).
+Status CreateTemporary(const char* path, char* temporary, size_t size, int* fd, bool fixed) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     uint64_t random = 0;
     if (syscall(SYS_getrandom, &random, sizeof random, 0) != sizeof random) {
@@ -40,12 +40,14 @@ Status CreateTemporary(const char* path, char* temporary, size_t size, int* fd) 
                static_cast<uint64_t>(now.tv_sec) ^ static_cast<uint64_t>(getpid()) << 32 ^
                static_cast<uint64_t>(attempt);
     }
-    int length =
-        snprintf(temporary, size, "%s.tmp-%016llx", path, static_cast<unsigned long long>(random));
+    int length = fixed ? snprintf(temporary, size, "%s.tmp", path)
+                       : snprintf(temporary, size, "%s.tmp-%016llx", path,
+                                  static_cast<unsigned long long>(random));
     if (length < 0 || static_cast<size_t>(length) >= size) {
       return Status::Failure("open-failed", "expected a path under %zu bytes, found %.150s",
                              size - 22, path);
     }
+    if (fixed) unlink(temporary);  // a killed run's, or anything planted: unlink follows nothing
     *fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (*fd >= 0) return Status();
     if (errno != EEXIST) break;
@@ -105,10 +107,10 @@ Status ReadSmallFile(const char* path, std::span<char> buffer, size_t* length) {
   return Status();
 }
 
-Status WriteFileAtomically(const char* path, std::string_view text) {
+Status WriteFileAtomically(const char* path, std::string_view text, bool fixed_temporary) {
   char temporary[4096];
   int fd = -1;
-  JSN_RETURN_IF_ERROR(CreateTemporary(path, temporary, sizeof temporary, &fd));
+  JSN_RETURN_IF_ERROR(CreateTemporary(path, temporary, sizeof temporary, &fd, fixed_temporary));
   // The umask may have narrowed the mode at creation; readers of the unit file need 0644.
   Status status = WriteAll(fd, text, temporary);
   if (status.ok() && fchmod(fd, 0644) != 0) {

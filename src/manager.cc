@@ -146,6 +146,14 @@ Status Manager::MainPid(std::string_view unit, uint32_t* pid) {
   return Status();
 }
 
+Status Manager::NeedsReload(std::string_view unit, bool* needed) {
+  Value value;
+  JSN_RETURN_IF_ERROR(
+      GetUnitProperty(unit, kSystemdUnitInterface, "NeedDaemonReload", 'b', &value));
+  *needed = value.as_bool();
+  return Status();
+}
+
 Status Manager::ReceiveOne(int64_t deadline_ms, const char* doing, Incoming* incoming) {
   while (true) {
     if (bus_.wants_write()) JSN_RETURN_IF_ERROR(bus_.Flush());

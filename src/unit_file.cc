@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -48,6 +49,22 @@ void AppendExpansionSafe(char c, TextBuilder* out) {
   }
 }
 
+// Whether well-formed UTF-8 `text` holds a Unicode noncharacter: U+FDD0..U+FDEF or U+xFFFE,
+// U+xFFFF of any plane, which systemd's unichar_is_valid() (src/basic/utf8.c) refuses on top of
+// what IsValidUtf8 does; its config parser then ignores the whole assignment. Checked after
+// every byte: a partly decoded code point is at most 0x7fff, so only a whole one can match.
+bool HasNoncharacter(std::string_view text) {
+  uint32_t code_point = 0;
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    code_point = (byte & 0xc0) == 0x80 ? code_point << 6 | (byte & 0x3fu) : byte & 0x0fu;
+    if ((code_point >= 0xfdd0 && code_point <= 0xfdef) || (code_point & 0xfffe) == 0xfffe) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // `value`, at most 60 bytes of it, printable: other bytes as \xHH, for a message.
 void ShowEscaped(std::string_view value, char* out, size_t size) {
   TextBuilder shown({out, size});
@@ -69,7 +86,9 @@ void ShowEscaped(std::string_view value, char* out, size_t size) {
 Status CheckUnitFileValue(const char* what, std::string_view value, bool ends_line,
                           bool executable) {
   const char* problem = nullptr;
-  if (!IsValidUtf8(value)) problem = "valid UTF-8";
+  if (!IsValidUtf8(value) || HasNoncharacter(value)) {
+    problem = "valid UTF-8, no noncharacter";
+  }
   for (char c : value) {
     auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) problem = "no control characters (a newline starts a line)";
@@ -338,7 +357,8 @@ Status ReadUnitFileOptions(const char* path, Options* options) {
   return ParseUnitFileOptions({text, length}, options);
 }
 
-Status ParseUnitFileOptions(std::string_view file, Options* options) {
+Status ParseUnitFileOptions(std::string_view file, Options* options,
+                            std::string_view* command_line) {
   constexpr size_t kMaxUnitFile = 64 * 1024;
   constexpr size_t kMaxWords = kMaxWatchedUnits + 16;
   constexpr std::string_view kExecStart = "\nExecStart=";
@@ -353,6 +373,11 @@ Status ParseUnitFileOptions(std::string_view file, Options* options) {
   const char* words[kMaxWords];
   size_t count = 0;
   JSN_RETURN_IF_ERROR(UnquoteExecLine(line, words_buffer, words, &count));
+  if (command_line != nullptr && count > 0) {
+    // The words lie one after another in words_buffer, each with its NUL.
+    *command_line = {words_buffer, static_cast<size_t>(words[count - 1] - words_buffer) +
+                                       strlen(words[count - 1]) + 1};
+  }
   return ParseOptions(static_cast<int>(count), words, options);
 }
 

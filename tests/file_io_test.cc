@@ -118,5 +118,22 @@ TEST(WriteFileAtomically, FollowsNoPlantedSymlinkAndOverwritesNothingBesideIt) {
                          std::to_string(getpid()) + "\nroot-only\n");
 }
 
+// The unit file's way: PATH.tmp, so that a run killed before its rename leaves a file the next
+// run replaces, whatever it is (a symlink planted there is unlinked, not followed).
+TEST(WriteFileAtomically, AFixedTemporaryLeftByAKilledRunIsReplacedNotLeftBeside) {
+  TempDir directory;
+  std::string victim = directory.Join("root-only");
+  ASSERT_TRUE(WriteFile(victim, "secret\n", 0600));
+  std::string path = directory.Join("unit.service");
+  ASSERT_TRUE(WriteFile(path + ".tmp", "half a unit fi", 0600));
+  ASSERT_TRUE(WriteFileAtomically(path.c_str(), "one\n", /*fixed_temporary=*/true).ok());
+  ASSERT_EQ(symlink(victim.c_str(), (path + ".tmp").c_str()), 0);
+  ASSERT_TRUE(WriteFileAtomically(path.c_str(), "two\n", /*fixed_temporary=*/true).ok());
+  EXPECT_EQ(ReadFile(path), "two\n");
+  EXPECT_EQ(ReadFile(victim), "secret\n");
+  std::string listing = RunCommand({"ls", "-A", directory.path()}).output;
+  EXPECT_EQ(listing, "root-only\nunit.service\n");
+}
+
 }  // namespace
 }  // namespace jsn

@@ -197,6 +197,40 @@ TEST(CheckUnitFileValue, RefusesWhatSystemdWouldNotReadBackAsWritten) {
   }
 }
 
+// systemd's unichar_is_valid() (src/basic/utf8.c) refuses the noncharacters on top of
+// malformed UTF-8: systemd-analyze verify says "String is not UTF-8 clean, ignoring assignment".
+TEST(CheckUnitFileValue, RefusesUnicodeNoncharactersAsSystemdDoesAndTheirNeighbours) {
+  for (const char* noncharacter : {
+           "\xef\xb7\x90",      // U+FDD0, the first of the block
+           "\xef\xb7\xaf",      // U+FDEF, the last
+           "\xef\xbf\xbe",      // U+FFFE
+           "\xef\xbf\xbf",      // U+FFFF
+           "\xf0\x9f\xbf\xbe",  // U+1FFFE
+           "\xf3\xbf\xbf\xbf",  // U+FFFFF
+           "\xf4\x8f\xbf\xbe",  // U+10FFFE
+           "\xf4\x8f\xbf\xbf",  // U+10FFFF, the last code point
+       }) {
+    std::string value = std::string("/charm-") + noncharacter + "-dir";
+    Status status = CheckUnitFileValue("the charm directory", value, true);
+    EXPECT_STREQ(status.rule(), "unsafe-unit-file-value") << value;
+    EXPECT_NE(std::string(status.message()).find("valid UTF-8, no noncharacter"), std::string::npos)
+        << status.message();
+  }
+  for (const char* neighbour : {
+           "\xef\xb7\x8f",      // U+FDCF
+           "\xef\xb7\xb0",      // U+FDF0
+           "\xef\xbf\xbd",      // U+FFFD, the replacement character
+           "\xf0\x9f\xbf\xbd",  // U+1FFFD
+           "\xf0\x90\x80\x80",  // U+10000
+           "\xf4\x8f\xbf\xbd",  // U+10FFFD
+           "\xe7\xbf\xbf",      // U+7FFF: the most a partly decoded code point reaches
+           "\xdf\xbf",          // U+07FF
+       }) {
+    std::string value = std::string("/charm-") + neighbour + "-dir";
+    EXPECT_TRUE(CheckUnitFileValue("the charm directory", value, true).ok()) << value;
+  }
+}
+
 TEST(RenderUnitFile, RefusesAnUnsafeValueAndLeavesDollarsInPathsAlone) {
   WatchedUnit watches[] = {Watch("a.service", "a")};
   UnitFileSpec spec;

@@ -24,6 +24,8 @@ Status ReadSmallFile(const char* path, std::span<char> buffer, size_t* length);
 // (O_CREAT|O_EXCL|O_NOFOLLOW), written, fsync'ed and renamed over `path`, then the directory is
 // fsync'ed (the rename is durable only then). The temporary file is removed on failure.
 // Rules: "open-failed", "write-failed", "fsync-failed", "rename-failed".
-Status WriteFileAtomically(const char* path, std::string_view text);
+// With `fixed_temporary` (for a directory only its owner writes) the temporary file is PATH.tmp,
+// unlinked first: one left by a run killed before its rename is replaced, never left beside.
+Status WriteFileAtomically(const char* path, std::string_view text, bool fixed_temporary = false);
 
 }  // namespace jsn

@@ -51,6 +51,10 @@ class Manager {
   // The service's MainPID (org.freedesktop.systemd1.Service), 0 when it runs no process.
   Status MainPid(std::string_view unit, uint32_t* pid);
 
+  // The unit's NeedDaemonReload: its file (or a drop-in) changed since systemd loaded it. A unit
+  // not loaded is loaded by the asking, from the file as it is now: false.
+  Status NeedsReload(std::string_view unit, bool* needed);
+
   // The D-Bus error name of the last "dbus-error", or "".
   std::string_view error_name() const { return {error_name_, error_name_length_}; }
 

@@ -88,7 +88,9 @@ Status RenderUnitFile(const UnitFileSpec& spec, std::span<char> buffer, std::str
 // option parser's (a unit file that does not run our daemon, such as the original's).
 Status ReadUnitFileOptions(const char* path, Options* options);
 // The same for a unit file's text (`text` must outlive `options`: its strings point into a
-// buffer of this function's, valid until the next call).
-Status ParseUnitFileOptions(std::string_view text, Options* options);
+// buffer of this function's, valid until the next call). `command_line`, if given, receives the
+// whole argv as /proc/PID/cmdline shows it (each word NUL-terminated), in that same buffer.
+Status ParseUnitFileOptions(std::string_view text, Options* options,
+                            std::string_view* command_line = nullptr);
 
 }  // namespace jsn

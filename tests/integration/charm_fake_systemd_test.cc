@@ -51,10 +51,12 @@ class CharmWithFakeSystemd : public ::testing::Test {
   TempDir directory_;
 };
 
-TEST_F(CharmWithFakeSystemd, SubscribeReloadsEnablesAndStartsThenOnlyStartsWhenUnchanged) {
+// Enabled before the reload, as systemctl enable does; unchanged, and with NeedDaemonReload
+// false, there is nothing to reload.
+TEST_F(CharmWithFakeSystemd, SubscribeEnablesReloadsAndStartsThenOnlyStartsWhenUnchanged) {
   CommandResult first = Subscribe();
   ASSERT_TRUE(first.succeeded()) << first.Describe() << "\n" << first.output;
-  std::string unit = std::string("ok calls Reload EnableUnitFiles:") + kNoticesUnit +
+  std::string unit = std::string("ok calls EnableUnitFiles:") + kNoticesUnit + " Reload" +
                      " RestartUnit:" + kNoticesUnit + ",replace";
   EXPECT_EQ(Calls(), unit);
   CommandResult second = Subscribe();

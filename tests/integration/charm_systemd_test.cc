@@ -1,6 +1,6 @@
 // The charm-side subcommands (subscribe, status, stop) against a real systemd user manager
 // (tests/support/user_systemd.h) with --user: our binary writes the notices unit and the hook
-// links, asks systemd over D-Bus to reload, enable and start it, and the daemon systemd starts
+// links, asks systemd over D-Bus to enable, reload and start it, and the daemon systemd starts
 // delivers to a fake juju-exec.
 //
 // Readiness: the notices unit is Type=notify and the daemon sends READY=1 once it watches, so
@@ -341,7 +341,7 @@ TEST_F(CharmWithSystemd, SubscribeWithANewBinaryAtTheSamePathRestartsTheDaemonOn
   ASSERT_TRUE(WriteFile(binary, program + "refreshed", 0755));
   CommandResult copied = RunCommand(args, systemd_.Environment(), std::chrono::seconds(120));
   ASSERT_TRUE(copied.succeeded()) << copied.Describe() << "\n" << copied.output;
-  EXPECT_NE(copied.output.find("unchanged, restarted onto the binary now at its path"),
+  EXPECT_NE(copied.output.find("unchanged, restarted: the daemon ran another command"),
             std::string::npos)
       << copied.output;
   ASSERT_TRUE(WaitForWatching(3));
@@ -361,8 +361,10 @@ TEST_F(CharmWithSystemd, SubscribeWithANewBinaryAtTheSamePathRestartsTheDaemonOn
 // back as the daemon's argv.
 TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythingIsWritten) {
   const std::vector<std::string> accepted = {
-      "dollar$HOME", "percent100%", "back\\slash", "quote\"d", "it's",
-      "sp ace",      "semi;colon",  "caf\xc3\xa9", "#hash",    " leading"};
+      "dollar$HOME", "percent100%", "back\\slash", "quote\"d", "it's", "sp ace", "semi;colon",
+      "caf\xc3\xa9", "#hash", " leading",
+      // U+FDCF and U+FFFD, each next to systemd's noncharacters (refused below)
+      "near\xef\xb7\x8f\xef\xbf\xbd"};
   for (const std::string& name : accepted) {
     std::string dir = systemd_.scratch_dir() + "/" + name;
     ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << name;
@@ -415,7 +417,11 @@ TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythi
                                             "trailing ",
                                             "tab\there",
                                             "ctl\x01",
-                                            "latin1\xe9"};
+                                            "latin1\xe9",
+                                            "U+FDD0\xef\xb7\x90",
+                                            "U+FDEF\xef\xb7\xaf",
+                                            "U+FFFE\xef\xbf\xbe",
+                                            "U+10FFFF\xf4\x8f\xbf\xbf"};
   for (const std::string& name : refused) {
     std::string dir = systemd_.scratch_dir() + "/" + name;
     ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << name;
@@ -431,6 +437,17 @@ TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythi
         << result.output;
     EXPECT_FALSE(Exists(dir + "/hooks")) << name;
     EXPECT_FALSE(Exists(systemd_.unit_dir() + "/juju-bad-0-systemd-notices.service")) << name;
+    if (name.rfind("U+", 0) == 0) {
+      // The rule is systemd's own (unichar_is_valid): such a line is dropped.
+      std::string probe = systemd_.scratch_dir() + "/probe.service";
+      ASSERT_TRUE(
+          WriteFile(probe, "[Service]\nExecStart=/bin/true\nWorkingDirectory=" + dir + "\n"));
+      CommandResult verify = RunCommand({"systemd-analyze", "--user", "verify", probe},
+                                        systemd_.Environment(), std::chrono::seconds(60));
+      EXPECT_NE(verify.output.find("String is not UTF-8 clean, ignoring assignment"),
+                std::string::npos)
+          << name << ": " << verify.output;
+    }
   }
   EXPECT_FALSE(Exists(charm_dir_ + "/jsn-pwned"));
   // A binary systemd could never start: a quote in its path.

@@ -11,7 +11,8 @@ org.freedesktop.systemd1 on ADDRESS and serves:
                               GetUnit(s) -> o, LoadUnit(s) -> o
   /org/freedesktop/systemd1/unit/<bus-label-escaped name>
                               org.freedesktop.DBus.Properties Get/GetAll of
-                              org.freedesktop.systemd1.Unit: Id, ActiveState, SubState, LoadState.
+                              org.freedesktop.systemd1.Unit: Id, ActiveState, SubState, LoadState,
+                              NeedDaemonReload (always false).
                               Any name resolves, as in systemd: one never set is inactive/dead
                               and not-found.
   Charm side (the `subscribe`, `stop` and `status` subcommands): Reload(),
@@ -135,6 +136,7 @@ class Unit:
             "ActiveState": dbus.String(self.active),
             "SubState": dbus.String(self.sub),
             "LoadState": dbus.String(self.load),
+            "NeedDaemonReload": dbus.Boolean(False),
         }
 
 
