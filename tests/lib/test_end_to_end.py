@@ -175,7 +175,7 @@ def packed_venv():
             before = {os.path.join(d, n) for d, _, names in os.walk(site) for n in names}
             done = subprocess.run(
                 [python, "-m", "pip", "--isolated", "--disable-pip-version-check", "install",
-                 "--no-index", "--no-cache-dir", "--only-binary=:all:", "--find-links", DIST,
+                 "--no-index", "--no-cache-dir", "--no-deps", "--only-binary=:all:", "--find-links", DIST,
                  "juju-systemd-notices"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
             if done.returncode != 0:
