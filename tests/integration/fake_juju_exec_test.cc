@@ -55,6 +55,16 @@ TEST(FakeJujuExec, RecordsArgvCwdAndMonotonicStartAndEndOfEachCall) {
   EXPECT_LE(call.end_ns, after);
 }
 
+TEST(FakeJujuExec, RecordsTheEnvironmentItWasGivenAndNothingMore) {
+  FakeJujuExec fake;
+  std::vector<std::string> environment = {"PATH=/usr/bin:/bin", "A=1", "TABBED=x\ty"};
+  ASSERT_TRUE(
+      RunCommand({fake.path(), "app/0", "hooks/service-foo-started"}, environment).succeeded());
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].environment, environment);
+}
+
 TEST(FakeJujuExec, KeepsArgumentsWithTabsNewlinesAndBackslashesIntact) {
   FakeJujuExec fake;
   TempDir cwd;

@@ -33,10 +33,13 @@ std::vector<std::string> SplitFields(const std::string& line) {
   return fields;
 }
 
-// A POSIX shell word for `text`.
-std::string ShellQuote(const std::string& text) {
+// A Python string literal for `text`.
+std::string PythonQuote(const std::string& text) {
   std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : text) {
+    if (c == '\\' || c == '\'') quoted += '\\';
+    quoted += c;
+  }
   return quoted + "'";
 }
 
@@ -49,15 +52,11 @@ std::string UnitTag(std::string unit) {
 }  // namespace
 
 FakeJujuExec::FakeJujuExec(const std::string& parent) : directory_("jsn-fake-juju-exec", parent) {
+  // Python, not a shell script: a shell would add PWD to the environment the client records.
   std::string wrapper =
-      "#!/bin/sh\n"
-      "JSN_FAKE_JUJU_EXEC_DIR=" +
-      ShellQuote(directory_.path()) +
-      "\n"
-      "JSN_FAKE_JUJU_EXEC_ARGV0=\"$0\"\n"
-      "export JSN_FAKE_JUJU_EXEC_DIR JSN_FAKE_JUJU_EXEC_ARGV0\n"
-      "exec /usr/bin/python3 " +
-      ShellQuote(SourcePath("tests/support/fake-juju-exec")) + " \"$@\"\n";
+      "#!/usr/bin/python3\nFAKE_JUJU_EXEC_DIR = " + PythonQuote(directory_.path()) +
+      "\nFAKE = " + PythonQuote(SourcePath("tests/support/fake-juju-exec")) +
+      "\nexec(compile(open(FAKE).read(), FAKE, \"exec\"))\n";
   WriteFile(path(), wrapper, 0755);
   // Units of a system manager may run as another user than the test: they reach the socket.
   chmod(directory_.path().c_str(), 0755);
@@ -155,6 +154,13 @@ std::vector<JujuExecCall> FakeJujuExec::ParseLog(const std::string& text) {
       call.cwd = fields[3];
       call.argv.assign(fields.begin() + 4, fields.end());
       calls.push_back(call);
+    } else if (fields.size() >= 2 && fields[0] == "env") {
+      pid_t pid = static_cast<pid_t>(std::stol(fields[1]));
+      for (auto call = calls.rbegin(); call != calls.rend(); ++call) {
+        if (call->pid != pid) continue;
+        call->environment.assign(fields.begin() + 2, fields.end());
+        break;
+      }
     } else if ((fields.size() == 3 && fields[0] == "run") ||
                (fields.size() == 4 && fields[0] == "done")) {
       pid_t pid = static_cast<pid_t>(std::stol(fields[1]));

@@ -40,7 +40,8 @@ struct JujuExecCall {
   int64_t run_end_ns = -1;    // the command's end; -1 until it ended
   int run_exit_code = -1;     // the command's own status
   std::string cwd;
-  std::vector<std::string> argv;  // argv[0] is the path the daemon ran
+  std::vector<std::string> argv;         // argv[0] is the path the daemon ran
+  std::vector<std::string> environment;  // the client's NAME=VALUE entries, in order
 
   bool ended() const { return end_ns >= 0; }
   bool ran() const { return run_start_ns >= 0; }
