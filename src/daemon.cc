@@ -49,7 +49,7 @@ class Daemon final : public MessageSink, public WatchListener {
   Daemon(const Options& options, char** environment)
       : options_(options),
         environment_(environment),
-        // A failed hook is retried (1 s doubling to 60 s) unless a newer state makes it moot.
+        // A failed hook is retried (1 s doubling to 5 min) unless a newer state makes it moot.
         tracker_(options.watch_count, RetryPolicy{.retry_failed_hooks = true}),
         hook_runner_(options, tracker_) {}
 
@@ -223,13 +223,13 @@ class Daemon final : public MessageSink, public WatchListener {
     return done;
   }
 
-  // The timer for the earliest of: a delivery or retry due, a reconnect, a hook overdue, the
+  // The timer for the earliest of: a delivery or retry due, a reconnect, a hook's warning, the
   // watchdog (the stop's deadline instead of deliveries while stopping); and the bus's epoll
   // interest (EPOLLOUT only while output waits).
   bool ArmNextWakeup(MonotonicTime now) {
     MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
     if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
-    MonotonicTime overdue = hook_runner_.KillOverdue(now);
+    MonotonicTime overdue = hook_runner_.WarnOverdue(now);
     if (overdue < wakeup) wakeup = overdue;
     Status status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
     if (!status.ok()) return LogFatalError("cannot arm the timer", status);

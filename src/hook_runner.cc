@@ -1,6 +1,5 @@
 #include "jsn/hook_runner.h"
 
-#include <signal.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -93,7 +92,7 @@ bool HookRunner::ReapExited() {
           watched.unit, process.state, path.text, exit_text,
           FormatSeconds(now - process.started, 3).text);
       process.pid = 0;
-      process.killed = false;
+      process.warned = false;
       tracker_.HookFinished(unit, exit.ok(), now);
       if (!exit.ok()) CheckCharmDirGone();  // it may be why
       LogRetry(unit, now);
@@ -113,23 +112,23 @@ void HookRunner::LogRetry(size_t unit, MonotonicTime now) const {
                state.failures);
 }
 
-MonotonicTime HookRunner::KillOverdue(MonotonicTime now) {
+MonotonicTime HookRunner::WarnOverdue(MonotonicTime now) {
   MonotonicTime timeout = std::chrono::seconds(options_.hook_timeout_seconds);
   MonotonicTime next = kNever;
   for (size_t unit = 0; unit < options_.watch_count; ++unit) {
     Process& process = processes_[unit];
-    if (process.pid == 0 || process.killed) continue;
+    if (process.pid == 0 || process.warned) continue;
     MonotonicTime deadline = process.started + timeout;
     if (now < deadline) {
       if (deadline < next) next = deadline;
       continue;
     }
-    JSN_LOG_WARNING("%s: %s still running after %u s: killing its process group",
+    // Not killed: Juju queued the request, and runs it even when its client is killed, so a
+    // kill and a retry would only run the hook twice.
+    JSN_LOG_WARNING("%s: %s still running after %u s (queued behind the machine lock?): waiting",
                     options_.watches[unit].unit, PathOf(unit, tracker_.unit(unit).running).text,
                     options_.hook_timeout_seconds);
-    Status status = spawner_.SignalProcessGroup(process.pid, SIGKILL);
-    if (!status.ok()) JSN_LOG_ERROR("%s", status.message());
-    process.killed = true;
+    process.warned = true;
   }
   return next;
 }

@@ -15,11 +15,14 @@
 namespace jsn {
 namespace {
 
-// Variables systemd sets for the daemon itself: a hook inheriting them could send READY=1 or
-// watchdog pings in the daemon's name, or think it was handed the daemon's sockets.
+// Variables systemd sets for the daemon's own process (systemd.exec(5), "Environment Variables
+// in Spawned Processes"), a prefix each: a hook inheriting them could send READY=1 or watchdog
+// pings in the daemon's name, think it was handed the daemon's sockets, take the daemon's PID
+// or invocation for its own, or watch the daemon's memory pressure. JOURNAL_STREAM stays: the
+// hook's stderr is that same stream.
 constexpr const char* kDaemonOnlyVariables[] = {
-    "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=",
-    "LISTEN_FDS=",    "LISTEN_PID=",    "LISTEN_FDNAMES="};
+    "NOTIFY_SOCKET=", "WATCHDOG_",         "LISTEN_",
+    "INVOCATION_ID=", "SYSTEMD_EXEC_PID=", "MEMORY_PRESSURE_"};
 
 bool IsDaemonOnly(const char* entry) {
   for (const char* prefix : kDaemonOnlyVariables) {
@@ -27,6 +30,8 @@ bool IsDaemonOnly(const char* entry) {
   }
   return false;
 }
+
+bool IsPath(const char* entry) { return strncmp(entry, "PATH=", 5) == 0; }
 
 // Makes every descriptor above stderr close-on-exec, so that one this process inherited without
 // it (a leak of its parent's) never reaches a hook. close_range() does it in one call since
@@ -110,16 +115,20 @@ Spawner::~Spawner() {
 }
 
 Status Spawner::Init(const char* const* environment) {
-  environment_count_ = 0;
-  bool have_path = false;
+  // PATH first (the first one given, as getenv finds it, else the default), so that no number
+  // of other entries can crowd it out; then the others, in order, up to the limit.
+  environment_[0] = kDefaultPathEntry;
+  environment_count_ = 1;
   for (const char* const* entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
-    if (IsDaemonOnly(*entry)) continue;
-    if (strncmp(*entry, "PATH=", 5) == 0) have_path = true;
-    // Keep one slot for PATH.
-    if (environment_count_ + 1 >= kMaxEnvironment) break;
-    environment_[environment_count_++] = *entry;
+    if (IsPath(*entry)) {
+      environment_[0] = *entry;
+      break;
+    }
   }
-  if (!have_path) environment_[environment_count_++] = kDefaultPathEntry;
+  for (const char* const* entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
+    if (environment_count_ == kMaxEnvironment) break;
+    if (!IsPath(*entry) && !IsDaemonOnly(*entry)) environment_[environment_count_++] = *entry;
+  }
   environment_[environment_count_] = nullptr;
 
   // The attributes and file actions are the same for every hook: built once here (libc
@@ -186,14 +195,6 @@ bool Spawner::ReapExited(pid_t* pid, ExitStatus* status) const {
     *status = DecodeWaitStatus(wait_status);
     return true;
   }
-}
-
-Status Spawner::SignalProcessGroup(pid_t pid, int signal) const {
-  if (kill(-pid, signal) != 0 && errno != ESRCH) {
-    return Status::Failure("kill-failed", "expected to signal process group %d, found error: %s",
-                           static_cast<int>(pid), strerror(errno));
-  }
-  return Status();
 }
 
 }  // namespace jsn

@@ -145,8 +145,7 @@ TEST_F(SpawnerTest, ChildHasItsOwnProcessGroupRootCwdAndNoBlockedSignals) {
             0);
   EXPECT_STREQ(stdin_target, "/dev/null");
 
-  // The whole group can be signalled (issue 5's hook timeout).
-  ASSERT_TRUE(spawner.SignalProcessGroup(pid, SIGKILL).ok());
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
   WaitUntilExited(pid);
   EXPECT_TRUE(ReapOnly(spawner, pid).signaled);
 }
@@ -198,19 +197,46 @@ TEST_F(SpawnerTest, EnvironmentDropsTheDaemonsOwnVariablesAndAddsAPath) {
                                "LISTEN_FDS=1",
                                "LISTEN_PID=1",
                                "LISTEN_FDNAMES=x",
+                               "INVOCATION_ID=0123456789abcdef0123456789abcdef",
+                               "SYSTEMD_EXEC_PID=1",
+                               "MEMORY_PRESSURE_WATCH=/sys/fs/cgroup/x/memory.pressure",
+                               "MEMORY_PRESSURE_WRITE=c29tZQ==",
+                               "JOURNAL_STREAM=8:12345",
                                "JUJU_X=y",
                                nullptr};
   ASSERT_TRUE(spawner.Init(environment).ok());
   std::vector<std::string> seen(spawner.environment(),
                                 spawner.environment() + spawner.environment_size());
-  EXPECT_EQ(seen, (std::vector<std::string>{"HOME=/root", "JUJU_X=y",
-                                            std::string("PATH=") + kDefaultPath}));
+  EXPECT_EQ(seen, (std::vector<std::string>{std::string("PATH=") + kDefaultPath, "HOME=/root",
+                                            "JOURNAL_STREAM=8:12345", "JUJU_X=y"}));
   EXPECT_EQ(spawner.environment()[spawner.environment_size()], nullptr);
 
-  const char* with_path[] = {"PATH=/custom", nullptr};
+  const char* with_path[] = {"PATH=/custom", "PATH=/second", nullptr};
   ASSERT_TRUE(spawner.Init(with_path).ok());
   ASSERT_EQ(spawner.environment_size(), 1u);
   EXPECT_STREQ(spawner.environment()[0], "PATH=/custom");
+}
+
+// However many entries come before it, PATH is passed on (first), and the entries past the
+// limit are the ones dropped.
+TEST_F(SpawnerTest, PathSurvivesAnEnvironmentOfMoreEntriesThanTheLimit) {
+  for (size_t count : {Spawner::kMaxEnvironment - 1, Spawner::kMaxEnvironment,
+                       Spawner::kMaxEnvironment + 1, 3 * Spawner::kMaxEnvironment}) {
+    std::vector<std::string> entries;
+    for (size_t i = 0; i < count; ++i) entries.push_back("V" + std::to_string(i) + "=x");
+    entries.push_back("PATH=/daemons/own");
+    std::vector<const char*> environment;
+    for (const std::string& entry : entries) environment.push_back(entry.c_str());
+    environment.push_back(nullptr);
+    Spawner spawner;
+    ASSERT_TRUE(spawner.Init(environment.data()).ok());
+    size_t expected = count + 1 < Spawner::kMaxEnvironment ? count + 1 : Spawner::kMaxEnvironment;
+    ASSERT_EQ(spawner.environment_size(), expected) << count;
+    EXPECT_STREQ(spawner.environment()[0], "PATH=/daemons/own") << count;
+    EXPECT_STREQ(spawner.environment()[1], "V0=x") << count;
+    EXPECT_EQ(spawner.environment()[expected - 1], "V" + std::to_string(expected - 2) + "=x");
+    EXPECT_EQ(spawner.environment()[expected], nullptr);
+  }
 }
 
 TEST_F(SpawnerTest, ChildSeesTheCapturedEnvironment) {
@@ -218,8 +244,17 @@ TEST_F(SpawnerTest, ChildSeesTheCapturedEnvironment) {
   files_.push_back(out);
   std::string script = WriteScript("print-env", "#!/bin/sh\nenv > \"$1\"\n", 0755);
   Spawner spawner;
-  const char* environment[] = {"NOTIFY_SOCKET=@x", "KEEP=1", nullptr};
-  ASSERT_TRUE(spawner.Init(environment).ok());
+  // More entries than the limit, PATH last, and systemd's variables for the daemon's process.
+  std::vector<std::string> entries = {"NOTIFY_SOCKET=@x", "INVOCATION_ID=ab", "SYSTEMD_EXEC_PID=7",
+                                      "MEMORY_PRESSURE_WATCH=/x", "KEEP=1"};
+  for (size_t i = 0; i < Spawner::kMaxEnvironment; ++i) {
+    entries.push_back("FILL" + std::to_string(i) + "=x");
+  }
+  entries.push_back("PATH=/usr/bin:/bin");  // not the default: the daemon's own reaches the hook
+  std::vector<const char*> environment;
+  for (const std::string& entry : entries) environment.push_back(entry.c_str());
+  environment.push_back(nullptr);
+  ASSERT_TRUE(spawner.Init(environment.data()).ok());
   const char* argv[] = {script.c_str(), out.c_str(), nullptr};
   pid_t pid = 0;
   ASSERT_TRUE(spawner.Spawn(argv, &pid).ok());
@@ -227,8 +262,11 @@ TEST_F(SpawnerTest, ChildSeesTheCapturedEnvironment) {
   EXPECT_TRUE(ReapOnly(spawner, pid).ok());
   std::string env = ReadFile(out);
   EXPECT_NE(env.find("KEEP=1\n"), std::string::npos) << env;
-  EXPECT_NE(env.find(std::string("PATH=") + kDefaultPath), std::string::npos) << env;
+  EXPECT_NE(("\n" + env).find("\nPATH=/usr/bin:/bin\n"), std::string::npos) << env;
   EXPECT_EQ(env.find("NOTIFY_SOCKET"), std::string::npos) << env;
+  EXPECT_EQ(env.find("INVOCATION_ID"), std::string::npos) << env;
+  EXPECT_EQ(env.find("SYSTEMD_EXEC_PID"), std::string::npos) << env;
+  EXPECT_EQ(env.find("MEMORY_PRESSURE_"), std::string::npos) << env;
 }
 
 TEST_F(SpawnerTest, MissingProgramIsReportedClearly) {

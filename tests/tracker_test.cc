@@ -224,6 +224,52 @@ TEST(Tracker, WithRetriesAFailedHookIsRetriedWithDoublingBackoff) {
   EXPECT_EQ(tracker.NextWakeup(), kNever);
 }
 
+// The daemon's policy (the defaults): as Juju backs off its own failed hooks, to 5 minutes; a
+// failing handler, or juju-exec failing while the unit agent is down, is tried again on this
+// schedule until it succeeds.
+TEST(Tracker, TheDefaultRetryScheduleDoublesFromOneSecondToFiveMinutes) {
+  Tracker tracker(1, RetryPolicy{.retry_failed_hooks = true});
+  tracker.RecordInitialState(0, "inactive");
+  tracker.ObserveState(0, "active");
+  MonotonicTime now = T0;
+  std::vector<MonotonicTime> delays;
+  for (int attempt = 0; attempt < 12; ++attempt) {
+    Delivery delivery;
+    ASSERT_TRUE(tracker.TakeNextDelivery(now, &delivery)) << attempt;
+    tracker.HookFinished(0, false, now);
+    Delivery not_yet;
+    EXPECT_FALSE(tracker.TakeNextDelivery(tracker.NextWakeup() - MonotonicTime{1}, &not_yet));
+    delays.push_back(tracker.NextWakeup() - now);
+    now = tracker.NextWakeup();
+  }
+  EXPECT_EQ(delays,
+            (std::vector<MonotonicTime>{seconds(1), seconds(2), seconds(4), seconds(8), seconds(16),
+                                        seconds(32), seconds(64), seconds(128), seconds(256),
+                                        seconds(300), seconds(300), seconds(300)}));
+  EXPECT_EQ(tracker.DeliveryStateOf(0), (DeliveryState{Progress::kFailing, Hook::kStarted}));
+  // The agent is back, or the handler fixed: one more run, and nothing after it.
+  EXPECT_EQ(DeliverAll(&tracker, now), Hooks{"0:started"});
+  EXPECT_EQ(tracker.NextWakeup(), kNever);
+  EXPECT_EQ(DeliverAll(&tracker, now + seconds(3600)), Hooks{});
+}
+
+// A juju-exec that has not ended may still be queued in Juju: however long it runs, and however
+// the unit's state moves meanwhile, the same unit gets no second hook until it ends.
+TEST(Tracker, AHookThatHasNotEndedIsNeverStartedAgainNorJoinedByAnother) {
+  Tracker tracker(1, RetryPolicy{.retry_failed_hooks = true});
+  tracker.RecordInitialState(0, "inactive");
+  tracker.ObserveState(0, "active");
+  Delivery delivery;
+  ASSERT_TRUE(tracker.TakeNextDelivery(T0, &delivery));
+  EXPECT_FALSE(tracker.TakeNextDelivery(T0 + seconds(86400), &delivery));
+  EXPECT_EQ(tracker.ObserveState(0, "inactive"), Observation::kWanted);
+  EXPECT_EQ(tracker.ObserveState(0, "active"), Observation::kBackToDelivered);
+  EXPECT_FALSE(tracker.TakeNextDelivery(T0 + seconds(86400), &delivery));
+  EXPECT_EQ(tracker.NextWakeup(), kNever);
+  tracker.HookFinished(0, true, T0 + seconds(86400));
+  EXPECT_EQ(DeliverAll(&tracker, T0 + seconds(86400)), Hooks{});
+}
+
 TEST(Tracker, ADeliveryDueNowIsAWakeupAlreadyPast) {
   // The daemon's loop delivers, then may read states (a reconnect does) before it sleeps until
   // NextWakeup: a delivery owed by then must wake it at once, not at the next bus event.

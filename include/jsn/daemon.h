@@ -37,7 +37,7 @@ struct Options {
   const char* bus_address = nullptr;
   const char* state_dir = nullptr;      // nullptr until given or resolved (kDefaultStateDir)
   const char* charm_dir = nullptr;      // when given: exit kExitCharmDirGone once it is gone
-  unsigned hook_timeout_seconds = 600;  // a hook running longer is killed and retried
+  unsigned hook_timeout_seconds = 600;  // a hook running longer is warned about, not killed
   size_t watch_count = 0;
   WatchedUnit watches[kMaxWatchedUnits];
 };

@@ -45,16 +45,16 @@ class HookRunner {
   // so what is delivered (and the state file) may have changed.
   bool ReapExited();
 
-  // Kills every hook running past --hook-timeout; its end is reaped as a failure and retried.
-  // Returns when the next running hook becomes overdue, kNever when none runs.
-  MonotonicTime KillOverdue(MonotonicTime now);
+  // Warns (once) of every hook running past --hook-timeout, and leaves it to run. Returns when
+  // the next running hook becomes overdue, kNever when none will.
+  MonotonicTime WarnOverdue(MonotonicTime now);
 
  private:
   // A hook's process; the Tracker's UnitState says which hook it is (`running`).
   struct Process {
     pid_t pid = 0;  // 0: none
     MonotonicTime started{0};
-    bool killed = false;                            // by --hook-timeout; waiting to be reaped
+    bool warned = false;                            // past --hook-timeout, and logged
     char state[Tracker::kMaxStateLength + 1] = {};  // the state that called for it, for logs
   };
 

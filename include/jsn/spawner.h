@@ -1,10 +1,11 @@
 // Spawner: starts hook commands and reaps them, never blocking the loop. A child is started
-// with posix_spawn (no shell) in a process group of its own (so a timeout can kill all it
-// started), with "/" as its working directory, stdin on /dev/null, stdout and stderr inherited
-// (the journal), an empty signal mask and default signal dispositions (the daemon blocks
+// with posix_spawn (no shell) in a process group of its own (a Ctrl-C at the daemon's terminal
+// is not the hook's), with "/" as its working directory, stdin on /dev/null, stdout and stderr
+// inherited (the journal), an empty signal mask and default signal dispositions (the daemon blocks
 // signals for its signalfd, and a blocked mask is inherited across exec), and the daemon's
-// environment minus what systemd meant for the daemon alone (NOTIFY_SOCKET, WATCHDOG_*,
-// LISTEN_*), with a standard PATH when none is set. Exits are collected with ReapExited when
+// environment minus what systemd meant for the daemon's process alone (NOTIFY_SOCKET,
+// WATCHDOG_*, LISTEN_*, INVOCATION_ID, SYSTEMD_EXEC_PID, MEMORY_PRESSURE_*), PATH first (a
+// standard one when none is set). Exits are collected with ReapExited when
 // the loop sees SIGCHLD. The Spawner keeps pointers into the environment it was given, which
 // must outlive it (the process's own environ does).
 #pragma once
@@ -35,7 +36,8 @@ const char* DescribeExitStatus(ExitStatus status, char* buffer, size_t capacity)
 
 class Spawner {
  public:
-  static constexpr size_t kMaxEnvironment = 256;  // entries passed on; more are dropped
+  // Entries passed on, PATH included: the others past it are dropped.
+  static constexpr size_t kMaxEnvironment = 256;
 
   Spawner() = default;
   Spawner(const Spawner&) = delete;
@@ -56,9 +58,6 @@ class Spawner {
   // Reaps one exited child without blocking: true with its pid and status, false when no
   // child has exited (or there are none).
   bool ReapExited(pid_t* pid, ExitStatus* status) const;
-
-  // Sends `signal` to the child's whole process group (for --hook-timeout).
-  Status SignalProcessGroup(pid_t pid, int signal) const;
 
   size_t environment_size() const { return environment_count_; }
   const char* const* environment() const { return environment_; }

@@ -14,8 +14,10 @@
 //  - per unit one hook runs at a time, in order; while it runs newer states coalesce to the
 //    latest one, and when that calls for the hook last delivered nothing more is sent;
 //  - a failed hook (non-zero exit, killed) counts as delivered unless the RetryPolicy says to
-//    retry: then it is run again after an exponential backoff, unless a newer state makes it
-//    moot. (The daemon turns retries on; the decision lives here so the loop stays I/O only.)
+//    retry: then it is run again after an exponential backoff (1 s doubling to 5 min, as Juju
+//    backs off its own failed hooks), unless a newer state makes it moot. (The daemon turns
+//    retries on; the decision lives here so the loop stays I/O only.) A hook that has not
+//    ended is never started again, however long it runs: Juju may still have it queued.
 // The Tracker owns all its state in fixed arrays; it allocates nothing.
 #pragma once
 
@@ -35,7 +37,7 @@ Hook HookForState(std::string_view state);
 struct RetryPolicy {
   bool retry_failed_hooks = false;
   MonotonicTime first_delay = std::chrono::seconds(1);
-  MonotonicTime max_delay = std::chrono::seconds(60);
+  MonotonicTime max_delay = std::chrono::minutes(5);  // Juju's longest wait between hook retries
 };
 
 // What ObserveState made of a state, for the debug log and for tests.

@@ -107,9 +107,10 @@ TEST_F(DaemonWithFakeSystemd, ManyTransitionsBehindASlowHookGiveOneHookForTheNet
   flaps.push_back("deactivating");
   flaps.push_back("failed");
   ASSERT_TRUE(systemd_.Sequence("foo.service", flaps));
-  // Another unit is not held up by foo's running hook.
+  // The daemon does not hold another unit's hook back behind foo's; Juju does (one hook of the
+  // Juju unit at a time, under the machine lock).
   ASSERT_TRUE(systemd_.SetState("bar.service", "active"));
-  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  ASSERT_TRUE(juju_.WaitForBegun(2)) << daemon_.Log();
   ASSERT_TRUE(daemon_.WaitForLine("foo.service: failed ("));
   ASSERT_TRUE(juju_.OpenGate("foo"));
   ASSERT_TRUE(juju_.WaitForEnded(3)) << daemon_.Log();
@@ -120,7 +121,31 @@ TEST_F(DaemonWithFakeSystemd, ManyTransitionsBehindASlowHookGiveOneHookForTheNet
   std::vector<JujuExecCall> calls = juju_.Calls();
   ASSERT_EQ(calls.size(), 3u);
   EXPECT_LE(calls[0].end_ns, calls[2].start_ns) << "foo's hooks overlap";
-  EXPECT_LT(calls[1].end_ns, calls[0].end_ns) << "bar waited for foo";
+  EXPECT_LT(calls[1].start_ns, calls[0].end_ns) << "the daemon held bar's back";
+  EXPECT_GE(calls[1].run_start_ns, calls[0].run_end_ns) << "Juju ran bar's alongside foo's";
+}
+
+// What juju-exec gets from a daemon with more environment entries than it passes on, PATH last,
+// and the variables systemd sets for the daemon's own process: PATH first, then the others in
+// order up to 256 entries, none of systemd's for the daemon; JOURNAL_STREAM kept.
+TEST_F(DaemonWithFakeSystemd, AHookGetsPathFirstAndNoneOfTheDaemonsOwnSystemdVariables) {
+  std::vector<std::string> environment = {"INVOCATION_ID=0123456789abcdef0123456789abcdef",
+                                          "SYSTEMD_EXEC_PID=1",
+                                          "MEMORY_PRESSURE_WATCH=/sys/fs/cgroup/x/memory.pressure",
+                                          "MEMORY_PRESSURE_WRITE=c29tZQ==",
+                                          "JOURNAL_STREAM=8:1",
+                                          "LISTEN_FDS=1"};
+  for (int i = 0; i < 300; ++i) environment.push_back("FILL" + std::to_string(i) + "=x");
+  environment.push_back("PATH=/usr/bin:/bin");
+  daemon_.WithEnvironment(environment);
+  StartAll({"foo.service=inactive"}, {"foo"});
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  std::vector<JujuExecCall> calls = juju_.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  std::vector<std::string> expected = {"PATH=/usr/bin:/bin", "JOURNAL_STREAM=8:1"};
+  for (int i = 0; expected.size() < 256; ++i) expected.push_back("FILL" + std::to_string(i) + "=x");
+  EXPECT_EQ(calls[0].environment, expected);
 }
 
 TEST_F(DaemonWithFakeSystemd, ANewOwnerIsTrustedAndSubscribedTo) {

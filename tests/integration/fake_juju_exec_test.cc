@@ -1,5 +1,8 @@
 // Proves the fake juju-exec (tests/support/fake-juju-exec and FakeJujuExec) records what the
-// daemon's delivery tests will compare against, and fails, sleeps and waits as told.
+// daemon's delivery tests will compare against, fails, sleeps and waits as told, and behaves as
+// Juju 3.6's: a queue behind the unit's hook and the machine lock, commands that outlive their
+// killed client, and Juju's statuses and messages for a hook context, an agent down and a unit
+// gone.
 #include "support/fake_juju_exec.h"
 
 #include <signal.h>
@@ -50,6 +53,16 @@ TEST(FakeJujuExec, RecordsArgvCwdAndMonotonicStartAndEndOfEachCall) {
   EXPECT_LE(before, call.start_ns);
   EXPECT_LE(call.start_ns, call.end_ns);
   EXPECT_LE(call.end_ns, after);
+}
+
+TEST(FakeJujuExec, RecordsTheEnvironmentItWasGivenAndNothingMore) {
+  FakeJujuExec fake;
+  std::vector<std::string> environment = {"PATH=/usr/bin:/bin", "A=1", "TABBED=x\ty"};
+  ASSERT_TRUE(
+      RunCommand({fake.path(), "app/0", "hooks/service-foo-started"}, environment).succeeded());
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].environment, environment);
 }
 
 TEST(FakeJujuExec, KeepsArgumentsWithTabsNewlinesAndBackslashesIntact) {
@@ -127,13 +140,155 @@ TEST(FakeJujuExec, RecordsTheSignalThatEndedARunningCall) {
   EXPECT_EQ(calls[0].exit_code, -1);
 }
 
+// Starts a client in the background; the test waits on the fake's log for what it does.
+void StartCall(const FakeJujuExec& fake, ChildProcess* client, const std::string& unit,
+               const std::string& hook) {
+  std::string error;
+  ASSERT_TRUE(client->Start({fake.path(), unit, hook}, {}, &error)) << error;
+}
+
+TEST(FakeJujuExec, RunsTheCommandsOfAllUnitsOneAtATimeUnderTheMachineLock) {
+  FakeJujuExec fake;
+  ASSERT_TRUE(fake.SetRules("install wait=" + fake.GatePath("installed") + "\n"));
+  ChildProcess install;
+  ChildProcess hook;
+  StartCall(fake, &install, "other/0", "hooks/install");
+  ASSERT_TRUE(fake.WaitForRunsBegun(1));
+  StartCall(fake, &hook, "app/0", "hooks/service-foo-started");
+  ASSERT_TRUE(fake.WaitForBegun(2));
+  ASSERT_TRUE(fake.OpenGate("installed"));
+  ASSERT_TRUE(hook.WaitForExit(std::chrono::seconds(30)));
+  EXPECT_TRUE(WIFEXITED(hook.wait_status()) && WEXITSTATUS(hook.wait_status()) == 0);
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  ASSERT_TRUE(calls[0].run_ended() && calls[1].run_ended()) << FakeJujuExec::Describe(calls);
+  // Queued: the second command started only once the first had ended.
+  EXPECT_GE(calls[1].run_start_ns, calls[0].run_end_ns) << FakeJujuExec::Describe(calls);
+  EXPECT_EQ(calls[1].run_exit_code, 0);
+}
+
+TEST(FakeJujuExec, ACallWaitsWithoutTimeoutForAMachineLockHeldElsewhere) {
+  FakeJujuExec fake;
+  ASSERT_TRUE(fake.HoldMachineLock());
+  ChildProcess hook;
+  StartCall(fake, &hook, "app/0", "hooks/service-foo-started");
+  ASSERT_TRUE(fake.WaitForBegun(1));
+  EXPECT_FALSE(fake.Calls()[0].ran());
+  int64_t released = MonotonicNow();
+  fake.ReleaseMachineLock();
+  ASSERT_TRUE(hook.WaitForExit(std::chrono::seconds(30)));
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_GE(calls[0].run_start_ns, released) << FakeJujuExec::Describe(calls);
+  EXPECT_EQ(calls[0].exit_code, 0);
+}
+
+TEST(FakeJujuExec, ACallWaitsForItsUnitsRunningHook) {
+  FakeJujuExec fake;
+  ASSERT_TRUE(fake.HoldUnitLock("app/0"));
+  ChildProcess other;
+  ChildProcess hook;
+  StartCall(fake, &hook, "app/0", "hooks/service-foo-started");
+  StartCall(fake, &other, "other/0", "hooks/service-bar-started");
+  // Another unit's call is not held by app/0's hook.
+  ASSERT_TRUE(other.WaitForExit(std::chrono::seconds(30)));
+  ASSERT_TRUE(fake.WaitForBegun(2));
+  int64_t released = MonotonicNow();
+  fake.ReleaseUnitLock();
+  ASSERT_TRUE(hook.WaitForExit(std::chrono::seconds(30)));
+  for (const JujuExecCall& call : fake.Calls()) {
+    ASSERT_TRUE(call.run_ended());
+    if (call.unit() == "app/0") {
+      EXPECT_GE(call.run_start_ns, released);
+    } else {
+      EXPECT_LT(call.run_start_ns, released);
+    }
+  }
+}
+
+TEST(FakeJujuExec, AClientKilledAfterQueueingDoesNotCancelItsCommand) {
+  FakeJujuExec fake;
+  ASSERT_TRUE(fake.HoldMachineLock());
+  ChildProcess hook;
+  StartCall(fake, &hook, "app/0", "hooks/service-foo-started");
+  ASSERT_TRUE(fake.WaitForBegun(1));
+  int status = hook.Stop(SIGKILL, std::chrono::seconds(30));
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  fake.ReleaseMachineLock();
+  ASSERT_TRUE(fake.WaitForRunsEnded(1));
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].run_exit_code, 0);
+  EXPECT_FALSE(calls[0].ended());  // its answer was lost with it
+}
+
+TEST(FakeJujuExec, AClientEndedBySigtermIsRecordedAndItsCommandStillRuns) {
+  FakeJujuExec fake;
+  ASSERT_TRUE(fake.SetRules("* wait=" + fake.GatePath("go") + "\n"));
+  ChildProcess hook;
+  StartCall(fake, &hook, "app/0", "hooks/service-foo-started");
+  ASSERT_TRUE(fake.WaitForRunsBegun(1));
+  hook.Stop(SIGTERM, std::chrono::seconds(30));
+  ASSERT_TRUE(fake.WaitForEnded(1));
+  ASSERT_TRUE(fake.OpenGate("go"));
+  ASSERT_TRUE(fake.WaitForRunsEnded(1));
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].signal, SIGTERM);
+  EXPECT_EQ(calls[0].run_exit_code, 0);
+}
+
+TEST(FakeJujuExec, AnAgentThatIsDownFailsTheCallWithStatus1AndJujusMessage) {
+  FakeJujuExec fake;
+  TempDir cwd;
+  ASSERT_TRUE(fake.SetAgentDown(true));
+  CommandResult down = RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"});
+  EXPECT_EQ(down.exit_code(), 1);
+  EXPECT_EQ(down.output.rfind("ERROR dialing juju run socket \"", 0), 0u) << down.output;
+  ASSERT_TRUE(fake.SetAgentDown(false));
+  EXPECT_EQ(RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"}).exit_code(), 0);
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].exit_code, 1);
+  EXPECT_FALSE(calls[0].ran());
+  EXPECT_TRUE(calls[1].ran());
+}
+
+TEST(FakeJujuExec, AUnitThatIsGoneFailsTheCallWithStatus1AndJujusMessage) {
+  FakeJujuExec fake;
+  TempDir cwd;
+  ASSERT_TRUE(fake.SetUnitGone("app/0", true));
+  CommandResult gone = RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"});
+  EXPECT_EQ(gone.exit_code(), 1);
+  EXPECT_EQ(gone.output, "ERROR unit \"app/0\" not found on this machine\n");
+  EXPECT_EQ(RunIn(fake, cwd.path(), {"other/0", "hooks/service-foo-started"}).exit_code(), 0);
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_FALSE(calls[0].ran());
+}
+
+TEST(FakeJujuExec, ACallFromInsideAHookContextFailsWithStatus2) {
+  FakeJujuExec fake;
+  CommandResult result = RunCommand({"env", "JUJU_CONTEXT_ID=app/0-install-1", fake.path(), "app/0",
+                                     "hooks/service-foo-started"});
+  EXPECT_EQ(result.exit_code(), 2);
+  EXPECT_EQ(result.output,
+            "ERROR juju-exec cannot be called from within a hook, have context "
+            "\"app/0-install-1\"\n");
+  std::vector<JujuExecCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_FALSE(calls[0].ran());
+}
+
 TEST(FakeJujuExec, ParseLogPairsEndLinesWithTheLatestOpenCallOfThatPid) {
   std::vector<JujuExecCall> calls = FakeJujuExec::ParseLog(
       "begin\t7\t100\t/\tx\tu/0\thooks/a\n"
       "end\t7\t200\texit 1\n"
       "begin\t7\t300\t/\tx\tu/0\thooks/b\n"
       "begin\t8\t310\t/\tx\tu/0\thooks/c\n"
+      "run\t7\t320\n"
       "end\t7\t400\tsignal 15\n"
+      "done\t7\t450\texit 3\n"
       "begin\t9\t500\t/\tx\tu/0\thooks/d");  // no newline yet: still being written
   ASSERT_EQ(calls.size(), 3u);
   EXPECT_EQ(calls[0].hook(), "hooks/a");
@@ -142,6 +297,10 @@ TEST(FakeJujuExec, ParseLogPairsEndLinesWithTheLatestOpenCallOfThatPid) {
   EXPECT_EQ(calls[1].hook(), "hooks/b");
   EXPECT_EQ(calls[1].end_ns, 400);
   EXPECT_EQ(calls[1].signal, 15);
+  EXPECT_EQ(calls[1].run_start_ns, 320);
+  EXPECT_EQ(calls[1].run_end_ns, 450);
+  EXPECT_EQ(calls[1].run_exit_code, 3);
+  EXPECT_FALSE(calls[0].ran());
   EXPECT_FALSE(calls[2].ended());
 }
 

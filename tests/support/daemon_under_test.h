@@ -57,6 +57,8 @@ class DaemonUnderTest {
   // Without -d (call before Start): only info lines and above, so that the daemon's own writes
   // are few and known (a test injecting faults counts system calls).
   void WithoutDebug() { debug_ = false; }
+  // The daemon's whole environment (call before Start); by default the test's own.
+  void WithEnvironment(const std::vector<std::string>& environment) { environment_ = environment; }
   // Uses another's state dir (call before Start): a second daemon picking up where one stopped.
   void UseStateDir(const std::string& directory) { shared_state_dir_ = directory; }
   // Every log line read so far, for failure messages and checks.
@@ -75,6 +77,7 @@ class DaemonUnderTest {
   std::vector<std::string> lines_;
   bool stopped_ = false;
   bool debug_ = true;
+  std::vector<std::string> environment_;
   int exit_code_ = -1;
 };
 

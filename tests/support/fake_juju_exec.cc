@@ -1,7 +1,13 @@
 #include "support/fake_juju_exec.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <thread>
 
 #include "support/source_tree.h"
@@ -27,30 +33,93 @@ std::vector<std::string> SplitFields(const std::string& line) {
   return fields;
 }
 
-// A POSIX shell word for `text`.
-std::string ShellQuote(const std::string& text) {
+// A Python string literal for `text`.
+std::string PythonQuote(const std::string& text) {
   std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : text) {
+    if (c == '\\' || c == '\'') quoted += '\\';
+    quoted += c;
+  }
   return quoted + "'";
+}
+
+// "app/0" as the agent's file names spell it: "app-0".
+std::string UnitTag(std::string unit) {
+  for (char& c : unit) c = c == '/' ? '-' : c;
+  return unit;
 }
 
 }  // namespace
 
 FakeJujuExec::FakeJujuExec(const std::string& parent) : directory_("jsn-fake-juju-exec", parent) {
+  // Python, not a shell script: a shell would add PWD to the environment the client records.
   std::string wrapper =
-      "#!/bin/sh\n"
-      "JSN_FAKE_JUJU_EXEC_LOG=" +
-      ShellQuote(log_path()) +
-      "\n"
-      "JSN_FAKE_JUJU_EXEC_CONTROL=" +
-      ShellQuote(rules_path()) +
-      "\n"
-      "JSN_FAKE_JUJU_EXEC_ARGV0=\"$0\"\n"
-      "export JSN_FAKE_JUJU_EXEC_LOG JSN_FAKE_JUJU_EXEC_CONTROL "
-      "JSN_FAKE_JUJU_EXEC_ARGV0\n"
-      "exec /usr/bin/python3 " +
-      ShellQuote(SourcePath("tests/support/fake-juju-exec")) + " \"$@\"\n";
+      "#!/usr/bin/python3\nFAKE_JUJU_EXEC_DIR = " + PythonQuote(directory_.path()) +
+      "\nFAKE = " + PythonQuote(SourcePath("tests/support/fake-juju-exec")) +
+      "\nexec(compile(open(FAKE).read(), FAKE, \"exec\"))\n";
   WriteFile(path(), wrapper, 0755);
+  // Units of a system manager may run as another user than the test: they reach the socket.
+  chmod(directory_.path().c_str(), 0755);
+  std::string error;
+  if (!agent_.Start({"/usr/bin/python3", SourcePath("tests/support/fake-juju-exec"), "--agent",
+                     directory_.path()},
+                    {}, &error, directory_.Join("agent.log"))) {
+    ADD_FAILURE() << "cannot start the fake juju agent: " << error;
+    return;
+  }
+  // Bounded: the agent makes its socket appear only once it listens.
+  Clock::time_point deadline = Clock::now() + std::chrono::seconds(30);
+  struct stat socket_stat;
+  while (stat(directory_.Join("run.socket").c_str(), &socket_stat) != 0) {
+    if (Clock::now() >= deadline || agent_.WaitForExit(std::chrono::milliseconds(0))) {
+      ADD_FAILURE() << "the fake juju agent did not start: "
+                    << ReadFile(directory_.Join("agent.log"));
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+FakeJujuExec::~FakeJujuExec() {
+  ReleaseLock(&machine_lock_);
+  ReleaseLock(&unit_lock_);
+  agent_.Stop(SIGKILL, std::chrono::seconds(10));
+}
+
+::testing::AssertionResult FakeJujuExec::SetAgentDown(bool down) {
+  std::string flag = directory_.Join("agent-down");
+  if (down ? WriteFile(flag, "") : (unlink(flag.c_str()) == 0 || errno == ENOENT)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "cannot change " << flag;
+}
+
+::testing::AssertionResult FakeJujuExec::SetUnitGone(const std::string& unit, bool gone) {
+  std::string flag = directory_.Join("gone-" + UnitTag(unit));
+  if (gone ? WriteFile(flag, "") : (unlink(flag.c_str()) == 0 || errno == ENOENT)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "cannot change " << flag;
+}
+
+::testing::AssertionResult FakeJujuExec::HoldUnitLock(const std::string& unit) {
+  return HoldLock("unit-" + UnitTag(unit) + ".lock", &unit_lock_);
+}
+
+::testing::AssertionResult FakeJujuExec::HoldLock(const std::string& name, int* fd) {
+  ReleaseLock(fd);
+  std::string lock = directory_.Join(name);
+  *fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (*fd < 0) return ::testing::AssertionFailure() << "cannot open " << lock;
+  while (flock(*fd, LOCK_EX) != 0) {
+    if (errno != EINTR) return ::testing::AssertionFailure() << "cannot lock " << lock;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+void FakeJujuExec::ReleaseLock(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
 }
 
 ::testing::AssertionResult FakeJujuExec::SetRules(const std::string& rules) {
@@ -85,6 +154,29 @@ std::vector<JujuExecCall> FakeJujuExec::ParseLog(const std::string& text) {
       call.cwd = fields[3];
       call.argv.assign(fields.begin() + 4, fields.end());
       calls.push_back(call);
+    } else if (fields.size() >= 2 && fields[0] == "env") {
+      pid_t pid = static_cast<pid_t>(std::stol(fields[1]));
+      for (auto call = calls.rbegin(); call != calls.rend(); ++call) {
+        if (call->pid != pid) continue;
+        call->environment.assign(fields.begin() + 2, fields.end());
+        break;
+      }
+    } else if ((fields.size() == 3 && fields[0] == "run") ||
+               (fields.size() == 4 && fields[0] == "done")) {
+      pid_t pid = static_cast<pid_t>(std::stol(fields[1]));
+      bool run = fields[0] == "run";
+      // The latest call of that PID whose command has not started / ended.
+      for (auto call = calls.rbegin(); call != calls.rend(); ++call) {
+        if (call->pid != pid || (run ? call->ran() : call->run_ended())) continue;
+        if (run) {
+          call->run_start_ns = std::stoll(fields[2]);
+        } else {
+          call->run_end_ns = std::stoll(fields[2]);
+          if (fields[3].rfind("exit ", 0) == 0)
+            call->run_exit_code = std::stoi(fields[3].substr(5));
+        }
+        break;
+      }
     } else if (fields.size() == 4 && fields[0] == "end") {
       pid_t pid = static_cast<pid_t>(std::stol(fields[1]));
       // The latest call of that PID that has not ended (PIDs may be reused across calls).
@@ -111,19 +203,27 @@ std::string FakeJujuExec::Describe(const std::vector<JujuExecCall>& calls) {
       text += call.signal != 0 ? " signal " + std::to_string(call.signal)
                                : " exit " + std::to_string(call.exit_code);
     }
+    text += !call.ran()         ? std::string(", not run")
+            : !call.run_ended() ? ", run from " + std::to_string(call.run_start_ns)
+                                : ", run " + std::to_string(call.run_start_ns) + ".." +
+                                      std::to_string(call.run_end_ns) + " exit " +
+                                      std::to_string(call.run_exit_code);
     text += "\n";
   }
   return text.empty() ? "(no calls)\n" : text;
 }
 
-::testing::AssertionResult FakeJujuExec::WaitForBegun(size_t count,
-                                                      std::chrono::milliseconds timeout) const {
+::testing::AssertionResult FakeJujuExec::WaitFor(const char* what, size_t count,
+                                                 bool (*counts)(const JujuExecCall&),
+                                                 std::chrono::milliseconds timeout) const {
   Clock::time_point deadline = Clock::now() + timeout;
   for (;;) {
     std::vector<JujuExecCall> calls = Calls();
-    if (calls.size() >= count) return ::testing::AssertionSuccess();
+    size_t seen = 0;
+    for (const JujuExecCall& call : calls) seen += counts(call) ? 1 : 0;
+    if (seen >= count) return ::testing::AssertionSuccess();
     if (Clock::now() >= deadline) {
-      return ::testing::AssertionFailure() << "expected " << count << " calls to begin within "
+      return ::testing::AssertionFailure() << "expected " << count << " " << what << " within "
                                            << timeout.count() << " ms, saw:\n"
                                            << Describe(calls);
     }
@@ -131,21 +231,28 @@ std::string FakeJujuExec::Describe(const std::vector<JujuExecCall>& calls) {
   }
 }
 
+::testing::AssertionResult FakeJujuExec::WaitForBegun(size_t count,
+                                                      std::chrono::milliseconds timeout) const {
+  return WaitFor(
+      "calls to begin", count, [](const JujuExecCall&) { return true; }, timeout);
+}
+
 ::testing::AssertionResult FakeJujuExec::WaitForEnded(size_t count,
                                                       std::chrono::milliseconds timeout) const {
-  Clock::time_point deadline = Clock::now() + timeout;
-  for (;;) {
-    std::vector<JujuExecCall> calls = Calls();
-    size_t ended = 0;
-    for (const JujuExecCall& call : calls) ended += call.ended() ? 1 : 0;
-    if (ended >= count) return ::testing::AssertionSuccess();
-    if (Clock::now() >= deadline) {
-      return ::testing::AssertionFailure()
-             << "expected " << count << " calls to end within " << timeout.count() << " ms, saw:\n"
-             << Describe(calls);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  return WaitFor(
+      "calls to end", count, [](const JujuExecCall& call) { return call.ended(); }, timeout);
+}
+
+::testing::AssertionResult FakeJujuExec::WaitForRunsBegun(size_t count,
+                                                          std::chrono::milliseconds timeout) const {
+  return WaitFor(
+      "commands to start", count, [](const JujuExecCall& call) { return call.ran(); }, timeout);
+}
+
+::testing::AssertionResult FakeJujuExec::WaitForRunsEnded(size_t count,
+                                                          std::chrono::milliseconds timeout) const {
+  return WaitFor(
+      "commands to end", count, [](const JujuExecCall& call) { return call.run_ended(); }, timeout);
 }
 
 }  // namespace jsn::testing

@@ -263,11 +263,19 @@ TEST_P(SystemPath, StartStopAndCrashOfAWatchedServiceReachJujuExec) {
   EXPECT_EQ(hooks[3], std::string("app/0 ") + kStopped);
   EXPECT_EQ(hooks[4], std::string("app/0 ") + kStarted);
 
-  // What ran is /usr/bin/juju-exec, from /.
+  // What ran is /usr/bin/juju-exec, from /, with PATH first, JOURNAL_STREAM, and nothing else of
+  // what systemd sets for a service but the locale (README: Running the daemon).
   for (const JujuExecCall& call : systemd_.juju_exec().Calls()) {
     EXPECT_EQ(call.argv[0], "/usr/bin/juju-exec");
     EXPECT_EQ(call.cwd, "/");
     EXPECT_EQ(call.exit_code, 0);
+    std::vector<std::string> names;
+    for (const std::string& entry : call.environment) {
+      std::string name = entry.substr(0, entry.find('='));
+      if (name != "LANG" && name != "LANGUAGE" && name.rfind("LC_", 0) != 0) names.push_back(name);
+    }
+    EXPECT_EQ(names, (std::vector<std::string>{"PATH", "JOURNAL_STREAM"}))
+        << ::testing::PrintToString(call.environment);
   }
 }
 
