@@ -136,10 +136,13 @@ $(BUILD)/obj/glibc_runtime.o: src/glibc/runtime.cc Makefile VERSION
 #     its own in the file (up to 4 KiB of padding) to save a page of memory. Both came with the
 #     subcommand remove and the binary's sha256 (issue 17), 2.9 KiB of padding before them.
 # Without LTO, or with separate code, it is 128,656 bytes; without both, 132,752.
-# Then issue 24 took 3.8 KiB off (3,868 bytes; 130,992 to 127,124), each changing no behaviour:
+# Then issue 24 took 4.2 KiB off (4,252 bytes; 130,992 to 126,740), each changing no behaviour:
 #   - -fno-pie: the link is static and not PIE anyway, but g++ compiled PIE code (Debian's
 #     default), RIP-relative or through the GOT where an absolute address is shorter (2.3 KiB);
-#   - -fno-jump-tables: switches as compare chains, no table in .rodata (256 bytes);
+#   - -fno-jump-tables and -fno-tree-switch-conversion: switches as compare chains, no table of
+#     addresses or values in .rodata (384 bytes);
+#   - -fno-inline-small-functions: -Oz's guesses that inlining a small function shrinks the
+#     code were wrong here more often than right (256 bytes);
 #   - -malign-data=abi (x86 only): static data at the ABI's alignment, not padded to 32 bytes
 #     for vector loads this code does not make (192 bytes);
 #   - no section headers: stripped, the file still ends with the section header table, its
@@ -162,7 +165,7 @@ MUSL_CXX_INCLUDES  = $(if $(wildcard $(MUSL_CROSS_CXX_DIR)), \
   -isystem $(MUSL_CROSS_CXX_DIR) -isystem $(MUSL_CROSS_CXX_DIR)/$(MUSL_GNU), \
   -isystem /usr/include/c++/$(MUSL_GCC_VER) -isystem /usr/include/$(MUSL_GNU)/c++/$(MUSL_GCC_VER))
 MUSL_FLAGS    = -Oz -fno-threadsafe-statics -fno-asynchronous-unwind-tables -fno-pie -fno-jump-tables \
-  $(if $(filter x86_64-%,$(MUSL_GNU)),-malign-data=abi) \
+  -fno-tree-switch-conversion -fno-inline-small-functions $(if $(filter x86_64-%,$(MUSL_GNU)),-malign-data=abi) \
   -ffunction-sections -fdata-sections -nostdinc $(MUSL_CXX_INCLUDES) \
   -isystem /usr/include/$(MUSL_GNU:-linux-gnu=-linux-musl) -isystem $(shell $(MUSL_CXX) -print-file-name=include) \
   -include src/musl/glibc_compat.h
