@@ -27,10 +27,14 @@ Status WriteAll(int fd, std::string_view text, const char* path) {
   return Status();
 }
 
-// Creates PATH.tmp-<16 hex digits> (`fixed`: PATH.tmp) exclusively; *fd and `temporary` receive it.
-// The name comes from getrandom() (the clock and the PID should it fail: O_EXCL keeps it safe
-// either way, a name taken is just tried again).
-Status CreateTemporary(const char* path, char* temporary, size_t size, int* fd, bool fixed) {
+constexpr char kTemporaryInfix[] = ".tmp-";
+constexpr size_t kTemporaryDigits = 16;
+
+// Creates NAME.tmp-<16 hex digits> (`fixed`: NAME.tmp) exclusively in `directory`; *fd and
+// `temporary` receive it. The name comes from getrandom() (the clock and the PID should it fail:
+// O_EXCL keeps it safe either way, a name taken is just tried again).
+Status CreateTemporary(int directory, const char* name, char* temporary, size_t size, int* fd,
+                       bool fixed) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     uint64_t random = 0;
     if (syscall(SYS_getrandom, &random, sizeof random, 0) != sizeof random) {
@@ -40,27 +44,42 @@ Status CreateTemporary(const char* path, char* temporary, size_t size, int* fd, 
                static_cast<uint64_t>(now.tv_sec) ^ static_cast<uint64_t>(getpid()) << 32 ^
                static_cast<uint64_t>(attempt);
     }
-    int length = fixed ? snprintf(temporary, size, "%s.tmp", path)
-                       : snprintf(temporary, size, "%s.tmp-%016llx", path,
+    int length = fixed ? snprintf(temporary, size, "%s.tmp", name)
+                       : snprintf(temporary, size, "%s%s%016llx", name, kTemporaryInfix,
                                   static_cast<unsigned long long>(random));
     if (length < 0 || static_cast<size_t>(length) >= size) {
       return Status::Failure("open-failed", "expected a path under %zu bytes, found %.150s",
-                             size - 22, path);
+                             size - 22, name);
     }
-    if (fixed) unlink(temporary);  // a killed run's, or anything planted: unlink follows nothing
-    *fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    // A killed run's, or anything planted: unlinkat follows nothing.
+    if (fixed) unlinkat(directory, temporary, 0);
+    *fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (*fd >= 0) return Status();
     if (errno != EEXIST) break;
   }
-  return Status::Failure("open-failed", "expected to create a file beside %.150s, found %s", path,
+  return Status::Failure("open-failed", "expected to create a file beside %.150s, found %s", name,
                          strerror(errno));
+}
+
+// Whether `entry` is NAME.tmp-<16 lowercase hex digits>, as CreateTemporary names them.
+bool IsTemporaryOf(const char* entry, const char* name, size_t name_length) {
+  if (strncmp(entry, name, name_length) != 0) return false;
+  entry += name_length;
+  if (strncmp(entry, kTemporaryInfix, sizeof kTemporaryInfix - 1) != 0) return false;
+  entry += sizeof kTemporaryInfix - 1;
+  for (size_t i = 0; i < kTemporaryDigits; ++i) {
+    if (!((entry[i] >= '0' && entry[i] <= '9') || (entry[i] >= 'a' && entry[i] <= 'f'))) {
+      return false;
+    }
+  }
+  return entry[kTemporaryDigits] == '\0';
 }
 
 }  // namespace
 
-Status ReadSmallFile(const char* path, std::span<char> buffer, size_t* length) {
+Status ReadSmallFileAt(int directory, const char* path, std::span<char> buffer, size_t* length) {
   *length = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  int fd = openat(directory, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     return Status::Failure(errno == ENOENT ? "file-missing" : "file-unreadable",
                            "expected to read %.150s, found %s", path, strerror(errno));
@@ -107,10 +126,12 @@ Status ReadSmallFile(const char* path, std::span<char> buffer, size_t* length) {
   return Status();
 }
 
-Status WriteFileAtomically(const char* path, std::string_view text, bool fixed_temporary) {
+Status WriteFileAtomicallyAt(int directory, const char* path, std::string_view text,
+                             bool fixed_temporary) {
   char temporary[4096];
   int fd = -1;
-  JSN_RETURN_IF_ERROR(CreateTemporary(path, temporary, sizeof temporary, &fd, fixed_temporary));
+  JSN_RETURN_IF_ERROR(
+      CreateTemporary(directory, path, temporary, sizeof temporary, &fd, fixed_temporary));
   // The umask may have narrowed the mode at creation; readers of the unit file need 0644.
   Status status = WriteAll(fd, text, temporary);
   if (status.ok() && fchmod(fd, 0644) != 0) {
@@ -125,15 +146,20 @@ Status WriteFileAtomically(const char* path, std::string_view text, bool fixed_t
     status = Status::Failure("write-failed", "expected to close %.150s, found %s", temporary,
                              strerror(errno));
   }
-  if (status.ok() && rename(temporary, path) != 0) {
+  if (status.ok() && renameat(directory, temporary, directory, path) != 0) {
     status = Status::Failure("rename-failed", "expected to rename %.150s over %.150s, found %s",
                              temporary, path, strerror(errno));
   }
   if (!status.ok()) {
-    unlink(temporary);
+    unlinkat(directory, temporary, 0);
     return status;
   }
   // The rename is durable only once the directory is.
+  if (directory != AT_FDCWD) {
+    if (fsync(directory) == 0) return Status();
+    return Status::Failure("fsync-failed", "expected to fsync the directory of %.150s, found %s",
+                           path, strerror(errno));
+  }
   char* slash = strrchr(temporary, '/');
   if (slash == temporary) {
     slash[1] = '\0';
@@ -151,6 +177,49 @@ Status WriteFileAtomically(const char* path, std::string_view text, bool fixed_t
   }
   close(directory_fd);
   return Status();
+}
+
+Status RemoveStaleTemporaries(int directory, const char* name, int* removed) {
+  *removed = 0;
+  // A descriptor of its own (of the same directory, not a path looked up again): listing moves
+  // a descriptor's offset, which the caller's keeps.
+  int listing = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (listing < 0) {
+    return Status::Failure("open-failed", "expected to list the directory of %.150s, found %s",
+                           name, strerror(errno));
+  }
+  size_t name_length = strlen(name);
+  Status status;
+  alignas(8) char entries[2048];
+  for (;;) {
+    long got = syscall(SYS_getdents64, listing, entries, sizeof entries);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      status = Status::Failure("open-failed", "expected to list the directory of %.150s, found %s",
+                               name, strerror(errno));
+    }
+    if (got <= 0) break;
+    // struct linux_dirent64: d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name.
+    for (size_t at = 0; at < static_cast<size_t>(got);) {
+      uint16_t record_length = 0;
+      memcpy(&record_length, entries + at + 16, sizeof record_length);
+      const char* entry = entries + at + 19;
+      at += record_length;
+      struct stat st;
+      if (!IsTemporaryOf(entry, name, name_length) ||
+          fstatat(directory, entry, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+        continue;
+      }
+      if (unlinkat(directory, entry, 0) != 0) {
+        status = Status::Failure("unlink-failed", "expected to delete %.150s, found %s", entry,
+                                 strerror(errno));
+        continue;
+      }
+      ++*removed;
+    }
+  }
+  close(listing);
+  return status;
 }
 
 }  // namespace jsn

@@ -7,12 +7,19 @@ namespace jsn {
 void StateKeeper::Load(const Options& options, std::span<const char* const> units) {
   units_ = units;
   Status status = store_.Init(options.state_dir, options.juju_unit);
-  if (status.ok()) status = store_.CheckDirectory();
+  if (status.ok()) status = store_.OpenDirectory();
   if (!status.ok()) {
     JSN_LOG_ERROR("not keeping state: %s", status.message());
     return;
   }
   persisting_ = true;
+  int removed = 0;
+  status = store_.RemoveStaleTemporaries(&removed);
+  if (!status.ok()) JSN_LOG_WARNING("state dir: %s", status.message());
+  if (removed > 0) {
+    JSN_LOG_INFO("deleted %d temporary file(s) a crash mid-save left beside %s", removed,
+                 store_.path());
+  }
   bool found = false;
   status = store_.Load(units_, std::span<Hook>(saved_, units_.size()), &found);
   if (!status.ok()) {

@@ -48,25 +48,61 @@ Status StateStore::Init(const char* directory, const char* juju_unit) {
                            PATH_MAX - 300);
   }
   snprintf(directory_, sizeof directory_, "%.*s", static_cast<int>(directory_length), directory);
+  name_offset_ = directory_length + 1;
   return Status();
 }
 
-Status StateStore::CheckDirectory() const {
-  struct stat st;
-  if (lstat(directory_, &st) != 0) {
-    if (errno == ENOENT) return Status();  // Save makes it, 0755, ours
-    return Status::Failure("unsafe-state-dir", "expected to examine %s, found %s", directory_,
-                           strerror(errno));
+StateStore::~StateStore() {
+  if (directory_open_) close(directory_fd_);
+}
+
+Status StateStore::Open(bool create) {
+  if (directory_open_) return Status();
+  constexpr int kFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  int fd = open(directory_, kFlags);
+  if (fd < 0 && errno == ENOENT && create) {
+    if (mkdir(directory_, 0755) != 0 && errno != EEXIST) {
+      return Status::Failure("state-dir", "cannot create %s: %s", directory_, strerror(errno));
+    }
+    fd = open(directory_, kFlags);
   }
-  const char* problem = !S_ISDIR(st.st_mode)      ? "not a directory (a symlink?)"
-                        : st.st_uid != geteuid()  ? "owned by another user"
-                        : (st.st_mode & 022) != 0 ? "writable by its group or by others"
-                                                  : nullptr;
-  if (problem == nullptr) return Status();
+  const char* problem = nullptr;
+  struct stat st;
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return Status::Failure("state-dir-missing", "expected a directory %s, found none",
+                             directory_);
+    }
+    if (errno != ELOOP && errno != ENOTDIR) {
+      return Status::Failure("unsafe-state-dir", "expected to examine %s, found %s", directory_,
+                             strerror(errno));
+    }
+    problem = "not a directory (a symlink?)";
+  } else if (fstat(fd, &st) != 0) {
+    problem = strerror(errno);
+  } else {
+    problem = st.st_uid != geteuid()    ? "owned by another user"
+              : (st.st_mode & 022) != 0 ? "writable by its group or by others"
+                                        : nullptr;
+  }
+  if (problem == nullptr) {
+    directory_fd_ = fd;
+    directory_open_ = true;
+    return Status();
+  }
+  if (fd >= 0) close(fd);
   return Status::Failure("unsafe-state-dir",
                          "expected %s to be a directory of user %u that only it can write, "
                          "found it %s",
                          directory_, static_cast<unsigned>(geteuid()), problem);
+}
+
+Status StateStore::OpenDirectory() { return Open(true); }
+
+Status StateStore::RemoveStaleTemporaries(int* removed) {
+  *removed = 0;
+  JSN_RETURN_IF_ERROR(Open(true));
+  return ::jsn::RemoveStaleTemporaries(directory_fd_, path_ + name_offset_, removed);
 }
 
 Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hooks, bool* found,
@@ -74,9 +110,12 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
   for (Hook& hook : hooks) hook = Hook::kNone;
   for (DeliveryState& delivery : deliveries) delivery = DeliveryState();
   *found = false;
+  Status status = Open(false);
+  if (status.rule() == std::string_view("state-dir-missing")) return Status();
+  JSN_RETURN_IF_ERROR(status);
   static char buffer[kMaxFileSize];
   size_t size = 0;
-  Status status = ReadSmallFile(path_, buffer, &size);
+  status = ReadSmallFileAt(directory_fd_, path_ + name_offset_, buffer, &size);
   if (status.rule() == std::string_view("file-missing")) return Status();
   if (status.rule() == std::string_view("file-too-large")) {
     *found = true;
@@ -170,11 +209,16 @@ Status StateStore::Save(std::span<const char* const> units, std::span<const Hook
     }
     size += static_cast<size_t>(added);
   }
-  if (mkdir(directory_, 0755) != 0 && errno != EEXIST) {
-    return Status::Failure("state-dir", "cannot create %s: %s", directory_, strerror(errno));
+  // A directory deleted since it was opened takes no new file: make and check it again.
+  struct stat st;
+  if (directory_open_ && fstat(directory_fd_, &st) == 0 && st.st_nlink == 0) {
+    close(directory_fd_);
+    directory_open_ = false;
   }
-  Status status = WriteFileAtomically(path_, {buffer, size});
-  if (!status.ok()) return Status::Failure("state-write", "%s", status.message());
+  JSN_RETURN_IF_ERROR(Open(true));
+  Status status = WriteFileAtomicallyAt(directory_fd_, path_ + name_offset_, {buffer, size});
+  if (!status.ok())
+    return Status::Failure("state-write", "in %s: %s", directory_, status.message());
   return Status();
 }
 

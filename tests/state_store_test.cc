@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -12,6 +13,7 @@ namespace jsn {
 namespace {
 
 using jsn::testing::ReadFile;
+using jsn::testing::RunCommand;
 using jsn::testing::TempDir;
 using jsn::testing::WriteFile;
 
@@ -160,6 +162,128 @@ TEST(StateStoreTest, CorruptOrForeignFilesAreReportedAndGiveNoHooks) {
   ExpectCorrupt("juju-systemd-notices-state 1 app/0\nstarted\n");
   ExpectCorrupt("juju-systemd-notices-state 1 app/0\nfailing a.service\n");  // no hook
   ExpectCorrupt("juju-systemd-notices-state 1 app/0\npending a.service running\n");
+}
+
+TEST(StateStoreTest, LoadOfAMissingDirectoryFindsNothingAndMakesNothing) {
+  TempDir directory;
+  StateStore store;
+  std::string state_dir = directory.Join("state");
+  ASSERT_TRUE(store.Init(state_dir.c_str(), "app/0").ok());
+  Hook hooks[3];
+  bool found = true;
+  ASSERT_TRUE(store.Load(kUnits, hooks, &found).ok());
+  EXPECT_FALSE(found);
+  struct stat st;
+  EXPECT_NE(lstat(state_dir.c_str(), &st), 0) << "the directory was made";
+}
+
+// The directory is checked once through its descriptor, and used through it after that: a
+// directory renamed away and replaced by a symlink after the check is not followed.
+TEST(StateStoreTest, ADirectorySwappedForASymlinkAfterTheCheckIsNotFollowed) {
+  TempDir directory;
+  std::string state_dir = directory.Join("state");
+  std::string elsewhere = directory.Join("elsewhere");
+  ASSERT_EQ(mkdir(state_dir.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(elsewhere.c_str(), 0755), 0);
+  StateStore store;
+  ASSERT_TRUE(store.Init(state_dir.c_str(), "app/0").ok());
+  ASSERT_TRUE(store.OpenDirectory().ok());
+  const Hook first[3] = {Hook::kStarted, Hook::kNone, Hook::kNone};
+  ASSERT_TRUE(store.Save(kUnits, first).ok());
+  ASSERT_EQ(rename(state_dir.c_str(), directory.Join("checked").c_str()), 0);
+  ASSERT_EQ(symlink(elsewhere.c_str(), state_dir.c_str()), 0);
+  const Hook second[3] = {Hook::kStopped, Hook::kNone, Hook::kNone};
+  ASSERT_TRUE(store.Save(kUnits, second).ok());
+  EXPECT_EQ(ReadFile(directory.Join("checked/app-0.state")),
+            "juju-systemd-notices-state 1 app/0\na.service stopped\n");
+  EXPECT_EQ(RunCommand({"ls", "-A", elsewhere}).output, "");
+  Hook hooks[3];
+  bool found = false;
+  ASSERT_TRUE(store.Load(kUnits, hooks, &found).ok());  // read back from the checked one
+  EXPECT_TRUE(found);
+  EXPECT_EQ(hooks[0], Hook::kStopped);
+  // A new store is checked anew: the symlink is refused, for reading as for writing.
+  StateStore fresh;
+  ASSERT_TRUE(fresh.Init(state_dir.c_str(), "app/0").ok());
+  EXPECT_STREQ(fresh.Load(kUnits, hooks, &found).rule(), "unsafe-state-dir");
+  EXPECT_STREQ(fresh.Save(kUnits, second).rule(), "unsafe-state-dir");
+  Status status = fresh.OpenDirectory();
+  EXPECT_STREQ(status.rule(), "unsafe-state-dir");
+  EXPECT_NE(std::string(status.message()).find("not a directory (a symlink?)"), std::string::npos)
+      << status.message();
+  EXPECT_EQ(RunCommand({"ls", "-A", elsewhere}).output, "");
+}
+
+TEST(StateStoreTest, ADirectoryOthersCanWriteIsRefused) {
+  TempDir directory;
+  std::string state_dir = directory.Join("state");
+  ASSERT_EQ(mkdir(state_dir.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(state_dir.c_str(), 0775), 0);
+  StateStore store;
+  ASSERT_TRUE(store.Init(state_dir.c_str(), "app/0").ok());
+  Status status = store.OpenDirectory();
+  EXPECT_STREQ(status.rule(), "unsafe-state-dir");
+  EXPECT_NE(std::string(status.message()).find("writable by its group or by others"),
+            std::string::npos)
+      << status.message();
+}
+
+TEST(StateStoreTest, ADirectoryDeletedAfterItWasOpenedIsMadeAgainBySave) {
+  TempDir directory;
+  std::string state_dir = directory.Join("state");
+  StateStore store;
+  ASSERT_TRUE(store.Init(state_dir.c_str(), "app/0").ok());
+  ASSERT_TRUE(store.OpenDirectory().ok());  // made
+  ASSERT_EQ(rmdir(state_dir.c_str()), 0);
+  const Hook saved[3] = {Hook::kStarted, Hook::kNone, Hook::kNone};
+  ASSERT_TRUE(store.Save(kUnits, saved).ok());
+  EXPECT_EQ(ReadFile(state_dir + "/app-0.state"),
+            "juju-systemd-notices-state 1 app/0\na.service started\n");
+}
+
+// A save killed between creating its temp file and renaming it leaves the temp file; the next
+// start deletes it, and only what has that exact name and is a regular file.
+TEST(StateStoreTest, StaleTemporariesOfThisUnitAreDeletedAndNothingElse) {
+  TempDir directory;
+  std::string victim = directory.Join("victim");
+  ASSERT_TRUE(WriteFile(victim, "keep\n"));
+  std::string state_dir = directory.Join("state");
+  ASSERT_EQ(mkdir(state_dir.c_str(), 0755), 0);
+  std::string base = state_dir + "/app-0.state";
+  ASSERT_TRUE(WriteFile(base, "juju-systemd-notices-state 1 app/0\na.service started\n"));
+  ASSERT_TRUE(WriteFile(base + ".tmp-0123456789abcdef", "half a save"));
+  ASSERT_TRUE(WriteFile(base + ".tmp-fedcba9876543210", ""));
+  const char* const kept[] = {
+      "app-0.state.tmp-0123456789ABCDEF",   // not a name CreateTemporary gives
+      "app-0.state.tmp-0123456789abcde",    // 15 digits
+      "app-0.state.tmp-0123456789abcdef0",  // 17
+      "app-0.state.tmp-0123456789abcdeg",  "app-0.state.tmp",
+      "app-1.state.tmp-0123456789abcdef",  // another Juju unit's
+      "xapp-0.state.tmp-0123456789abcdef",
+  };
+  for (const char* name : kept) ASSERT_TRUE(WriteFile(state_dir + "/" + name, "other\n"));
+  ASSERT_EQ(symlink(victim.c_str(), (base + ".tmp-1111111111111111").c_str()), 0);
+  ASSERT_EQ(mkdir((base + ".tmp-2222222222222222").c_str(), 0755), 0);
+  ASSERT_EQ(mkfifo((base + ".tmp-3333333333333333").c_str(), 0644), 0);
+
+  StateStore store;
+  ASSERT_TRUE(store.Init(state_dir.c_str(), "app/0").ok());
+  ASSERT_TRUE(store.OpenDirectory().ok());
+  int removed = -1;
+  ASSERT_TRUE(store.RemoveStaleTemporaries(&removed).ok());
+  EXPECT_EQ(removed, 2);
+  struct stat st;
+  EXPECT_NE(lstat((base + ".tmp-0123456789abcdef").c_str(), &st), 0);
+  EXPECT_NE(lstat((base + ".tmp-fedcba9876543210").c_str(), &st), 0);
+  EXPECT_EQ(ReadFile(base), "juju-systemd-notices-state 1 app/0\na.service started\n");
+  for (const char* name : kept) EXPECT_EQ(ReadFile(state_dir + "/" + name), "other\n") << name;
+  for (const char* suffix :
+       {".tmp-1111111111111111", ".tmp-2222222222222222", ".tmp-3333333333333333"}) {
+    EXPECT_EQ(lstat((base + suffix).c_str(), &st), 0) << suffix;
+  }
+  EXPECT_EQ(ReadFile(victim), "keep\n");
+  ASSERT_TRUE(store.RemoveStaleTemporaries(&removed).ok());  // none left
+  EXPECT_EQ(removed, 0);
 }
 
 }  // namespace

@@ -3,10 +3,12 @@
 // that it writes what the Tracker counts as delivered, and where each delivery stands, whenever
 // either changed since the last write: one write per batch of events, never one per signal.
 //
-// Nothing it meets stops the daemon: a state dir it may not keep (StateStore::CheckDirectory)
-// means running without state, a missing or corrupt file means no baselines, and a failed save
-// keeps the state in memory and tries again at the next change. Each is logged; a failing save
-// once per episode (a full disk fails every save until it is not), not at every change.
+// At start-up it also deletes the temp files that a save killed mid-way left behind
+// (StateStore::RemoveStaleTemporaries). Nothing it meets stops the daemon: a state dir it may
+// not keep (StateStore::OpenDirectory) means running without state, a missing or corrupt file
+// means no baselines, and a failed save keeps the state in memory and tries again at the next
+// change. Each is logged; a failing save once per episode (a full disk fails every save until
+// it is not), not at every change.
 #pragma once
 
 #include <cstddef>

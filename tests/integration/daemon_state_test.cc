@@ -139,5 +139,48 @@ TEST_F(DaemonStateFile, AStateDirOthersCanWriteIsRefusedAndNotUsed) {
   EXPECT_EQ(linked.Stop(), 0) << linked.Log();
 }
 
+// The state dir is checked once through a descriptor and used through it: swapped for a
+// symlink after start, it is not followed, and the saves go on in the directory checked.
+TEST_F(DaemonStateFile, AStateDirSwappedForASymlinkAfterStartIsNotFollowed) {
+  std::string state_dir = state_.Join("state");
+  std::string elsewhere = state_.Join("elsewhere");
+  ASSERT_EQ(mkdir(state_dir.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(elsewhere.c_str(), 0755), 0);
+  DaemonUnderTest daemon;
+  daemon.UseStateDir(state_dir);
+  ASSERT_TRUE(daemon.Start(systemd_.bus_address(), juju_.path(), {"hello"}));
+  ASSERT_TRUE(daemon.WaitForLine("no state file")) << daemon.Log();
+  ASSERT_EQ(rename(state_dir.c_str(), state_.Join("checked").c_str()), 0);
+  ASSERT_EQ(symlink(elsewhere.c_str(), state_dir.c_str()), 0);
+  Systemctl({"start", "hello.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon.Log();
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
+  EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-started"})) << daemon.Log();
+  EXPECT_EQ(ReadFile(state_.Join("checked/app-0.state")),
+            "juju-systemd-notices-state 1 app/0\nhello.service started\n");
+  EXPECT_EQ(RunCommand({"ls", "-A", elsewhere}).output, "") << "the symlink was followed";
+}
+
+// A save killed between creating its temp file and renaming it over the state file leaves the
+// temp file; the next start deletes it (and nothing of another name: another unit's stays).
+TEST_F(DaemonStateFile, ATempFileACrashMidSaveLeftIsDeletedAtStart) {
+  std::string stale = state_.Join("app-0.state.tmp-0123456789abcdef");
+  std::string other = state_.Join("app-1.state.tmp-0123456789abcdef");
+  ASSERT_TRUE(WriteFile(stale, "juju-systemd-notices-state 1 app/0\nhello.se"));
+  ASSERT_TRUE(WriteFile(other, "another unit's\n"));
+  DaemonUnderTest daemon;
+  daemon.UseStateDir(state_.path());
+  ASSERT_TRUE(daemon.Start(systemd_.bus_address(), juju_.path(), {"hello"}));
+  EXPECT_TRUE(daemon.WaitForLine("deleted 1 temporary file(s) a crash mid-save left beside " +
+                                 state_.Join("app-0.state")))
+      << daemon.Log();
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
+  struct stat st;
+  EXPECT_NE(lstat(stale.c_str(), &st), 0) << "the stale temp file is still there";
+  EXPECT_EQ(ReadFile(other), "another unit's\n");
+  EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
+            "juju-systemd-notices-state 1 app/0\nhello.service stopped\n");
+}
+
 }  // namespace
 }  // namespace jsn::testing
