@@ -57,6 +57,8 @@ class DaemonUnderTest {
   // Without -d (call before Start): only info lines and above, so that the daemon's own writes
   // are few and known (a test injecting faults counts system calls).
   void WithoutDebug() { debug_ = false; }
+  // Adds NAME=VALUE entries to the daemon's environment (call before Start).
+  void SetEnvironment(const std::vector<std::string>& entries) { environment_ = entries; }
   // Uses another's state dir (call before Start): a second daemon picking up where one stopped.
   void UseStateDir(const std::string& directory) { shared_state_dir_ = directory; }
   // Every log line read so far, for failure messages and checks.
@@ -73,6 +75,7 @@ class DaemonUnderTest {
   std::string shared_state_dir_;
   ChildProcess process_;
   std::vector<std::string> lines_;
+  std::vector<std::string> environment_;
   bool stopped_ = false;
   bool debug_ = true;
   int exit_code_ = -1;
