@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "jsn/connection.h"
+#include "jsn/framer.h"
 #include "jsn/writer.h"
 #include "support/daemon_under_test.h"
 #include "support/fake_juju_exec.h"
@@ -249,6 +250,150 @@ TEST_F(DaemonKeepsServing, AFloodOfUnicastSignalsDoesNotHoldTheHookBack) {
   EXPECT_TRUE(flooding) << "the flood stopped before the hook began";
   ASSERT_TRUE(juju_.WaitForEnded(1));
   EXPECT_EQ(daemon_.Stop(), 0) << daemon_.Log();
+  EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-foo-started"}));
+}
+
+// Between the daemon and the bus: forwards every byte, and while flooding() puts unicast
+// signals between the bus's messages as fast as the daemon's socket takes them, so that its
+// socket is never empty for long. A bus cannot flood that fast (it routes each message), so
+// only a proxy can show that a batch ends by budget, not by an empty socket.
+class FloodingProxy {
+ public:
+  FloodingProxy(const std::string& bus_socket)
+      : bus_socket_(bus_socket), listener_(BoundSocket(SOCK_STREAM, directory_.Join("proxy"))) {
+    listen(listener_, 1);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~FloodingProxy() {
+    quit_ = true;
+    thread_.join();
+    close(listener_);
+  }
+  std::string address() const { return "unix:path=" + directory_.Join("proxy"); }
+  void Flood() { flooding_ = true; }
+  uint64_t flooded() const { return flooded_; }
+  // Waits (bounded) until `count` flood messages have been queued for the daemon.
+  ::testing::AssertionResult WaitForFlooded(uint64_t count) const {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (flooded_ < count) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return ::testing::AssertionFailure() << flooded_ << " of " << count << " flooded";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+ private:
+  void Run() {
+    pollfd accepting{listener_, POLLIN, 0};
+    while (!quit_ && poll(&accepting, 1, 100) != 1) {
+    }
+    if (quit_) return;
+    int daemon = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int bus = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    memcpy(address.sun_path, bus_socket_.c_str(), bus_socket_.size() + 1);
+    if (daemon < 0 || connect(bus, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      return;
+    }
+    // Megabytes in flight: the daemon has a long way to read before the socket could run dry,
+    // and the proxy refills it long before (as root; otherwise up to net.core.wmem_max).
+    int size = 16 << 20;
+    if (setsockopt(daemon, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0) {
+      setsockopt(daemon, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    }
+    std::string flood = FloodChunk();
+    std::string to_daemon;    // whole messages (or the auth lines), in order
+    std::string auth_server;  // the bus's bytes until its OK line has passed
+    bool framed = false;
+    Framer framer;
+    char buffer[65536];
+    while (!quit_) {
+      bool want_out = !to_daemon.empty() || flooding_;
+      pollfd fds[2] = {{daemon, static_cast<short>(POLLIN | (want_out ? POLLOUT : 0)), 0},
+                       {bus, POLLIN, 0}};
+      if (poll(fds, 2, 100) <= 0) continue;
+      if (fds[0].revents & (POLLIN | POLLHUP)) {
+        ssize_t got = recv(daemon, buffer, sizeof buffer, 0);
+        if (got == 0) break;
+        if (got > 0 && send(bus, buffer, static_cast<size_t>(got), MSG_NOSIGNAL) != got) break;
+      }
+      if (fds[1].revents & (POLLIN | POLLHUP)) {
+        if (!framed) {
+          ssize_t got = recv(bus, buffer, sizeof buffer, 0);
+          if (got <= 0) break;
+          to_daemon.append(buffer, static_cast<size_t>(got));  // AUTH's answers, whole lines
+          framed = to_daemon.find("OK ") != std::string::npos;
+        } else {
+          std::span<uint8_t> space;
+          if (!framer.ReceiveSpace(&space).ok()) break;
+          ssize_t got = recv(bus, space.data(), space.size(), 0);
+          if (got <= 0) break;
+          framer.Received(static_cast<size_t>(got));
+          std::span<const uint8_t> message;
+          while (framer.Next(&message).ok() && !message.empty()) {
+            to_daemon.append(reinterpret_cast<const char*>(message.data()), message.size());
+          }
+        }
+      }
+      if (fds[0].revents & POLLOUT) {
+        if (to_daemon.empty() && flooding_ && framed) {
+          to_daemon = flood;
+          flooded_ += kChunkMessages;
+        }
+        ssize_t sent = send(daemon, to_daemon.data(), to_daemon.size(), MSG_NOSIGNAL);
+        if (sent > 0) to_daemon.erase(0, static_cast<size_t>(sent));
+      }
+    }
+    close(daemon);
+    close(bus);
+  }
+
+  static constexpr int kChunkMessages = 16384;
+  static std::string FloodChunk() {
+    std::string chunk;
+    for (int i = 0; i < kChunkMessages; ++i) {
+      HeaderFields fields;
+      fields.type = MessageType::kSignal;
+      fields.serial = 1;
+      fields.path = "/flood";
+      fields.interface = "org.example.Flood";
+      fields.member = "Ping";
+      fields.sender = ":1.999";
+      uint8_t buffer[256];
+      Writer writer(buffer);
+      writer.Begin(fields);
+      std::span<const uint8_t> message;
+      if (!writer.Finish(&message).ok()) return "";
+      chunk.append(reinterpret_cast<const char*>(message.data()), message.size());
+    }
+    return chunk;
+  }
+
+  TempDir directory_;
+  std::string bus_socket_;
+  int listener_;
+  std::thread thread_;
+  std::atomic<bool> quit_{false};
+  std::atomic<bool> flooding_{false};
+  std::atomic<uint64_t> flooded_{0};
+};
+
+// The flood arrives faster than the daemon reads it: without a budget it would read forever
+// (the daemon before the budget, tried here, delivered late and never served the SIGTERM).
+// With it, the hook runs and SIGTERM ends the daemon while the flood goes on.
+TEST_F(DaemonKeepsServing, ASocketThatNeverRunsDryDoesNotHoldTheHookBack) {
+  FloodingProxy proxy(bus_.socket_path());
+  ASSERT_TRUE(daemon_.Start(proxy.address(), juju_.path(), {"foo"}));
+  proxy.Flood();
+  ASSERT_TRUE(proxy.WaitForFlooded(200000));
+  ASSERT_TRUE(systemd_.SetState("foo.service", "active"));
+  ASSERT_TRUE(juju_.WaitForEnded(1));
+  // The flood went on meanwhile, and still does.
+  EXPECT_TRUE(proxy.WaitForFlooded(proxy.flooded() + 100000));
+  EXPECT_EQ(daemon_.Stop(), 0);
   EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-foo-started"}));
 }
 
