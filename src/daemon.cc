@@ -81,7 +81,7 @@ class Daemon final : public MessageSink, public WatchListener {
       // something changed. After the hooks they call for have started, so the write's fsync
       // never delays a hook.
       SaveState();
-      if (bus_down_ && !stopping_ && now >= reconnect_at_) Reconnect(now);
+      if (bus_down_ && !stopping_ && now >= reconnect_at_ && !Reconnect(now)) return 1;
       if (!ArmNextWakeup(now)) return 1;
       if (!WaitAndHandleEvents()) return 1;
     }
@@ -196,18 +196,12 @@ class Daemon final : public MessageSink, public WatchListener {
     for (size_t i = 0; i < options_.watch_count; ++i) unit_names_[i] = options_.watches[i].unit;
     state_.Load(options_, std::span<const char* const>(unit_names_, options_.watch_count));
 
+    // The loop connects, as it reconnects (at once; a first failure ends the daemon).
     status = ParseAddressList(options_.bus_address, &addresses_);
-    if (status.ok()) status = bus_.Open(addresses_);
     if (!status.ok()) return LogFatalError("cannot connect to the bus", status);
-    JSN_LOG_DEBUG("connected to %s as %.*s", options_.bus_address,
-                  static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
-    status = loop_.Add(bus_.fd(), EPOLLIN, kBusTag);
-    if (!status.ok()) return LogFatalError("cannot watch the bus", status);
-
-    status = StartWatching();
-    if (!status.ok()) return LogFatalError("cannot start watching systemd", status);
-    // Hello's reply may have arrived together with the first messages: read before waiting.
-    return ReceiveFromBus();
+    bus_down_ = true;
+    reconnect_at_ = MonotonicNow();
+    return true;
   }
 
   // After SIGHUP: READY=1 again once every state has been re-read.
@@ -333,7 +327,7 @@ class Daemon final : public MessageSink, public WatchListener {
   // one that got no answer in time. An attempt's steps (authentication, Hello) are taken as the
   // socket becomes ready (AdvanceOpening), so signals, hooks and the watchdog are served
   // meanwhile, even by a bus that accepts and never answers.
-  void Reconnect(MonotonicTime now) {
+  bool Reconnect(MonotonicTime now) {
     Status status = Status::Failure("connect-timeout", "expected Hello's reply within 25 s");
     if (!bus_.is_open()) {
       status = bus_.Begin(addresses_.entries[next_address_++ % addresses_.count]);
@@ -341,31 +335,38 @@ class Daemon final : public MessageSink, public WatchListener {
       if (status.ok()) {
         bus_events_ = EPOLLIN;
         reconnect_at_ = now + kOpenTimeout;
-        return;
+        return true;
       }
     }
-    RetryLater(now, status);
+    return RetryLater(now, status);
   }
 
-  void RetryLater(MonotonicTime now, const Status& status) {
+  // A failed attempt: the next one after the backoff; none when the daemon never connected.
+  bool RetryLater(MonotonicTime now, const Status& status) {
     bus_.Close();
+    if (!connected_) return LogFatalError("cannot connect to the bus", status);
     reconnect_delay_ =
         reconnect_delay_ * 2 < kMaxReconnectDelay ? reconnect_delay_ * 2 : kMaxReconnectDelay;
     reconnect_at_ = now + Jittered(reconnect_delay_);
     JSN_LOG_DEBUG("cannot reconnect yet (%s); next try in %s s", status.message(),
                   FormatSeconds(reconnect_at_ - now, 3).text);
+    return true;
   }
 
-  // A step of the attempt; once it has said Hello, every state is read again and reported as a
-  // state (not a baseline), so a change made while the bus was away is delivered.
+  // A step of the attempt; once it has said Hello, the watch starts. After a reconnect every
+  // state is read again and reported as a state (not a baseline), so a change made while the
+  // bus was away is delivered.
   bool AdvanceOpening() {
     Status status = bus_.Advance();
-    if (!status.ok()) RetryLater(MonotonicNow(), status);
-    if (bus_.opening() || !bus_.is_open()) return true;
+    if (!status.ok()) return RetryLater(MonotonicNow(), status);
+    if (bus_.opening()) return true;
     bus_down_ = false;
-    reconnecting_ = true;
-    JSN_LOG_INFO("reconnected to %s as %.*s; re-reading every state", options_.bus_address,
-                 static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
+    reconnecting_ = connected_;
+    connected_ = true;
+    Log(reconnecting_ ? LogLevel::kInfo : LogLevel::kDebug, "%sconnected to %s as %.*s%s",
+        reconnecting_ ? "re" : "", options_.bus_address,
+        static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data(),
+        reconnecting_ ? "; re-reading every state" : "");
     status = StartWatching();
     if (!status.ok()) {
       if (!bus_.is_open()) return BusLost(status);
@@ -473,6 +474,7 @@ class Daemon final : public MessageSink, public WatchListener {
   MonotonicTime watchdog_next_ = kNever;
   bool reloading_ = false;     // RELOADING=1 sent; READY=1 due when the re-read is answered
   bool bus_down_ = false;      // waiting to reconnect, or reconnecting (bus_.opening())
+  bool connected_ = false;     // once connected: a failed attempt is retried, not fatal
   bool more_input_ = false;    // the last batch used its whole budget: read again at once
   bool reconnecting_ = false;  // reconnected; the re-read states are not in yet
   MonotonicTime reconnect_delay_{0};

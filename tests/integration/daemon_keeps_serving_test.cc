@@ -1,6 +1,7 @@
-// The daemon's loop keeps serving whatever the bus does: a bus that accepts and never answers,
-// a listener whose backlog is full, a flood of unicast signals from another connection, a bus
-// lost during SIGHUP's re-read or while stopping, and stderr on a pipe nobody reads. Each test
+// The daemon's loop keeps serving whatever the bus does: a bus that accepts and never answers
+// (at start-up or on a reconnect), a listener whose backlog is full, a flood of unicast signals
+// (through the bus, or from a proxy faster than the daemon reads), a bus lost during SIGHUP's
+// re-read or while stopping, and stderr on a pipe nobody reads. Each test
 // asserts what the daemon did and in which order (datagrams on its NOTIFY_SOCKET, the fake
 // juju-exec's records, its log and exit status), never how long it took.
 #include <fcntl.h>
@@ -100,10 +101,13 @@ class NotifySocket {
   std::vector<std::string> received_;
 };
 
-// The peer end of one connection has not closed: nothing to read and no end of stream.
+// The peer end of one connection has not closed: what it sent read, and no end of stream.
 bool StillConnected(int fd) {
-  char byte;
-  return recv(fd, &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+  char buffer[256];
+  ssize_t got;
+  while ((got = recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0) {
+  }
+  return got < 0 && errno == EAGAIN;
 }
 
 class DaemonKeepsServing : public ::testing::Test {
@@ -160,6 +164,33 @@ TEST_F(DaemonKeepsServing, ABusThatAcceptsAndNeverAnswersHoldsNoHookWatchdogOrSi
   EXPECT_EQ(daemon_.CountLines("cannot reconnect yet (expected Hello"), 0u) << daemon_.Log();
   close(silent);
   close(listener);
+}
+
+// Connecting at start-up is a step of the loop too: SIGTERM ends a daemon whose bus never
+// answered, while the attempt still waits.
+TEST_F(DaemonKeepsServing, AtStartUpASilentBusHoldsNoSignalOrWatchdogBack) {
+  TempDir directory;
+  int listener = BoundSocket(SOCK_STREAM, directory.Join("silent"));
+  ASSERT_GE(listener, 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  ASSERT_TRUE(daemon_.Launch("unix:path=" + directory.Join("silent"), juju_.path(), {"foo"}));
+  ASSERT_TRUE(Readable(listener, std::chrono::seconds(30)));
+  int silent = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(silent, 0);
+  notify_.Drain();
+  ASSERT_TRUE(notify_.WaitFor("WATCHDOG=1"));
+  EXPECT_TRUE(StillConnected(silent));
+  EXPECT_EQ(daemon_.Stop(), 0) << daemon_.Log();
+  EXPECT_EQ(notify_.Find("READY=1"), -1) << notify_.All();
+  close(silent);
+  close(listener);
+}
+
+TEST_F(DaemonKeepsServing, NoBusAtStartUpEndsTheDaemonWithStatus1) {
+  TempDir directory;
+  ASSERT_TRUE(daemon_.Launch("unix:path=" + directory.Join("none"), juju_.path(), {"foo"}));
+  EXPECT_EQ(daemon_.WaitForExit(), 1) << daemon_.Log();
+  EXPECT_EQ(daemon_.CountLines("cannot connect to the bus"), 1u) << daemon_.Log();
 }
 
 TEST_F(DaemonKeepsServing, AFullBacklogIsRetriedWithTheBackoffUntilTheBusIsBack) {
