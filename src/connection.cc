@@ -402,6 +402,7 @@ Status Connection::Receive(Incoming* incoming, bool* have) {
 }
 
 Status Connection::ReceiveBytes(std::span<uint8_t> space, size_t* got) {
+  *got = 0;
   while (true) {
     ssize_t received = recv(fd_, space.data(), space.size(), 0);
     if (received > 0) {

@@ -30,8 +30,8 @@ constexpr size_t kMaxEventsPerWait = 8;
 constexpr MonotonicTime kStopGrace = std::chrono::seconds(10);
 constexpr MonotonicTime kFirstReconnectDelay = std::chrono::milliseconds(100);
 constexpr MonotonicTime kMaxReconnectDelay = std::chrono::seconds(5);
-// A reconnect attempt that has not said Hello by then is abandoned and retried (sd-bus's
-// default method timeout); the loop serves everything else meanwhile.
+// A connection attempt that has not said Hello by then is abandoned (sd-bus's default method
+// timeout); the loop serves everything else meanwhile.
 constexpr MonotonicTime kOpenTimeout = std::chrono::seconds(25);
 // Messages handled per wake-up: a flood (any local user may send us unicast signals) cannot
 // hold back signals, hooks and timers, which are served between batches.

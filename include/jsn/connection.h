@@ -92,7 +92,8 @@ class Connection {
   // fails at once; a full backlog's EAGAIN is "connect-failed") and queues AUTH. Then Advance()
   // on each readiness of fd() (EPOLLIN, and EPOLLOUT while wants_write()) takes the steps
   // (authentication, BEGIN, Hello) until opening() is false. A failure closes the connection.
-  // The loop bounds the time it waits; Open uses options.startup_timeout_ms.
+  // The loop bounds the time it waits; Open uses options.startup_timeout_ms. Send, Call and
+  // Receive are for an open connection, not one still opening.
   Status Begin(const UnixAddress& address);
   Status Advance();
   void Close();
