@@ -2,19 +2,12 @@
 
 #include <cstdio>
 #include <cstring>
-#include <span>
-
-#include "jsn/blocking_io.h"
 
 namespace jsn {
 namespace {
 
 bool IsHexDigit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-std::span<const uint8_t> Bytes(std::string_view text) {
-  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
 // The server sends DATA only to ask for EXTERNAL's identity again; more than a few rounds
@@ -102,72 +95,38 @@ size_t FormatAuthStart(uid_t uid, char* out, size_t capacity) {
   return pos;
 }
 
-Status Authenticate(int fd, uid_t uid, int64_t deadline_ms, AuthResult* result) {
-  constexpr const char* kTimeout = "auth-timeout";
-  char start[64];
-  size_t start_length = FormatAuthStart(uid, start, sizeof start);
-  JSN_RETURN_IF_ERROR(
-      SendAll(fd, Bytes({start, start_length}), deadline_ms, kTimeout, "sending AUTH EXTERNAL"));
-  uint8_t buffer[kMaxAuthLineLength + 2];  // a line and its "\r\n"
-  size_t filled = 0;
-  int data_rounds = 0;
-  while (true) {
-    // Take every complete line already received before reading more.
-    std::string_view text(reinterpret_cast<const char*>(buffer), filled);
-    size_t end = text.find("\r\n");
-    if (end == std::string_view::npos) {
-      if (filled == sizeof buffer) {
-        return Status::Failure("auth-line-too-long",
-                               "expected a reply line of at most %zu bytes ending in \\r\\n, "
-                               "found %zu bytes without one",
-                               kMaxAuthLineLength, filled);
-      }
-      size_t received = 0;
-      JSN_RETURN_IF_ERROR(
-          ReceiveSome(fd, std::span<uint8_t>(buffer + filled, sizeof buffer - filled), deadline_ms,
-                      kTimeout, "waiting for the auth reply", &received));
-      filled += received;
-      continue;
-    }
-    AuthReply reply;
-    JSN_RETURN_IF_ERROR(ParseAuthReply(text.substr(0, end), &reply));
-    size_t rest = filled - (end + 2);
-    switch (reply.command) {
-      case AuthCommand::kOk:
-        if (rest != 0) {
-          // The server speaks only when spoken to: bytes after OK and before our BEGIN are
-          // a protocol violation, and would be lost to the message stream.
-          return Status::Failure("auth-unexpected-bytes",
-                                 "expected nothing after OK until BEGIN, found %zu bytes", rest);
-        }
-        memcpy(result->guid, reply.argument.data(), kServerGuidLength);
-        result->guid[kServerGuidLength] = '\0';
-        return SendAll(fd, Bytes("BEGIN\r\n"), deadline_ms, kTimeout, "sending BEGIN");
-      case AuthCommand::kRejected:
-        return Status::Failure("auth-rejected",
-                               "expected the bus to accept EXTERNAL for uid %lu, found REJECTED "
-                               "(it offers: %.*s)",
-                               static_cast<unsigned long>(uid),
-                               static_cast<int>(reply.argument.size()), reply.argument.data());
-      case AuthCommand::kError:
-        return Status::Failure("auth-error", "expected OK, found ERROR \"%.*s\"",
-                               static_cast<int>(reply.argument.size()), reply.argument.data());
-      case AuthCommand::kAgreeUnixFd:
-        return Status::Failure("auth-unexpected-reply",
-                               "expected OK, found AGREE_UNIX_FD we never asked for");
-      case AuthCommand::kData:
-        if (++data_rounds > kMaxDataRounds) {
-          return Status::Failure("auth-unexpected-reply",
-                                 "expected OK, found DATA again after %d empty answers",
-                                 kMaxDataRounds);
-        }
-        JSN_RETURN_IF_ERROR(
-            SendAll(fd, Bytes("DATA\r\n"), deadline_ms, kTimeout, "answering DATA"));
-        break;
-    }
-    memmove(buffer, buffer + end + 2, rest);
-    filled = rest;
+Status AuthStep(std::string_view line, uid_t uid, int* data_rounds, AuthResult* result,
+                std::string_view* answer, bool* done) {
+  AuthReply reply;
+  JSN_RETURN_IF_ERROR(ParseAuthReply(line, &reply));
+  switch (reply.command) {
+    case AuthCommand::kOk:
+      memcpy(result->guid, reply.argument.data(), kServerGuidLength);
+      result->guid[kServerGuidLength] = '\0';
+      *answer = "BEGIN\r\n";
+      *done = true;
+      return Status();
+    case AuthCommand::kRejected:
+      return Status::Failure("auth-rejected",
+                             "expected the bus to accept EXTERNAL for uid %lu, found REJECTED "
+                             "(it offers: %.*s)",
+                             static_cast<unsigned long>(uid),
+                             static_cast<int>(reply.argument.size()), reply.argument.data());
+    case AuthCommand::kError:
+      return Status::Failure("auth-error", "expected OK, found ERROR \"%.*s\"",
+                             static_cast<int>(reply.argument.size()), reply.argument.data());
+    case AuthCommand::kAgreeUnixFd:
+      return Status::Failure("auth-unexpected-reply",
+                             "expected OK, found AGREE_UNIX_FD we never asked for");
+    case AuthCommand::kData:
+      break;
   }
+  if (++*data_rounds > kMaxDataRounds) {
+    return Status::Failure("auth-unexpected-reply",
+                           "expected OK, found DATA again after %d empty answers", kMaxDataRounds);
+  }
+  *answer = "DATA\r\n";
+  return Status();
 }
 
 }  // namespace jsn

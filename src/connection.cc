@@ -41,6 +41,10 @@ struct AddressForHumans {
   int length;
   const char* name;
 };
+std::span<const uint8_t> Bytes(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
 AddressForHumans Describe(const UnixAddress& address) {
   return {address.abstract ? "abstract" : "path", static_cast<int>(address.length), address.name};
 }
@@ -98,6 +102,24 @@ Status Connection::Open(std::string_view address_text) {
 
 Status Connection::Open(const AddressList& addresses) {
   Close();
+  int64_t deadline = MonotonicMilliseconds() + options_.startup_timeout_ms;
+  Status status = Status::Failure("no-usable-address", "expected at least one address");
+  for (size_t i = 0; i < addresses.count; ++i) {
+    status = Begin(addresses.entries[i]);
+    while (status.ok() && opening()) {
+      status = WaitReady(fd_, static_cast<short>(wants_write() ? POLLIN | POLLOUT : POLLIN),
+                         deadline, phase_ == Phase::kSayingHello ? "hello-timeout" : "auth-timeout",
+                         "opening the connection");
+      if (status.ok()) status = Advance();
+    }
+    if (status.ok()) return status;
+    Close();
+  }
+  return status;
+}
+
+Status Connection::Begin(const UnixAddress& address) {
+  Close();
   if (send_buffer_ == nullptr) {
     send_buffer_ = static_cast<uint8_t*>(malloc(options_.send_queue_bytes));
     if (send_buffer_ == nullptr) {
@@ -107,55 +129,79 @@ Status Connection::Open(const AddressList& addresses) {
                              options_.send_queue_bytes);
     }
   }
-  int64_t deadline = MonotonicMilliseconds() + options_.startup_timeout_ms;
-  Status status = Status::Failure("no-usable-address", "expected at least one address");
-  for (size_t i = 0; i < addresses.count; ++i) {
-    const UnixAddress& address = addresses.entries[i];
-    status = Connect(address, deadline);
-    if (status.ok()) status = Authenticate(fd_, geteuid(), deadline, &auth_);
-    if (status.ok()) status = SayHello(deadline);
-    if (status.ok()) return status;
-    Close();
-  }
-  return status;
-}
-
-Status Connection::Connect(const UnixAddress& address, int64_t deadline_ms) {
-  AddressForHumans human = Describe(address);
   fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     return Status::Failure("socket-failed", "socket(AF_UNIX): %s", strerror(errno));
   }
   sockaddr_un socket_address;
   socklen_t length = address.ToSockaddr(&socket_address);
-  if (connect(fd_, reinterpret_cast<const sockaddr*>(&socket_address), length) == 0) {
-    return Status();
+  // A non-blocking unix connect never completes later: it succeeds at once or fails, and a
+  // full backlog (EAGAIN) is a failure the caller retries, not "in progress".
+  if (connect(fd_, reinterpret_cast<const sockaddr*>(&socket_address), length) != 0) {
+    AddressForHumans human = Describe(address);
+    return CloseWith(Status::Failure("connect-failed",
+                                     "expected to connect to unix:%s=%.*s, found %s", human.kind,
+                                     human.length, human.name, strerror(errno)));
   }
-  // A non-blocking unix connect that cannot finish at once (a full backlog: EAGAIN) or was
-  // interrupted (EINTR) completes in the background: wait for writability, then ask.
-  if (errno != EAGAIN && errno != EINPROGRESS && errno != EINTR) {
-    return Status::Failure("connect-failed", "expected to connect to unix:%s=%.*s, found %s",
-                           human.kind, human.length, human.name, strerror(errno));
-  }
-  JSN_RETURN_IF_ERROR(WaitReady(fd_, POLLOUT, deadline_ms, "connect-timeout", "connecting"));
-  int error = 0;
-  socklen_t error_length = sizeof error;
-  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &error_length) != 0) {
-    return Status::Failure("connect-failed", "getsockopt(SO_ERROR): %s", strerror(errno));
-  }
-  if (error != 0) {
-    return Status::Failure("connect-failed", "expected to connect to unix:%s=%.*s, found %s",
-                           human.kind, human.length, human.name, strerror(error));
-  }
-  return Status();
+  phase_ = Phase::kAuthenticating;
+  auth_filled_ = 0;
+  auth_data_rounds_ = 0;
+  char start[64];
+  return Send(Bytes({start, FormatAuthStart(geteuid(), start, sizeof start)}));
 }
 
-Status Connection::SayHello(int64_t deadline_ms) {
-  uint8_t buffer[256];
-  std::span<const uint8_t> hello;
-  uint32_t serial = NextSerial();
-  JSN_RETURN_IF_ERROR(BuildHello(buffer, serial, &hello));
-  JSN_RETURN_IF_ERROR(SendAll(fd_, hello, deadline_ms, "hello-timeout", "sending Hello"));
+Status Connection::Advance() {
+  Status status = Flush();
+  if (status.ok() && phase_ == Phase::kAuthenticating) status = ReadAuthReplies();
+  if (status.ok() && phase_ == Phase::kSayingHello) status = ReadHelloReply();
+  return status.ok() ? status : CloseWith(status);
+}
+
+// Every whole line from the server, each answered; then back to the loop until more comes.
+Status Connection::ReadAuthReplies() {
+  for (;;) {
+    std::string_view text(reinterpret_cast<const char*>(auth_line_), auth_filled_);
+    size_t end = text.find("\r\n");
+    if (end == std::string_view::npos) {
+      if (auth_filled_ == sizeof auth_line_) {
+        return Status::Failure("auth-line-too-long",
+                               "expected a reply line of at most %zu bytes ending in \\r\\n, "
+                               "found %zu bytes without one",
+                               kMaxAuthLineLength, auth_filled_);
+      }
+      size_t got = 0;
+      JSN_RETURN_IF_ERROR(ReceiveBytes(
+          std::span<uint8_t>(auth_line_ + auth_filled_, sizeof auth_line_ - auth_filled_), &got));
+      if (got == 0) return Status();
+      auth_filled_ += got;
+      continue;
+    }
+    size_t rest = auth_filled_ - (end + 2);
+    std::string_view answer;
+    bool done = false;
+    JSN_RETURN_IF_ERROR(
+        AuthStep(text.substr(0, end), geteuid(), &auth_data_rounds_, &auth_, &answer, &done));
+    if (done && rest != 0) {
+      // The server speaks only when spoken to: bytes after OK and before our BEGIN are a
+      // protocol violation, and would be lost to the message stream.
+      return Status::Failure("auth-unexpected-bytes",
+                             "expected nothing after OK until BEGIN, found %zu bytes", rest);
+    }
+    JSN_RETURN_IF_ERROR(Send(Bytes(answer)));
+    if (done) {
+      phase_ = Phase::kSayingHello;
+      uint8_t buffer[256];
+      std::span<const uint8_t> hello;
+      hello_serial_ = NextSerial();
+      JSN_RETURN_IF_ERROR(BuildHello(buffer, hello_serial_, &hello));
+      return Send(hello);
+    }
+    memmove(auth_line_, auth_line_ + end + 2, rest);
+    auth_filled_ = rest;
+  }
+}
+
+Status Connection::ReadHelloReply() {
   // Only the bus speaks before we have a name, and its first word is Hello's reply; whatever
   // follows it in the same read (NameAcquired) stays buffered for Receive.
   while (true) {
@@ -166,13 +212,9 @@ Status Connection::SayHello(int64_t deadline_ms) {
       if (!is_open()) return status;
       continue;  // an invalid message before the reply: skipped like any other
     }
-    if (!have) {
-      JSN_RETURN_IF_ERROR(
-          WaitReady(fd_, POLLIN, deadline_ms, "hello-timeout", "waiting for Hello's reply"));
-      continue;
-    }
+    if (!have) return Status();
     const Header& header = incoming.message.header();
-    if (header.reply_serial != serial) continue;
+    if (header.reply_serial != hello_serial_) continue;
     if (header.type == MessageType::kError) {
       return Status::Failure("hello-failed",
                              "expected a unique name from Hello, found error "
@@ -191,6 +233,7 @@ Status Connection::SayHello(int64_t deadline_ms) {
     std::string_view unique = name.as_string();
     memcpy(unique_name_, unique.data(), unique.size());
     unique_name_length_ = unique.size();
+    phase_ = Phase::kOpen;
     return Status();
   }
 }
@@ -351,12 +394,22 @@ Status Connection::Receive(Incoming* incoming, bool* have) {
                                        "none (%zu bytes buffered)",
                                        framer_.buffered()));
     }
-    ssize_t got = recv(fd_, space.data(), space.size(), 0);
-    if (got > 0) {
-      framer_.Received(static_cast<size_t>(got));
-      continue;
+    size_t got = 0;
+    JSN_RETURN_IF_ERROR(ReceiveBytes(space, &got));
+    if (got == 0) return Status();
+    framer_.Received(got);
+  }
+}
+
+Status Connection::ReceiveBytes(std::span<uint8_t> space, size_t* got) {
+  *got = 0;
+  while (true) {
+    ssize_t received = recv(fd_, space.data(), space.size(), 0);
+    if (received > 0) {
+      *got = static_cast<size_t>(received);
+      return Status();
     }
-    if (got == 0) {
+    if (received == 0) {
       return CloseWith(
           Status::Failure("connection-closed", "the bus closed the connection (end of stream)"));
     }

@@ -30,6 +30,12 @@ constexpr size_t kMaxEventsPerWait = 8;
 constexpr MonotonicTime kStopGrace = std::chrono::seconds(10);
 constexpr MonotonicTime kFirstReconnectDelay = std::chrono::milliseconds(100);
 constexpr MonotonicTime kMaxReconnectDelay = std::chrono::seconds(5);
+// A connection attempt that has not said Hello by then is abandoned (sd-bus's default method
+// timeout); the loop serves everything else meanwhile.
+constexpr MonotonicTime kOpenTimeout = std::chrono::seconds(25);
+// Messages handled per wake-up: a flood (any local user may send us unicast signals) cannot
+// hold back signals, hooks and timers, which are served between batches.
+constexpr int kMaxMessagesPerWakeup = 64;
 
 // The value of `name` in `environment` (NAME=VALUE entries), or nullptr.
 const char* FindEnvironment(char** environment, const char* name) {
@@ -179,32 +185,29 @@ class Daemon final : public MessageSink, public WatchListener {
   bool Start() {
     SetDebugLogging(options_.debug);
     SetJournalPriorityPrefix(IsJournalStream(FindEnvironment(environment_, "JOURNAL_STREAM"), 2));
+    // First, so that SIGPIPE is blocked before anything is written.
+    Status status = loop_.Open();
+    if (!status.ok()) return LogFatalError("cannot set up the event loop", status);
     if (hook_runner_.CheckCharmDirGone()) return false;
-    Status status = hook_runner_.Init(environment_);
+    status = hook_runner_.Init(environment_);
     if (!status.ok()) return LogFatalError("cannot prepare to start hooks", status);
     OpenNotifier();
-    status = loop_.Open();
-    if (!status.ok()) return LogFatalError("cannot set up the event loop", status);
 
     for (size_t i = 0; i < options_.watch_count; ++i) unit_names_[i] = options_.watches[i].unit;
     state_.Load(options_, std::span<const char* const>(unit_names_, options_.watch_count));
 
-    status = bus_.Open(options_.bus_address);
+    // The loop connects, as it reconnects (at once; a first failure ends the daemon).
+    status = ParseAddressList(options_.bus_address, &addresses_);
     if (!status.ok()) return LogFatalError("cannot connect to the bus", status);
-    JSN_LOG_DEBUG("connected to %s as %.*s", options_.bus_address,
-                  static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
-    status = loop_.Add(bus_.fd(), EPOLLIN, kBusTag);
-    if (!status.ok()) return LogFatalError("cannot watch the bus", status);
-
-    status = StartWatching();
-    if (!status.ok()) return LogFatalError("cannot start watching systemd", status);
-    // Hello's reply may have arrived together with the first messages: read before waiting.
-    return ReceiveFromBus();
+    bus_down_ = true;
+    reconnect_at_ = MonotonicNow();
+    return true;
   }
 
   // After SIGHUP: READY=1 again once every state has been re-read.
+  // A bus lost meanwhile: once the reconnect's states are in.
   void FinishReload() {
-    if (reloading_ && !watch_.rereading()) {
+    if (reloading_ && !bus_down_ && !reconnecting_ && !watch_.rereading()) {
       reloading_ = false;
       Notify("READY=1\nSTATUS=re-read every state; watching\n");
     }
@@ -227,7 +230,7 @@ class Daemon final : public MessageSink, public WatchListener {
   // watchdog (the stop's deadline instead of deliveries while stopping); and the bus's epoll
   // interest (EPOLLOUT only while output waits).
   bool ArmNextWakeup(MonotonicTime now) {
-    MonotonicTime wakeup = stopping_ ? stop_deadline_ : tracker_.NextWakeup();
+    MonotonicTime wakeup = more_input_ ? now : stopping_ ? stop_deadline_ : tracker_.NextWakeup();
     if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
     MonotonicTime overdue = hook_runner_.WarnOverdue(now);
     if (overdue < wakeup) wakeup = overdue;
@@ -236,7 +239,8 @@ class Daemon final : public MessageSink, public WatchListener {
     return UpdateBusInterest();
   }
 
-  // One epoll_wait, and each event handled: signals, the timer, the bus's input and output.
+  // One epoll_wait, and each event handled: signals, the timer, the bus's output, then a batch
+  // of its input (or a step of opening it).
   bool WaitAndHandleEvents() {
     epoll_event events[kMaxEventsPerWait];
     size_t count = 0;
@@ -250,13 +254,15 @@ class Daemon final : public MessageSink, public WatchListener {
       } else if (tag == Loop::kTimerTag) {
         loop_.AcknowledgeTimer();
       } else if (tag == kBusTag) {
-        if (bus_down_) continue;
+        if (bus_down_) {
+          if (bus_.opening() && !AdvanceOpening()) return false;
+          continue;
+        }
         if ((ready & EPOLLOUT) != 0 && !FlushBus()) return false;
-        if (bus_down_) continue;
-        if ((ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !ReceiveFromBus()) return false;
+        if (!bus_down_ && (ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) more_input_ = true;
       }
     }
-    return true;
+    return !more_input_ || ReceiveFromBus();
   }
 
   // Logs why the daemon cannot go on, and returns false: every step returns what this does, and
@@ -267,7 +273,7 @@ class Daemon final : public MessageSink, public WatchListener {
   }
 
   bool UpdateBusInterest() {
-    if (bus_down_) return true;
+    if (!bus_.is_open()) return true;
     uint32_t events = EPOLLIN | (bus_.wants_write() ? EPOLLOUT : 0u);
     if (events == bus_events_) return true;
     Status status = loop_.Modify(bus_.fd(), events, kBusTag);
@@ -292,13 +298,13 @@ class Daemon final : public MessageSink, public WatchListener {
 
   // The bus went away (dbus-daemon restarted): reconnect with a backoff, 100 ms doubling to 5 s
   // with jitter, so a bus that stays away costs a few wake-ups, never a busy loop. Hooks already
-  // running go on and are reaped as usual.
+  // running go on and are reaped as usual. While stopping, nothing reconnects: the stop ends
+  // as it would have.
   bool BusLost(const Status& status) {
     JSN_LOG_ERROR("lost the bus connection: %s", status.message());
-    if (stopping_) return false;
     bus_.Close();  // its descriptor leaves the epoll set as it closes
     bus_down_ = true;
-    bus_events_ = EPOLLIN;
+    more_input_ = false;
     reconnect_delay_ = kFirstReconnectDelay;
     reconnect_at_ = MonotonicNow() + Jittered(reconnect_delay_);
     Notify("STATUS=bus connection lost; reconnecting\n");
@@ -317,24 +323,50 @@ class Daemon final : public MessageSink, public WatchListener {
     return MonotonicTime(delay.count() + offset);
   }
 
-  // One reconnect attempt. On success every state is read again and reported as a state (not a
-  // baseline), so a change made while the bus was away is delivered.
+  // Reconnecting, when reconnect_at_ comes: a new attempt on the next address, or the end of
+  // one that got no answer in time. An attempt's steps (authentication, Hello) are taken as the
+  // socket becomes ready (AdvanceOpening), so signals, hooks and the watchdog are served
+  // meanwhile, even by a bus that accepts and never answers.
   bool Reconnect(MonotonicTime now) {
-    Status status = bus_.Open(options_.bus_address);
-    if (!status.ok()) {
-      reconnect_delay_ =
-          reconnect_delay_ * 2 < kMaxReconnectDelay ? reconnect_delay_ * 2 : kMaxReconnectDelay;
-      reconnect_at_ = now + Jittered(reconnect_delay_);
-      JSN_LOG_DEBUG("cannot reconnect yet (%s); next try in %s s", status.message(),
-                    FormatSeconds(reconnect_at_ - now, 3).text);
-      return true;
+    Status status = Status::Failure("connect-timeout", "expected Hello's reply within 25 s");
+    if (!bus_.is_open()) {
+      status = bus_.Begin(addresses_.entries[next_address_++ % addresses_.count]);
+      if (status.ok()) status = loop_.Add(bus_.fd(), EPOLLIN, kBusTag);
+      if (status.ok()) {
+        bus_events_ = EPOLLIN;
+        reconnect_at_ = now + kOpenTimeout;
+        return true;
+      }
     }
+    return RetryLater(now, status);
+  }
+
+  // A failed attempt: the next one after the backoff; none when the daemon never connected.
+  bool RetryLater(MonotonicTime now, const Status& status) {
+    bus_.Close();
+    if (!connected_) return LogFatalError("cannot connect to the bus", status);
+    reconnect_delay_ =
+        reconnect_delay_ * 2 < kMaxReconnectDelay ? reconnect_delay_ * 2 : kMaxReconnectDelay;
+    reconnect_at_ = now + Jittered(reconnect_delay_);
+    JSN_LOG_DEBUG("cannot reconnect yet (%s); next try in %s s", status.message(),
+                  FormatSeconds(reconnect_at_ - now, 3).text);
+    return true;
+  }
+
+  // A step of the attempt; once it has said Hello, the watch starts. After a reconnect every
+  // state is read again and reported as a state (not a baseline), so a change made while the
+  // bus was away is delivered.
+  bool AdvanceOpening() {
+    Status status = bus_.Advance();
+    if (!status.ok()) return RetryLater(MonotonicNow(), status);
+    if (bus_.opening()) return true;
     bus_down_ = false;
-    reconnecting_ = true;
-    JSN_LOG_INFO("reconnected to %s as %.*s; re-reading every state", options_.bus_address,
-                 static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data());
-    status = loop_.Add(bus_.fd(), EPOLLIN, kBusTag);
-    if (!status.ok()) return LogFatalError("cannot watch the bus", status);
+    reconnecting_ = connected_;
+    connected_ = true;
+    Log(reconnecting_ ? LogLevel::kInfo : LogLevel::kDebug, "%sconnected to %s as %.*s%s",
+        reconnecting_ ? "re" : "", options_.bus_address,
+        static_cast<int>(bus_.unique_name().size()), bus_.unique_name().data(),
+        reconnecting_ ? "; re-reading every state" : "");
     status = StartWatching();
     if (!status.ok()) {
       if (!bus_.is_open()) return BusLost(status);
@@ -343,8 +375,10 @@ class Daemon final : public MessageSink, public WatchListener {
     return ReceiveFromBus();
   }
 
+  // At most kMaxMessagesPerWakeup messages; more_input_ says whether more may wait.
   bool ReceiveFromBus() {
-    for (;;) {
+    more_input_ = true;
+    for (int budget = kMaxMessagesPerWakeup; budget > 0; --budget) {
       Incoming incoming;
       bool have = false;
       Status status = bus_.Receive(&incoming, &have);
@@ -353,7 +387,10 @@ class Daemon final : public MessageSink, public WatchListener {
         JSN_LOG_DEBUG("skipping a message: %s", status.message());
         continue;
       }
-      if (!have) return true;
+      if (!have) {
+        more_input_ = false;
+        return true;
+      }
       if (incoming.message.header().type == MessageType::kMethodCall) {
         // Peer's Ping and GetMachineId are answered, anything else refused: either way the
         // caller is spared its timeout.
@@ -366,6 +403,7 @@ class Daemon final : public MessageSink, public WatchListener {
         return LogFatalError("cannot watch systemd", status);
       }
     }
+    return true;
   }
 
   bool HandleSignals() {
@@ -435,10 +473,14 @@ class Daemon final : public MessageSink, public WatchListener {
   MonotonicTime watchdog_interval_ = kNever;
   MonotonicTime watchdog_next_ = kNever;
   bool reloading_ = false;     // RELOADING=1 sent; READY=1 due when the re-read is answered
-  bool bus_down_ = false;      // waiting to reconnect
+  bool bus_down_ = false;      // waiting to reconnect, or reconnecting (bus_.opening())
+  bool connected_ = false;     // once connected: a failed attempt is retried, not fatal
+  bool more_input_ = false;    // the last batch used its whole budget: read again at once
   bool reconnecting_ = false;  // reconnected; the re-read states are not in yet
   MonotonicTime reconnect_delay_{0};
-  MonotonicTime reconnect_at_ = kNever;
+  MonotonicTime reconnect_at_ = kNever;  // the next attempt, or the current one's deadline
+  AddressList addresses_;
+  size_t next_address_ = 0;
   uint64_t jitter_state_ = uint64_t{0x9e3779b97f4a7c15} ^ static_cast<uint64_t>(getpid());
 };
 

@@ -38,7 +38,7 @@ Loop::~Loop() {
 Status Loop::Open() {
   sigset_t signals;
   sigemptyset(&signals);
-  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals, signal);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE}) sigaddset(&signals, signal);
   if (sigprocmask(SIG_BLOCK, &signals, nullptr) != 0)
     return SystemError("loop-setup", "sigprocmask");
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);

@@ -8,7 +8,8 @@
 //   server: REJECTED <mechanisms>\r\n     -> error "auth-rejected"
 //   server: ERROR [text]\r\n              -> error "auth-error"
 //
-// ParseAuthReply is a pure function over one line (fuzzable); Authenticate does the I/O.
+// ParseAuthReply and AuthStep are pure functions over one line (fuzzable); the Connection does
+// the I/O, as steps of its owner's loop.
 // Replies are views into the line the caller passes; nothing is allocated.
 #pragma once
 
@@ -46,10 +47,11 @@ struct AuthResult {
   char guid[kServerGuidLength + 1] = {};  // the server's guid, NUL-terminated
 };
 
-// Authenticates on a connected, non-blocking socket, blocking with poll() until `deadline_ms`
-// (MonotonicMilliseconds()). On success BEGIN has been sent and the next byte on the socket
-// belongs to the message stream. Failures: "auth-rejected", "auth-error", "auth-timeout",
-// "connection-closed", "auth-line-too-long", or a parse error of the server's line.
-Status Authenticate(int fd, uid_t uid, int64_t deadline_ms, AuthResult* result);
+// The client's answer to one server line (without its "\r\n"): "BEGIN\r\n" once the server
+// said OK (then *done, and result->guid is set), "DATA\r\n" when it asked for DATA (a few times
+// at most, counted in *data_rounds). Failures: "auth-rejected", "auth-error",
+// "auth-unexpected-reply", or a parse error of the line.
+Status AuthStep(std::string_view line, uid_t uid, int* data_rounds, AuthResult* result,
+                std::string_view* answer, bool* done);
 
 }  // namespace jsn

@@ -1,12 +1,10 @@
-// Blocking I/O with a deadline, for start-up only (connect, authenticate, Hello happen before
-// the daemon's loop runs). The socket stays non-blocking; these helpers poll() until it is
-// ready or the deadline passes. EINTR is retried; every other failure is a Status. No
-// ownership: the caller owns the descriptor and the bytes.
+// Waiting with a deadline, for the subcommands and the daemon's start-up (Connection::Open,
+// the Manager's calls). The socket stays non-blocking; WaitReady poll()s until it is ready or
+// the deadline passes. EINTR is retried; every other failure is a Status. No ownership: the
+// caller owns the descriptor.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
-#include <span>
 
 #include "jsn/status.h"
 
@@ -20,14 +18,5 @@ int64_t MonotonicMilliseconds();
 // write that follows reports what happened.
 Status WaitReady(int fd, short events, int64_t deadline_ms, const char* timeout_rule,
                  const char* doing);
-
-// Sends all of `bytes` (MSG_NOSIGNAL: a closed peer is "connection-closed", not SIGPIPE).
-Status SendAll(int fd, std::span<const uint8_t> bytes, int64_t deadline_ms,
-               const char* timeout_rule, const char* doing);
-
-// Receives what is available, at least one byte, into `buffer`; waits while there is nothing.
-// An orderly shutdown by the peer is "connection-closed".
-Status ReceiveSome(int fd, std::span<uint8_t> buffer, int64_t deadline_ms, const char* timeout_rule,
-                   const char* doing, size_t* received);
 
 }  // namespace jsn

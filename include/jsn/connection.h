@@ -3,8 +3,10 @@
 // and a fixed table of calls awaiting replies; all memory is allocated by the first Open and
 // reused, so nothing is allocated per message.
 //
-// Start-up blocks (poll with a deadline): Open() connects to the first address that accepts,
-// authenticates with EXTERNAL and sends Hello. After that nothing blocks:
+// Open() blocks (poll with a deadline): it connects to the first address that accepts,
+// authenticates with EXTERNAL and sends Hello. A loop that must keep serving opens in steps
+// instead: Begin(), then Advance() on each readiness until opening() is false. After that
+// nothing blocks:
 //
 //   Connection bus;
 //   Status status = bus.Open(SystemBusAddress(getenv("DBUS_SYSTEM_BUS_ADDRESS")));
@@ -86,9 +88,19 @@ class Connection {
   Status Open(const AddressList& addresses);
   // Parses `address_text` (see ParseAddressList) and opens it.
   Status Open(std::string_view address_text);
+  // Opening in steps, for a loop: Begin connects to `address` (a unix connect succeeds or
+  // fails at once; a full backlog's EAGAIN is "connect-failed") and queues AUTH. Then Advance()
+  // on each readiness of fd() (EPOLLIN, and EPOLLOUT while wants_write()) takes the steps
+  // (authentication, BEGIN, Hello) until opening() is false. A failure closes the connection.
+  // The loop bounds the time it waits; Open uses options.startup_timeout_ms. Send, Call and
+  // Receive are for an open connection, not one still opening.
+  Status Begin(const UnixAddress& address);
+  Status Advance();
   void Close();
 
+  // Open or opening (the socket exists).
   bool is_open() const { return fd_ >= 0; }
+  bool opening() const { return is_open() && phase_ != Phase::kOpen; }
   int fd() const { return fd_; }
   // Our unique name (":1.42") from Hello's reply; empty when closed.
   std::string_view unique_name() const { return {unique_name_, unique_name_length_}; }
@@ -126,13 +138,16 @@ class Connection {
   Status Receive(Incoming* incoming, bool* have);
 
  private:
+  enum class Phase : uint8_t { kAuthenticating, kSayingHello, kOpen };
   struct PendingCall {
     uint32_t serial = 0;  // 0: free slot
     uint64_t tag = 0;
   };
 
-  Status Connect(const UnixAddress& address, int64_t deadline_ms);
-  Status SayHello(int64_t deadline_ms);
+  Status ReadAuthReplies();
+  Status ReadHelloReply();
+  // recv() into `space`: *got 0 when nothing is there yet; end of stream and errors close.
+  Status ReceiveBytes(std::span<uint8_t> space, size_t* got);
   Status Closed(const char* doing) const;
   Status CloseWith(Status status);
   // Sends the reply to `call`: a METHOD_RETURN when `error_name` is empty, else an ERROR; its
@@ -144,6 +159,11 @@ class Connection {
   int fd_ = -1;
   Framer framer_;
   AuthResult auth_;
+  Phase phase_ = Phase::kOpen;
+  int auth_data_rounds_ = 0;
+  uint32_t hello_serial_ = 0;
+  size_t auth_filled_ = 0;
+  uint8_t auth_line_[kMaxAuthLineLength + 2];  // a server line and its "\r\n"
   uint8_t* send_buffer_ = nullptr;
   size_t send_head_ = 0;  // first byte not yet written
   size_t send_tail_ = 0;  // one past the last byte queued

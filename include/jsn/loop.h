@@ -30,8 +30,10 @@ class Loop {
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
 
-  // Blocks SIGTERM, SIGINT, SIGHUP and SIGCHLD (they then arrive only through the signalfd;
-  // children get an empty mask from the Spawner) and creates the descriptors.
+  // Blocks SIGTERM, SIGINT, SIGHUP, SIGCHLD and SIGPIPE (they then arrive only through the
+  // signalfd, where a SIGPIPE is dropped: a write to a closed pipe, such as stderr outside
+  // systemd, fails with EPIPE instead of killing the daemon; children get an empty mask and
+  // default actions from the Spawner) and creates the descriptors.
   Status Open();
 
   // Adds `fd` with `events` (EPOLLIN, EPOLLOUT...) under `tag` (> kTimerTag), or changes them.

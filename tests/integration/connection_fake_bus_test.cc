@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -75,6 +76,82 @@ TEST(ConnectionFakeBus, ServerHangingUpDuringStartUpIsConnectionClosed) {
   Status status = connection.Open(fake.address());
   server.join();
   EXPECT_STREQ(status.rule(), "connection-closed");
+}
+
+TEST(ConnectionFakeBus, ClientSendsNulAuthThenAnswersDataThenBegin) {
+  FakeBus fake;
+  std::string auth, data, begin;
+  std::thread server([&] {
+    fake.Accept();
+    auth = fake.ReadLine();
+    fake.Write("DATA\r\n");
+    data = fake.ReadLine();
+    fake.Write("ERROR \"stop here\"\r\n");
+    begin = fake.ReadLine();  // "" once the client hangs up
+  });
+  Connection connection;
+  Status status = connection.Open(fake.address());
+  server.join();
+  EXPECT_STREQ(status.rule(), "auth-error");
+  EXPECT_EQ(
+      auth, std::string("\0AUTH EXTERNAL ", 15) + [] {
+        std::string hex;
+        for (char c : std::to_string(geteuid())) hex += "3" + std::string(1, c);
+        return hex;
+      }());
+  EXPECT_EQ(data, "DATA");
+  EXPECT_EQ(begin, "");
+}
+
+TEST(ConnectionFakeBus, OverLongAuthLineIsAnError) {
+  FakeBus fake;
+  std::thread server([&] {
+    fake.Accept();
+    fake.ReadLine();
+    fake.Write(std::string(kMaxAuthLineLength + 10, 'E'));
+    fake.ReadLine();  // until the client hangs up
+  });
+  Connection connection;
+  Status status = connection.Open(fake.address());
+  server.join();
+  EXPECT_STREQ(status.rule(), "auth-line-too-long");
+}
+
+TEST(ConnectionFakeBus, BytesAfterOkBeforeBeginAreRefused) {
+  FakeBus fake;
+  std::thread server([&] {
+    fake.Accept();
+    fake.ReadLine();
+    fake.Write(std::string("OK ") + kFakeGuid + std::string("\r\nl\1\0\1", 8));
+    fake.ReadLine();  // until the client hangs up
+  });
+  Connection connection;
+  Status status = connection.Open(fake.address());
+  server.join();
+  EXPECT_STREQ(status.rule(), "auth-unexpected-bytes");
+}
+
+// Opening in steps, as the daemon's loop does: nothing waits; each Advance takes what came.
+TEST(ConnectionFakeBus, BeginAndAdvanceOpenWithoutBlocking) {
+  FakeBus fake;
+  AddressList addresses;
+  ASSERT_TRUE(ParseAddressList(fake.address(), &addresses).ok());
+  Connection connection;
+  ASSERT_TRUE(connection.Begin(addresses.entries[0]).ok());
+  EXPECT_TRUE(connection.opening());
+  // Nobody has answered yet: a step finds nothing and returns at once.
+  ASSERT_TRUE(connection.Advance().ok());
+  EXPECT_TRUE(connection.opening());
+  std::thread server([&] { fake.Handshake(); });
+  while (connection.opening()) {
+    pollfd entry{connection.fd(), POLLIN, 0};
+    ASSERT_EQ(poll(&entry, 1, 30000), 1);
+    Status status = connection.Advance();
+    ASSERT_TRUE(status.ok()) << status.message();
+  }
+  server.join();
+  EXPECT_TRUE(connection.is_open());
+  EXPECT_EQ(connection.unique_name(), ":1.99");
 }
 
 TEST(ConnectionFakeBus, ConnectsToAnAbstractSocket) {

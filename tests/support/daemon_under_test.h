@@ -59,6 +59,8 @@ class DaemonUnderTest {
   void WithoutDebug() { debug_ = false; }
   // The daemon's whole environment (call before Start); by default the test's own.
   void WithEnvironment(const std::vector<std::string>& environment) { environment_ = environment; }
+  // Adds NAME=VALUE entries to the test's own environment for the daemon (call before Start).
+  void SetEnvironment(const std::vector<std::string>& entries) { added_environment_ = entries; }
   // Uses another's state dir (call before Start): a second daemon picking up where one stopped.
   void UseStateDir(const std::string& directory) { shared_state_dir_ = directory; }
   // Every log line read so far, for failure messages and checks.
@@ -75,9 +77,10 @@ class DaemonUnderTest {
   std::string shared_state_dir_;
   ChildProcess process_;
   std::vector<std::string> lines_;
+  std::vector<std::string> environment_;
+  std::vector<std::string> added_environment_;
   bool stopped_ = false;
   bool debug_ = true;
-  std::vector<std::string> environment_;
   int exit_code_ = -1;
 };
 
