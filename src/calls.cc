@@ -17,7 +17,7 @@ HeaderFields BusCall(uint32_t serial, std::string_view member, std::string_view 
   return fields;
 }
 
-// The bus's own methods that take one string (AddMatch, GetNameOwner).
+// The bus's own methods that take one string (AddMatch, RemoveMatch, GetNameOwner).
 Status BuildBusCallWithString(std::span<uint8_t> buffer, uint32_t serial, std::string_view member,
                               std::string_view argument, MessageOut message) {
   Writer writer(buffer);
@@ -37,6 +37,11 @@ Status BuildHello(std::span<uint8_t> buffer, uint32_t serial, MessageOut message
 Status BuildAddMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
                      MessageOut message) {
   return BuildBusCallWithString(buffer, serial, "AddMatch", rule, message);
+}
+
+Status BuildRemoveMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
+                        MessageOut message) {
+  return BuildBusCallWithString(buffer, serial, "RemoveMatch", rule, message);
 }
 
 Status BuildGetNameOwner(std::span<uint8_t> buffer, uint32_t serial, std::string_view name,

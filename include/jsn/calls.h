@@ -23,6 +23,8 @@ using MessageOut = std::span<const uint8_t>*;
 Status BuildHello(std::span<uint8_t> buffer, uint32_t serial, MessageOut message);
 Status BuildAddMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
                      MessageOut message);
+Status BuildRemoveMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
+                        MessageOut message);
 Status BuildGetNameOwner(std::span<uint8_t> buffer, uint32_t serial, std::string_view name,
                          MessageOut message);
 // org.freedesktop.DBus.Properties.Get(interface, property) on `destination` at `path`.

@@ -131,7 +131,8 @@ TEST_F(CharmWithFakeSystemd, StatusShowsEachWatchedUnitsStateFromSystemd) {
       status.output,
       std::string("{\"juju_unit\": \"app/0\", \"daemon_unit\": \"") + kNoticesUnit +
           "\", \"daemon_active_state\": \"active\", \"state_file\": false, \"watches\": "
-          "[{\"alias\": \"hello\", \"unit\": \"hello.service\", \"active_state\": "
+          "[{\"alias\": \"hello\", \"unit\": \"hello.service\", \"id\": \"hello.service\", "
+          "\"active_state\": "
           "\"failed\", \"delivered\": \"unknown\", \"pending\": \"unknown\", \"pending_hook\": "
           "\"unknown\"}]}\n");
 }
