@@ -21,14 +21,13 @@ namespace {
 const char kStatusUsage[] =
     "usage: juju-systemd-notices status --unit UNIT [--user] [--bus ADDRESS] [--json]\n"
     "\n"
-    "For each unit the notices daemon watches: its alias, its name (and the unit systemd knows\n"
-    "it as, when it is an alias: \"sshd.service (ssh.service)\"), its ActiveState now (asked of\n"
-    "systemd), the hook last delivered to the charm, and whether a delivery is pending (due or\n"
-    "running), failing (its last attempt failed; a retry is scheduled) or none, with the hook.\n"
-    "The last two come from the daemon's state file, as the daemon last wrote it (\"unknown\"\n"
-    "without one). A table, or JSON with --json (\"id\": the unit systemd knows it as,\n"
-    "\"pending\": \"none\", \"pending\" or \"failing\", and \"pending_hook\": \"started\", "
-    "\"stopped\" or \"none\").\n"
+    "For each unit the notices daemon watches: its alias, its name (with the unit systemd\n"
+    "knows it as, \"id\", when an alias), its ActiveState now (asked of systemd), the hook last\n"
+    "delivered to the charm, and whether a delivery is pending (due or running), failing (its\n"
+    "last attempt failed; a retry is scheduled) or none, with the hook. The last two come from\n"
+    "the daemon's state file, as the daemon last wrote it (\"unknown\" without one). A table, or\n"
+    "JSON with --json (\"pending\": \"none\", \"pending\" or \"failing\", and \"pending_hook\":\n"
+    "\"started\", \"stopped\" or \"none\").\n"
     "Exit status: 0 done, 1 not subscribed or systemd said no, 2 bad input.\n";
 
 constexpr CharmCommandSpec kSpec = {.name = "status", .usage = kStatusUsage, .takes_json = true};

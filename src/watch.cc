@@ -57,7 +57,8 @@ Status Watch::Init(std::span<const char* const> units, WatchListener* listener) 
   for (size_t i = 0; i < unit_count_; ++i) {
     Unit& unit = units_[i];
     unit.name = units[i];
-    JSN_RETURN_IF_ERROR(UnitObjectPath(unit.name, unit.path_buffer, &unit.path));
+    JSN_RETURN_IF_ERROR(UnitObjectPath(unit.name, unit.own_path_buffer, &unit.own_path));
+    unit.path = unit.own_path;
     unit.matched = false;
     unit.initial_known = false;
     unit.get_pending = false;
@@ -91,14 +92,11 @@ Status Watch::SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startu
   uint8_t buffer[kCallBufferSize];
   std::span<const uint8_t> message;
   // The Id is asked of the name's own path (systemd answers there for an alias too).
-  char path_buffer[kMaxUnitPathLength];
-  std::string_view path = units_[unit].path;
-  if (kind == CallKind::kGetId) {
-    JSN_RETURN_IF_ERROR(UnitObjectPath(units_[unit].name, path_buffer, &path));
-  }
+  bool id = kind == CallKind::kGetId;
   uint32_t serial = sink->NextSerial();
-  JSN_RETURN_IF_ERROR(BuildPropertiesGet(buffer, serial, kSystemdName, path, kSystemdUnitInterface,
-                                         kind == CallKind::kGetId ? "Id" : kActiveState, &message));
+  JSN_RETURN_IF_ERROR(BuildPropertiesGet(
+      buffer, serial, kSystemdName, id ? units_[unit].own_path : units_[unit].path,
+      kSystemdUnitInterface, id ? "Id" : kActiveState, &message));
   JSN_RETURN_IF_ERROR(Call(sink, kind, unit, message, serial, startup));
   units_[unit].get_pending = true;
   return Status();
@@ -113,12 +111,19 @@ Status Watch::SendSubscribe(MessageSink* sink, bool startup) {
   return Call(sink, CallKind::kSubscribe, 0, message, serial, startup);
 }
 
-Status Watch::SendAddMatch(MessageSink* sink, std::string_view rule, size_t unit, bool startup) {
+Status Watch::SendUnitMatch(MessageSink* sink, size_t index, bool add, bool startup) {
+  char rule_buffer[kMaxMatchRuleLength];
+  std::string_view rule;
   uint8_t buffer[kCallBufferSize];
   std::span<const uint8_t> message;
+  JSN_RETURN_IF_ERROR(UnitMatchRule(units_[index].path, rule_buffer, &rule));
   uint32_t serial = sink->NextSerial();
-  JSN_RETURN_IF_ERROR(BuildAddMatch(buffer, serial, rule, &message));
-  return Call(sink, CallKind::kAddMatch, unit, message, serial, startup);
+  JSN_RETURN_IF_ERROR(
+      BuildBusCall(buffer, serial, add ? "AddMatch" : "RemoveMatch", rule, &message));
+  units_[index].matched = add;
+  // Nothing waits for RemoveMatch's answer: its reply is not one of ours.
+  if (!add) return sink->Send(message);
+  return Call(sink, CallKind::kAddMatch, index, message, serial, startup);
 }
 
 Status Watch::Start(MessageSink* sink) {
@@ -126,10 +131,14 @@ Status Watch::Start(MessageSink* sink) {
   std::span<const uint8_t> message;
   startup_calls_left_ = 0;
 
-  JSN_RETURN_IF_ERROR(SendAddMatch(sink, OwnerMatchRule(), 0, true));
-  JSN_RETURN_IF_ERROR(SendAddMatch(sink, kReloadingRule, 0, true));
+  uint32_t serial;
+  for (std::string_view rule : {OwnerMatchRule(), kReloadingRule}) {
+    serial = sink->NextSerial();
+    JSN_RETURN_IF_ERROR(BuildAddMatch(buffer, serial, rule, &message));
+    JSN_RETURN_IF_ERROR(Call(sink, CallKind::kAddMatch, 0, message, serial, true));
+  }
 
-  uint32_t serial = sink->NextSerial();
+  serial = sink->NextSerial();
   JSN_RETURN_IF_ERROR(BuildGetNameOwner(buffer, serial, kSystemdName, &message));
   JSN_RETURN_IF_ERROR(Call(sink, CallKind::kGetNameOwner, 0, message, serial, true));
 
@@ -146,32 +155,14 @@ Status Watch::Follow(MessageSink* sink, size_t index, std::string_view id, bool 
   char path_buffer[kMaxUnitPathLength];
   std::string_view path;
   if (!id.empty() && UnitObjectPath(id, path_buffer, &path).ok() && path != unit.path) {
-    if (unit.matched) {
-      // The old path's match goes (untracked: nothing waits for its answer).
-      char rule_buffer[kMaxMatchRuleLength];
-      std::string_view rule;
-      uint8_t buffer[kCallBufferSize];
-      std::span<const uint8_t> message;
-      JSN_RETURN_IF_ERROR(UnitMatchRule(unit.path, rule_buffer, &rule));
-      JSN_RETURN_IF_ERROR(BuildRemoveMatch(buffer, sink->NextSerial(), rule, &message));
-      JSN_RETURN_IF_ERROR(sink->Send(message));
-    }
-    if (id != unit.name) {
-      JSN_LOG_INFO("%s is %.*s", unit.name, static_cast<int>(id.size()), id.data());
-    } else {
-      JSN_LOG_INFO("%s is no longer an alias", unit.name);
-    }
+    // The old path's match goes; "sshd.service is ssh.service" (or, back from being an alias,
+    // "nick.service is nick.service").
+    if (unit.matched) JSN_RETURN_IF_ERROR(SendUnitMatch(sink, index, false, false));
+    JSN_LOG_INFO("%s is %.*s", unit.name, static_cast<int>(id.size()), id.data());
     memcpy(unit.path_buffer, path.data(), path.size());
     unit.path = std::string_view(unit.path_buffer, path.size());
-    unit.matched = false;
   }
-  if (!unit.matched) {
-    char rule_buffer[kMaxMatchRuleLength];
-    std::string_view rule;
-    JSN_RETURN_IF_ERROR(UnitMatchRule(unit.path, rule_buffer, &rule));
-    JSN_RETURN_IF_ERROR(SendAddMatch(sink, rule, index, startup));
-    unit.matched = true;
-  }
+  if (!unit.matched) JSN_RETURN_IF_ERROR(SendUnitMatch(sink, index, true, startup));
   return SendGet(sink, CallKind::kGetState, index, startup);
 }
 
@@ -193,21 +184,16 @@ bool Watch::MayAnswer(CallKind kind, const Header& reply) const {
 void Watch::RefuseReply(const PendingCall& call, const Header& reply) const {
   int length = static_cast<int>(reply.sender.size());
   const char* sender = reply.sender.data();
-  const char* systemd = owner_length_ == 0 ? "not on the bus" : owner_;
-  switch (call.kind) {
-    case CallKind::kAddMatch:
-    case CallKind::kGetNameOwner:
-      JSN_LOG_DEBUG("refusing a reply to %s from %.*s: only org.freedesktop.DBus answers it",
-                    call.kind == CallKind::kAddMatch ? "AddMatch" : "GetNameOwner", length, sender);
-      break;
-    case CallKind::kSubscribe:
-      JSN_LOG_DEBUG("refusing a reply to Subscribe from %.*s: systemd is %s", length, sender,
-                    systemd);
-      break;
-    default:
-      JSN_LOG_DEBUG("refusing a reply to Get for %s from %.*s: systemd is %s",
-                    units_[call.unit].name, length, sender, systemd);
-  }
+  static constexpr const char* kCallNames[] = {"",          "AddMatch", "GetNameOwner",
+                                               "Subscribe", "Get for ", "Get for "};
+  bool to_bus = call.kind == CallKind::kAddMatch || call.kind == CallKind::kGetNameOwner;
+  bool get = call.kind >= CallKind::kGetId;
+  JSN_LOG_DEBUG("refusing a reply to %s%s from %.*s: %s%s", kCallNames[static_cast<int>(call.kind)],
+                get ? units_[call.unit].name : "", length, sender,
+                to_bus ? "only org.freedesktop.DBus answers it" : "systemd is ",
+                to_bus               ? ""
+                : owner_length_ == 0 ? "not on the bus"
+                                     : owner_);
 }
 
 void Watch::SetOwner(std::string_view owner) {
@@ -285,14 +271,12 @@ Status Watch::HandleReply(const Message& message, MessageSink* sink) {
       bool known = !is_error && PropertiesGetValue(message, 's', &value);
       std::string_view text = known ? value.as_string() : std::string_view();
       if (is_error) {
-        JSN_LOG_DEBUG("%s: %s unknown (%.*s)", unit.name,
-                      call.kind == CallKind::kGetId ? "Id" : "ActiveState",
+        JSN_LOG_DEBUG("%s: Get failed (%.*s)", unit.name,
                       static_cast<int>(header.error_name.size()), header.error_name.data());
       }
       if (call.epoch != epoch_) {
         // Sent before systemd's owner changed or it reloaded: perhaps an error from the old
         // owner going away, perhaps a state from before. Asked again, of systemd as it is now.
-        JSN_LOG_DEBUG("%s: asking again after systemd changed", unit.name);
         JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kGetId, call.unit, call.startup));
       } else if (call.kind == CallKind::kGetId) {
         JSN_RETURN_IF_ERROR(Follow(sink, call.unit, text, call.startup));
@@ -336,7 +320,6 @@ Status Watch::HandleSignal(const Message& message, MessageSink* sink) {
         active.type() != 'b' || active.as_bool()) {
       return Status();
     }
-    JSN_LOG_DEBUG("systemd reloaded; resolving every name again");
     return ReadAgain(sink);
   }
   if (header.member != "PropertiesChanged" || header.interface != kPropertiesInterface) {

@@ -140,12 +140,14 @@ class Watch {
     bool startup = false;  // counts towards readiness; a kGetState's answer is the initial state
   };
   // No member initializers: Init sets every field of the units in use, and the rest of the
-  // array (64 units, about 55 KiB) is never read. Initializers would make the constructor write
+  // array (64 units, about 105 KiB) is never read. Initializers would make the constructor write
   // all of it, and the daemon's static Watch would keep every one of those pages resident.
   struct Unit {
     const char* name;
+    char own_path_buffer[kMaxUnitPathLength];
+    std::string_view own_path;  // the name's: where its Id is asked
     char path_buffer[kMaxUnitPathLength];
-    std::string_view path;  // the name's own path until its Id is known
+    std::string_view path;  // the Id's, where it is watched (own_path until the Id is known)
     bool matched;           // an AddMatch on path has been sent
     bool initial_known;     // the start-up Get has been answered
     bool get_pending;       // a Get of Id or ActiveState is outstanding: no second one
@@ -154,7 +156,8 @@ class Watch {
   Status Call(MessageSink* sink, CallKind kind, size_t unit, std::span<const uint8_t> message,
               uint32_t serial, bool startup);
   Status SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startup);
-  Status SendAddMatch(MessageSink* sink, std::string_view rule, size_t unit, bool startup);
+  // AddMatch for the unit's path (a call that counts), or RemoveMatch (that nothing waits for).
+  Status SendUnitMatch(MessageSink* sink, size_t unit, bool add, bool startup);
   // After the Id's answer: watches the unit on the Id's path ("" keeps the path it has), then
   // asks for its ActiveState.
   Status Follow(MessageSink* sink, size_t unit, std::string_view id, bool startup);
