@@ -312,15 +312,16 @@ Status Watch::HandleSignal(const Message& message, MessageSink* sink) {
     return HandleOwnerChanged(message, sink);
   }
   bool from_systemd = owner_length_ != 0 && header.sender == systemd_owner();
-  if (header.member == "Reloading" && header.interface == kSystemdManagerInterface) {
-    // Reloading(false): a daemon-reload is over, and names may mean other units now.
+  if (header.member == "Reloading") {
+    // Manager.Reloading(false) from systemd: a daemon-reload is over, and names may mean other
+    // units now.
     Iterator body = message.body();
     Value active;
-    if (!from_systemd || header.path != kSystemdPath || !body.Next(&active) ||
-        active.type() != 'b' || active.as_bool()) {
-      return Status();
+    if (from_systemd && header.path == kSystemdPath && body.Next(&active) && active.type() == 'b' &&
+        !active.as_bool()) {
+      return ReadAgain(sink);
     }
-    return ReadAgain(sink);
+    return Status();
   }
   if (header.member != "PropertiesChanged" || header.interface != kPropertiesInterface) {
     return Status();

@@ -42,6 +42,9 @@ Signals a command emits have been written to the bus before its reply is printed
                                  every subscription unless "keep" (real systemd keeps them
                                  across a reexec; dropping them shows whether a client
                                  subscribes again)               -> "ok owner NEW-UNIQUE-NAME"
+  alias NAME UNIT                NAME is another name of UNIT from now on (as a symlinked unit
+                                 file): Get on NAME's path answers UNIT's properties (its Id
+                                 is UNIT), and UNIT's signals come on UNIT's path only -> "ok"
   state UNIT                     -> "state UNIT ACTIVE SUB LOADSTATE"
   subscribers                    -> "subscribers CURRENT SUBSCRIBE-CALLS UNSUBSCRIBE-CALLS"
   gets UNIT                      -> "gets UNIT N" (Properties.Get/GetAll calls on that unit)
@@ -146,6 +149,7 @@ class Fake:
         self.address = address
         self.emit_unsubscribed = emit_unsubscribed
         self.units = {}
+        self.aliases = {}
         self.subscribers = set()
         self.subscribe_calls = 0
         self.unsubscribe_calls = 0
@@ -164,6 +168,7 @@ class Fake:
         self.next_job = 1
 
     def unit(self, name):
+        name = self.aliases.get(name, name)
         if name not in self.units:
             self.units[name] = Unit(name)
         return self.units[name]
@@ -275,6 +280,9 @@ class Fake:
                 self.retired.remove(previous)
                 previous.close()
             return self.flushed("ok owner %s" % owner)
+        if verb == "alias" and len(args) == 2:
+            self.aliases[args[0]] = args[1]
+            return "ok"
         if verb == "state" and len(args) == 1:
             unit = self.unit(args[0])
             return "state %s %s %s %s" % (unit.name, unit.active, unit.sub, unit.load)
