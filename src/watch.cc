@@ -10,9 +10,10 @@ namespace jsn {
 namespace {
 
 constexpr std::string_view kActiveState = "ActiveState";
+// Only the Manager (on its path) has a Reloading signal: no interface= needed.
 constexpr std::string_view kReloadingRule =
     "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',"
-    "interface='org.freedesktop.systemd1.Manager',member='Reloading'";
+    "member='Reloading'";
 constexpr size_t kCallBufferSize = 4096;
 
 bool FirstString(const Message& message, std::string_view* text) {

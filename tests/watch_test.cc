@@ -282,7 +282,7 @@ TEST_F(WatchTest, StartSendsMatchesThenOwnerThenSubscribeThenIdsInThatOrder) {
       "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'");
   EXPECT_EQ(s[1].body,
             "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',"
-            "interface='org.freedesktop.systemd1.Manager',member='Reloading'");
+            "member='Reloading'");
   EXPECT_EQ(s[2].member, "GetNameOwner");
   EXPECT_EQ(s[2].body, "org.freedesktop.systemd1");
   EXPECT_EQ(s[3].destination, "org.freedesktop.systemd1");

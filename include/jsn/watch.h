@@ -5,7 +5,7 @@
 // Start-up, pipelined in this order so that no transition can fall between two steps (the
 // bus and systemd each handle one connection's messages in order):
 //   1. AddMatch NameOwnerChanged for org.freedesktop.systemd1, and AddMatch for the Manager's
-//      Reloading signal (sender org.freedesktop.systemd1, its exact path and member);
+//      Reloading signal (sender org.freedesktop.systemd1, its path and member);
 //   2. GetNameOwner(org.freedesktop.systemd1): the unique name we trust from then on;
 //   3. Manager.Subscribe(): systemd emits unit signals only while some client is subscribed
 //      (AlreadySubscribed is fine);
