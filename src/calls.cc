@@ -17,16 +17,15 @@ HeaderFields BusCall(uint32_t serial, std::string_view member, std::string_view 
   return fields;
 }
 
-// The bus's own methods that take one string (AddMatch, GetNameOwner).
-Status BuildBusCallWithString(std::span<uint8_t> buffer, uint32_t serial, std::string_view member,
-                              std::string_view argument, MessageOut message) {
+}  // namespace
+
+Status BuildBusCall(std::span<uint8_t> buffer, uint32_t serial, std::string_view member,
+                    std::string_view argument, MessageOut message) {
   Writer writer(buffer);
   writer.Begin(BusCall(serial, member, "s"));
   writer.AppendString(argument);
   return writer.Finish(message);
 }
-
-}  // namespace
 
 Status BuildHello(std::span<uint8_t> buffer, uint32_t serial, MessageOut message) {
   Writer writer(buffer);
@@ -36,12 +35,12 @@ Status BuildHello(std::span<uint8_t> buffer, uint32_t serial, MessageOut message
 
 Status BuildAddMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
                      MessageOut message) {
-  return BuildBusCallWithString(buffer, serial, "AddMatch", rule, message);
+  return BuildBusCall(buffer, serial, "AddMatch", rule, message);
 }
 
 Status BuildGetNameOwner(std::span<uint8_t> buffer, uint32_t serial, std::string_view name,
                          MessageOut message) {
-  return BuildBusCallWithString(buffer, serial, "GetNameOwner", name, message);
+  return BuildBusCall(buffer, serial, "GetNameOwner", name, message);
 }
 
 Status BuildPropertiesGet(std::span<uint8_t> buffer, uint32_t serial, std::string_view destination,

@@ -1,7 +1,7 @@
 // `status`: what the notices daemon for one Juju unit watches, read back from its unit file,
-// with each watched unit's ActiveState asked of systemd now and the hook last delivered, from
-// the daemon's state file (--state-dir in the unit's ExecStart=, else the default), and from the
-// same file whether a delivery is pending or failing.
+// with each watched unit's Id and ActiveState asked of systemd now and the hook last delivered,
+// from the daemon's state file (--state-dir in the unit's ExecStart=, else the default), and from
+// the same file whether a delivery is pending or failing.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -13,6 +13,7 @@
 #include "jsn/manager.h"
 #include "jsn/state_store.h"
 #include "jsn/unit_file.h"
+#include "jsn/unit_path.h"
 
 namespace jsn {
 namespace {
@@ -20,12 +21,13 @@ namespace {
 const char kStatusUsage[] =
     "usage: juju-systemd-notices status --unit UNIT [--user] [--bus ADDRESS] [--json]\n"
     "\n"
-    "For each unit the notices daemon watches: its alias, its ActiveState now (asked of\n"
-    "systemd), the hook last delivered to the charm, and whether a delivery is pending (due or\n"
-    "running), failing (its last attempt failed; a retry is scheduled) or none, with the hook.\n"
-    "The last two come from the daemon's state file, as the daemon last wrote it (\"unknown\"\n"
-    "without one). A table, or JSON with --json (\"pending\": \"none\", \"pending\" or\n"
-    "\"failing\", and \"pending_hook\": \"started\", \"stopped\" or \"none\").\n"
+    "For each unit the notices daemon watches: its alias, its name (with the unit systemd\n"
+    "knows it as, \"id\", when an alias), its ActiveState now (asked of systemd), the hook last\n"
+    "delivered to the charm, and whether a delivery is pending (due or running), failing (its\n"
+    "last attempt failed; a retry is scheduled) or none, with the hook. The last two come from\n"
+    "the daemon's state file, as the daemon last wrote it (\"unknown\" without one). A table, or\n"
+    "JSON with --json (\"pending\": \"none\", \"pending\" or \"failing\", and \"pending_hook\":\n"
+    "\"started\", \"stopped\" or \"none\").\n"
     "Exit status: 0 done, 1 not subscribed or systemd said no, 2 bad input.\n";
 
 constexpr CharmCommandSpec kSpec = {.name = "status", .usage = kStatusUsage, .takes_json = true};
@@ -102,10 +104,17 @@ int RunStatus(int argc, char** argv) {
   }
   for (size_t i = 0; i < watched.watch_count; ++i) {
     const WatchedUnit& watch = watched.watches[i];
-    status = manager.ActiveState(watch.unit, &state);
+    // The unit systemd knows the name as (its Id: ssh.service for the alias sshd.service).
+    status = manager.UnitString(watch.unit, "Id", &state);
+    char id[kMaxUnitNameLength + 1];
+    snprintf(id, sizeof id, "%.*s", static_cast<int>(state.size()), state.data());
+    if (status.ok()) status = manager.ActiveState(watch.unit, &state);
     if (!status.ok()) {
       return ReportFailure(kSpec, "asking for a unit's state", status, kExitFailure);
     }
+    char name[2 * kMaxUnitNameLength + 4];
+    snprintf(name, sizeof name, "%s (%s)", watch.unit, id);
+    if (strcmp(id, watch.unit) == 0) name[strlen(watch.unit)] = '\0';
     const char* delivered = state_file ? HookName(hooks[i]) : "unknown";
     // The state file says "idle"; status says "none", as in "nothing pending".
     const DeliveryState& delivery = deliveries[i];
@@ -118,6 +127,8 @@ int RunStatus(int argc, char** argv) {
       PrintJsonString(watch.alias);
       fputs(", \"unit\": ", stdout);
       PrintJsonString(watch.unit);
+      fputs(", \"id\": ", stdout);
+      PrintJsonString(id);
       fputs(", \"active_state\": ", stdout);
       PrintJsonString(state);
       fputs(", \"delivered\": ", stdout);
@@ -128,11 +139,11 @@ int RunStatus(int argc, char** argv) {
       PrintJsonString(pending_hook);
       fputs("}", stdout);
     } else if (state_file && delivery.progress != Progress::kIdle) {
-      printf("%-24s %-32s %-12.*s %-10s %s %s\n", watch.alias, watch.unit,
-             static_cast<int>(state.size()), state.data(), delivered, pending, pending_hook);
+      printf("%-24s %-32s %-12.*s %-10s %s %s\n", watch.alias, name, static_cast<int>(state.size()),
+             state.data(), delivered, pending, pending_hook);
     } else {
-      printf("%-24s %-32s %-12.*s %-10s %s\n", watch.alias, watch.unit,
-             static_cast<int>(state.size()), state.data(), delivered, pending);
+      printf("%-24s %-32s %-12.*s %-10s %s\n", watch.alias, name, static_cast<int>(state.size()),
+             state.data(), delivered, pending);
     }
   }
   if (command.json) fputs("]}\n", stdout);

@@ -131,11 +131,11 @@ Status Manager::GetUnitProperty(std::string_view unit, std::string_view interfac
                          reply_.header().signature.data());
 }
 
-Status Manager::ActiveState(std::string_view unit, std::string_view* state) {
+Status Manager::UnitString(std::string_view unit, const char* property, std::string_view* text) {
   Value value;
-  JSN_RETURN_IF_ERROR(GetUnitProperty(unit, kSystemdUnitInterface, "ActiveState", 's', &value));
+  JSN_RETURN_IF_ERROR(GetUnitProperty(unit, kSystemdUnitInterface, property, 's', &value));
   CopyText(value.as_string(), text_, sizeof text_);
-  *state = text_;
+  *text = text_;
   return Status();
 }
 

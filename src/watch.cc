@@ -10,6 +10,10 @@ namespace jsn {
 namespace {
 
 constexpr std::string_view kActiveState = "ActiveState";
+// Only the Manager (on its path) has a Reloading signal: no interface= needed.
+constexpr std::string_view kReloadingRule =
+    "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',"
+    "member='Reloading'";
 constexpr size_t kCallBufferSize = 4096;
 
 bool FirstString(const Message& message, std::string_view* text) {
@@ -54,7 +58,9 @@ Status Watch::Init(std::span<const char* const> units, WatchListener* listener) 
   for (size_t i = 0; i < unit_count_; ++i) {
     Unit& unit = units_[i];
     unit.name = units[i];
-    JSN_RETURN_IF_ERROR(UnitObjectPath(unit.name, unit.path_buffer, &unit.path));
+    JSN_RETURN_IF_ERROR(UnitObjectPath(unit.name, unit.own_path_buffer, &unit.own_path));
+    unit.path = unit.own_path;
+    unit.matched = false;
     unit.initial_known = false;
     unit.get_pending = false;
   }
@@ -75,6 +81,7 @@ Status Watch::Call(MessageSink* sink, CallKind kind, size_t unit, std::span<cons
     call.kind = kind;
     call.unit = static_cast<uint16_t>(unit);
     call.startup = startup;
+    call.epoch = epoch_;
     if (startup) startup_calls_left_ += 1;
     return Status();
   }
@@ -85,9 +92,12 @@ Status Watch::Call(MessageSink* sink, CallKind kind, size_t unit, std::span<cons
 Status Watch::SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startup) {
   uint8_t buffer[kCallBufferSize];
   std::span<const uint8_t> message;
+  // The Id is asked of the name's own path (systemd answers there for an alias too).
+  bool id = kind == CallKind::kGetId;
   uint32_t serial = sink->NextSerial();
-  JSN_RETURN_IF_ERROR(BuildPropertiesGet(buffer, serial, kSystemdName, units_[unit].path,
-                                         kSystemdUnitInterface, kActiveState, &message));
+  JSN_RETURN_IF_ERROR(BuildPropertiesGet(
+      buffer, serial, kSystemdName, id ? units_[unit].own_path : units_[unit].path,
+      kSystemdUnitInterface, id ? "Id" : kActiveState, &message));
   JSN_RETURN_IF_ERROR(Call(sink, kind, unit, message, serial, startup));
   units_[unit].get_pending = true;
   return Status();
@@ -102,21 +112,31 @@ Status Watch::SendSubscribe(MessageSink* sink, bool startup) {
   return Call(sink, CallKind::kSubscribe, 0, message, serial, startup);
 }
 
+Status Watch::SendUnitMatch(MessageSink* sink, size_t index, bool add, bool startup) {
+  char rule_buffer[kMaxMatchRuleLength];
+  std::string_view rule;
+  uint8_t buffer[kCallBufferSize];
+  std::span<const uint8_t> message;
+  JSN_RETURN_IF_ERROR(UnitMatchRule(units_[index].path, rule_buffer, &rule));
+  uint32_t serial = sink->NextSerial();
+  JSN_RETURN_IF_ERROR(
+      BuildBusCall(buffer, serial, add ? "AddMatch" : "RemoveMatch", rule, &message));
+  units_[index].matched = add;
+  // Nothing waits for RemoveMatch's answer: its reply is not one of ours.
+  if (!add) return sink->Send(message);
+  return Call(sink, CallKind::kAddMatch, index, message, serial, startup);
+}
+
 Status Watch::Start(MessageSink* sink) {
   uint8_t buffer[kCallBufferSize];
   std::span<const uint8_t> message;
   startup_calls_left_ = 0;
 
-  uint32_t serial = sink->NextSerial();
-  JSN_RETURN_IF_ERROR(BuildAddMatch(buffer, serial, OwnerMatchRule(), &message));
-  JSN_RETURN_IF_ERROR(Call(sink, CallKind::kAddMatch, 0, message, serial, true));
-  for (size_t i = 0; i < unit_count_; ++i) {
-    char rule_buffer[kMaxMatchRuleLength];
-    std::string_view rule;
-    JSN_RETURN_IF_ERROR(UnitMatchRule(units_[i].path, rule_buffer, &rule));
+  uint32_t serial;
+  for (std::string_view rule : {OwnerMatchRule(), kReloadingRule}) {
     serial = sink->NextSerial();
     JSN_RETURN_IF_ERROR(BuildAddMatch(buffer, serial, rule, &message));
-    JSN_RETURN_IF_ERROR(Call(sink, CallKind::kAddMatch, i, message, serial, true));
+    JSN_RETURN_IF_ERROR(Call(sink, CallKind::kAddMatch, 0, message, serial, true));
   }
 
   serial = sink->NextSerial();
@@ -126,9 +146,25 @@ Status Watch::Start(MessageSink* sink) {
   JSN_RETURN_IF_ERROR(SendSubscribe(sink, true));
 
   for (size_t i = 0; i < unit_count_; ++i) {
-    JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kInitialGet, i, true));
+    JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kGetId, i, true));
   }
   return Status();
+}
+
+Status Watch::Follow(MessageSink* sink, size_t index, std::string_view id, bool startup) {
+  Unit& unit = units_[index];
+  char path_buffer[kMaxUnitPathLength];
+  std::string_view path;
+  if (!id.empty() && UnitObjectPath(id, path_buffer, &path).ok() && path != unit.path) {
+    // The old path's match goes; "sshd.service is ssh.service" (or, back from being an alias,
+    // "nick.service is nick.service").
+    if (unit.matched) JSN_RETURN_IF_ERROR(SendUnitMatch(sink, index, false, false));
+    JSN_LOG_INFO("%s is %.*s", unit.name, static_cast<int>(id.size()), id.data());
+    memcpy(unit.path_buffer, path.data(), path.size());
+    unit.path = std::string_view(unit.path_buffer, path.size());
+  }
+  if (!unit.matched) JSN_RETURN_IF_ERROR(SendUnitMatch(sink, index, true, startup));
+  return SendGet(sink, CallKind::kGetState, index, startup);
 }
 
 Watch::PendingCall* Watch::FindPending(uint32_t reply_serial) {
@@ -149,21 +185,16 @@ bool Watch::MayAnswer(CallKind kind, const Header& reply) const {
 void Watch::RefuseReply(const PendingCall& call, const Header& reply) const {
   int length = static_cast<int>(reply.sender.size());
   const char* sender = reply.sender.data();
-  const char* systemd = owner_length_ == 0 ? "not on the bus" : owner_;
-  switch (call.kind) {
-    case CallKind::kAddMatch:
-    case CallKind::kGetNameOwner:
-      JSN_LOG_DEBUG("refusing a reply to %s from %.*s: only org.freedesktop.DBus answers it",
-                    call.kind == CallKind::kAddMatch ? "AddMatch" : "GetNameOwner", length, sender);
-      break;
-    case CallKind::kSubscribe:
-      JSN_LOG_DEBUG("refusing a reply to Subscribe from %.*s: systemd is %s", length, sender,
-                    systemd);
-      break;
-    default:
-      JSN_LOG_DEBUG("refusing a reply to Get for %s from %.*s: systemd is %s",
-                    units_[call.unit].name, length, sender, systemd);
-  }
+  static constexpr const char* kCallNames[] = {"",          "AddMatch", "GetNameOwner",
+                                               "Subscribe", "Get for ", "Get for "};
+  bool to_bus = call.kind == CallKind::kAddMatch || call.kind == CallKind::kGetNameOwner;
+  bool get = call.kind >= CallKind::kGetId;
+  JSN_LOG_DEBUG("refusing a reply to %s%s from %.*s: %s%s", kCallNames[static_cast<int>(call.kind)],
+                get ? units_[call.unit].name : "", length, sender,
+                to_bus ? "only org.freedesktop.DBus answers it" : "systemd is ",
+                to_bus               ? ""
+                : owner_length_ == 0 ? "not on the bus"
+                                     : owner_);
 }
 
 void Watch::SetOwner(std::string_view owner) {
@@ -176,16 +207,6 @@ void Watch::SetOwner(std::string_view owner) {
   owner_[owner_length_] = '\0';
 }
 
-bool Watch::FindUnit(std::string_view path, size_t* unit) const {
-  for (size_t i = 0; i < unit_count_; ++i) {
-    if (units_[i].path == path) {
-      *unit = i;
-      return true;
-    }
-  }
-  return false;
-}
-
 void Watch::CheckReady() {
   if (ready_ || startup_calls_left_ != 0) return;
   ready_ = true;
@@ -196,7 +217,7 @@ Status Watch::HandleMessage(const Message& message, MessageSink* sink) {
   switch (message.header().type) {
     case MessageType::kMethodReturn:
     case MessageType::kError:
-      return HandleReply(message);
+      return HandleReply(message, sink);
     case MessageType::kSignal:
       return HandleSignal(message, sink);
     default:
@@ -204,7 +225,7 @@ Status Watch::HandleMessage(const Message& message, MessageSink* sink) {
   }
 }
 
-Status Watch::HandleReply(const Message& message) {
+Status Watch::HandleReply(const Message& message, MessageSink* sink) {
   const Header& header = message.header();
   PendingCall* pending = FindPending(header.reply_serial);
   if (pending == nullptr) return Status();  // not one of ours
@@ -244,22 +265,30 @@ Status Watch::HandleReply(const Message& message) {
         JSN_LOG_DEBUG("subscribed to systemd%s", is_error ? " (already)" : "");
       }
       break;
-    case CallKind::kInitialGet:
-    case CallKind::kGet: {
+    case CallKind::kGetId:
+    case CallKind::kGetState: {
       Unit& unit = units_[call.unit];
-      unit.get_pending = false;
       Value value;
       bool known = !is_error && PropertiesGetValue(message, 's', &value);
-      std::string_view state = known ? value.as_string() : std::string_view();
+      std::string_view text = known ? value.as_string() : std::string_view();
       if (is_error) {
-        JSN_LOG_DEBUG("%s: ActiveState unknown (%.*s)", unit.name,
+        JSN_LOG_DEBUG("%s: Get failed (%.*s)", unit.name,
                       static_cast<int>(header.error_name.size()), header.error_name.data());
       }
-      if (call.kind == CallKind::kInitialGet) {
-        unit.initial_known = true;
-        listener_->OnInitialState(call.unit, state, known);
-      } else if (known) {
-        listener_->OnState(call.unit, state);
+      if (call.epoch != epoch_) {
+        // Sent before systemd's owner changed or it reloaded: perhaps an error from the old
+        // owner going away, perhaps a state from before. Asked again, of systemd as it is now.
+        JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kGetId, call.unit, call.startup));
+      } else if (call.kind == CallKind::kGetId) {
+        JSN_RETURN_IF_ERROR(Follow(sink, call.unit, text, call.startup));
+      } else {
+        unit.get_pending = false;
+        if (call.startup) {
+          unit.initial_known = true;
+          listener_->OnInitialState(call.unit, text, known);
+        } else if (known) {
+          listener_->OnState(call.unit, text);
+        }
       }
       break;
     }
@@ -283,18 +312,33 @@ Status Watch::HandleSignal(const Message& message, MessageSink* sink) {
     }
     return HandleOwnerChanged(message, sink);
   }
+  bool from_systemd = owner_length_ != 0 && header.sender == systemd_owner();
+  if (header.member == "Reloading") {
+    // Manager.Reloading(false) from systemd: a daemon-reload is over, and names may mean other
+    // units now.
+    Iterator body = message.body();
+    Value active;
+    if (from_systemd && header.path == kSystemdPath && body.Next(&active) && active.type() == 'b' &&
+        !active.as_bool()) {
+      return ReadAgain(sink);
+    }
+    return Status();
+  }
   if (header.member != "PropertiesChanged" || header.interface != kPropertiesInterface) {
     return Status();
   }
-  size_t unit;
-  if (!FindUnit(header.path, &unit)) return Status();
-  if (owner_length_ == 0 || header.sender != systemd_owner()) {
-    JSN_LOG_DEBUG("ignoring PropertiesChanged for %s from %.*s: systemd is %s", units_[unit].name,
-                  static_cast<int>(header.sender.size()), header.sender.data(),
-                  owner_length_ == 0 ? "not on the bus" : owner_);
-    return Status();
+  // Every watched name of the unit on that path is told (two names may be one unit).
+  for (size_t unit = 0; unit < unit_count_; ++unit) {
+    if (units_[unit].path != header.path) continue;
+    if (!from_systemd) {
+      JSN_LOG_DEBUG("ignoring PropertiesChanged for %s from %.*s: systemd is %s", units_[unit].name,
+                    static_cast<int>(header.sender.size()), header.sender.data(),
+                    owner_length_ == 0 ? "not on the bus" : owner_);
+      return Status();
+    }
+    JSN_RETURN_IF_ERROR(HandlePropertiesChanged(message, unit, sink));
   }
-  return HandlePropertiesChanged(message, unit, sink);
+  return Status();
 }
 
 Status Watch::HandlePropertiesChanged(const Message& message, size_t unit, MessageSink* sink) {
@@ -320,7 +364,7 @@ Status Watch::HandlePropertiesChanged(const Message& message, size_t unit, Messa
     if (name.as_string() != kActiveState) continue;
     if (u.get_pending) return Status();  // the reply on its way answers this too
     JSN_LOG_DEBUG("%s: ActiveState invalidated; asking for it", u.name);
-    return SendGet(sink, CallKind::kGet, unit, false);
+    return SendGet(sink, CallKind::kGetState, unit, false);
   }
   return Status();
 }
@@ -343,6 +387,11 @@ Status Watch::HandleOwnerChanged(const Message& message, MessageSink* sink) {
   JSN_LOG_INFO("systemd is now %.*s on the bus; subscribing and re-reading every state",
                static_cast<int>(owner.size()), owner.data());
   JSN_RETURN_IF_ERROR(SendSubscribe(sink, false));
+  return ReadAgain(sink);
+}
+
+Status Watch::ReadAgain(MessageSink* sink) {
+  epoch_ += 1;
   return RereadStates(sink);
 }
 
@@ -355,8 +404,9 @@ bool Watch::rereading() const {
 
 Status Watch::RereadStates(MessageSink* sink) {
   for (size_t i = 0; i < unit_count_; ++i) {
-    if (units_[i].get_pending) continue;  // the answer on its way is as new
-    JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kGet, i, false));
+    // An answer on its way is as new, or asked again when it comes (see HandleReply).
+    if (units_[i].get_pending) continue;
+    JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kGetId, i, false));
   }
   return Status();
 }

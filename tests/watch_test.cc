@@ -194,9 +194,34 @@ std::unique_ptr<BuiltMessage> NameOwnerChanged(const char* sender, const char* n
   return Finish(&w, std::move(in));
 }
 
+std::unique_ptr<BuiltMessage> Reloading(const char* sender, bool active,
+                                        const char* path = "/org/freedesktop/systemd1") {
+  auto in = std::make_unique<BuiltMessage>();
+  Writer w(in->bytes);
+  HeaderFields f;
+  f.type = MessageType::kSignal;
+  f.serial = 7;
+  f.sender = sender;
+  f.path = path;
+  f.interface = "org.freedesktop.systemd1.Manager";
+  f.member = "Reloading";
+  f.signature = "b";
+  w.Begin(f);
+  w.AppendBool(active);
+  return Finish(&w, std::move(in));
+}
+
 const char* const kUnits[] = {"a-b_c.service", "0lead.service"};
 const std::string kPath0 = "/org/freedesktop/systemd1/unit/a_2db_5fc_2eservice";
 const std::string kPath1 = "/org/freedesktop/systemd1/unit/_30lead_2eservice";
+const std::string kSshPath = "/org/freedesktop/systemd1/unit/ssh_2eservice";
+constexpr const char* kBus = "org.freedesktop.DBus";
+
+std::string UnitRule(const std::string& path) {
+  return "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.DBus."
+         "Properties',member='PropertiesChanged',path='" +
+         path + "',arg0='org.freedesktop.systemd1.Unit'";
+}
 
 class WatchTest : public ::testing::Test {
  protected:
@@ -206,17 +231,34 @@ class WatchTest : public ::testing::Test {
     return watch_->HandleMessage(in->message, &sink_);
   }
 
-  // Starts and answers every start-up call: owner kOwner, states as given.
+  // Answers the Get of Id sent as sink_.sent[i] with `id` from `sender`, and the AddMatch this
+  // brings (from the bus); returns the Get of ActiveState that follows (serial 0 when none).
+  SentCall AnswerId(size_t i, const char* id, const char* sender = kOwner) {
+    size_t before = sink_.sent.size();
+    EXPECT_EQ(sink_.sent[i].body, "org.freedesktop.systemd1.Unit|Id");
+    EXPECT_TRUE(Handle(ReplyString(sink_.sent[i].serial, sender, id, true)).ok());
+    SentCall get{};
+    for (size_t k = before; k < sink_.sent.size(); ++k) {
+      SentCall call = sink_.sent[k];
+      if (call.member == "AddMatch") {
+        EXPECT_TRUE(Handle(ReplyEmpty(call.serial, kBus)).ok());
+      }
+      if (call.member == "Get") get = call;
+    }
+    return get;
+  }
+
+  // Starts and answers every start-up call: owner kOwner, each name its own unit, states as
+  // given.
   void StartAndAnswer(const char* state0, const char* state1) {
     ASSERT_TRUE(watch_->Start(&sink_).ok());
-    ASSERT_EQ(sink_.sent.size(), 7u);
-    for (size_t i = 0; i < 3; ++i)
-      ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, "org.freedesktop.DBus")).ok());
-    ASSERT_TRUE(
-        Handle(ReplyString(sink_.sent[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
-    ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[4].serial, kOwner)).ok());
-    ASSERT_TRUE(Handle(ReplyString(sink_.sent[5].serial, kOwner, state0, true)).ok());
-    ASSERT_TRUE(Handle(ReplyString(sink_.sent[6].serial, kOwner, state1, true)).ok());
+    ASSERT_EQ(sink_.sent.size(), 6u);
+    for (size_t i = 0; i < 2; ++i) ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, kBus)).ok());
+    ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
+    ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[3].serial, kOwner)).ok());
+    ASSERT_TRUE(Handle(ReplyString(AnswerId(4, kUnits[0]).serial, kOwner, state0, true)).ok());
+    ASSERT_TRUE(Handle(ReplyString(AnswerId(5, kUnits[1]).serial, kOwner, state1, true)).ok());
+    ASSERT_TRUE(watch_->ready());
     sink_.sent.clear();
     listener_.events.clear();
   }
@@ -226,11 +268,11 @@ class WatchTest : public ::testing::Test {
   std::unique_ptr<Watch> watch_ = std::make_unique<Watch>();
 };
 
-TEST_F(WatchTest, StartSendsMatchesThenOwnerThenSubscribeThenGetsInThatOrder) {
+TEST_F(WatchTest, StartSendsMatchesThenOwnerThenSubscribeThenIdsInThatOrder) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
   const std::vector<SentCall>& s = sink_.sent;
-  ASSERT_EQ(s.size(), 7u);
-  for (size_t i = 0; i < 3; ++i) {
+  ASSERT_EQ(s.size(), 6u);
+  for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(s[i].destination, "org.freedesktop.DBus");
     EXPECT_EQ(s[i].member, "AddMatch");
   }
@@ -238,52 +280,77 @@ TEST_F(WatchTest, StartSendsMatchesThenOwnerThenSubscribeThenGetsInThatOrder) {
       s[0].body,
       "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
       "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'");
-  EXPECT_EQ(
-      s[1].body,
-      "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.DBus.Properties',"
-      "member='PropertiesChanged',path='" +
-          kPath0 + "',arg0='org.freedesktop.systemd1.Unit'");
-  EXPECT_NE(s[2].body.find("path='" + kPath1 + "'"), std::string::npos) << s[2].body;
-  EXPECT_EQ(s[3].member, "GetNameOwner");
-  EXPECT_EQ(s[3].body, "org.freedesktop.systemd1");
-  EXPECT_EQ(s[4].destination, "org.freedesktop.systemd1");
-  EXPECT_EQ(s[4].path, "/org/freedesktop/systemd1");
-  EXPECT_EQ(s[4].interface, "org.freedesktop.systemd1.Manager");
-  EXPECT_EQ(s[4].member, "Subscribe");
-  for (size_t i = 5; i < 7; ++i) {
+  EXPECT_EQ(s[1].body,
+            "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',"
+            "member='Reloading'");
+  EXPECT_EQ(s[2].member, "GetNameOwner");
+  EXPECT_EQ(s[2].body, "org.freedesktop.systemd1");
+  EXPECT_EQ(s[3].destination, "org.freedesktop.systemd1");
+  EXPECT_EQ(s[3].path, "/org/freedesktop/systemd1");
+  EXPECT_EQ(s[3].interface, "org.freedesktop.systemd1.Manager");
+  EXPECT_EQ(s[3].member, "Subscribe");
+  for (size_t i = 4; i < 6; ++i) {
     EXPECT_EQ(s[i].destination, "org.freedesktop.systemd1");
     EXPECT_EQ(s[i].interface, "org.freedesktop.DBus.Properties");
     EXPECT_EQ(s[i].member, "Get");
-    EXPECT_EQ(s[i].body, "org.freedesktop.systemd1.Unit|ActiveState");
+    EXPECT_EQ(s[i].body, "org.freedesktop.systemd1.Unit|Id");
   }
-  EXPECT_EQ(s[5].path, kPath0);
-  EXPECT_EQ(s[6].path, kPath1);
+  EXPECT_EQ(s[4].path, kPath0);
+  EXPECT_EQ(s[5].path, kPath1);
   EXPECT_FALSE(watch_->ready());
+}
+
+TEST_F(WatchTest, TheIdBringsTheMatchOnItsPathThenTheGetOfActiveState) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[4].serial, kOwner, kUnits[0], true)).ok());
+  const std::vector<SentCall>& s = sink_.sent;
+  ASSERT_EQ(s.size(), 8u);
+  EXPECT_EQ(s[6].destination, "org.freedesktop.DBus");
+  EXPECT_EQ(s[6].member, "AddMatch");
+  EXPECT_EQ(s[6].body, UnitRule(kPath0));
+  EXPECT_EQ(s[7].destination, "org.freedesktop.systemd1");
+  EXPECT_EQ(s[7].member, "Get");
+  EXPECT_EQ(s[7].path, kPath0);
+  EXPECT_EQ(s[7].body, "org.freedesktop.systemd1.Unit|ActiveState");
 }
 
 TEST_F(WatchTest, ReadyOnlyOnceEveryStartupCallIsAnswered) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
-  const std::vector<SentCall> s = sink_.sent;
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  for (size_t i = 0; i < 2; ++i) ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, kBus)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
   EXPECT_EQ(watch_->systemd_owner(), kOwner);
   // AlreadySubscribed is as good as subscribed.
   ASSERT_TRUE(
-      Handle(ReplyError(s[4].serial, kOwner, "org.freedesktop.systemd1.AlreadySubscribed")).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[6].serial, kOwner, "inactive", true)).ok());
+      Handle(ReplyError(sink_.sent[3].serial, kOwner, "org.freedesktop.systemd1.AlreadySubscribed"))
+          .ok());
+  SentCall get0 = AnswerId(4, kUnits[0]);
+  SentCall get1 = AnswerId(5, kUnits[1]);
+  ASSERT_TRUE(Handle(ReplyString(get1.serial, kOwner, "inactive", true)).ok());
   EXPECT_FALSE(watch_->ready());
   ASSERT_TRUE(
-      Handle(ReplyError(s[5].serial, kOwner, "org.freedesktop.DBus.Error.UnknownObject")).ok());
+      Handle(ReplyError(get0.serial, kOwner, "org.freedesktop.DBus.Error.UnknownObject")).ok());
   EXPECT_TRUE(watch_->ready());
   EXPECT_EQ(listener_.events,
             (std::vector<std::string>{"initial 1 inactive", "initial 0 ?", "ready"}));
 }
 
+TEST_F(WatchTest, AnIdSystemdCannotTellKeepsTheNamesOwnPath) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
+  ASSERT_TRUE(
+      Handle(ReplyError(sink_.sent[4].serial, kOwner, "org.freedesktop.DBus.Error.UnknownObject"))
+          .ok());
+  ASSERT_EQ(sink_.sent.size(), 8u);
+  EXPECT_EQ(sink_.sent[6].body, UnitRule(kPath0));
+  EXPECT_EQ(sink_.sent[7].path, kPath0);
+  EXPECT_EQ(watch_->unit_path(0), kPath0);
+}
+
 TEST_F(WatchTest, ARefusedMatchIsFatal) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
-  Status status = Handle(ReplyError(sink_.sent[1].serial, "org.freedesktop.DBus",
-                                    "org.freedesktop.DBus.Error.LimitsExceeded"));
+  Status status =
+      Handle(ReplyError(sink_.sent[1].serial, kBus, "org.freedesktop.DBus.Error.LimitsExceeded"));
   EXPECT_STREQ(status.rule(), "add-match-failed");
   EXPECT_NE(std::string(status.message()).find("LimitsExceeded"), std::string::npos);
 }
@@ -322,10 +389,10 @@ TEST_F(WatchTest, NothingIsTrustedBeforeTheOwnerIsKnown) {
 
 TEST_F(WatchTest, AChangeBeforeTheInitialStateIsDropped) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
-  const std::vector<SentCall> s = sink_.sent;
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
+  SentCall get0 = AnswerId(4, kUnits[0]);
   ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "active")).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "active", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(get0.serial, kOwner, "active", true)).ok());
   ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "inactive")).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 0 active", "state 0 inactive"}));
 }
@@ -336,6 +403,7 @@ TEST_F(WatchTest, InvalidatedActiveStateIsAskedFor) {
   ASSERT_EQ(sink_.sent.size(), 1u);
   EXPECT_EQ(sink_.sent[0].member, "Get");
   EXPECT_EQ(sink_.sent[0].path, kPath1);
+  EXPECT_EQ(sink_.sent[0].body, "org.freedesktop.systemd1.Unit|ActiveState");
   // A second invalidation while the Get is out needs no second Get.
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
   EXPECT_EQ(sink_.sent.size(), 1u);
@@ -343,20 +411,153 @@ TEST_F(WatchTest, InvalidatedActiveStateIsAskedFor) {
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
 }
 
+// --- Names as systemd knows them -------------------------------------------------------------
+
+TEST_F(WatchTest, AnAliasIsWatchedOnItsUnitsPathAndLoggedOnce) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_NONBLOCK), 0);
+  SetLogFd(fds[1]);
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
+  SentCall get0 = AnswerId(4, "ssh.service");
+  SetLogFd(2);
+  EXPECT_EQ(sink_.sent[6].body, UnitRule(kSshPath));  // no match on the alias's own path
+  EXPECT_EQ(get0.path, kSshPath);
+  EXPECT_EQ(watch_->unit_path(0), kSshPath);
+  ASSERT_TRUE(Handle(ReplyString(get0.serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(PropertiesChanged(kSshPath, kOwner, "active")).ok());
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "failed")).ok());  // not the unit's path
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 0 inactive", "state 0 active"}));
+  char text[4096];
+  ssize_t got = read(fds[0], text, sizeof text);
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_GT(got, 0);
+  EXPECT_EQ(std::string(text, static_cast<size_t>(got)), "a-b_c.service is ssh.service\n");
+}
+
+TEST_F(WatchTest, TwoNamesOfOneUnitAreEachToldOfItsSignals) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
+  ASSERT_TRUE(
+      Handle(ReplyString(AnswerId(4, "ssh.service").serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(
+      Handle(ReplyString(AnswerId(5, "ssh.service").serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(PropertiesChanged(kSshPath, kOwner, "active")).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 0 inactive", "initial 1 inactive",
+                                                        "state 0 active", "state 1 active"}));
+}
+
+TEST_F(WatchTest, AfterAReloadEveryNameIsResolvedAgainAndTheMatchMovesWithIt) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(Reloading(kOwner, true)).ok());  // still reloading: nothing yet
+  EXPECT_TRUE(sink_.sent.empty());
+  ASSERT_TRUE(Handle(Reloading(kOwner, false)).ok());
+  ASSERT_EQ(sink_.sent.size(), 2u);
+  EXPECT_EQ(sink_.sent[0].path, kPath0);
+  EXPECT_EQ(sink_.sent[1].path, kPath1);
+  // The name became an alias: the old match goes, one on the unit's path comes, then its state.
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[0].serial, kOwner, "ssh.service", true)).ok());
+  ASSERT_EQ(sink_.sent.size(), 5u);
+  EXPECT_EQ(sink_.sent[2].member, "RemoveMatch");
+  EXPECT_EQ(sink_.sent[2].body, UnitRule(kPath0));
+  EXPECT_EQ(sink_.sent[3].member, "AddMatch");
+  EXPECT_EQ(sink_.sent[3].body, UnitRule(kSshPath));
+  EXPECT_EQ(sink_.sent[4].path, kSshPath);
+  EXPECT_EQ(sink_.sent[4].body, "org.freedesktop.systemd1.Unit|ActiveState");
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[4].serial, kOwner, "active", true)).ok());
+  // Unchanged: no new match, only the state.
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[1].serial, kOwner, kUnits[1], true)).ok());
+  ASSERT_EQ(sink_.sent.size(), 6u);
+  EXPECT_EQ(sink_.sent[5].path, kPath1);
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[5].serial, kOwner, "inactive", true)).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 0 active", "state 1 inactive"}));
+  EXPECT_FALSE(watch_->rereading());
+  // The alias is removed: back to the name's own path.
+  sink_.sent.clear();
+  ASSERT_TRUE(Handle(Reloading(kOwner, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[0].serial, kOwner, kUnits[0], true)).ok());
+  ASSERT_EQ(sink_.sent.size(), 5u);
+  EXPECT_EQ(sink_.sent[2].member, "RemoveMatch");
+  EXPECT_EQ(sink_.sent[2].body, UnitRule(kSshPath));
+  EXPECT_EQ(sink_.sent[3].body, UnitRule(kPath0));
+  EXPECT_EQ(watch_->unit_path(0), kPath0);
+}
+
+TEST_F(WatchTest, AReloadingFromAnyoneButSystemdIsIgnored) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(Reloading(":1.666", false)).ok());
+  ASSERT_TRUE(Handle(Reloading(kOwner, false, "/org/freedesktop/systemd2")).ok());
+  EXPECT_TRUE(sink_.sent.empty());
+}
+
+// --- Owner changes -----------------------------------------------------------------------------
+
 TEST_F(WatchTest, AnOwnerChangeIsFollowedAndTheOldOwnerNoLongerTrusted) {
   StartAndAnswer("inactive", "active");
-  ASSERT_TRUE(
-      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8"))
-          .ok());
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
   EXPECT_EQ(watch_->systemd_owner(), ":1.8");
-  ASSERT_EQ(sink_.sent.size(), 3u);  // Subscribe again, re-read both states
+  ASSERT_EQ(sink_.sent.size(), 3u);  // Subscribe again, resolve both names again
   EXPECT_EQ(sink_.sent[0].member, "Subscribe");
-  EXPECT_EQ(sink_.sent[1].member, "Get");
-  EXPECT_EQ(sink_.sent[2].member, "Get");
-  ASSERT_TRUE(Handle(ReplyString(sink_.sent[1].serial, ":1.8", "active", true)).ok());
+  EXPECT_EQ(sink_.sent[1].body, "org.freedesktop.systemd1.Unit|Id");
+  EXPECT_EQ(sink_.sent[2].body, "org.freedesktop.systemd1.Unit|Id");
+  SentCall get0 = AnswerId(1, kUnits[0], ":1.8");
+  ASSERT_TRUE(Handle(ReplyString(get0.serial, ":1.8", "active", true)).ok());
   ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kOwner, "failed")).ok());  // the old name
   ASSERT_TRUE(Handle(PropertiesChanged(kPath0, ":1.8", "inactive")).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 0 active", "state 0 inactive"}));
+}
+
+TEST_F(WatchTest, AGetTheOldOwnerLeavesUnansweredIsAskedOfTheNewOne) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
+  uint32_t get = sink_.sent[0].serial;
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  ASSERT_EQ(sink_.sent.size(), 3u);  // the Get, Subscribe, and unit 0 only: unit 1's is out
+  EXPECT_EQ(sink_.sent[2].path, kPath0);
+  EXPECT_TRUE(watch_->rereading());
+  // The old owner went away without answering: the bus says so.
+  ASSERT_TRUE(Handle(ReplyError(get, kBus, "org.freedesktop.DBus.Error.NoReply")).ok());
+  ASSERT_EQ(sink_.sent.size(), 4u);
+  EXPECT_EQ(sink_.sent[3].path, kPath1);
+  EXPECT_EQ(sink_.sent[3].body, "org.freedesktop.systemd1.Unit|Id");
+  SentCall get1 = AnswerId(3, kUnits[1], ":1.8");
+  ASSERT_TRUE(Handle(ReplyString(get1.serial, ":1.8", "active", true)).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
+}
+
+TEST_F(WatchTest, AGetLostBeforeTheOwnerChangeIsAskedAgainWithTheRest) {
+  StartAndAnswer("inactive", "inactive");
+  ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
+  ASSERT_TRUE(
+      Handle(ReplyError(sink_.sent[0].serial, kBus, "org.freedesktop.DBus.Error.NoReply")).ok());
+  EXPECT_FALSE(watch_->rereading());
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, "")).ok());
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", "", ":1.8")).ok());
+  ASSERT_EQ(sink_.sent.size(), 4u);  // the Get, Subscribe, both names
+  SentCall get1 = AnswerId(3, kUnits[1], ":1.8");
+  ASSERT_TRUE(Handle(ReplyString(get1.serial, ":1.8", "active", true)).ok());
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
+}
+
+TEST_F(WatchTest, AnInitialGetLostToAnOwnerChangeIsAskedAgainBeforeReady) {
+  ASSERT_TRUE(watch_->Start(&sink_).ok());
+  for (size_t i = 0; i < 2; ++i) ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, kBus)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[3].serial, kOwner)).ok());
+  SentCall get0 = AnswerId(4, kUnits[0]);
+  ASSERT_TRUE(Handle(ReplyString(AnswerId(5, kUnits[1]).serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  size_t before = sink_.sent.size();
+  ASSERT_TRUE(Handle(ReplyError(get0.serial, kBus, "org.freedesktop.DBus.Error.NoReply")).ok());
+  EXPECT_FALSE(watch_->ready());
+  ASSERT_EQ(sink_.sent.size(), before + 1);
+  SentCall again = AnswerId(before, kUnits[0], ":1.8");
+  ASSERT_TRUE(Handle(ReplyString(again.serial, ":1.8", "active", true)).ok());
+  // Unit 1's re-read after the owner change is still out; the start-up itself is done.
+  EXPECT_TRUE(watch_->ready());
+  EXPECT_EQ(listener_.events,
+            (std::vector<std::string>{"initial 1 inactive", "initial 0 active", "ready"}));
 }
 
 TEST_F(WatchTest, OnlyTheBusMayAnnounceAnOwnerChange) {
@@ -378,32 +579,33 @@ constexpr const char* kStranger = ":1.666";
 
 TEST_F(WatchTest, AGetAnsweredByAStrangerIsRefusedAndTheRealAnswerStillCounts) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
-  const std::vector<SentCall> s = sink_.sent;
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
-  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, kOwner)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kStranger, "active", true)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, "org.freedesktop.systemd1", "active", true)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, "", "active", true)).ok());
+  for (size_t i = 0; i < 2; ++i) ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, kBus)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[3].serial, kOwner)).ok());
+  // A stranger's Id would move the watch elsewhere: refused.
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[4].serial, kStranger, "x.service", true)).ok());
+  EXPECT_EQ(sink_.sent.size(), 6u);
+  SentCall get0 = AnswerId(4, kUnits[0]);
+  SentCall get1 = AnswerId(5, kUnits[1]);
+  ASSERT_TRUE(Handle(ReplyString(get0.serial, kStranger, "active", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(get0.serial, "org.freedesktop.systemd1", "active", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(get0.serial, "", "active", true)).ok());
   EXPECT_TRUE(listener_.events.empty());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "inactive", true)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[6].serial, kOwner, "failed", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(get0.serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(get1.serial, kOwner, "failed", true)).ok());
   EXPECT_EQ(listener_.events,
             (std::vector<std::string>{"initial 0 inactive", "initial 1 failed", "ready"}));
 }
 
 TEST_F(WatchTest, ASubscribeAnsweredByAStrangerDoesNotCountTowardsReady) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
-  const std::vector<SentCall> s = sink_.sent;
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "inactive", true)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[6].serial, kOwner, "inactive", true)).ok());
-  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, kStranger)).ok());
+  for (size_t i = 0; i < 2; ++i) ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, kBus)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(AnswerId(4, kUnits[0]).serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(AnswerId(5, kUnits[1]).serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[3].serial, kStranger)).ok());
   EXPECT_FALSE(watch_->ready());
-  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, kOwner)).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[3].serial, kOwner)).ok());
   EXPECT_TRUE(watch_->ready());
 }
 
@@ -413,16 +615,21 @@ TEST_F(WatchTest, OnlyTheBusAnswersGetNameOwnerAndAddMatch) {
   // A forged refusal of a match would stop the daemon; a forged owner would be trusted.
   ASSERT_TRUE(
       Handle(ReplyError(s[1].serial, kStranger, "org.freedesktop.DBus.Error.LimitsExceeded")).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, kStranger, kStranger, false)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, kOwner, kStranger, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[2].serial, kStranger, kStranger, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[2].serial, kOwner, kStranger, false)).ok());
   EXPECT_EQ(watch_->systemd_owner(), "");
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  for (size_t i = 0; i < 2; ++i) ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, kBus)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[2].serial, kBus, kOwner, false)).ok());
   EXPECT_EQ(watch_->systemd_owner(), kOwner);
-  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, kOwner)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "inactive", true)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[6].serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(s[3].serial, kOwner)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[4].serial, kOwner, kUnits[0], true)).ok());
+  // The unit's match, refused by a stranger: nothing stops.
+  ASSERT_TRUE(Handle(ReplyError(sink_.sent[6].serial, kStranger,
+                                "org.freedesktop.DBus.Error.LimitsExceeded"))
+                  .ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[6].serial, kBus)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[7].serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(AnswerId(5, kUnits[1]).serial, kOwner, "inactive", true)).ok());
   EXPECT_TRUE(watch_->ready());
   ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kStranger, "active")).ok());
   EXPECT_EQ(listener_.events,
@@ -431,38 +638,48 @@ TEST_F(WatchTest, OnlyTheBusAnswersGetNameOwnerAndAddMatch) {
 
 TEST_F(WatchTest, TheBusMayAnswerSystemdsCallsWithAnErrorOnly) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
-  const std::vector<SentCall> s = sink_.sent;
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
+  for (size_t i = 0; i < 2; ++i) ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, kBus)).ok());
   // Nobody owns the name: the bus answers every call to it with ServiceUnknown.
-  ASSERT_TRUE(Handle(ReplyError(s[3].serial, "org.freedesktop.DBus",
-                                "org.freedesktop.DBus.Error.NameHasNoOwner"))
-                  .ok());
   ASSERT_TRUE(
-      Handle(ReplyEmpty(s[4].serial, "org.freedesktop.DBus")).ok());  // not the bus's to give
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, "org.freedesktop.DBus", "active", true)).ok());
-  EXPECT_TRUE(listener_.events.empty());
-  for (size_t i = 4; i < 7; ++i) {
-    ASSERT_TRUE(Handle(ReplyError(s[i].serial, "org.freedesktop.DBus",
-                                  "org.freedesktop.DBus.Error.ServiceUnknown"))
-                    .ok());
+      Handle(ReplyError(sink_.sent[2].serial, kBus, "org.freedesktop.DBus.Error.NameHasNoOwner"))
+          .ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[3].serial, kBus)).ok());  // not the bus's to give
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[4].serial, kBus, "x.service", true)).ok());
+  EXPECT_EQ(sink_.sent.size(), 6u);
+  const char* unknown = "org.freedesktop.DBus.Error.ServiceUnknown";
+  for (size_t i = 3; i < 6; ++i) {
+    ASSERT_TRUE(Handle(ReplyError(sink_.sent[i].serial, kBus, unknown)).ok());
+  }
+  // Each name stays on its own path, and its state is asked for there.
+  ASSERT_EQ(sink_.sent.size(), 10u);
+  for (size_t i = 6; i < 10; ++i) {
+    SentCall call = sink_.sent[i];
+    if (call.member == "AddMatch") {
+      ASSERT_TRUE(Handle(ReplyEmpty(call.serial, kBus)).ok());
+    } else {
+      ASSERT_TRUE(Handle(ReplyError(call.serial, kBus, unknown)).ok());
+    }
   }
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 0 ?", "initial 1 ?", "ready"}));
 }
 
 TEST_F(WatchTest, ACallSentBeforeTheOwnerWasKnownMayBeAnsweredByTheOwnerTheBusAnnouncedSince) {
   ASSERT_TRUE(watch_->Start(&sink_).ok());
-  const std::vector<SentCall> s = sink_.sent;
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(Handle(ReplyEmpty(s[i].serial, "org.freedesktop.DBus")).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
+  for (size_t i = 0; i < 2; ++i) ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[i].serial, kBus)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
   // The name moved before the bus routed Subscribe and the Gets: it told us first.
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  ASSERT_EQ(sink_.sent.size(), 7u);  // a second Subscribe; both names' Gets are still out
+  ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[3].serial, ":1.8")).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[6].serial, ":1.8")).ok());
+  // Answered by the new owner, yet sent before the change: asked again, then followed.
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[4].serial, ":1.8", kUnits[0], true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[5].serial, ":1.8", kUnits[1], true)).ok());
+  ASSERT_EQ(sink_.sent.size(), 9u);
   ASSERT_TRUE(
-      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8"))
-          .ok());
-  ASSERT_TRUE(Handle(ReplyEmpty(s[4].serial, ":1.8")).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, ":1.8", "active", true)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[6].serial, ":1.8", "inactive", true)).ok());
+      Handle(ReplyString(AnswerId(7, kUnits[0], ":1.8").serial, ":1.8", "active", true)).ok());
+  ASSERT_TRUE(
+      Handle(ReplyString(AnswerId(8, kUnits[1], ":1.8").serial, ":1.8", "inactive", true)).ok());
   EXPECT_EQ(listener_.events,
             (std::vector<std::string>{"initial 0 active", "initial 1 inactive", "ready"}));
 }
@@ -472,12 +689,19 @@ TEST_F(WatchTest, ACallRoutedToTheOwnerBeforeAChangeIsAcceptedFromItAfterTheChan
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
   ASSERT_EQ(sink_.sent.size(), 1u);
   uint32_t get = sink_.sent[0].serial;
-  ASSERT_TRUE(
-      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8"))
-          .ok());
-  ASSERT_TRUE(Handle(ReplyString(get, ":1.9", "failed", true)).ok());  // neither owner
-  EXPECT_TRUE(listener_.events.empty());
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  ASSERT_EQ(sink_.sent.size(), 3u);
+  ASSERT_TRUE(Handle(ReplyString(get, ":1.9", "failed", true)).ok());  // neither owner: refused
+  EXPECT_EQ(sink_.sent.size(), 3u);
+  // The old owner's answer counts as an answer (no longer awaited), but it is from before the
+  // change, so the new owner is asked.
   ASSERT_TRUE(Handle(ReplyString(get, kOwner, "active", true)).ok());
+  ASSERT_EQ(sink_.sent.size(), 4u);
+  EXPECT_EQ(sink_.sent[3].path, kPath1);
+  EXPECT_EQ(sink_.sent[3].body, "org.freedesktop.systemd1.Unit|Id");
+  ASSERT_TRUE(Handle(ReplyString(get, kOwner, "failed", true)).ok());  // answered already
+  ASSERT_TRUE(
+      Handle(ReplyString(AnswerId(3, kUnits[1], ":1.8").serial, ":1.8", "active", true)).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
 }
 
@@ -485,32 +709,33 @@ TEST_F(WatchTest, AnOwnerBeforeAGapWithNoOwnerStillAnswersItsCalls) {
   StartAndAnswer("inactive", "inactive");
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
   uint32_t get = sink_.sent[0].serial;
-  ASSERT_TRUE(
-      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ""))
-          .ok());
-  ASSERT_TRUE(
-      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", "", ":1.8"))
-          .ok());
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, "")).ok());
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", "", ":1.8")).ok());
+  size_t before = sink_.sent.size();
   ASSERT_TRUE(Handle(ReplyString(get, kOwner, "active", true)).ok());
+  ASSERT_EQ(sink_.sent.size(), before + 1);  // accepted, and asked again of :1.8
+  ASSERT_TRUE(
+      Handle(ReplyString(AnswerId(before, kUnits[1], ":1.8").serial, ":1.8", "active", true)).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
 }
 
 TEST_F(WatchTest, ANewStartTrustsNoOwnerOfTheLastConnection) {
   StartAndAnswer("inactive", "inactive");
-  ASSERT_TRUE(
-      Handle(NameOwnerChanged("org.freedesktop.DBus", "org.freedesktop.systemd1", kOwner, ":1.8"))
-          .ok());
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
   // Reconnected: a fresh Watch state on a new connection, where the bus says :1.9 is systemd.
   ASSERT_TRUE(watch_->Init(kUnits, &listener_).ok());
   sink_.sent.clear();
   listener_.events.clear();
   ASSERT_TRUE(watch_->Start(&sink_).ok());
-  const std::vector<SentCall> s = sink_.sent;
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", ":1.9", false)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kOwner, "active", true)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, ":1.8", "active", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, ":1.9", false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[4].serial, kOwner, kUnits[0], true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[4].serial, ":1.8", kUnits[0], true)).ok());
+  EXPECT_EQ(sink_.sent.size(), 6u);
+  SentCall get0 = AnswerId(4, kUnits[0], ":1.9");
+  ASSERT_TRUE(Handle(ReplyString(get0.serial, kOwner, "active", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(get0.serial, ":1.8", "active", true)).ok());
   EXPECT_TRUE(listener_.events.empty());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, ":1.9", "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(get0.serial, ":1.9", "inactive", true)).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"initial 0 inactive"}));
 }
 
@@ -521,9 +746,9 @@ TEST_F(WatchTest, ARefusedReplyIsLoggedAtDebugLevelNamingTheCallAndTheSender) {
   SetDebugLogging(true);
   ASSERT_TRUE(watch_->Start(&sink_).ok());
   const std::vector<SentCall> s = sink_.sent;
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, kStranger, kStranger, false)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[3].serial, "org.freedesktop.DBus", kOwner, false)).ok());
-  ASSERT_TRUE(Handle(ReplyString(s[5].serial, kStranger, "active", true)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[2].serial, kStranger, kStranger, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[2].serial, kBus, kOwner, false)).ok());
+  ASSERT_TRUE(Handle(ReplyString(s[4].serial, kStranger, "active", true)).ok());
   SetDebugLogging(false);
   SetLogFd(2);
   char text[4096];

@@ -23,6 +23,9 @@ using MessageOut = std::span<const uint8_t>*;
 Status BuildHello(std::span<uint8_t> buffer, uint32_t serial, MessageOut message);
 Status BuildAddMatch(std::span<uint8_t> buffer, uint32_t serial, std::string_view rule,
                      MessageOut message);
+// Any of the bus's own methods that take one string (AddMatch, RemoveMatch, GetNameOwner).
+Status BuildBusCall(std::span<uint8_t> buffer, uint32_t serial, std::string_view member,
+                    std::string_view argument, MessageOut message);
 Status BuildGetNameOwner(std::span<uint8_t> buffer, uint32_t serial, std::string_view name,
                          MessageOut message);
 // org.freedesktop.DBus.Properties.Get(interface, property) on `destination` at `path`.

@@ -46,8 +46,13 @@ class Manager {
   Status DisableUnitFile(std::string_view unit);
   // `method` is StartUnit, StopUnit or RestartUnit; `mode` e.g. "replace". Waits for the job.
   Status RunJob(std::string_view method, std::string_view unit, std::string_view mode);
-  // The unit's ActiveState (Properties.Get on its object path), e.g. "active".
-  Status ActiveState(std::string_view unit, std::string_view* state);
+  // A string property of org.freedesktop.systemd1.Unit (Properties.Get on the unit's object
+  // path): "ActiveState" (e.g. "active"), or "Id", the name systemd knows the unit by
+  // ("ssh.service" for its alias "sshd.service").
+  Status UnitString(std::string_view unit, const char* property, std::string_view* text);
+  Status ActiveState(std::string_view unit, std::string_view* state) {
+    return UnitString(unit, "ActiveState", state);
+  }
   // The service's MainPID (org.freedesktop.systemd1.Service), 0 when it runs no process.
   Status MainPid(std::string_view unit, uint32_t* pid);
 

@@ -4,16 +4,24 @@
 //
 // Start-up, pipelined in this order so that no transition can fall between two steps (the
 // bus and systemd each handle one connection's messages in order):
-//   1. AddMatch NameOwnerChanged for org.freedesktop.systemd1, and one AddMatch per unit on its
-//      exact path (sender, interface, member, path, arg0='org.freedesktop.systemd1.Unit'), so
-//      the bus filters for us and unrelated units never wake the daemon;
+//   1. AddMatch NameOwnerChanged for org.freedesktop.systemd1, and AddMatch for the Manager's
+//      Reloading signal (sender org.freedesktop.systemd1, its path and member);
 //   2. GetNameOwner(org.freedesktop.systemd1): the unique name we trust from then on;
 //   3. Manager.Subscribe(): systemd emits unit signals only while some client is subscribed
 //      (AlreadySubscribed is fine);
-//   4. Properties.Get(Unit, ActiveState) per unit: the initial states. A signal for a unit that
-//      arrives before that unit's reply is dropped: systemd answered the Get after sending it,
-//      so the reply is at least as new.
-// Afterwards a PropertiesChanged is accepted only from the current unique owner of
+//   4. per unit, Properties.Get(Unit, Id) on the watched name's path: the name systemd knows
+//      the unit by. systemd emits PropertiesChanged only on the path of a unit's Id, never on
+//      an alias's (sshd.service is ssh.service on Debian), so the unit is watched there: one
+//      AddMatch on that exact path (sender, interface, member, path,
+//      arg0='org.freedesktop.systemd1.Unit'), so the bus filters for us and unrelated units
+//      never wake the daemon; then Properties.Get(Unit, ActiveState) on it, the initial state.
+//      A signal for a unit that arrives before that reply is dropped: systemd answered the Get
+//      after sending it, so the reply is at least as new.
+// The same Get of Id, then of ActiveState, re-reads a unit later (SIGHUP, an owner change, a
+// daemon-reload): a name can become an alias, stop being one or point elsewhere, and the match
+// moves with it (AddMatch on the new path, RemoveMatch on the old). Two watched names of one
+// unit share its path, and each is told of its signals.
+// Afterwards a PropertiesChanged or Reloading is accepted only from the current unique owner of
 // org.freedesktop.systemd1; anything else on a watched path is a spoof, logged at debug level.
 //
 // Replies are matched by serial and by sender, so a peer that guesses a serial cannot answer
@@ -36,8 +44,10 @@
 //     org.freedesktop.DBus are accepted for systemd's calls too; method returns are not.
 // ActiveState comes from the changed dict, or from a Get when it is only invalidated. When the
 // owner changes (systemd re-executed or restarted) the new one is trusted, Subscribe is sent
-// again and every state re-read and reported as a state (not an initial one), so net changes
-// are delivered.
+// again and every unit resolved and read again, its state reported as a state (not an initial
+// one), so net changes are delivered. An answer to a Get sent before the latest owner change
+// or Reloading (an error from the old owner leaving, or what it knew then) is dropped and the
+// unit asked again, so a change made meanwhile is not lost.
 //
 // Views passed to the listener point into the message being handled and are valid only during
 // the call. The Watch keeps its unit paths and its pending calls in fixed arrays.
@@ -86,8 +96,7 @@ class WatchListener {
 class Watch {
  public:
   static constexpr size_t kMaxUnits = 64;
-  // Each unit can have a start-up match and Get plus one re-read outstanding; plus the few
-  // manager calls.
+  // Each unit can have a match and one Get outstanding; plus the few manager calls.
   static constexpr size_t kMaxPendingCalls = 3 * kMaxUnits + 8;
   // A match rule for the longest unit path fits.
   static constexpr size_t kMaxMatchRuleLength = kMaxUnitPathLength + 256;
@@ -104,14 +113,16 @@ class Watch {
   // connection (a match could not be added: the daemon would never hear of a transition).
   Status HandleMessage(const Message& message, MessageSink* sink);
 
-  // Asks systemd again for every unit's ActiveState (SIGHUP); the answers come as OnState.
+  // Resolves every unit's name again and asks for its ActiveState (SIGHUP); the answers come as
+  // OnState.
   Status RereadStates(MessageSink* sink);
 
   // The unique name trusted as systemd now ("" when none).
   std::string_view systemd_owner() const { return std::string_view(owner_, owner_length_); }
   bool ready() const { return ready_; }
-  // Some Get of a re-read (SIGHUP, owner change, invalidation) is still unanswered.
+  // Some Get of a re-read (SIGHUP, owner change, reload, invalidation) is still unanswered.
   bool rereading() const;
+  // The path the unit is watched on: its Id's, once resolved.
   std::string_view unit_path(size_t unit) const { return units_[unit].path; }
 
   // The match rule for a unit path, and for systemd's NameOwnerChanged (exposed for tests).
@@ -120,38 +131,48 @@ class Watch {
   static std::string_view OwnerMatchRule();
 
  private:
-  enum class CallKind : uint8_t { kNone, kAddMatch, kGetNameOwner, kSubscribe, kInitialGet, kGet };
+  enum class CallKind : uint8_t { kNone, kAddMatch, kGetNameOwner, kSubscribe, kGetId, kGetState };
   struct PendingCall {
     uint32_t serial = 0;
     CallKind kind = CallKind::kNone;
+    uint8_t epoch = 0;  // epoch_ when sent
     uint16_t unit = 0;
-    bool startup = false;  // counts towards readiness
+    bool startup = false;  // counts towards readiness; a kGetState's answer is the initial state
   };
   // No member initializers: Init sets every field of the units in use, and the rest of the
-  // array (64 units, about 55 KiB) is never read. Initializers would make the constructor write
+  // array (64 units, about 105 KiB) is never read. Initializers would make the constructor write
   // all of it, and the daemon's static Watch would keep every one of those pages resident.
   struct Unit {
     const char* name;
+    char own_path_buffer[kMaxUnitPathLength];
+    std::string_view own_path;  // the name's: where its Id is asked
     char path_buffer[kMaxUnitPathLength];
-    std::string_view path;
-    bool initial_known;  // the start-up Get has been answered
-    bool get_pending;    // a re-read is outstanding: no second one
+    std::string_view path;  // the Id's, where it is watched (own_path until the Id is known)
+    bool matched;           // an AddMatch on path has been sent
+    bool initial_known;     // the start-up Get has been answered
+    bool get_pending;       // a Get of Id or ActiveState is outstanding: no second one
   };
 
   Status Call(MessageSink* sink, CallKind kind, size_t unit, std::span<const uint8_t> message,
               uint32_t serial, bool startup);
   Status SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startup);
+  // AddMatch for the unit's path (a call that counts), or RemoveMatch (that nothing waits for).
+  Status SendUnitMatch(MessageSink* sink, size_t unit, bool add, bool startup);
+  // After the Id's answer: watches the unit on the Id's path ("" keeps the path it has), then
+  // asks for its ActiveState.
+  Status Follow(MessageSink* sink, size_t unit, std::string_view id, bool startup);
   Status SendSubscribe(MessageSink* sink, bool startup);
   PendingCall* FindPending(uint32_t reply_serial);
   // Whether `reply` comes from whom the call of `kind` may be answered by (see above).
   bool MayAnswer(CallKind kind, const Header& reply) const;
   void RefuseReply(const PendingCall& call, const Header& reply) const;
-  Status HandleReply(const Message& message);
+  Status HandleReply(const Message& message, MessageSink* sink);
   Status HandleSignal(const Message& message, MessageSink* sink);
   Status HandlePropertiesChanged(const Message& message, size_t unit, MessageSink* sink);
   Status HandleOwnerChanged(const Message& message, MessageSink* sink);
+  // systemd's view changed (new owner, reload): answers still out are asked again.
+  Status ReadAgain(MessageSink* sink);
   void SetOwner(std::string_view owner);
-  bool FindUnit(std::string_view path, size_t* unit) const;
   void CheckReady();
 
   WatchListener* listener_ = nullptr;
@@ -160,6 +181,7 @@ class Watch {
   PendingCall pending_[kMaxPendingCalls];
   size_t startup_calls_left_ = 0;
   bool ready_ = false;
+  uint8_t epoch_ = 0;  // one more at each owner change and Reloading
   char owner_[kMaxUniqueNameLength + 1] = {};
   size_t owner_length_ = 0;
   // The owner trusted before owner_, kept for replies to calls routed to it ("" until there

@@ -1,7 +1,8 @@
 // Fuzz target: the daemon's decision step (Watch::HandleMessage), fed a stream of messages.
 // The input is a list of operations, each building one message the way the bus could deliver
-// it (replies to the calls the Watch sent, PropertiesChanged and NameOwnerChanged with chosen
-// senders, paths, interfaces and states) or handing over raw bytes as a message. After Start,
+// it (replies to the calls the Watch sent, PropertiesChanged, NameOwnerChanged and Reloading
+// with chosen senders, paths, interfaces and states; a reply to a Get of Id moves the unit to
+// that Id's path) or handing over raw bytes as a message. After Start,
 // every message goes to HandleMessage, and the target checks the Watch against a model kept
 // here:
 //   - OnState/OnInitialState fire only for a PropertiesChanged signal from the trusted owner
@@ -270,10 +271,19 @@ bool BuildMessage(Input* in, const Recorder& recorder, const jsn::Watch& watch,
       }
       break;
     }
-    case 4: {  // NameOwnerChanged
+    case 4: {  // NameOwnerChanged, or systemd's Reloading
       const uint8_t shape = in->Byte();
       fields.type = jsn::MessageType::kSignal;
       fields.sender = PickName(in);
+      if (shape & 4) {
+        fields.path = "/org/freedesktop/systemd1";
+        fields.interface = "org.freedesktop.systemd1.Manager";
+        fields.member = "Reloading";
+        fields.signature = "b";
+        writer.Begin(fields);
+        writer.AppendBool((shape & 8) != 0);
+        break;
+      }
       fields.path = (shape & 1) ? "/org/freedesktop/DBuz" : "/org/freedesktop/DBus";
       fields.interface = "org.freedesktop.DBus";
       fields.member = "NameOwnerChanged";

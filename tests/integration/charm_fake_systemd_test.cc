@@ -133,9 +133,27 @@ TEST_F(CharmWithFakeSystemd, StatusShowsEachWatchedUnitsStateFromSystemd) {
       status.output,
       std::string("{\"juju_unit\": \"app/0\", \"daemon_unit\": \"") + kNoticesUnit +
           "\", \"daemon_active_state\": \"active\", \"state_file\": false, \"watches\": "
-          "[{\"alias\": \"hello\", \"unit\": \"hello.service\", \"active_state\": "
+          "[{\"alias\": \"hello\", \"unit\": \"hello.service\", \"id\": \"hello.service\", "
+          "\"active_state\": "
           "\"failed\", \"delivered\": \"unknown\", \"pending\": \"unknown\", \"pending_hook\": "
           "\"unknown\"}]}\n");
+}
+
+TEST_F(CharmWithFakeSystemd, StatusShowsTheUnitAWatchedAliasIs) {
+  ASSERT_TRUE(Subscribe().succeeded());
+  ASSERT_TRUE(systemd_.Command("alias hello.service world.service"));
+  ASSERT_TRUE(systemd_.SetState("world.service", "active"));
+  CommandResult json = Run({"status", "--unit", "app/0", "--json"});
+  ASSERT_TRUE(json.succeeded()) << json.Describe() << "\n" << json.output;
+  EXPECT_NE(json.output.find("{\"alias\": \"hello\", \"unit\": \"hello.service\", \"id\": "
+                             "\"world.service\", \"active_state\": \"active\""),
+            std::string::npos)
+      << json.output;
+  CommandResult table = Run({"status", "--unit", "app/0"});
+  ASSERT_TRUE(table.succeeded()) << table.Describe() << "\n" << table.output;
+  EXPECT_NE(table.output.find("hello                    hello.service (world.service)    active "),
+            std::string::npos)
+      << table.output;
 }
 
 TEST_F(CharmWithFakeSystemd, StatusShowsAHookFailingWhileItIsRetriedAndNoneOnceItSucceeds) {

@@ -133,7 +133,7 @@ TEST_F(CharmWithSystemd, SubscribeWritesUnitAndHooksAndSystemdRunsTheDaemonWhich
   // The hook's end is logged by juju-exec before the daemon reaps it and records it in its
   // state file (on its next loop pass), so under load status may still say pending: poll.
   const std::string delivered =
-      "{\"alias\": \"greeter\", \"unit\": \"hello.service\", "
+      "{\"alias\": \"greeter\", \"unit\": \"hello.service\", \"id\": \"hello.service\", "
       "\"active_state\": \"active\", \"delivered\": \"started\"";
   CommandResult json;
   for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);;) {

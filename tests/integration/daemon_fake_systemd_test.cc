@@ -45,7 +45,7 @@ class DaemonWithFakeSystemd : public ::testing::Test {
 TEST_F(DaemonWithFakeSystemd, ActiveStateOnlyInvalidatedIsFetchedWithGet) {
   StartAll({"foo.service=inactive"}, {"foo"});
   int gets_at_start = systemd_.Gets("foo.service");
-  EXPECT_EQ(gets_at_start, 1);
+  EXPECT_EQ(gets_at_start, 2);  // its Id, then its ActiveState
   bool emitted = false;
   ASSERT_TRUE(systemd_.Invalidate("foo.service", "active", "", &emitted));
   ASSERT_TRUE(emitted);  // the daemon subscribed
@@ -171,6 +171,26 @@ TEST_F(DaemonWithFakeSystemd, ANewOwnerIsTrustedAndSubscribedTo) {
   EXPECT_EQ(StopAndListHooks(), (Hooks{"app/0 hooks/service-foo-started"})) << daemon_.Log();
 }
 
+// systemd re-executes while the daemon's Get is out: the old owner leaves without answering
+// (the bus answers NoReply), after the bus has announced the new one. The Get is asked again of
+// the new owner, so the change it was for is delivered; nothing signals it again.
+TEST_F(DaemonWithFakeSystemd, AGetTheOldOwnerLeftUnansweredIsAskedOfTheNewOne) {
+  StartAll({"foo.service=inactive"}, {"foo"});
+  ASSERT_TRUE(systemd_.Command("hold-gets"));
+  ASSERT_TRUE(systemd_.Invalidate("foo.service", "active"));  // the daemon Gets ActiveState
+  std::string reply;
+  for (int i = 0; i < 1000 && reply != "ok held 1"; ++i) {  // a hang guard: 10 s at most
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(systemd_.Command("held", &reply));
+  }
+  ASSERT_EQ(reply, "ok held 1") << daemon_.Log();
+  ASSERT_TRUE(systemd_.ReplaceOwner(false, "leave"));
+  ASSERT_TRUE(daemon_.WaitForLine("foo.service: Get failed (org.freedesktop.DBus.Error.NoReply)"));
+  ASSERT_TRUE(systemd_.Command("release-gets"));  // whatever the new owner holds by now
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(), Hooks{"app/0 hooks/service-foo-started"}) << daemon_.Log();
+}
+
 TEST_F(DaemonWithFakeSystemd, AMissingJujuExecIsReportedOncePerTransitionAndRetriedQuietly) {
   ASSERT_TRUE(bus_.Start());
   ASSERT_TRUE(systemd_.Start(bus_.address(), {"foo.service=inactive"}));
@@ -196,16 +216,16 @@ TEST_F(DaemonWithFakeSystemd, AMissingJujuExecIsReportedOncePerTransitionAndRetr
 
 TEST_F(DaemonWithFakeSystemd, SighupReReadsEveryState) {
   StartAll({"foo.service=inactive", "bar.service=active"}, {"foo", "bar"});
-  ASSERT_EQ(systemd_.Gets("foo.service"), 1);
+  ASSERT_EQ(systemd_.Gets("foo.service"), 2);  // its Id, then its ActiveState
   ASSERT_EQ(kill(daemon_.pid(), SIGHUP), 0);
   ASSERT_TRUE(daemon_.WaitForLine("received SIGHUP"));
   for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-       systemd_.Gets("bar.service") < 2 && std::chrono::steady_clock::now() < deadline;) {
+       systemd_.Gets("bar.service") < 4 && std::chrono::steady_clock::now() < deadline;) {
     ASSERT_TRUE(systemd_.Command("ping"));
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_EQ(systemd_.Gets("foo.service"), 2);
-  EXPECT_EQ(systemd_.Gets("bar.service"), 2);
+  EXPECT_EQ(systemd_.Gets("foo.service"), 4);
+  EXPECT_EQ(systemd_.Gets("bar.service"), 4);
   // Unchanged states deliver nothing.
   EXPECT_EQ(StopAndListHooks(), Hooks{}) << daemon_.Log();
 }

@@ -7,7 +7,9 @@
 // compares the complete list of calls: an extra or a missing hook shows as a difference.
 #include <gtest/gtest.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -150,6 +152,114 @@ TEST_F(DaemonWithSystemd, AUnitCreatedLaterIsWatched) {
   ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
   EXPECT_EQ(StopAndListHooks(),
             (Hooks{"app/0 hooks/service-later-started", "app/0 hooks/service-later-stopped"}))
+      << daemon_.Log();
+}
+
+// --- Names as systemd knows them: systemd signals only on the path of a unit's Id, so an alias
+// is resolved to its unit and watched there; its hooks keep the charm's alias.
+
+// A link NAME -> TARGET in the manager's unit directory (a symlinked unit file).
+::testing::AssertionResult LinkUnit(const UserSystemd& systemd, const std::string& name,
+                                    const std::string& target) {
+  std::string path = systemd.unit_dir() + "/" + name;
+  if (symlink(target.c_str(), path.c_str()) != 0) {
+    return ::testing::AssertionFailure() << "cannot link " << path;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(DaemonWithSystemd, ASymlinkedUnitFileIsWatchedOnItsTarget) {
+  ASSERT_TRUE(systemd_.WriteUnit("app.service", kSleeper));
+  ASSERT_TRUE(LinkUnit(systemd_, "nick.service", "app.service"));
+  ASSERT_TRUE(systemd_.Start());
+  StartDaemon({"nick"});
+  EXPECT_EQ(daemon_.CountLines("nick.service is app.service"), 1u) << daemon_.Log();
+  Systemctl({"start", "app.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  Systemctl({"stop", "nick.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(),
+            (Hooks{"app/0 hooks/service-nick-started", "app/0 hooks/service-nick-stopped"}))
+      << daemon_.Log();
+  EXPECT_EQ(daemon_.CountLines("nick.service is app.service"), 1u) << daemon_.Log();
+}
+
+TEST_F(DaemonWithSystemd, AnInstallAliasEnabledBeforeTheStartIsWatched) {
+  ASSERT_TRUE(
+      systemd_.WriteUnit("app.service", std::string(kSleeper) + "[Install]\nAlias=nick.service\n"));
+  ASSERT_TRUE(systemd_.Start());
+  Systemctl({"enable", "app.service"});  // the link, made client-side here (see below)
+  StartDaemon({"nick=nick"});
+  ASSERT_TRUE(daemon_.WaitForLine("nick.service is app.service"));
+  Systemctl({"start", "app.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(), (Hooks{"app/0 hooks/service-nick-started"})) << daemon_.Log();
+}
+
+TEST_F(DaemonWithSystemd, AnAliasMadeAfterTheStartIsFollowedOnceSystemdReloads) {
+  ASSERT_TRUE(
+      systemd_.WriteUnit("app.service", std::string(kSleeper) + "[Install]\nAlias=nick.service\n"));
+  ASSERT_TRUE(systemd_.Start());
+  Systemctl({"start", "app.service"});
+  StartDaemon({"nick"});
+  ASSERT_TRUE(daemon_.WaitForLine("nick.service: initially inactive"));  // no such unit yet
+  // `enable` makes the Alias= link; the reload makes the running app what nick is now. (On a
+  // booted machine enable reloads by itself; here PID 1 is not systemd, so systemctl links
+  // client-side and leaves the reload to us.)
+  Systemctl({"enable", "app.service"});
+  ASSERT_TRUE(systemd_.DaemonReload());
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  ASSERT_TRUE(daemon_.WaitForLine("nick.service is app.service"));
+  // A link by hand, seen at the next daemon-reload: another name for the same unit.
+  ASSERT_TRUE(LinkUnit(systemd_, "other.service", "app.service"));
+  ASSERT_TRUE(systemd_.DaemonReload());
+  Systemctl({"stop", "app.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(),
+            (Hooks{"app/0 hooks/service-nick-started", "app/0 hooks/service-nick-stopped"}))
+      << daemon_.Log();
+}
+
+TEST_F(DaemonWithSystemd, AnAliasRemovedIsTheNameItselfAgain) {
+  ASSERT_TRUE(systemd_.WriteUnit("app.service", kSleeper));
+  ASSERT_TRUE(systemd_.WriteUnit("barrier.service", kSleeper));
+  ASSERT_TRUE(LinkUnit(systemd_, "nick.service", "app.service"));
+  ASSERT_TRUE(systemd_.Start());
+  StartDaemon({"nick", "barrier"});
+  Systemctl({"start", "app.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
+  ASSERT_EQ(unlink((systemd_.unit_dir() + "/nick.service").c_str()), 0);
+  ASSERT_TRUE(systemd_.DaemonReload());
+  // nick.service is a unit of its own now, and not running: stopped.
+  ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
+  EXPECT_TRUE(daemon_.WaitForLine("nick.service is nick.service"));
+  // app's transitions are no longer nick's. The barrier's hook starts after the daemon has
+  // read app's signals, which came first; so any hook they caused has begun before it ends.
+  Systemctl({"stop", "app.service"});
+  Systemctl({"start", "app.service"});
+  Systemctl({"start", "barrier.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(3)) << daemon_.Log();
+  EXPECT_EQ(StopAndListHooks(),
+            (Hooks{"app/0 hooks/service-nick-started", "app/0 hooks/service-nick-stopped",
+                   "app/0 hooks/service-barrier-started"}))
+      << daemon_.Log();
+}
+
+TEST_F(DaemonWithSystemd, TwoWatchedNamesOfOneSnapStyleUnitEachGetTheirHooks) {
+  ASSERT_TRUE(systemd_.WriteUnit("snap.slurm.slurmd.service", kSleeper));
+  ASSERT_TRUE(LinkUnit(systemd_, "slurmd.service", "snap.slurm.slurmd.service"));
+  ASSERT_TRUE(systemd_.Start());
+  StartDaemon({"snap.slurm.slurmd=snapd", "slurmd"});
+  EXPECT_EQ(daemon_.CountLines("slurmd.service is snap.slurm.slurmd.service"), 1u) << daemon_.Log();
+  Systemctl({"start", "slurmd.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
+  Systemctl({"stop", "snap.slurm.slurmd.service"});
+  ASSERT_TRUE(juju_.WaitForEnded(4)) << daemon_.Log();
+  Hooks hooks = StopAndListHooks();
+  std::sort(hooks.begin(), hooks.end());  // the two names are independent
+  EXPECT_EQ(hooks,
+            (Hooks{"app/0 hooks/service-slurmd-started", "app/0 hooks/service-slurmd-stopped",
+                   "app/0 hooks/service-snapd-started", "app/0 hooks/service-snapd-stopped"}))
       << daemon_.Log();
 }
 

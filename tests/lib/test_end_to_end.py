@@ -684,7 +684,8 @@ class CharmLife:
         write(self.agent_up, "")
         self.wait_for(f"{expected_hook} delivered", lambda: (
             self.status_json()["watches"][0] == {
-                "alias": "slurmd", "unit": "slurmd.service", "active_state": expected_state,
+                "alias": "slurmd", "unit": "slurmd.service", "id": "slurmd.service",
+                "active_state": expected_state,
                 "delivered": expected_hook, "pending": "none", "pending_hook": "none"}))
         hooks = self.service_hooks(self.log_lines())
         self.assertEqual(hooks[-1], expected_hook, self.log_lines())

@@ -123,10 +123,11 @@ void FakeSystemd::Quit() {
   return result;
 }
 
-::testing::AssertionResult FakeSystemd::ReplaceOwner(bool keep_subscribers) {
+::testing::AssertionResult FakeSystemd::ReplaceOwner(bool keep_subscribers,
+                                                     const std::string& how) {
   std::string reply;
   ::testing::AssertionResult result =
-      Command(keep_subscribers ? "replace-owner keep" : "replace-owner", &reply);
+      Command(keep_subscribers ? "replace-owner keep" : "replace-owner " + how, &reply);
   std::vector<std::string> words = Words(reply);
   if (result && words.size() == 3) owner_ = words[2];
   return result;

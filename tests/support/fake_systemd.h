@@ -68,8 +68,10 @@ class FakeSystemd {
   ::testing::AssertionResult Spoof(const std::string& unit, const std::string& active,
                                    std::string* sender = nullptr);
   // Hands the name to a new connection (as daemon-reexec does). Subscriptions are dropped
-  // unless `keep_subscribers` (real systemd keeps them across a reexec).
-  ::testing::AssertionResult ReplaceOwner(bool keep_subscribers = false);
+  // unless `keep_subscribers` (real systemd keeps them across a reexec). `how` "leave": the old
+  // connection disconnects, leaving the Gets it holds unanswered.
+  ::testing::AssertionResult ReplaceOwner(bool keep_subscribers = false,
+                                          const std::string& how = "");
 
   // Counters and state, read from the fake; -1 / "" when it cannot answer.
   int Subscribers();     // clients subscribed now

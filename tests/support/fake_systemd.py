@@ -35,11 +35,17 @@ Signals a command emits have been written to the bus before its reply is printed
   spoof UNIT ACTIVE              a PropertiesChanged for UNIT in the changed-dict shape sent
                                  from another connection, which does not own the name, with
                                  the state unchanged                -> "ok spoofed BY-UNIQUE-NAME"
-  replace-owner [keep]            hands org.freedesktop.systemd1 to a new connection (a new
+  replace-owner [keep|leave]      hands org.freedesktop.systemd1 to a new connection (a new
                                  unique name, as after daemon-reexec); the old connection
-                                 stays open. Drops every subscription unless "keep" (real
-                                 systemd keeps them across a reexec; dropping them shows
-                                 whether a client subscribes again) -> "ok owner NEW-UNIQUE-NAME"
+                                 stays open, unless "leave": then it disconnects, and the Gets
+                                 it holds are never answered (the bus answers each caller
+                                 NoReply, as for a call in flight at a daemon-reexec). Drops
+                                 every subscription unless "keep" (real systemd keeps them
+                                 across a reexec; dropping them shows whether a client
+                                 subscribes again)               -> "ok owner NEW-UNIQUE-NAME"
+  alias NAME UNIT                NAME is another name of UNIT from now on (as a symlinked unit
+                                 file): Get on NAME's path answers UNIT's properties (its Id
+                                 is UNIT), and UNIT's signals come on UNIT's path only -> "ok"
   state UNIT                     -> "state UNIT ACTIVE SUB LOADSTATE"
   subscribers                    -> "subscribers CURRENT SUBSCRIBE-CALLS UNSUBSCRIBE-CALLS"
   gets UNIT                      -> "gets UNIT N" (Properties.Get/GetAll calls on that unit)
@@ -145,6 +151,7 @@ class Fake:
         self.address = address
         self.emit_unsubscribed = emit_unsubscribed
         self.units = {}
+        self.aliases = {}
         self.subscribers = set()
         self.subscribe_calls = 0
         self.unsubscribe_calls = 0
@@ -153,7 +160,8 @@ class Fake:
         self.retired = []  # earlier owners' connections, kept open
         self.spoofer = None
         self.hold_gets = False
-        self.held = []  # (unit name, the call, its reply callback, the value), in order
+        # (unit name, the call, its reply callback, the value, the owner's connection), in order
+        self.held = []
         # Charm side: job outcomes, refused methods, and the calls seen.
         self.job_results = {}
         self.forged_jobs = {}
@@ -162,6 +170,7 @@ class Fake:
         self.next_job = 1
 
     def unit(self, name):
+        name = self.aliases.get(name, name)
         if name not in self.units:
             self.units[name] = Unit(name)
         return self.units[name]
@@ -247,7 +256,7 @@ class Fake:
         if verb == "held" and not args:
             return "ok held %d" % len(self.held)
         if verb == "forge-get-reply" and len(args) == 2:
-            calls = [call for name, call, _, _ in self.held if name == args[0]]
+            calls = [call for name, call, _, _, _ in self.held if name == args[0]]
             if not calls:
                 return "error no Get for %s is held" % args[0]
             spoofer = self.stranger()
@@ -258,15 +267,24 @@ class Fake:
             return "ok forged %s" % spoofer.get_unique_name()
         if verb == "release-gets" and not args:
             held, self.held, self.hold_gets = self.held, [], False
-            for _, _, reply, value in held:
+            for _, _, reply, value, _ in held:
                 reply(value)
             return self.flushed("ok released %d" % len(held))
-        if verb == "replace-owner" and args in ([], ["keep"]):
+        if verb == "replace-owner" and args in ([], ["keep"], ["leave"]):
             kept = set(self.subscribers)
+            previous = self.connection
             owner = self.take_name()
-            if args:
+            if args == ["keep"]:
                 self.subscribers |= kept
+            if args == ["leave"]:
+                # release_name has returned: the bus announced the new owner before this.
+                self.held = [held for held in self.held if held[4] is not previous]
+                self.retired.remove(previous)
+                previous.close()
             return self.flushed("ok owner %s" % owner)
+        if verb == "alias" and len(args) == 2:
+            self.aliases[args[0]] = args[1]
+            return "ok"
         if verb == "state" and len(args) == 1:
             unit = self.unit(args[0])
             return "state %s %s %s %s" % (unit.name, unit.active, unit.sub, unit.load)
@@ -439,7 +457,8 @@ class Units(dbus.service.FallbackObject):
             raise Error("org.freedesktop.DBus.Error.UnknownProperty",
                         "Unknown property %s.%s" % (interface, name))
         if self.fake.hold_gets:
-            self.fake.held.append((unit.name, message, reply, properties[name]))
+            self.fake.held.append((unit.name, message, reply, properties[name],
+                                   self.fake.connection))
             return
         reply(properties[name])
 
