@@ -18,11 +18,12 @@ namespace jsn {
 namespace {
 
 const char kRemoveUsage[] =
-    "usage: juju-systemd-notices remove --unit UNIT [--user] [--bus ADDRESS]\n"
+    "usage: juju-systemd-notices remove --unit UNIT [--user] [--bus ADDRESS] [--json]\n"
     "\n"
     "As stop, then deletes the unit file (systemd reloads) and the daemon's state file (in the\n"
     "unit's --state-dir, else the default): for a Juju unit being removed. Hook links stay:\n"
-    "they go with the charm dir. What is already gone is not an error.\n"
+    "they go with the charm dir. What is already gone is not an error. --json: a failure as\n"
+    "one JSON line on stderr (command, error, doing, dbus_error, message).\n"
     "Exit status: 0 done, 1 systemd or the file system said no, 2 bad input.\n";
 
 constexpr CharmCommandSpec kSpec = {.name = "remove", .usage = kRemoveUsage};
@@ -58,6 +59,7 @@ int RunRemove(int argc, char** argv) {
 
   static Manager manager;
   status = manager.Open(command.bus_address);
+  ReportDbusErrorsOf(&manager);
   if (!status.ok()) return ReportFailure(kSpec, "connecting to systemd", status, kExitFailure);
   bool loaded = false;
   const char* doing = "";

@@ -25,25 +25,11 @@ const char kStatusUsage[] =
     "running), failing (its last attempt failed; a retry is scheduled) or none, with the hook.\n"
     "The last two come from the daemon's state file, as the daemon last wrote it (\"unknown\"\n"
     "without one). A table, or JSON with --json (\"pending\": \"none\", \"pending\" or\n"
-    "\"failing\", and \"pending_hook\": \"started\", \"stopped\" or \"none\").\n"
+    "\"failing\", and \"pending_hook\": \"started\", \"stopped\" or \"none\"), and a failure\n"
+    "as one JSON line on stderr (command, error, doing, dbus_error, message).\n"
     "Exit status: 0 done, 1 not subscribed or systemd said no, 2 bad input.\n";
 
-constexpr CharmCommandSpec kSpec = {.name = "status", .usage = kStatusUsage, .takes_json = true};
-
-void PrintJsonString(std::string_view text) {
-  putchar('"');
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      printf("\\%c", c);
-    } else if (byte < 0x20) {
-      printf("\\u%04x", byte);
-    } else {
-      putchar(c);
-    }
-  }
-  putchar('"');
-}
+constexpr CharmCommandSpec kSpec = {.name = "status", .usage = kStatusUsage};
 
 }  // namespace
 
@@ -60,6 +46,7 @@ int RunStatus(int argc, char** argv) {
 
   static Manager manager;
   status = manager.Open(command.bus_address);
+  ReportDbusErrorsOf(&manager);
   if (!status.ok()) return ReportFailure(kSpec, "connecting to systemd", status, kExitFailure);
   char daemon_state[64];
   std::string_view state;
@@ -89,11 +76,11 @@ int RunStatus(int argc, char** argv) {
 
   if (command.json) {
     fputs("{\"juju_unit\": ", stdout);
-    PrintJsonString(command.juju_unit);
+    PrintJsonString(stdout, command.juju_unit);
     fputs(", \"daemon_unit\": ", stdout);
-    PrintJsonString(unit_name);
+    PrintJsonString(stdout, unit_name);
     fputs(", \"daemon_active_state\": ", stdout);
-    PrintJsonString(daemon_state);
+    PrintJsonString(stdout, daemon_state);
     fputs(state_file ? ", \"state_file\": true" : ", \"state_file\": false", stdout);
     fputs(", \"watches\": [", stdout);
   } else {
@@ -115,17 +102,17 @@ int RunStatus(int argc, char** argv) {
     const char* pending_hook = state_file ? HookName(delivery.hook) : "unknown";
     if (command.json) {
       fputs(i == 0 ? "{\"alias\": " : ", {\"alias\": ", stdout);
-      PrintJsonString(watch.alias);
+      PrintJsonString(stdout, watch.alias);
       fputs(", \"unit\": ", stdout);
-      PrintJsonString(watch.unit);
+      PrintJsonString(stdout, watch.unit);
       fputs(", \"active_state\": ", stdout);
-      PrintJsonString(state);
+      PrintJsonString(stdout, state);
       fputs(", \"delivered\": ", stdout);
-      PrintJsonString(delivered);
+      PrintJsonString(stdout, delivered);
       fputs(", \"pending\": ", stdout);
-      PrintJsonString(pending);
+      PrintJsonString(stdout, pending);
       fputs(", \"pending_hook\": ", stdout);
-      PrintJsonString(pending_hook);
+      PrintJsonString(stdout, pending_hook);
       fputs("}", stdout);
     } else if (state_file && delivery.progress != Progress::kIdle) {
       printf("%-24s %-32s %-12.*s %-10s %s %s\n", watch.alias, watch.unit,

@@ -33,7 +33,8 @@ import ops  # noqa: E402
 from ops import ActiveStatus, BlockedStatus, CharmBase, InstallEvent, StopEvent  # noqa: E402
 from ops.testing import Harness  # noqa: E402
 
-from charms.juju_systemd_notices.v0 import juju_systemd_notices as library  # noqa: E402
+import juju_systemd_notices as library  # noqa: E402
+from charms.juju_systemd_notices.v0 import juju_systemd_notices as charmhub_library  # noqa: E402
 from charms.juju_systemd_notices.v0.juju_systemd_notices import (  # noqa: E402
     Service,
     ServiceStartedEvent,
@@ -53,11 +54,18 @@ REAL_STATUS_JSON = (
     '"jsn-lib-probe2.service", "active_state": "inactive", "delivered": "stopped", '
     '"pending": "none", "pending_hook": "none"}]}\n'
 )
+# What the binary writes on stderr with --json when systemd refuses (src/cli_common.cc), and the
+# message the library makes of it.
 ACCESS_DENIED = (
+    '{"command":"subscribe","error":"dbus-error","doing":"enabling the unit","dbus_error":'
+    '"org.freedesktop.DBus.Error.AccessDenied","message":"enabling '
+    'juju-app-0-systemd-notices.service: org.freedesktop.DBus.Error.AccessDenied: Access denied '
+    'to EnableUnitFiles (fake)"}\n'
+)
+ACCESS_DENIED_MESSAGE = (
     "juju-systemd-notices subscribe: enabling the unit: enabling "
     "juju-app-0-systemd-notices.service: org.freedesktop.DBus.Error.AccessDenied: Access denied "
-    "to EnableUnitFiles (fake)\n"
-    "Try 'juju-systemd-notices subscribe --help' for more.\n"
+    "to EnableUnitFiles (fake) (exit status 1)"
 )
 
 
@@ -98,8 +106,9 @@ def charm_watching(services):
 
 # The fake binary: records its arguments (NUL-separated) in argv beside it and appends them as a
 # line to runs, prints the files stdout and stderr beside it, exits with the number in exit (or
-# kills itself with SIGTERM). When unit-file beside it names a path, a successful subscribe
-# creates that file and remove deletes it, as the binary does with the notices unit file.
+# kills itself with SIGTERM, or hangs: "hang"). When unit-file beside it names a path, a
+# successful subscribe creates that file and enables it (a multi-user.target.wants/ link), stop
+# disables it and remove deletes both, as the binary does with the notices unit file.
 FAKE_BINARY = textwrap.dedent(
     """\
     #!/bin/sh
@@ -110,10 +119,14 @@ FAKE_BINARY = textwrap.dedent(
     cat "$here/stderr" >&2 2>/dev/null
     code=$(cat "$here/exit" 2>/dev/null || echo 0)
     [ "$code" = term ] && kill -TERM $$
+    [ "$code" = hang ] && exec sleep 600
     if [ "$code" = 0 ] && [ -s "$here/unit-file" ]; then
+      file=$(cat "$here/unit-file")
+      wants="$(dirname "$file")/multi-user.target.wants"
       case "$1" in
-        subscribe) : > "$(cat "$here/unit-file")" ;;
-        remove) rm -f "$(cat "$here/unit-file")" ;;
+        subscribe) : > "$file"; mkdir -p "$wants"; ln -sf "$file" "$wants/" ;;
+        stop) rm -f "$wants/$(basename "$file")" ;;
+        remove) rm -f "$file" "$wants/$(basename "$file")" ;;
       esac
     fi
     exit "$code"
@@ -155,7 +168,7 @@ class FakeBinary:
         return [line.split("\0")[:-1] for line in recorded.read_bytes().decode().splitlines()]
 
     def keep_unit_file(self, path: Path) -> None:
-        """From now on subscribe creates `path` and remove deletes it."""
+        """From now on subscribe creates and enables `path`, stop disables it, remove deletes it."""
         (self.directory / "unit-file").write_text(str(path))
 
 
@@ -175,6 +188,11 @@ class LibraryTest(unittest.TestCase):
         self.unit_directory = self.temp / "etc-systemd-system"
         self.unit_directory.mkdir()
         patcher = mock.patch.object(library, "SYSTEM_UNIT_DIRECTORY", self.unit_directory)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        # These tests are of what the library runs: under Harness it would run nothing (see
+        # test_charm_authors.py for that), so it is told it runs under Juju.
+        patcher = mock.patch.object(library, "_under_test_harness", lambda model: False)
         patcher.start()
         self.addCleanup(patcher.stop)
 
@@ -305,7 +323,7 @@ class ValidationTest(LibraryTest):
         self.assert_refused(r"found 'slürmd'", "slürmd")
 
     def test_bad_aliases_are_refused(self):
-        self.assert_refused(r"alias of 1 to 128 bytes .* found ''", "slurmd", alias="")
+        self.assertEqual(Service("slurmd", alias="").hook_alias, "slurmd")  # no alias, as the original
         self.assert_refused(r"starting with a letter or digit.*found '-x'", "slurmd", alias="-x")
         self.assert_refused(r"found 'a b'", "slurmd", alias="a b")
         self.assert_refused(r"found 'a/b'", "slurmd", alias="a/b")
@@ -336,23 +354,27 @@ class ValidationTest(LibraryTest):
                 self.assertEqual(Service(name, alias=alias).unit, unit)
         self.assertEqual(Service("a", alias="b" * 128).hook_alias, "b" * 128)
 
-    def test_lists_the_binary_refuses_are_refused_by_systemd_notices(self):
+    def test_lists_the_binary_refuses_are_made_as_the_original_and_refused_by_subscribe(self):
         harness = self.harness(charm_watching(["placeholder"]))
         charm = harness.charm
-        with self.assertRaisesRegex(ValueError, "expected each unit once, found slurmd.service twice"):
-            SystemdNotices(charm, [Service("slurmd"), Service("slurmd.service", alias="other")])
-        with self.assertRaisesRegex(ValueError, "different alias for each service, found 'x'"):
-            SystemdNotices(charm, [Service("a", alias="x"), Service("b", alias="x")])
-        with self.assertRaisesRegex(ValueError, "at least one service to observe, found none"):
-            SystemdNotices(charm, [])
-        with self.assertRaisesRegex(ValueError, "at most 64 services, found 65"):
-            SystemdNotices(charm, [Service(f"s{i}") for i in range(65)])
-        SystemdNotices(charm, [Service(f"s{i}") for i in range(64)])
-
-    def test_aliases_that_ops_would_dispatch_to_one_event_are_refused(self):
-        harness = self.harness(charm_watching(["placeholder"]))
-        with self.assertRaisesRegex(ValueError, "'a-b' and 'a_b', both service_a_b_started"):
-            SystemdNotices(harness.charm, [Service("x", alias="a-b"), Service("y", alias="a_b")])
+        fake = self.bundled_fake()
+        for services, pattern in [
+            ([Service("slurmd"), Service("slurmd.service", alias="other")],
+             "expected each unit once, found slurmd.service twice"),
+            ([Service("a", alias="x"), Service("b", alias="x")],
+             "different alias for each service, found 'x'"),
+            ([], "at least one service to subscribe to, found none"),
+            ([Service(f"s{i}") for i in range(65)], "at most 64 services .*, found 65"),
+            ([Service("x", alias="a-b"), Service("y", alias="a_b")],
+             "'a-b' and 'a_b', both service_a_b_started"),
+        ]:
+            with self.subTest(pattern=pattern):
+                notices = SystemdNotices(charm, services)  # made, as the original's
+                with self.assertRaisesRegex(ValueError, pattern):
+                    notices.subscribe()
+        self.assertEqual(fake.runs(), [])
+        SystemdNotices(charm, [Service(f"s{i}") for i in range(64)]).subscribe()
+        self.assertEqual(len(fake.runs()), 1)
 
     def test_a_service_changed_after_it_was_made_is_checked_again(self):
         service = Service("slurmd")
@@ -379,7 +401,7 @@ class CommandTest(LibraryTest):
         harness.charm.on.install.emit()
         self.assertEqual(fake.argv(), [
             "subscribe", "--unit", "app/0", "--charm-dir", str(self.charm_dir),
-            "--", "snap.slurm.slurmd=slurmd",
+            "--json", "--", "snap.slurm.slurmd=slurmd",
         ])
 
     def test_subscribe_passes_every_service_in_order_with_the_binarys_default_alias(self):
@@ -387,15 +409,15 @@ class CommandTest(LibraryTest):
         harness = self.harness(charm_watching(
             [Service("munged.service"), Service("-.mount", alias="root"), "slurmd"]), app="slurmd")
         harness.charm.notices.subscribe()
-        self.assertEqual(fake.argv()[:6], ["subscribe", "--unit", "slurmd/0", "--charm-dir",
-                                           str(self.charm_dir), "--"])
-        self.assertEqual(fake.argv()[6:], ["munged.service=munged", "-.mount=root", "slurmd=slurmd"])
+        self.assertEqual(fake.argv()[:7], ["subscribe", "--unit", "slurmd/0", "--charm-dir",
+                                           str(self.charm_dir), "--json", "--"])
+        self.assertEqual(fake.argv()[7:], ["munged.service=munged", "-.mount=root", "slurmd=slurmd"])
 
     def test_stop_runs_stop_with_the_unit(self):
         fake = self.bundled_fake()
         harness = self.harness(ApplicationCharm)
         harness.charm.on.stop.emit()
-        self.assertEqual(fake.argv(), ["stop", "--unit", "app/0"])
+        self.assertEqual(fake.argv(), ["stop", "--unit", "app/0", "--json"])
 
     def test_status_runs_status_json_and_returns_typed_objects(self):
         fake = self.bundled_fake(stdout=REAL_STATUS_JSON)
@@ -438,7 +460,7 @@ class CommandTest(LibraryTest):
         self.assertEqual(error.dbus_error, "org.freedesktop.DBus.Error.AccessDenied")
         self.assertEqual(error.stderr, ACCESS_DENIED)
         self.assertEqual(error.command[0], str(self.charm_dir / "bin" / "juju-systemd-notices"))
-        self.assertEqual(str(error), ACCESS_DENIED.splitlines()[0] + " (exit status 1)")
+        self.assertEqual(str(error), ACCESS_DENIED_MESSAGE)
 
     def test_stop_and_status_failures_raise_too(self):
         fake = self.bundled_fake(stderr="juju-systemd-notices stop: stopping the unit: "
@@ -480,13 +502,13 @@ class CommandTest(LibraryTest):
         self.assertEqual(error.returncode, 1)
         self.assertEqual(error.cmd, [str(self.charm_dir / "bin" / "juju-systemd-notices"),
                                      "subscribe", "--unit", "app/0", "--charm-dir",
-                                     str(self.charm_dir), "--", "slurmd=slurmd"])
+                                     str(self.charm_dir), "--json", "--", "slurmd=slurmd"])
         self.assertEqual(error.cmd, error.command)
         self.assertEqual(error.output, "half done\n")
         self.assertEqual(error.stdout, "half done\n")
         self.assertEqual(error.stderr, ACCESS_DENIED)
         # str() is the binary's message, not CalledProcessError's "Command [...] returned ...".
-        self.assertEqual(str(error), ACCESS_DENIED.splitlines()[0] + " (exit status 1)")
+        self.assertEqual(str(error), ACCESS_DENIED_MESSAGE)
         self.assertEqual(error.message, str(error))
         self.assertEqual(error.args, (str(error),))
 
@@ -532,171 +554,219 @@ ORIGINAL_UNIT_FILE = textwrap.dedent(
 )
 
 
-def charm_handling_its_own_life(library_first):
-    """A charm that subscribes in its own upgrade-charm handler and stops in remove, as a charm
-    written for the original might; its handlers run after the library's when library_first
-    (SystemdNotices made before it observes), else before."""
+def charm_with_own_handlers(**keywords):
+    """The issue's charm with its own upgrade-charm and remove handlers, which record that they
+    ran (in charm.ran), made after its SystemdNotices (so the library's handlers run first)."""
 
-    class OwnLifeCharm(CharmBase):
+    class OwnHandlersCharm(ApplicationCharm):
+        ran = []
+
         def __init__(self, framework):
-            super().__init__(framework)
-            if library_first:
-                self.notices = SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd")])
+            CharmBase.__init__(self, framework)
+            self._systemd_notices = SystemdNotices(
+                self, [Service("snap.slurm.slurmd", alias="slurmd")], **keywords)
+            self.framework.observe(self.on.install, self._on_install)
+            self.framework.observe(self.on.stop, self._on_stop)
             self.framework.observe(self.on.upgrade_charm, self._on_upgrade_charm)
             self.framework.observe(self.on.remove, self._on_remove)
-            if not library_first:
-                self.notices = SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd")])
 
         def _on_upgrade_charm(self, _):
-            self.notices.subscribe()
+            self.ran.append("upgrade-charm")
 
         def _on_remove(self, _):
-            self.notices.stop()
+            self.ran.append("remove")
 
-    return OwnLifeCharm
+    return OwnHandlersCharm
 
 
 class LifeTest(LibraryTest):
-    """What the library runs on the charm's upgrade-charm and remove events by itself."""
+    """What the library runs on the charm's upgrade-charm and remove events by itself: only for
+    a unit that subscribed, never failing the hook."""
 
     def subscribe_argv(self, unit="app/0", watches=("snap.slurm.slurmd=slurmd",)):
-        return ["subscribe", "--unit", unit, "--charm-dir", str(self.charm_dir), "--", *watches]
+        return ["subscribe", "--unit", unit, "--charm-dir", str(self.charm_dir), "--json", "--",
+                *watches]
 
     def notices_unit_file(self, unit="app/0"):
         return self.unit_directory / f"juju-{unit.replace('/', '-')}-systemd-notices.service"
 
-    def test_upgrade_charm_subscribes_again_when_the_unit_has_a_notices_unit(self):
+    def subscribed(self, unit="app/0", text=ORIGINAL_UNIT_FILE):
+        """The notices unit file of `unit`, enabled, as subscribe (ours or the original's) left it."""
+        unit_file = self.notices_unit_file(unit)
+        unit_file.write_text(text)
+        wants = self.unit_directory / "multi-user.target.wants"
+        wants.mkdir(exist_ok=True)
+        (wants / unit_file.name).symlink_to(unit_file)
+        return unit_file
+
+    def fake_systemctl(self, exit="0"):
+        """A systemctl on PATH that records its arguments."""
+        return FakeBinary(self.temp / "systemctl-dir", exit=exit)
+
+    def test_upgrade_charm_subscribes_again_when_the_unit_is_subscribed(self):
         for writer, text in [("ours", "[Service]\nExecStart=/old/bin/juju-systemd-notices\n"),
                              ("the original's", ORIGINAL_UNIT_FILE)]:
             with self.subTest(unit_file=writer):
-                self.notices_unit_file().write_text(text)
+                shutil.rmtree(str(self.unit_directory))
+                self.unit_directory.mkdir()
+                self.subscribed(text=text)
                 fake = self.bundled_fake()
                 (fake.directory / "runs").unlink(missing_ok=True)
                 harness = self.harness(ApplicationCharm)
                 harness.charm.on.upgrade_charm.emit()
                 self.assertEqual(fake.runs(), [self.subscribe_argv()])
 
+    def test_upgrade_charm_leaves_a_unit_the_charm_stopped_stopped(self):
+        # stop() disables the unit and keeps its file.
+        fake = self.bundled_fake()
+        self.notices_unit_file().write_text(ORIGINAL_UNIT_FILE)
+        harness = self.harness(ApplicationCharm)
+        harness.charm.on.upgrade_charm.emit()
+        self.assertEqual(fake.runs(), [])
+        self.assertFalse(harness.charm._systemd_notices.is_subscribed())
+
     def test_upgrade_charm_without_a_notices_unit_runs_nothing(self):
         fake = self.bundled_fake()
-        # Another unit's file is not this unit's.
-        self.notices_unit_file("app/1").write_text(ORIGINAL_UNIT_FILE)
+        self.subscribed("app/1")  # another unit's is not this unit's
         harness = self.harness(ApplicationCharm)
         harness.charm.on.upgrade_charm.emit()
         self.assertEqual(fake.runs(), [])
 
-    def test_upgrade_charm_looks_for_the_file_named_after_this_unit(self):
-        fake = self.bundled_fake()
-        self.notices_unit_file("slurmd/3").write_text(ORIGINAL_UNIT_FILE)
-        harness = self.harness(charm_watching(["slurmd"]), app="slurmd")  # unit slurmd/0
-        harness.charm.on.upgrade_charm.emit()
-        self.assertEqual(fake.runs(), [])
-        self.notices_unit_file("slurmd/0").write_text(ORIGINAL_UNIT_FILE)
-        harness.charm.on.upgrade_charm.emit()
-        self.assertEqual(fake.runs(), [self.subscribe_argv("slurmd/0", ["slurmd=slurmd"])])
-
-    def test_upgrade_charm_failure_fails_the_hook_and_is_logged(self):
-        self.notices_unit_file().write_text(ORIGINAL_UNIT_FILE)
+    def test_upgrade_charm_failure_is_logged_with_what_to_run_and_the_hook_goes_on(self):
+        self.subscribed()
         self.bundled_fake(stderr=ACCESS_DENIED, exit="1")
-        harness = self.harness(ApplicationCharm)
+        harness = self.harness(charm_with_own_handlers())
         with self.assertLogs(library.__name__, "ERROR") as logs:
-            with self.assertRaises(subprocess.CalledProcessError) as raised:
-                harness.charm.on.upgrade_charm.emit()
-        self.assertIsInstance(raised.exception, library.SystemdNoticesError)
-        self.assertIn("AccessDenied", "\n".join(logs.output))
+            harness.charm.on.upgrade_charm.emit()
+        logged = "\n".join(logs.output)
+        self.assertIn("AccessDenied", logged)
+        self.assertIn("run by hand: juju-systemd-notices subscribe --unit app/0 --charm-dir "
+                      f"{self.charm_dir} -- snap.slurm.slurmd=slurmd", logged)
+        self.assertEqual(harness.charm.ran, ["upgrade-charm"])
 
-    def test_upgrade_charm_with_a_notices_unit_and_no_binary_fails_the_hook(self):
-        self.notices_unit_file().write_text(ORIGINAL_UNIT_FILE)
-        harness = self.harness(ApplicationCharm)
-        with self.assertLogs(library.__name__, "ERROR"):
-            with self.assertRaises(library.BinaryNotFoundError):
-                harness.charm.on.upgrade_charm.emit()
-
-    def test_remove_runs_remove_with_the_unit(self):
-        fake = self.bundled_fake()
-        harness = self.harness(ApplicationCharm)
-        harness.charm.on.remove.emit()
-        self.assertEqual(fake.runs(), [["remove", "--unit", "app/0"]])
-
-    def test_remove_is_public_and_runs_the_same(self):
-        fake = self.bundled_fake()
-        harness = self.harness(charm_watching(["slurmd"]), app="slurmd")
-        harness.charm.notices.remove()
-        self.assertEqual(fake.runs(), [["remove", "--unit", "slurmd/0"]])
-
-    def test_a_failing_remove_fails_the_hook_with_a_called_process_error_and_logs_it(self):
-        stderr = ("juju-systemd-notices remove: stopping juju-app-0-systemd-notices.service: "
-                  "org.freedesktop.DBus.Error.AccessDenied: Access denied (fake)\n")
-        self.bundled_fake(stderr=stderr, exit="1")
-        harness = self.harness(ApplicationCharm)
+    def test_upgrade_charm_with_a_subscribed_unit_and_no_binary_is_logged_and_goes_on(self):
+        self.subscribed()
+        harness = self.harness(charm_with_own_handlers())
         with self.assertLogs(library.__name__, "ERROR") as logs:
-            with self.assertRaises(subprocess.CalledProcessError) as raised:
-                harness.charm.on.remove.emit()
-        error = raised.exception
-        self.assertIsInstance(error, library.SystemdNoticesError)
-        self.assertEqual(error.returncode, 1)
-        self.assertEqual(error.cmd[1:], ["remove", "--unit", "app/0"])
-        self.assertEqual(error.dbus_error, "org.freedesktop.DBus.Error.AccessDenied")
-        self.assertEqual(str(error), stderr.strip() + " (exit status 1)")
-        self.assertIn(str(error), "\n".join(logs.output))
+            harness.charm.on.upgrade_charm.emit()
+        self.assertIn("found none", "\n".join(logs.output))
+        self.assertEqual(harness.charm.ran, ["upgrade-charm"])
 
-    def test_remove_without_a_binary_or_a_notices_unit_does_nothing(self):
-        # A charm's own unit tests emitting remove: no binary, nothing installed.
-        harness = self.harness(ApplicationCharm)
+    def test_several_objects_restart_the_daemon_once_a_hook(self):
+        self.subscribed()
+        fake = self.bundled_fake()
+        harness = self.harness(charm_watching([Service("slurmd")]))
+        # Held, as ops calls an object's handlers only while it is held.
+        harness.charm.more = [
+            SystemdNotices(harness.charm, [Service("snap.slurm.slurmd", alias="slurmd")]),
+            SystemdNotices(harness.charm, [Service("munged")]),
+        ]
+        harness.charm.on.upgrade_charm.emit()
+        # The last one made handles the hook.
+        self.assertEqual(fake.runs(), [self.subscribe_argv(watches=["munged=munged"])])
         harness.charm.on.remove.emit()
+        self.assertEqual(fake.runs()[1:], [["remove", "--unit", "app/0", "--json"]])
 
-    def test_remove_without_a_binary_but_with_a_notices_unit_fails_the_hook(self):
-        self.notices_unit_file().write_text(ORIGINAL_UNIT_FILE)
-        harness = self.harness(ApplicationCharm)
-        with self.assertLogs(library.__name__, "ERROR"):
-            with self.assertRaises(library.BinaryNotFoundError):
-                harness.charm.on.remove.emit()
+    def test_remove_runs_remove_with_the_unit_when_it_has_a_notices_unit(self):
+        self.subscribed()
+        fake = self.bundled_fake()
+        harness = self.harness(charm_with_own_handlers())
+        harness.charm.on.remove.emit()
+        self.assertEqual(fake.runs(), [["remove", "--unit", "app/0", "--json"]])
+        self.assertEqual(harness.charm.ran, ["remove"])
+
+    def test_remove_on_a_unit_that_never_subscribed_runs_nothing(self):
+        fake = self.bundled_fake()
+        systemctl = self.fake_systemctl()
+        self.set_environment("PATH", f"{systemctl.directory}:{os.environ['PATH']}")
+        harness = self.harness(charm_with_own_handlers())
+        harness.charm.on.remove.emit()
+        self.assertEqual(fake.runs(), [])
+        self.assertEqual(systemctl.runs(), [])
+        self.assertEqual(harness.charm.ran, ["remove"])
+        self.assertIs(harness.charm._systemd_notices.remove(), False)
+
+    def test_a_failing_remove_is_logged_with_what_to_run_and_the_hook_goes_on(self):
+        self.subscribed()
+        self.bundled_fake(stderr=ACCESS_DENIED.replace('"subscribe"', '"remove"'), exit="1")
+        harness = self.harness(charm_with_own_handlers())
+        with self.assertLogs(library.__name__, "ERROR") as logs:
+            harness.charm.on.remove.emit()
+        logged = "\n".join(logs.output)
+        self.assertIn("AccessDenied", logged)
+        self.assertIn("Run by hand: juju-systemd-notices remove --unit app/0", logged)
+        self.assertIn("systemctl disable --now juju-app-0-systemd-notices.service", logged)
+        self.assertEqual(harness.charm.ran, ["remove"])
+        # Called by the charm, it raises.
+        with self.assertRaises(subprocess.CalledProcessError) as raised:
+            harness.charm._systemd_notices.remove()
+        self.assertEqual(raised.exception.dbus_error, "org.freedesktop.DBus.Error.AccessDenied")
+        self.assertEqual(raised.exception.error, "dbus-error")
+
+    def test_remove_without_a_binary_removes_with_systemctl_and_says_so(self):
+        unit_file = self.subscribed()
+        systemctl = self.fake_systemctl()
+        os.rename(str(systemctl.directory / "juju-systemd-notices"),
+                  str(systemctl.directory / "systemctl"))
+        self.set_environment("PATH", f"{systemctl.directory}:/usr/bin:/bin")
+        harness = self.harness(charm_with_own_handlers())
+        with self.assertLogs(library.__name__, "WARNING") as logs:
+            harness.charm.on.remove.emit()
+        self.assertEqual(systemctl.runs(), [["disable", "--now", unit_file.name],
+                                            ["daemon-reload"]])
+        self.assertFalse(unit_file.exists())
+        self.assertIn("removing juju-app-0-systemd-notices.service with systemctl instead",
+                      "\n".join(logs.output))
+        self.assertEqual(harness.charm.ran, ["remove"])
+
+    def test_remove_without_a_binary_and_a_failing_systemctl_is_logged_and_goes_on(self):
+        self.subscribed()
+        systemctl = self.fake_systemctl(exit="1")
+        os.rename(str(systemctl.directory / "juju-systemd-notices"),
+                  str(systemctl.directory / "systemctl"))
+        self.set_environment("PATH", f"{systemctl.directory}:/usr/bin:/bin")
+        harness = self.harness(charm_with_own_handlers())
+        with self.assertLogs(library.__name__, "ERROR") as logs:
+            harness.charm.on.remove.emit()
+        self.assertIn("systemctl disable --now juju-app-0-systemd-notices.service exited 1",
+                      "\n".join(logs.output))
+        self.assertEqual(harness.charm.ran, ["remove"])
+
+    def test_turned_off_the_library_handles_neither_and_the_public_methods_do_the_steps(self):
+        self.subscribed()
+        fake = self.bundled_fake()
+        harness = self.harness(charm_with_own_handlers(handle_upgrade_and_remove=False))
+        harness.charm.on.upgrade_charm.emit()
+        harness.charm.on.remove.emit()
+        self.assertEqual(fake.runs(), [])
+        self.assertIs(harness.charm._systemd_notices.renew(), True)
+        self.assertIs(harness.charm._systemd_notices.remove(), True)
+        self.assertEqual(fake.runs(), [self.subscribe_argv(),
+                                       ["remove", "--unit", "app/0", "--json"]])
 
     def test_the_seed_charm_runs_each_command_once_in_its_whole_life(self):
         fake = self.bundled_fake()
         fake.keep_unit_file(self.notices_unit_file())
         harness = self.harness(ApplicationCharm)
         harness.charm.on.upgrade_charm.emit()  # before install: nothing subscribed yet
-        for event in ["install", "upgrade_charm", "stop", "remove", "upgrade_charm"]:
+        for event in ["install", "upgrade_charm", "stop", "upgrade_charm", "remove"]:
             getattr(harness.charm.on, event).emit()
         self.assertEqual(fake.runs(), [self.subscribe_argv(), self.subscribe_argv(),
-                                       ["stop", "--unit", "app/0"], ["remove", "--unit", "app/0"]])
+                                       ["stop", "--unit", "app/0", "--json"],
+                                       ["remove", "--unit", "app/0", "--json"]])
         self.assertFalse(self.notices_unit_file().exists())
 
-    def test_a_charm_subscribing_in_its_own_upgrade_charm_handler_subscribes_twice_alike(self):
-        # The binary's subscribe with the arguments it already runs with changes nothing.
-        for library_first in [True, False]:
-            with self.subTest(library_first=library_first):
-                fake = self.bundled_fake()
-                (fake.directory / "runs").unlink(missing_ok=True)
-                self.notices_unit_file().write_text("[Service]\n")
-                harness = self.harness(charm_handling_its_own_life(library_first))
-                harness.charm.on.upgrade_charm.emit()
-                self.assertEqual(fake.runs(), [self.subscribe_argv(), self.subscribe_argv()])
-
-    def test_a_charm_subscribing_first_in_upgrade_charm_is_followed_by_the_library(self):
-        # No notices unit before the hook: the library sees the one the charm's subscribe wrote
-        # when it comes second, and none when it comes first.
-        for library_first, expected_runs in [(True, 1), (False, 2)]:
-            with self.subTest(library_first=library_first):
-                fake = self.bundled_fake()
-                (fake.directory / "runs").unlink(missing_ok=True)
-                self.notices_unit_file().unlink(missing_ok=True)
-                fake.keep_unit_file(self.notices_unit_file())
-                harness = self.harness(charm_handling_its_own_life(library_first))
-                harness.charm.on.upgrade_charm.emit()
-                self.assertEqual(fake.runs(), [self.subscribe_argv()] * expected_runs)
-
-    def test_a_charm_stopping_in_its_own_remove_handler_works_in_either_order(self):
-        # The binary's stop of a unit remove already took away exits 0, as does remove of a
-        # stopped one.
-        for library_first, expected in [(True, ["remove", "stop"]), (False, ["stop", "remove"])]:
-            with self.subTest(library_first=library_first):
-                fake = self.bundled_fake()
-                (fake.directory / "runs").unlink(missing_ok=True)
-                harness = self.harness(charm_handling_its_own_life(library_first))
-                harness.charm.on.remove.emit()
-                self.assertEqual([run[0] for run in fake.runs()], expected)
-                self.assertEqual([run[1:] for run in fake.runs()], [["--unit", "app/0"]] * 2)
+    def test_a_call_that_does_not_finish_is_killed_and_says_what_timed_out(self):
+        self.bundled_fake(exit="hang")
+        harness = self.harness(ApplicationCharm)
+        with mock.patch.object(library, "CHANGE_TIMEOUT_SECONDS", 0.2):
+            with self.assertLogs(library.__name__, "ERROR") as logs:
+                with self.assertRaises(library.SystemdNoticesError) as raised:
+                    harness.charm._systemd_notices.stop()
+        self.assertEqual(raised.exception.returncode, -9)
+        self.assertIn("juju-systemd-notices stop did not finish in 0.2 s and was killed "
+                      "(timed out)", str(raised.exception))
+        self.assertIn(str(raised.exception), "\n".join(logs.output))
 
 
 class HandleTest(LibraryTest):
@@ -709,19 +779,13 @@ class HandleTest(LibraryTest):
         self.assertEqual(harness.charm.notices.handle.path,
                          f"{harness.charm.handle.path}/SystemdNotices[slurmd,munged]")
 
-    def test_two_objects_for_the_same_aliases_coexist_and_each_renews_its_own(self):
-        fake = self.bundled_fake()
-        (self.unit_directory / "juju-app-0-systemd-notices.service").write_text("[Service]\n")
+    def test_two_objects_for_the_same_aliases_coexist(self):
         harness = self.harness(charm_watching([Service("slurmd")]))
         second = SystemdNotices(harness.charm, [Service("snap.slurm.slurmd", alias="slurmd")])
         third = SystemdNotices(harness.charm, [Service("munged")])
         charm_path = harness.charm.handle.path
         self.assertEqual(second.handle.path, f"{charm_path}/SystemdNotices[slurmd#2]")
         self.assertEqual(third.handle.path, f"{charm_path}/SystemdNotices[munged]")
-        # One watch list per unit: each subscribes in turn, in the order made, the last wins.
-        harness.charm.on.upgrade_charm.emit()
-        self.assertEqual([run[-1] for run in fake.runs()],
-                         ["slurmd=slurmd", "snap.slurm.slurmd=slurmd", "munged=munged"])
 
     def test_the_first_objects_handle_is_the_same_in_every_charm_made(self):
         for _ in range(2):
@@ -745,21 +809,14 @@ class BinaryLookupTest(LibraryTest):
     def installed_package_fake(self):
         """A package juju_systemd_notices first on sys.path, as a wheel installs it, with a
         fake binary in its bin/."""
-        site = self.temp / "site-packages"
-        package = site / library.PACKAGE
+        package = self.temp / "site-packages" / library.PACKAGE
         package.mkdir(parents=True)
-        (package / "__init__.py").write_text("")
-        sys.path.insert(0, str(site))
-        self.addCleanup(self._forget_package, str(site))
-        self._forget_package(None)
+        # Where the library finds the installed package (the module itself stays the one
+        # imported, as in a charm: one module).
+        patcher = mock.patch.object(library, "_package_directory", lambda: package)
+        patcher.start()
+        self.addCleanup(patcher.stop)
         return FakeBinary(package / "bin")
-
-    @staticmethod
-    def _forget_package(site):
-        if site is not None and site in sys.path:
-            sys.path.remove(site)
-        sys.modules.pop(library.PACKAGE, None)
-        importlib.invalidate_caches()
 
     def test_the_packages_binary_wins_over_the_charms_and_the_one_on_path(self):
         on_path = FakeBinary(self.path_dir)
@@ -767,7 +824,7 @@ class BinaryLookupTest(LibraryTest):
         packaged = self.installed_package_fake()
         harness = self.harness(ApplicationCharm)
         harness.charm._systemd_notices.stop()
-        self.assertEqual(packaged.argv(), ["stop", "--unit", "app/0"])
+        self.assertEqual(packaged.argv(), ["stop", "--unit", "app/0", "--json"])
         self.assertIsNone(bundled.argv())
         self.assertIsNone(on_path.argv())
 
@@ -777,21 +834,21 @@ class BinaryLookupTest(LibraryTest):
         (packaged.directory / "juju-systemd-notices").chmod(0o644)
         harness = self.harness(ApplicationCharm)
         harness.charm._systemd_notices.stop()
-        self.assertEqual(bundled.argv(), ["stop", "--unit", "app/0"])
+        self.assertEqual(bundled.argv(), ["stop", "--unit", "app/0", "--json"])
         self.assertIsNone(packaged.argv())
 
     def test_the_binary_on_path_is_used_when_the_charm_has_none(self):
         on_path = FakeBinary(self.path_dir)
         harness = self.harness(ApplicationCharm)
         harness.charm._systemd_notices.stop()
-        self.assertEqual(on_path.argv(), ["stop", "--unit", "app/0"])
+        self.assertEqual(on_path.argv(), ["stop", "--unit", "app/0", "--json"])
 
     def test_the_charms_binary_wins_over_the_one_on_path(self):
         on_path = FakeBinary(self.path_dir)
         bundled = self.bundled_fake()
         harness = self.harness(ApplicationCharm)
         harness.charm._systemd_notices.stop()
-        self.assertEqual(bundled.argv(), ["stop", "--unit", "app/0"])
+        self.assertEqual(bundled.argv(), ["stop", "--unit", "app/0", "--json"])
         self.assertIsNone(on_path.argv())
 
     def test_a_charm_binary_that_is_not_executable_is_passed_over_for_path(self):
@@ -800,7 +857,7 @@ class BinaryLookupTest(LibraryTest):
         (self.charm_dir / "bin" / "juju-systemd-notices").write_text("not a program\n")
         harness = self.harness(ApplicationCharm)
         harness.charm._systemd_notices.stop()
-        self.assertEqual(on_path.argv(), ["stop", "--unit", "app/0"])
+        self.assertEqual(on_path.argv(), ["stop", "--unit", "app/0", "--json"])
 
     def test_none_raises_naming_every_place_in_the_order_looked(self):
         packaged = self.installed_package_fake()
@@ -837,7 +894,7 @@ class BinaryLookupTest(LibraryTest):
                 self.assertIn(f"on PATH ({self.path_dir}:/usr/bin:/bin)", message)
                 self.assertIsInstance(raised.exception, library.SystemdNoticesError)
                 self.assertIsInstance(raised.exception, subprocess.CalledProcessError)
-                self.assertIsNone(raised.exception.returncode)
+                self.assertEqual(raised.exception.returncode, 127)
                 # The command it would have run, with the name it looked for.
                 self.assertEqual(raised.exception.cmd[:3],
                                  ["juju-systemd-notices", call.__name__, "--unit"])
@@ -907,7 +964,7 @@ class RealBinaryTest(LibraryTest):
     def test_every_name_and_alias_the_library_refuses_by_the_binarys_rules_the_binary_refuses(self):
         refused = [("", None), ("a b", None), ("slurm/d", None), ("@x", None),
                    ("getty@.service", "getty"), ("a" * 248, "x"), ("slürmd", None),
-                   ("slurmd", ""), ("slurmd", "-x"), ("slurmd", "a b"), ("slurmd", "a" * 129),
+                   ("slurmd", "-x"), ("slurmd", "a b"), ("slurmd", "a" * 129),
                    (".service", None)]
         for name, alias in refused:
             with self.subTest(name=name[:20], alias=alias):
@@ -953,6 +1010,8 @@ class RealBinaryTest(LibraryTest):
         unit_directory.mkdir(parents=True)
         unit_file = unit_directory / "juju-app-0-systemd-notices.service"
         unit_file.write_text(ORIGINAL_UNIT_FILE)
+        (unit_directory / "multi-user.target.wants").mkdir()
+        (unit_directory / "multi-user.target.wants" / unit_file.name).symlink_to(unit_file)
         hooks = self.charm_dir / "hooks"
         hooks.mkdir()
         for hook in ["service-slurmd-started", "service-slurmd-stopped"]:
@@ -998,10 +1057,16 @@ class ImportPathTest(LibraryTest):
         self.assertEqual(package.__version__, version)
         self.assertEqual(library.__version__, version)
         major, minor, _ = version.split(".")
-        self.assertEqual((library.LIBAPI, library.LIBPATCH), (int(major), int(minor)))
-        self.assertEqual(library.PYDEPS, [f"juju-systemd-notices~={major}.{minor}.0"])
-        self.assertEqual(package.__all__, library.__all__)
-        self.assertEqual(package.__doc__, library.__doc__)
+        self.assertEqual((charmhub_library.LIBAPI, charmhub_library.LIBPATCH),
+                         (int(major), int(minor)))
+        self.assertEqual(charmhub_library.PYDEPS,
+                         [f"juju-systemd-notices>={major}.{minor},<{int(major) + 1}"])
+        self.assertEqual(package.__all__, charmhub_library.__all__)
+        self.assertEqual(package.__doc__, charmhub_library.__doc__)
+        # One module: the same objects, so one except catches either path's errors.
+        for name in package.__all__:
+            with self.subTest(name=name):
+                self.assertIs(getattr(charmhub_library, name), getattr(package, name))
         self.assertEqual(Path(package.__file__).resolve(),
                          REPOSITORY / "lib" / "juju_systemd_notices" / "__init__.py")
 
@@ -1019,4 +1084,5 @@ class ImportPathTest(LibraryTest):
         harness = self.harness(PackageCharm)
         harness.charm.notices.subscribe()
         self.assertEqual(fake.argv(), ["subscribe", "--unit", "app/0", "--charm-dir",
-                                       str(self.charm_dir), "--", "snap.slurm.slurmd=slurmd"])
+                                       str(self.charm_dir), "--json", "--",
+                                       "snap.slurm.slurmd=slurmd"])
