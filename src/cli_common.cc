@@ -223,8 +223,8 @@ int ReportFailure(const CharmCommandSpec& spec, const char* doing, const Status&
   if (reported_manager != nullptr && strcmp(status.rule(), "dbus-error") == 0) {
     dbus_error = reported_manager->error_name();
   }
-  const char* keys[] = {"{\"command\":", ",\"error\":", ",\"doing\":", ",\"dbus_error\":",
-                        ",\"message\":"};
+  const char* keys[] = {
+      "{\"command\":", ",\"error\":", ",\"doing\":", ",\"dbus_error\":", ",\"message\":"};
   std::string_view values[] = {spec.name, status.rule(), doing, dbus_error, status.message()};
   for (size_t i = 0; i < 5; ++i) {
     fputs(keys[i], stderr);

@@ -42,7 +42,8 @@ struct CharmCommand {
 };
 
 // A subcommand: its name, its --help text and the options it accepts, by name:
-//   constexpr CharmCommandSpec kStatus = {.name = "status", .usage = kUsage, .needs_unit_file = true};
+//   constexpr CharmCommandSpec kStatus = {.name = "status", .usage = kUsage, .needs_unit_file =
+//   true};
 // Every subcommand takes --json: a failure is then reported as one JSON line on stderr (see
 // ReportFailure), and status prints its report as JSON.
 struct CharmCommandSpec {

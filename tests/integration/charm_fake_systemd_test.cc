@@ -121,8 +121,7 @@ TEST_F(CharmWithFakeSystemd, WithJsonARefusalIsOneJsonLineWithTheRuleAndTheDbusE
                 ": org.freedesktop.DBus.Error.AccessDenied: Access denied to StopUnit (fake)\"}\n");
   CommandResult usage = Run({"remove", "--json", "--unit", "app 0"});
   EXPECT_EQ(usage.exit_code(), 2) << usage.output;
-  EXPECT_EQ(usage.output.rfind("{\"command\":\"remove\",\"error\":\"invalid-juju-unit\",", 0),
-            0u)
+  EXPECT_EQ(usage.output.rfind("{\"command\":\"remove\",\"error\":\"invalid-juju-unit\",", 0), 0u)
       << usage.output;
 }
 

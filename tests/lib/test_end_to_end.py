@@ -266,6 +266,10 @@ class CharmLife:
         with open(os.path.join(ROOT, fetched)) as f:
             self.add_charm_file(fetched, f.read())
         if library == "ours-in-bin":
+            # The part puts the module in lib/ too: the Charmhub file re-exports it.
+            module = "lib/juju_systemd_notices/__init__.py"
+            with open(os.path.join(ROOT, module)) as f:
+                self.add_charm_file(module, f.read())
             self.binary_in_charm = "bin/juju-systemd-notices"
             with open(PROGRAM, "rb") as f:
                 self.add_charm_file(self.binary_in_charm, f.read() + binary_tail, 0o755)
@@ -564,6 +568,33 @@ class CharmLife:
         self.refresh(SLURMD, binary_tail=b"\0another build")
         kept = self.check_notices_running()
         self.assertNotEqual(kept["MainPID"], again["MainPID"], "left on the deleted file")
+
+    def test_a_daemon_the_charm_stopped_stays_stopped_through_a_refresh(self):
+        self.boot()
+        self.deploy(EXAMPLE)
+        self.hook("install")
+        self.check_notices_running()
+        self.hook("stop")  # the charm's own stop(): stopped and disabled, its file kept
+        unit_file = self.inside("cat", UNIT_FILE).stdout
+        seen = len(self.log_lines())
+        self.refresh(EXAMPLE, binary_tail=b"\0another build")  # upgrade-charm: nothing to renew
+        state = self.notices_state()
+        self.assertEqual(state["ActiveState"], "inactive", f"{state}{self.journal()}")
+        self.assertEqual(state["UnitFileState"], "disabled", state)
+        self.assertEqual(state["NRestarts"], "0", state)
+        self.assertEqual(self.inside("cat", UNIT_FILE).stdout, unit_file, "rewritten")
+        self.check_nothing_reached(seen)
+
+    def test_remove_on_a_unit_that_never_subscribed_runs_nothing(self):
+        self.boot()
+        self.deploy(SLURMD)
+        # Where the charm's binary is, one that records any run (and fails).
+        runs = os.path.join(self.top, "binary-runs")
+        write(os.path.join(self.charm, self.binary_in_charm),
+              f"#!/bin/sh\necho \"$*\" >> {shlex.quote(runs)}\nexit 1\n", 0o755)
+        self.hook("remove")  # no install: never subscribed
+        self.assertFalse(os.path.exists(runs), "the binary ran")
+        self.check_removed()  # nothing there, and nothing made
 
     def test_a_charm_with_the_binary_in_bin_as_the_charmcraft_part_builds_it(self):
         self.boot()

@@ -33,8 +33,7 @@ plugin:
   (`charmcraft fetch-lib charms.juju_systemd_notices.v0.juju_systemd_notices`), whose `PYDEPS`
   names it; either way also add `charm-binary-python-packages: [juju-systemd-notices]` to the
   part. The plugin builds Python packages from source unless so told: without that line it
-  builds the sdist, which needs `g++` and `make` in the part's `build-packages` and fails
-  saying which is missing.
+  builds the sdist, whose binary needs `g++` and `make` in the part's `build-packages`.
 - `python`: list it in the part's `python-packages` (or a requirements file in
   `python-requirements`). This plugin does not read `PYDEPS`: a fetched library alone installs
   nothing.
