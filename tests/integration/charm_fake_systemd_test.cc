@@ -116,9 +116,8 @@ TEST_F(CharmWithFakeSystemd, WithJsonARefusalIsOneJsonLineWithTheRuleAndTheDbusE
   EXPECT_EQ(denied.exit_code(), 1) << denied.output;
   EXPECT_EQ(denied.output,
             "{\"command\":\"stop\",\"error\":\"dbus-error\",\"doing\":\"stopping the unit\","
-            "\"dbus_error\":\"org.freedesktop.DBus.Error.AccessDenied\",\"message\":\"stopping " +
-                std::string(kNoticesUnit) +
-                ": org.freedesktop.DBus.Error.AccessDenied: Access denied to StopUnit (fake)\"}\n");
+            "\"dbus_error\":\"org.freedesktop.DBus.Error.AccessDenied\",\"message\":\"StopUnit: "
+            "org.freedesktop.DBus.Error.AccessDenied: Access denied to StopUnit (fake)\"}\n");
   CommandResult usage = Run({"remove", "--json", "--unit", "app 0"});
   EXPECT_EQ(usage.exit_code(), 2) << usage.output;
   EXPECT_EQ(usage.output.rfind("{\"command\":\"remove\",\"error\":\"invalid-juju-unit\",", 0), 0u)
