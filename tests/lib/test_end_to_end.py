@@ -169,14 +169,14 @@ def packed_venv():
             subprocess.run(["/usr/bin/python3", "-m", "venv", venv], check=True)
             python = os.path.join(venv, "bin", "python")
             site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('platlib'))"],
-                                  stdout=subprocess.PIPE, universal_newlines=True,
+                                  stdout=subprocess.PIPE, text=True,
                                   check=True).stdout.strip()
             before = {os.path.join(d, n) for d, _, names in os.walk(site) for n in names}
             done = subprocess.run(
                 [python, "-m", "pip", "--isolated", "--disable-pip-version-check", "install",
                  "--no-index", "--no-cache-dir", "--only-binary=:all:", "--find-links", DIST,
                  "juju-systemd-notices"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if done.returncode != 0:
                 raise AssertionError(f"expected pip to install a wheel from {DIST} (make wheels), "
                                      f"found: {done.stdout[-800:]}")

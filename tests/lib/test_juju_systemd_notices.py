@@ -973,7 +973,7 @@ class RealBinaryTest(LibraryTest):
         return subprocess.run(
             [str(REAL_BINARY), "subscribe", "--root", str(self.root), "--unit", "app/0",
              "--charm-dir", str(self.charm_dir), "--", *watches],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def exec_start(self):
         unit_file = self.root / "etc/systemd/system/juju-app-0-systemd-notices.service"
@@ -1116,6 +1116,23 @@ class ImportPathTest(LibraryTest):
                 self.assertIs(getattr(charmhub_library, name), getattr(package, name))
         self.assertEqual(Path(package.__file__).resolve(),
                          REPOSITORY / "lib" / "juju_systemd_notices" / "__init__.py")
+
+    def test_the_charmhub_file_without_the_package_says_what_to_add(self):
+        lib = self.temp / "lib"
+        charmhub = lib / "charms" / "juju_systemd_notices" / "v0"
+        charmhub.mkdir(parents=True)
+        shutil.copy(str(REPOSITORY / "lib" / "charms" / "juju_systemd_notices" / "v0" /
+                        "juju_systemd_notices.py"), str(charmhub))
+        environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [str(lib), str(Path(ops.__file__).resolve().parents[1])]))
+        result = subprocess.run(
+            [sys.executable, "-c", "import charms.juju_systemd_notices.v0.juju_systemd_notices"],
+            cwd=str(self.temp), env=environment, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(f"ImportError: expected the Python package {charmhub_library.PYDEPS[0]} "
+                      "in the charm's venv", result.stderr)
+        self.assertIn("charm-binary-python-packages", result.stderr)
 
     def test_a_charm_written_against_the_package_subscribes(self):
         from juju_systemd_notices import Service as PackageService

@@ -77,7 +77,7 @@ class ReadmeExamplesTest(unittest.TestCase):
             result = subprocess.run(
                 [sys.executable, "-m", "unittest", "-v", "test_charm"],
                 cwd=str(top / "tests" / "unit"), env=environment, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, universal_newlines=True, timeout=120)
+                stderr=subprocess.STDOUT, text=True, timeout=120)
         self.assertEqual(result.returncode, 0, result.stdout)
         self.assertRegex(result.stdout, r"Ran 5 tests in .*\n\nOK", result.stdout)
 
