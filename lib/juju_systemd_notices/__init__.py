@@ -820,7 +820,7 @@ class SystemdNotices(Object):
             return
         try:
             self.renew()
-        except (SystemdNoticesError, ValueError) as error:
+        except Exception as error:  # never fail a hook the charm did not ask us to handle
             _logger.error(
                 "upgrade-charm: renewing %s failed, so its daemon may still run the old charm's "
                 "binary or services: %s. Once the cause is fixed, run by hand: %s",
@@ -832,7 +832,7 @@ class SystemdNotices(Object):
             return
         try:
             self.remove()
-        except SystemdNoticesError as error:
+        except Exception as error:  # never fail a hook the charm did not ask us to handle
             _logger.error(
                 "remove: removing %s failed: %s. Run by hand: %s (any copy of the binary), or "
                 "systemctl disable --now %s; rm %s; systemctl daemon-reload", self._unit_file().name,
@@ -930,7 +930,12 @@ class SystemdNotices(Object):
         """Runs the binary with `args` (nothing under a test harness); the command and stdout."""
         if self._skipped(args[0]):
             return [BINARY, *args], ""
-        return self._run_binary(self._binary(*args), *args)
+        try:
+            binary = self._binary(*args)
+        except BinaryNotFoundError as error:
+            _logger.error("%s", error)
+            raise
+        return self._run_binary(binary, *args)
 
     def _run_binary(self, binary: str, *args: str) -> Tuple[List[str], str]:
         """Runs `binary` with `args`; returns the command and its stdout, or raises, logged."""
