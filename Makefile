@@ -10,7 +10,8 @@
 #   make charm-lib  write lib/charms/... (the Charmhub file) from the package's module and VERSION
 #   make format     apply .clang-format to src/, include/ and tests/ (make check checks it)
 #   make check-library only the charm library's tests (tests/lib/), under ops 2 and ops 3
-#                   (tests/lib/ops_path.py finds each; nothing needs setting)
+#                   (tests/lib/ops_path.py finds each; nothing needs setting), and pyright strict
+#                   over the library (tests/lib/lint; npm installs pyright into build/pyright)
 #   make demo       run the daemon against a real systemd user manager (as root), see tools/demo
 #   make static     the same, stripped: $(BUILD)/juju-systemd-notices-static
 #   make static-musl  the same against musl (Debian musl-tools) with no libstdc++ run time:
@@ -361,6 +362,7 @@ check: deps
 	  fuzz-smoke="tests/fuzz/smoke $(BUILD)/fuzz" \
 	  library-ops2="tests/lib/run --ops 2 --dist $(DIST) $(BUILD)/$(PROGRAM)" \
 	  library-ops3="tests/lib/run --ops 3 --dist $(DIST) $(BUILD)/$(PROGRAM)" \
+	  library-lint="tests/lib/lint" \
 	  package="tests/package-install $(DIST)" \
 	  charmcraft-part=tests/charmcraft-part \
 	  charm-lib="tools/charm-lib --check" \
@@ -398,7 +400,8 @@ check-library: deps
 	$(MAKE) $(BUILD)/$(PROGRAM) wheels
 	@tests/run-suites \
 	  library-ops2="tests/lib/run --ops 2 --dist $(DIST) $(BUILD)/$(PROGRAM)" \
-	  library-ops3="tests/lib/run --ops 3 --dist $(DIST) $(BUILD)/$(PROGRAM)"
+	  library-ops3="tests/lib/run --ops 3 --dist $(DIST) $(BUILD)/$(PROGRAM)" \
+	  library-lint="tests/lib/lint"
 
 # The Python distribution juju-systemd-notices (pyproject.toml, setup.py): an sdist that builds
 # the binary from source with this Makefile, and one wheel per architecture with the musl binary

@@ -72,7 +72,7 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
       return Status();
     } else if (strcmp(argument, "--user") == 0) {
       command->user = true;
-    } else if (spec.takes_json && strcmp(argument, "--json") == 0) {
+    } else if (strcmp(argument, "--json") == 0) {
       command->json = true;
     } else if (spec.takes_watches &&
                (strcmp(argument, "--debug") == 0 || strcmp(argument, "-d") == 0)) {
@@ -191,16 +191,60 @@ Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size) {
   return Status();
 }
 
+namespace {
+bool report_json = false;
+const Manager* reported_manager = nullptr;
+}  // namespace
+
+void ReportDbusErrorsOf(const Manager* manager) { reported_manager = manager; }
+
+void PrintJsonString(FILE* file, std::string_view text) {
+  fputc('"', file);
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      fprintf(file, "\\%c", c);
+    } else if (byte < 0x20) {
+      fprintf(file, "\\u%04x", byte);
+    } else {
+      fputc(c, file);
+    }
+  }
+  fputc('"', file);
+}
+
 int ReportFailure(const CharmCommandSpec& spec, const char* doing, const Status& status,
                   int exit_code) {
-  fprintf(stderr, "juju-systemd-notices %s: %s: %s\n", spec.name, doing, status.message());
+  if (!report_json) {
+    fprintf(stderr, "juju-systemd-notices %s: %s: %s\n", spec.name, doing, status.message());
+    return exit_code;
+  }
+  std::string_view dbus_error;
+  if (reported_manager != nullptr && strcmp(status.rule(), "dbus-error") == 0) {
+    dbus_error = reported_manager->error_name();
+  }
+  const char* keys[] = {
+      "{\"command\":", ",\"error\":", ",\"doing\":", ",\"dbus_error\":", ",\"message\":"};
+  std::string_view values[] = {spec.name, status.rule(), doing, dbus_error, status.message()};
+  for (size_t i = 0; i < 5; ++i) {
+    fputs(keys[i], stderr);
+    PrintJsonString(stderr, values[i]);
+  }
+  fputs("}\n", stderr);
   return exit_code;
 }
 
 int StartCharmCommand(const CharmCommandSpec& spec, int argc, char** argv, CharmCommand* command,
                       NoticesUnit* unit) {
   *command = CharmCommand();
+  // --json before any failure, even one in reading the command line.
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; ++i) {
+    if (strcmp(argv[i], "--json") == 0) report_json = true;
+  }
   Status status = ParseCharmCommand(spec, argc, argv, command);
+  if (!status.ok() && report_json) {
+    return ReportFailure(spec, "reading the command line", status, kExitUsageError);
+  }
   if (!status.ok()) {
     fprintf(stderr, "juju-systemd-notices %s: %s\n", spec.name, status.message());
     fprintf(stderr, "Try 'juju-systemd-notices %s --help' for more.\n", spec.name);

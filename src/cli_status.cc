@@ -27,25 +27,11 @@ const char kStatusUsage[] =
     "last attempt failed; a retry is scheduled) or none, with the hook. The last two come from\n"
     "the daemon's state file, as the daemon last wrote it (\"unknown\" without one). A table, or\n"
     "JSON with --json (\"pending\": \"none\", \"pending\" or \"failing\", and \"pending_hook\":\n"
-    "\"started\", \"stopped\" or \"none\").\n"
+    "\"started\", \"stopped\" or \"none\"), and a failure as one JSON line on stderr (command,\n"
+    "error, doing, dbus_error, message).\n"
     "Exit status: 0 done, 1 not subscribed or systemd said no, 2 bad input.\n";
 
-constexpr CharmCommandSpec kSpec = {.name = "status", .usage = kStatusUsage, .takes_json = true};
-
-void PrintJsonString(std::string_view text) {
-  putchar('"');
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      printf("\\%c", c);
-    } else if (byte < 0x20) {
-      printf("\\u%04x", byte);
-    } else {
-      putchar(c);
-    }
-  }
-  putchar('"');
-}
+constexpr CharmCommandSpec kSpec = {.name = "status", .usage = kStatusUsage};
 
 }  // namespace
 
@@ -62,6 +48,7 @@ int RunStatus(int argc, char** argv) {
 
   static Manager manager;
   status = manager.Open(command.bus_address);
+  ReportDbusErrorsOf(&manager);
   if (!status.ok()) return ReportFailure(kSpec, "connecting to systemd", status, kExitFailure);
   char daemon_state[64];
   std::string_view state;
@@ -91,11 +78,11 @@ int RunStatus(int argc, char** argv) {
 
   if (command.json) {
     fputs("{\"juju_unit\": ", stdout);
-    PrintJsonString(command.juju_unit);
+    PrintJsonString(stdout, command.juju_unit);
     fputs(", \"daemon_unit\": ", stdout);
-    PrintJsonString(unit_name);
+    PrintJsonString(stdout, unit_name);
     fputs(", \"daemon_active_state\": ", stdout);
-    PrintJsonString(daemon_state);
+    PrintJsonString(stdout, daemon_state);
     fputs(state_file ? ", \"state_file\": true" : ", \"state_file\": false", stdout);
     fputs(", \"watches\": [", stdout);
   } else {
@@ -124,19 +111,19 @@ int RunStatus(int argc, char** argv) {
     const char* pending_hook = state_file ? HookName(delivery.hook) : "unknown";
     if (command.json) {
       fputs(i == 0 ? "{\"alias\": " : ", {\"alias\": ", stdout);
-      PrintJsonString(watch.alias);
+      PrintJsonString(stdout, watch.alias);
       fputs(", \"unit\": ", stdout);
-      PrintJsonString(watch.unit);
+      PrintJsonString(stdout, watch.unit);
       fputs(", \"id\": ", stdout);
-      PrintJsonString(id);
+      PrintJsonString(stdout, id);
       fputs(", \"active_state\": ", stdout);
-      PrintJsonString(state);
+      PrintJsonString(stdout, state);
       fputs(", \"delivered\": ", stdout);
-      PrintJsonString(delivered);
+      PrintJsonString(stdout, delivered);
       fputs(", \"pending\": ", stdout);
-      PrintJsonString(pending);
+      PrintJsonString(stdout, pending);
       fputs(", \"pending_hook\": ", stdout);
-      PrintJsonString(pending_hook);
+      PrintJsonString(stdout, pending_hook);
       fputs("}", stdout);
     } else if (state_file && delivery.progress != Progress::kIdle) {
       printf("%-24s %-32s %-12.*s %-10s %s %s\n", watch.alias, name, static_cast<int>(state.size()),

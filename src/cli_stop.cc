@@ -10,10 +10,11 @@ namespace jsn {
 namespace {
 
 const char kStopUsage[] =
-    "usage: juju-systemd-notices stop --unit UNIT [--user] [--bus ADDRESS]\n"
+    "usage: juju-systemd-notices stop --unit UNIT [--user] [--bus ADDRESS] [--json]\n"
     "\n"
     "Stops juju-<UNIT with / as ->-systemd-notices.service and disables it, over D-Bus, waiting\n"
-    "for the stop job. A unit that does not exist is not an error.\n"
+    "for the stop job. A unit that does not exist is not an error. --json: a failure as one\n"
+    "JSON line on stderr (command, error, doing, dbus_error, message).\n"
     "Exit status: 0 done, 1 systemd said no, 2 bad input.\n";
 
 constexpr CharmCommandSpec kSpec = {.name = "stop", .usage = kStopUsage, .needs_unit_file = false};
@@ -48,6 +49,7 @@ int RunStop(int argc, char** argv) {
 
   static Manager manager;
   Status status = manager.Open(command.bus_address);
+  ReportDbusErrorsOf(&manager);
   if (!status.ok()) return ReportFailure(kSpec, "connecting to systemd", status, kExitFailure);
   bool loaded = false;
   const char* doing = "";

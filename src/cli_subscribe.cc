@@ -26,7 +26,7 @@ constexpr size_t kMaxUnitFile = 64 * 1024;
 const char kSubscribeUsage[] =
     "usage: juju-systemd-notices subscribe --unit UNIT --charm-dir DIR [--user] [--root DIR]\n"
     "           [--bus ADDRESS] [--juju-exec PATH] [--state-dir DIR] [-d|--debug]\n"
-    "           [--type notify|simple] "
+    "           [--type notify|simple] [--json] "
     "NAME[=ALIAS] ...\n"
     "\n"
     "Links DIR/hooks/service-ALIAS-started and -stopped to DIR/dispatch (existing hooks are\n"
@@ -40,6 +40,8 @@ const char kSubscribeUsage[] =
     "  --root DIR    write under DIR/etc/systemd/system and enable offline (image builds);\n"
     "                systemd is not contacted\n"
     "  --type simple for a daemon build that does not send READY=1 (default notify)\n"
+    "  --json        a failure as one JSON line on stderr (command, error, doing,\n"
+    "                dbus_error, message)\n"
     "Exit status: 0 done, 1 systemd or the file system said no, 2 bad input (nothing written).\n";
 
 constexpr CharmCommandSpec kSpec = {
@@ -221,6 +223,7 @@ int RunSubscribe(int argc, char** argv) {
 
   static Manager manager;
   status = manager.Open(command.bus_address);
+  ReportDbusErrorsOf(&manager);
   if (!status.ok()) return ReportFailure(kSpec, "connecting to systemd", status, kExitFailure);
   // Enabled before the reload, as systemctl enable does: newer systemd marks every unit as
   // needing a reload once enabling changed something.

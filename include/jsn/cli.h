@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
 #include <string_view>
 
 #include "jsn/manager.h"
@@ -41,13 +42,15 @@ struct CharmCommand {
 };
 
 // A subcommand: its name, its --help text and the options it accepts, by name:
-//   constexpr CharmCommandSpec kStatus = {.name = "status", .usage = kUsage, .takes_json = true};
+//   constexpr CharmCommandSpec kStatus = {.name = "status", .usage = kUsage, .needs_unit_file =
+//   true};
+// Every subcommand takes --json: a failure is then reported as one JSON line on stderr (see
+// ReportFailure), and status prints its report as JSON.
 struct CharmCommandSpec {
   const char* name = "";         // "subscribe", in messages
   const char* usage = "";        // what --help prints
   bool takes_watches = false;    // NAME[=ALIAS] ..., -d, --juju-exec, --state-dir, --type
   bool takes_charm_dir = false;  // --charm-dir (required) and --root
-  bool takes_json = false;       // --json
   bool needs_unit_file = true;   // finds the unit file's directory (stop needs only the name)
 };
 
@@ -75,9 +78,18 @@ constexpr int kCharmCommandGoesOn = -1;
 int StartCharmCommand(const CharmCommandSpec& spec, int argc, char** argv, CharmCommand* command,
                       NoticesUnit* unit);
 
-// Prints "juju-systemd-notices NAME: DOING: MESSAGE" to stderr and returns `exit_code`.
+// Prints "juju-systemd-notices NAME: DOING: MESSAGE" to stderr and returns `exit_code`. With
+// --json, one line instead, for programs (the Python library) to read rather than scrape:
+//   {"command":"NAME","error":"RULE","doing":"DOING","dbus_error":"NAME or empty","message":"..."}
+// where RULE is the Status's rule ("dbus-error", "job-failed", "invalid-juju-unit", ...) and
+// dbus_error the error name of the last D-Bus error reply the manager given to
+// ReportDbusErrorsOf received, for a "dbus-error" failure.
 int ReportFailure(const CharmCommandSpec& spec, const char* doing, const Status& status,
                   int exit_code);
+// The manager whose D-Bus error name ReportFailure reports (each subcommand has one).
+void ReportDbusErrorsOf(const Manager* manager);
+// Writes `text` to `file` as a JSON string, quotes included.
+void PrintJsonString(FILE* file, std::string_view text);
 
 // The directory the notices unit file goes in: ROOT/etc/systemd/system, the user's
 // $XDG_CONFIG_HOME/systemd/user (else ~/.config/systemd/user), or /etc/systemd/system.

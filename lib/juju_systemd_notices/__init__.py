@@ -7,30 +7,42 @@ The API of `charms.operator_libs_linux.v0.juju_systemd_notices`, over the static
 `juju-systemd-notices` binary instead of a Python daemon: a charm switching to it changes one
 import line. The binary does the work. `subscribe()` runs `juju-systemd-notices subscribe`,
 which links `hooks/service-ALIAS-started` and `-stopped` to `dispatch`, writes
-`/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` and has systemd start it
-(over D-Bus; it returns once the daemon watches); `stop()` stops and disables that unit. The
-daemon runs `juju-exec <unit> hooks/service-ALIAS-started` (or `-stopped`) on each real
-transition, which ops emits as `service_ALIAS_started` (`-` in ALIAS becomes `_`).
+`/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` and has systemd enable and
+start it (over D-Bus; it returns once the daemon watches); `stop()` stops and disables that
+unit. The daemon runs `juju-exec <unit> hooks/service-ALIAS-started` (or `-stopped`) on each
+real transition, which ops emits as `service_ALIAS_started` (`-` in ALIAS becomes `_`).
 
-The binary is looked up, in this order, as `bin/juju-systemd-notices` in the installed Python
-package `juju_systemd_notices` (the platform wheel carries it; `charmcraft pack` installs it into
-the charm's `venv/`), as `<charm_dir>/bin/juju-systemd-notices` (where the charmcraft part that
-builds it from source installs it), then as `juju-systemd-notices` on `PATH`.
+The module is the Python package `juju_systemd_notices` (PyPI: `juju-systemd-notices`), which
+carries the binary for the machine's architecture as `juju_systemd_notices/bin/`. The Charmhub
+library `charms.juju_systemd_notices.v0.juju_systemd_notices` is this docstring and a re-export
+of the package: both import paths give the same classes, so one `except` catches either's
+errors. The binary is looked up, in this order, in the installed package, as
+`<charm_dir>/bin/juju-systemd-notices` (a charmcraft part that builds it from source), then on
+`PATH`.
 
 ## Getting it into a charm
 
-Either list the package in the charm's `requirements.txt`:
+The package, `juju-systemd-notices >= 0.3, < 1`, must be installed in the charm's `venv/`
+(0.3 is the first release as a package; 1 would be a new API, LIBAPI 1). How, by charmcraft
+plugin:
 
-    juju-systemd-notices >= 0.3, < 1
+- `charm` (the default): list it in `requirements.txt`, or fetch this library
+  (`charmcraft fetch-lib charms.juju_systemd_notices.v0.juju_systemd_notices`), whose `PYDEPS`
+  names it; either way also add `charm-binary-python-packages: [juju-systemd-notices]` to the
+  part. The plugin builds Python packages from source unless so told: without that line it
+  builds the sdist, whose binary needs `g++` and `make` in the part's `build-packages`.
+- `python`: list it in the part's `python-packages` (or a requirements file in
+  `python-requirements`). This plugin does not read `PYDEPS`: a fetched library alone installs
+  nothing.
+- `uv`: add it to the charm's `pyproject.toml` dependencies (`uv add juju-systemd-notices`), so
+  that `uv.lock` has it. This plugin does not read `PYDEPS` either.
 
-(0.3 is the first release as a package; 1 would be a new API, LIBAPI 1), or fetch this library from Charmhub, whose file names the package in `PYDEPS`, so `charmcraft
-pack` installs it all the same:
+Without the package, importing the Charmhub library raises `ImportError` saying so, and
+importing `juju_systemd_notices` fails as for any missing package: the charm fails in its first
+hook, before anything runs.
 
-    charmcraft fetch-lib charms.juju_systemd_notices.v0.juju_systemd_notices
-
-Then import it from either path: `from juju_systemd_notices import SystemdNotices` (the
-package) or `from charms.juju_systemd_notices.v0.juju_systemd_notices import SystemdNotices`
-(the fetched file). Nothing else: no build part, no binary to copy.
+Then import it from either path: `from juju_systemd_notices import SystemdNotices` or
+`from charms.juju_systemd_notices.v0.juju_systemd_notices import SystemdNotices`.
 
 ## How to use within a charmed operator (machine only)
 
@@ -69,25 +81,59 @@ class ApplicationCharm(CharmBase):
 Keep the `SystemdNotices` on the charm, as above: it is an ops `Object`, and ops calls an
 object's handlers only while the charm holds it.
 
+A charm written as one reconcile that every event calls uses the service events as triggers
+of it, and reads the state it needs itself:
+
+```python
+import subprocess
+
+import ops
+from juju_systemd_notices import SystemdNotices
+
+
+class SlurmdCharm(ops.CharmBase):
+    def __init__(self, framework: ops.Framework) -> None:
+        super().__init__(framework)
+        self._notices = SystemdNotices(self, ["slurmd"])
+        for event in (self.on.install, self.on.config_changed, self.on.upgrade_charm,
+                      self.on.service_slurmd_started, self.on.service_slurmd_stopped):
+            self.framework.observe(event, self._reconcile)
+        self.framework.observe(self.on.collect_unit_status, self._on_collect_status)
+
+    def _reconcile(self, _: ops.EventBase) -> None:
+        if not self._notices.is_subscribed():
+            self._notices.subscribe()
+
+    def _on_collect_status(self, event: ops.CollectStatusEvent) -> None:
+        running = subprocess.run(["systemctl", "is-active", "--quiet", "slurmd"]).returncode == 0
+        event.add_status(ops.ActiveStatus() if running else ops.BlockedStatus("slurmd not running"))
+```
+
 ## What it does on upgrade-charm and remove
 
 `SystemdNotices` observes these two events of the charm itself, so a charm that subscribes in
-`install` and stops in `stop` needs nothing more:
+`install` and stops in `stop` needs nothing more. Neither ever fails the hook: a failure is
+logged at error with the command to run by hand, and the charm's own handlers run as usual.
 
-- **upgrade-charm**: when this unit has a notices unit (the file
-  `/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` exists, written by this
-  library or by the original, which used the same name), it calls `subscribe()` again with the
-  current services, so the daemon runs the new charm's binary and watch list (the binary
-  restarts it only when that changed the unit). Without that file it does nothing. A refresh
-  is thus all it takes to move a deployed unit from the original library to this one.
-- **remove**: it calls `remove()`, which runs `juju-systemd-notices remove --unit <unit>`: the
-  daemon is stopped and disabled, its unit file deleted, systemd reloaded, and the daemon's
-  state file for the unit deleted (the hook links go with the charm dir). A failure is logged
-  and fails the hook, where Juju shows it to the operator.
+- **upgrade-charm**: `renew()`: when this unit is subscribed (`is_subscribed()`: the file
+  `/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` exists and is enabled;
+  written by this library or by the original, which used the same name), it calls `subscribe()`
+  again with the current services, so the daemon runs the new charm's binary and watch list
+  (the binary restarts it only when that changed the unit). A unit the charm stopped (`stop()`
+  disables it) stays stopped; one never subscribed is left alone, and nothing runs. A refresh is
+  thus all it takes to move a deployed unit from the original library to this one.
+- **remove**: `remove()`: when the unit file exists, `juju-systemd-notices remove --unit <unit>`
+  stops and disables the daemon, deletes its unit file, has systemd reload and deletes the
+  daemon's state file (the hook links go with the charm dir). Without a binary it does the same
+  with `systemctl disable --now`, deleting the file and `systemctl daemon-reload` (the state
+  file stays). Without the unit file nothing runs.
 
-A charm that also calls `subscribe()` in its own `upgrade-charm` handler, or `stop()` in
-`remove`, keeps working in either order: a second `subscribe` with the same services changes
-nothing, and stopping a unit that is gone is not an error.
+With several `SystemdNotices` on one charm, only the last one made handles these events, so the
+daemon restarts at most once a hook. `SystemdNotices(self, services,
+handle_upgrade_and_remove=False)` leaves both events to the charm, which may call `renew()`
+and `remove()` (or `subscribe()` and `stop()`) from its own handlers. A charm that calls them
+as well as the library keeps working in either order: a second `subscribe` with the same
+services changes nothing, and stopping a unit that is gone is not an error.
 
 ## Status
 
@@ -100,35 +146,51 @@ event.set_results({w.alias: f"{w.active_state}, delivered {w.delivered}" for w i
 
 ## Errors
 
-Names are checked by the binary's rules when a `Service` or `SystemdNotices` is made
-(`ValueError` saying what was expected and what was found), so a bad name fails in
-`__init__`, in every hook, rather than in `install` only. Failures of the binary raise
-`SystemdNoticesError` with its message (systemd's refusals carry their D-Bus error name) and
-exit status. It is a `subprocess.CalledProcessError` (`returncode`, `cmd`, `output`,
-`stderr`), what the original raised when `systemctl` failed, so a charm's
-`except subprocess.CalledProcessError` still catches it.
+A `Service` whose name or alias can never work (empty, a space, a `/`, an alias ops cannot
+name an event after) raises `ValueError` saying what was expected, where it is made.
+`SystemdNotices` takes any list, as the original; `subscribe()` refuses one the binary would
+(none, more than 64, a unit or an alias twice) with `ValueError`. Failures of the binary raise
+`SystemdNoticesError`, logged at error: its message, exit status, and from the binary's
+`--json` error line the rule broken (`error`) and systemd's D-Bus error name (`dbus_error`).
+Every call has a timeout (`CHANGE_TIMEOUT_SECONDS`, `STATUS_TIMEOUT_SECONDS`), after which
+the error says what timed out. It is a `subprocess.CalledProcessError` (`returncode`, `cmd`,
+`output`, `stderr`), what the original raised when `systemctl` failed, so a charm's
+`except subprocess.CalledProcessError` still catches it; `BinaryNotFoundError` (exit status
+127) names each place looked in.
 
 One daemon runs per Juju unit, with one watch list: `subscribe()` replaces the list with this
 object's services, so a charm keeps all its services in one `SystemdNotices`.
 
 ## Unit tests of a charm that uses it
 
-Under ops's `Harness` nothing here needs the binary but `subscribe()`, `stop()`, `remove()` and
-`status()`: patch those, at this module's path, where a test emits the events that call them.
-`upgrade-charm` does nothing without the notices unit file, and `remove` does nothing when there
-is neither a binary nor that file, as on a developer's machine.
+Under a test harness (ops's `Harness`, or `ops.testing`'s `Context` and `State`) the library
+runs nothing, even with the package and its binary in the test venv: `subscribe()`, `stop()`,
+`renew()`, `remove()` log and return, `status()` returns an empty status. Patch
+`SystemdNotices.subscribe` where a test asserts it was called; emit the service events as any
+other:
 
 ```python
 from unittest.mock import patch
 
-@patch("charms.juju_systemd_notices.v0.juju_systemd_notices.SystemdNotices.subscribe")
-def test_install_subscribes(self, subscribe):
-    self.harness.charm.on.install.emit()
+from ops import ActiveStatus, testing
+
+from charm import ApplicationCharm
+
+
+def test_install_subscribes():
+    ctx = testing.Context(ApplicationCharm, meta={"name": "app"})
+    with patch("charms.juju_systemd_notices.v0.juju_systemd_notices.SystemdNotices.subscribe") as subscribe:
+        ctx.run(ctx.on.install(), testing.State())
     subscribe.assert_called_once_with()
 
-def test_slurmd_started_sets_active(self):
-    self.harness.charm.on.service_slurmd_started.emit()
-    self.assertEqual(self.harness.charm.unit.status, ActiveStatus())
+
+def test_slurmd_started_sets_active():
+    # The service events are the charm's own (defined when it is made): emit one in a run.
+    ctx = testing.Context(ApplicationCharm, meta={"name": "app"})
+    with ctx(ctx.on.update_status(), testing.State()) as manager:
+        manager.charm.on.service_slurmd_started.emit()
+        state = manager.run()
+    assert state.unit_status == ActiveStatus()
 ```
 """
 
@@ -139,18 +201,20 @@ import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Union, cast
 
+import ops.model
 from ops.charm import CharmBase, RemoveEvent, UpgradeCharmEvent
 from ops.framework import EventBase, EventSource, Object
 
-# The version of this module, of the binary the package carries and of the Charmhub library
-# (LIBAPI.LIBPATCH are its MAJOR.MINOR): tools/charm-lib writes it from the file VERSION, the one
+# The version of this module and of the binary the package carries; the Charmhub library's
+# LIBAPI.LIBPATCH are its MAJOR.MINOR. tools/charm-lib writes it from the file VERSION, the one
 # place it is set, and `make check` fails when they differ.
 __version__ = "0.3.0"
 
@@ -172,8 +236,9 @@ BINARY = "juju-systemd-notices"
 PACKAGE = "juju_systemd_notices"
 
 # Where `subscribe` writes the notices unit (juju-<unit, / as ->-systemd-notices.service), as the
-# original library did under the same name. upgrade-charm looks there to learn whether this unit
-# subscribed; a module value so that tests can point it at a directory of their own.
+# original library did under the same name; enabling it links it from a *.wants/ folder there.
+# upgrade-charm and remove look there to learn whether this unit subscribed; a module value so
+# that tests can point it at a directory of their own.
 SYSTEM_UNIT_DIRECTORY = Path("/etc/systemd/system")
 
 # The binary's limits (include/jsn/options.h, include/jsn/unit_path.h): they are its command
@@ -181,6 +246,19 @@ SYSTEM_UNIT_DIRECTORY = Path("/etc/systemd/system")
 MAX_SERVICES = 64
 MAX_UNIT_NAME_BYTES = 255
 MAX_ALIAS_BYTES = 128
+
+# How long a call may take before it is killed and reported. The binary waits at most 90 s for
+# one D-Bus reply and 300 s for one systemd job; subscribe makes a few calls and one job.
+CHANGE_TIMEOUT_SECONDS = 600
+STATUS_TIMEOUT_SECONDS = 120
+SYSTEMCTL_TIMEOUT_SECONDS = 300
+
+# Exit statuses given to failures where the binary did not run or did not finish, as the shell
+# gives them: 127 not found, 126 found but could not run; -9 (SIGKILL) for a call killed at its
+# timeout, as subprocess.run kills it.
+NOT_FOUND_STATUS = 127
+CANNOT_RUN_STATUS = 126
+TIMED_OUT_STATUS = -9
 
 # systemd's unit types (unit_type_table in systemd's src/basic/unit-def.c), as src/options.cc.
 _UNIT_TYPES = frozenset(
@@ -196,9 +274,6 @@ _ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:-]*\Z")
 # define_event takes only an identifier. '.', '@' and ':' pass the binary but never reach a
 # handler, so they are refused here.
 _EVENT_ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
-# How systemd names its refusals in the binary's messages (org.freedesktop.DBus.Error.*,
-# org.freedesktop.systemd1.*).
-_DBUS_ERROR_NAME = re.compile(r"\borg\.freedesktop(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
 
 
 def _has_unit_type(name: str) -> bool:
@@ -207,9 +282,10 @@ def _has_unit_type(name: str) -> bool:
     return dot > 0 and name[dot + 1 :] in _UNIT_TYPES
 
 
-def _shown(text: str) -> str:
+def _shown(text: object) -> str:
     """`text` quoted for a message, cut at 60 characters as the binary cuts it."""
-    return repr(text) if len(text) <= 60 else repr(text[:60]) + "..."
+    shown = repr(text)
+    return shown if len(shown) <= 62 else shown[:61] + "..."
 
 
 def _unit_name_problem(unit: str) -> Optional[str]:
@@ -230,7 +306,7 @@ def _unit_name_problem(unit: str) -> Optional[str]:
     return None
 
 
-def _unit_for(name: str) -> str:
+def _unit_for(name: object) -> str:
     """The unit the binary watches for NAME: NAME itself with a unit type, else NAME.service."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"expected a systemd service name such as slurmd, found {name!r}")
@@ -251,7 +327,7 @@ def _default_alias(name: str) -> str:
     return name
 
 
-def _check_alias(alias: str, name: str, given: bool) -> None:
+def _check_alias(alias: object, name: str, given: bool) -> None:
     """Raises ValueError unless the binary takes `alias` and ops can name events after it."""
     source = "alias" if given else f"alias (from the name {_shown(name)}; give alias=...)"
     if not isinstance(alias, str) or len(alias.encode()) > MAX_ALIAS_BYTES or not _ALIAS.match(alias):
@@ -274,22 +350,25 @@ class Service:
         name: the systemd unit, e.g. "snap.slurm.slurmd" (".service" is implied) or
             "foo@bar.service"; other unit types (".timer", ".mount", ...) are kept.
         alias: names the hooks (hooks/service-ALIAS-started) and the events
-            (service_ALIAS_started, with "-" as "_"); by default the name without ".service".
+            (service_ALIAS_started, with "-" as "_"); by default (None or "") the name
+            without ".service".
 
     Raises:
-        ValueError: the name or the alias is one the binary refuses, or the alias cannot name
-            an ops event.
+        ValueError: the name or the alias is one the binary refuses (a space, a "/", empty),
+            or the alias cannot name an ops event; the message says what was expected.
     """
 
     name: str
     alias: Optional[str] = None
 
     def __post_init__(self) -> None:
+        if self.alias == "":
+            self.alias = None  # as the original: an empty alias is no alias
         self._check()
 
     def _check(self) -> None:
         _unit_for(self.name)
-        if self.alias is None:
+        if self.alias is None or self.alias == "":
             _check_alias(_default_alias(self.name), self.name, given=False)
         else:
             _check_alias(self.alias, self.name, given=True)
@@ -302,7 +381,7 @@ class Service:
     @property
     def hook_alias(self) -> str:
         """The alias in the hook names: the given alias, else the name without ".service"."""
-        return self.alias if self.alias is not None else _default_alias(self.name)
+        return self.alias if self.alias else _default_alias(self.name)
 
     @property
     def started_event(self) -> str:
@@ -324,15 +403,20 @@ class ServiceStoppedEvent(EventBase):
 
 
 class SystemdNoticesError(subprocess.CalledProcessError):
-    """The binary failed. str() is its message; systemd's refusals name their D-Bus error.
+    """The binary failed, or could not run, or did not finish in time. str() says which.
 
     A subprocess.CalledProcessError, as the original library raised when systemctl failed, so a
     charm's `except subprocess.CalledProcessError` catches it as before.
 
     Attributes:
-        message: what went wrong: the binary's message from stderr, or why it could not run.
+        message: what went wrong: the binary's message, or why it could not run or finish.
         returncode: the binary's exit status (1: systemd or the file system said no, 2: bad
-            input, nothing written; negative: killed by that signal), None when it did not run.
+            input, nothing written; negative: killed by that signal, -9 at the timeout), or as
+            a shell says it when it did not run (127 not found, 126 could not run).
+        error: the binary's name for the rule broken (e.g. "dbus-error", "job-failed",
+            "invalid-juju-unit"), from its --json error line; None without one.
+        dbus_error: the D-Bus error name systemd answered with (e.g.
+            org.freedesktop.DBus.Error.AccessDenied), from the same line; None without one.
         stderr: everything the binary wrote on stderr.
         output: everything it wrote on stdout (also as stdout).
         command: the command line run (also as cmd).
@@ -341,33 +425,35 @@ class SystemdNoticesError(subprocess.CalledProcessError):
     def __init__(
         self,
         message: str,
-        returncode: Optional[int] = None,
+        returncode: int,
         stderr: str = "",
         command: Sequence[str] = (),
         output: str = "",
+        error: Optional[str] = None,
+        dbus_error: Optional[str] = None,
     ) -> None:
-        super().__init__(returncode, list(command), output, stderr)  # type: ignore[arg-type]
+        super().__init__(returncode, list(command), output, stderr)
         # CalledProcessError leaves args alone; the message alone, as before it was one.
         self.args = (message,)
         self.message = message
         self.command = list(command)
+        self.error = error
+        self.dbus_error = dbus_error
+
+    def __reduce__(self) -> Tuple[object, ...]:
+        return (type(self), (self.message, self.returncode, self.stderr, self.command,
+                             self.output, self.error, self.dbus_error))
 
     def __str__(self) -> str:
         # CalledProcessError's would be "Command [...] returned non-zero exit status N."; the
         # binary's message says what it expected and what it found, and already ends in that.
         return self.message
 
-    @property
-    def dbus_error(self) -> Optional[str]:
-        """The D-Bus error name systemd answered with, e.g. org.freedesktop.DBus.Error.AccessDenied."""
-        match = _DBUS_ERROR_NAME.search(self.stderr or "")
-        return match.group(0) if match else None
-
 
 class BinaryNotFoundError(SystemdNoticesError):
     """No binary to run: not in the juju_systemd_notices package, the charm's bin/ or on PATH.
 
-    Its returncode is None: nothing ran.
+    Its returncode is 127, as a shell's for a command not found: nothing ran.
     """
 
 
@@ -376,6 +462,7 @@ class WatchStatus(NamedTuple):
 
     alias: str  # the hooks' alias
     unit: str  # the systemd unit, e.g. "slurmd.service"
+    id: str  # the unit systemd knows it as: `unit` itself, or the unit an alias names
     active_state: str  # its ActiveState now, asked of systemd: "active", "inactive", "failed", ...
     delivered: str  # the hook last delivered: "started", "stopped", "none", "unknown" (no state file)
     pending: str  # "none", "pending" (due or running), "failing" (retrying), "unknown"
@@ -404,36 +491,60 @@ def _parse_status(text: str, command: Sequence[str]) -> NoticesStatus:
         )
 
     try:
-        data = json.loads(text)
+        data: object = json.loads(text)
     except ValueError:
         raise fail("a JSON object") from None
-    top_fields = {"juju_unit": str, "daemon_unit": str, "daemon_active_state": str,
-                  "state_file": bool, "watches": list}
-    if not isinstance(data, dict) or any(
-        not isinstance(data.get(key), kind) for key, kind in top_fields.items()
-    ):
+    top_fields: Dict[str, type] = {"juju_unit": str, "daemon_unit": str,
+                                   "daemon_active_state": str, "state_file": bool,
+                                   "watches": list}
+    if not isinstance(data, dict):
         raise fail("an object with " + ", ".join(top_fields))
-    watches = []
-    for watch in data["watches"]:
-        if not isinstance(watch, dict) or any(
-            not isinstance(watch.get(key), str) for key in WatchStatus._fields
-        ):
+    fields = cast(Dict[str, object], data)
+    if any(not isinstance(fields.get(key), kind) for key, kind in top_fields.items()):
+        raise fail("an object with " + ", ".join(top_fields))
+    watches: List[WatchStatus] = []
+    for watch in cast(List[object], fields["watches"]):
+        if not isinstance(watch, dict):
             raise fail("watches with " + ", ".join(WatchStatus._fields))
-        watches.append(WatchStatus(**{key: watch[key] for key in WatchStatus._fields}))
+        watch_fields = cast(Dict[str, object], watch)
+        values = [watch_fields.get(key) for key in WatchStatus._fields]
+        strings = [value for value in values if isinstance(value, str)]
+        if len(strings) != len(values):
+            raise fail("watches with " + ", ".join(WatchStatus._fields))
+        watches.append(WatchStatus(*strings))
     return NoticesStatus(
-        juju_unit=data["juju_unit"],
-        daemon_unit=data["daemon_unit"],
-        daemon_active_state=data["daemon_active_state"],
-        state_file=data["state_file"],
+        juju_unit=cast(str, fields["juju_unit"]),
+        daemon_unit=cast(str, fields["daemon_unit"]),
+        daemon_active_state=cast(str, fields["daemon_active_state"]),
+        state_file=cast(bool, fields["state_file"]),
         watches=tuple(watches),
     )
+
+
+def _binary_error(stderr: str) -> Optional[Dict[str, str]]:
+    """The binary's --json error line on stderr as a dict of strings, or None when there is none.
+
+    With --json a failing subcommand writes one line {"command": ..., "error": RULE, "doing":
+    ..., "dbus_error": NAME or "", "message": ...} (src/cli_common.cc, ReportFailure).
+    """
+    for line in reversed(stderr.splitlines()):
+        if not line.startswith("{"):
+            continue
+        try:
+            data: object = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            fields = cast(Dict[str, object], data)
+            if isinstance(fields.get("error"), str) and isinstance(fields.get("message"), str):
+                return {key: value for key, value in fields.items() if isinstance(value, str)}
+    return None
 
 
 def _package_directory() -> Optional[Path]:
     """Where the installed package juju_systemd_notices is, or None when it is not.
 
-    Found without importing it, by its name, so this module and a copy of it fetched from
-    Charmhub (charms.juju_systemd_notices.v0.juju_systemd_notices) find the same package.
+    Found by its name, so that the binary is the one the installed package carries.
     """
     try:
         spec = importlib.util.find_spec(PACKAGE)
@@ -446,6 +557,19 @@ def _package_directory() -> Optional[Path]:
 
 def _is_executable(path: Path) -> bool:
     return path.is_file() and os.access(str(path), os.X_OK)
+
+
+def _under_test_harness(model: ops.model.Model) -> bool:
+    """Whether the charm runs under a test harness (ops's Harness, ops.testing/Scenario), not Juju.
+
+    In a hook ops's main gives the model its _ModelBackend itself; Harness gives it a
+    _TestingModelBackend and ops.testing a _MockModelBackend (a subclass): the same in ops 2.x
+    and 3.x. The environment cannot tell: ops.testing sets JUJU_VERSION, JUJU_CHARM_DIR and the
+    rest as a hook has them.
+    """
+    real = getattr(ops.model, "_ModelBackend", None)
+    backend = getattr(model, "_backend", None)
+    return real is not None and backend is not None and type(backend) is not real
 
 
 def _define_event(charm: CharmBase, kind: str, event_type: Type[EventBase]) -> None:
@@ -470,12 +594,13 @@ def _define_event(charm: CharmBase, kind: str, event_type: Type[EventBase]) -> N
 def _check_services(services: Sequence[Service]) -> None:
     """Raises ValueError for a list the binary would refuse, or with events ops would mix up."""
     if not services:
-        raise ValueError("expected at least one service to observe, found none")
+        raise ValueError("expected at least one service to subscribe to, found none")
     if len(services) > MAX_SERVICES:
-        raise ValueError(f"expected at most {MAX_SERVICES} services, found {len(services)}")
-    units = {}
-    aliases = {}
-    events = {}
+        raise ValueError(f"expected at most {MAX_SERVICES} services (the binary's limit), "
+                         f"found {len(services)}")
+    units: Dict[str, str] = {}
+    aliases: Dict[str, str] = {}
+    events: Dict[str, str] = {}
     for service in services:
         service._check()  # again: a Service's fields may have been changed since it was made
         unit, alias, event = service.unit, service.hook_alias, service.started_event
@@ -498,9 +623,14 @@ def _check_services(services: Sequence[Service]) -> None:
 
 # The handle keys each charm's SystemdNotices objects have taken, and how often.
 _handle_keys: "weakref.WeakKeyDictionary[object, Dict[str, int]]" = weakref.WeakKeyDictionary()
+# The SystemdNotices of each charm that handles upgrade-charm and remove: the last one made with
+# handle_upgrade_and_remove=True, so that a hook restarts the daemon once, whatever the number.
+_lifecycle_owner: "weakref.WeakKeyDictionary[object, weakref.ref[SystemdNotices]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def _handle_key(charm: object, services: Sequence[Service]) -> str:
+def _handle_key(charm: object, services: Sequence[Service]) -> Optional[str]:
     """The key of a SystemdNotices's ops handle, unique on `charm`: its aliases, then #2, #3, ...
 
     ops refuses a second object with the handle path of a live one ("two objects claiming to be
@@ -512,25 +642,30 @@ def _handle_key(charm: object, services: Sequence[Service]) -> str:
     base = ",".join(service.hook_alias for service in services)
     taken = _handle_keys.setdefault(charm, {})
     taken[base] = taken.get(base, 0) + 1
-    return base if taken[base] == 1 else f"{base}#{taken[base]}"
+    key = base if taken[base] == 1 else f"{base}#{taken[base]}"
+    return key or None
 
 
 class SystemdNotices(Object):
     """Observe systemd services on the machine: events on the charm, the daemon to emit them.
 
-    An ops Object that observes the charm's upgrade-charm and remove events itself: on
-    upgrade-charm it subscribes again when this unit has a notices unit (its file exists), on
-    remove it runs remove(). Keep it on the charm (self._systemd_notices = ...) as ops needs of
-    any observer.
+    An ops Object. Unless handle_upgrade_and_remove=False, it observes the charm's upgrade-charm
+    and remove events itself: renew() on upgrade-charm, remove() on remove, each logging a
+    failure at error and never failing the hook. Keep it on the charm
+    (self._systemd_notices = ...) as ops needs of any observer.
+
+    Under a test harness (ops's Harness, ops.testing) no method runs the binary or systemctl:
+    each logs what it would run and returns (status() an empty NoticesStatus).
 
     Args:
         charm: the charm; service_ALIAS_started and _stopped are defined on charm.on.
         services: the services to observe, as Service objects or names (a single one may be
-            given alone).
+            given alone); any number, checked against the binary's limits by subscribe().
+        handle_upgrade_and_remove: False to leave upgrade-charm and remove to the charm, which
+            may call renew() and remove() from its own handlers.
 
     Raises:
-        ValueError: a name or alias the binary refuses or ops cannot name an event after, a
-            unit or alias given twice, none or more than 64 services.
+        ValueError: a name or alias the binary refuses or ops cannot name an event after.
         RuntimeError: the charm already has an event of that name, of another type.
     """
 
@@ -538,26 +673,33 @@ class SystemdNotices(Object):
         self,
         charm: CharmBase,
         services: Union[str, Service, Sequence[Union[str, Service]]],
+        *,
+        handle_upgrade_and_remove: bool = True,
     ) -> None:
-        if isinstance(services, (str, Service)):
-            services = [services]
+        given: Sequence[Union[str, Service]] = (
+            [services] if isinstance(services, (str, Service)) else services
+        )
         self._charm = charm
         self._services: List[Service] = []
-        for service in services:
+        for service in given:
             if isinstance(service, str):
                 service = Service(service)
-            elif not isinstance(service, Service):
+            elif not isinstance(service, Service):  # pyright: ignore[reportUnnecessaryIsInstance]
                 raise TypeError(f"expected a Service or a name, found {service!r}")
+            else:
+                service._check()  # again: its fields may have been changed since it was made
             self._services.append(service)
-        _check_services(self._services)
         super().__init__(charm, _handle_key(charm, self._services))
         for service in self._services:
             _define_event(charm, service.started_event, ServiceStartedEvent)
             _define_event(charm, service.stopped_event, ServiceStoppedEvent)
-        # Charms written for the original subscribe in install and do nothing more; the rest of
-        # the unit's life is looked after here, so that switching stays one import line.
-        self.framework.observe(charm.on.upgrade_charm, self._on_upgrade_charm)
-        self.framework.observe(charm.on.remove, self._on_remove)
+        self._handles_upgrade_and_remove = handle_upgrade_and_remove
+        if handle_upgrade_and_remove:
+            # Charms written for the original subscribe in install and do nothing more; the
+            # rest of the unit's life is looked after here, so that switching stays one import.
+            _lifecycle_owner[charm] = weakref.ref(self)
+            self.framework.observe(charm.on.upgrade_charm, self._on_upgrade_charm)
+            self.framework.observe(charm.on.remove, self._on_remove)
 
     @property
     def services(self) -> List[Service]:
@@ -570,6 +712,7 @@ class SystemdNotices(Object):
         Run again with the same services it changes nothing; with others the daemon restarts.
 
         Raises:
+            ValueError: no services, more than 64, or a unit, alias or event given twice.
             SystemdNoticesError: the binary failed (its message and exit status).
             BinaryNotFoundError: no binary to run.
         """
@@ -577,74 +720,175 @@ class SystemdNotices(Object):
         watches = [f"{service.name}={service.hook_alias}" for service in self._services]
         # "--" so that a name beginning with '-' ("-.mount", the root mount) is not an option.
         self._run("subscribe", "--unit", self._unit_name(), "--charm-dir", self._charm_dir(),
-                  "--", *watches)
+                  "--json", "--", *watches)
 
     def stop(self) -> None:
         """Stops the unit's notices daemon and disables it (not an error when it is not there).
 
+        A stopped unit stays stopped: renew() (upgrade-charm) leaves it alone.
+
         Raises:
             SystemdNoticesError: the binary failed (its message and exit status).
             BinaryNotFoundError: no binary to run.
         """
-        self._run("stop", "--unit", self._unit_name())
+        self._run("stop", "--unit", self._unit_name(), "--json")
 
-    def remove(self) -> None:
+    def is_subscribed(self) -> bool:
+        """Whether this unit's notices daemon is subscribed: its unit file exists and is enabled.
+
+        Read from the file system (/etc/systemd/system and its *.wants/ folders), so it runs
+        nothing. True for a unit the original library subscribed, which used the same name; False
+        after stop(), which disables it, and after remove().
+        """
+        if not self._unit_file().exists():
+            return False
+        name = self._unit_file().name
+        return any(os.path.lexists(str(link))
+                   for link in Path(SYSTEM_UNIT_DIRECTORY).glob(f"*.wants/{name}"))
+
+    def renew(self) -> bool:
+        """What upgrade-charm does: subscribe() again when is_subscribed(), else nothing.
+
+        The daemon then runs this charm's binary and services (the original library's Python
+        daemon is replaced by ours); the binary restarts it only when that changed its unit. A
+        unit never subscribed, or stopped by the charm, is left as it is. Returns whether it
+        subscribed.
+
+        Raises:
+            as subscribe().
+        """
+        if not self.is_subscribed():
+            _logger.debug("%s is not there or not enabled: not subscribed, nothing to renew",
+                          self._unit_file())
+            return False
+        if self._skipped("renew"):
+            return False
+        _logger.info("%s is enabled: subscribing again", self._unit_file())
+        self.subscribe()
+        return True
+
+    def remove(self) -> bool:
         """Removes the unit's notices daemon: stops and disables it, deletes its unit file, has
         systemd reload, and deletes the daemon's state file for this unit.
 
-        The library runs it on the charm's remove event. The hooks/service-* links stay: they go
-        with the charm dir. Not an error when nothing is there.
+        Without the unit file (ours or the original's) it runs nothing and returns False. With
+        it and no binary, it does what it can with systemctl (disable --now, the file deleted,
+        daemon-reload) and logs so; the state file then stays. The hooks/service-* links stay:
+        they go with the charm dir. Returns True when there was a unit to remove.
 
         Raises:
-            SystemdNoticesError: the binary failed (its message and exit status).
-            BinaryNotFoundError: no binary to run.
+            SystemdNoticesError: the binary (or systemctl) failed; the message says what to run
+                by hand.
         """
-        self._run("remove", "--unit", self._unit_name())
+        unit_file = self._unit_file()
+        if not unit_file.exists():
+            _logger.debug("no %s: nothing to remove", unit_file)
+            return False
+        if self._skipped("remove"):
+            return False
+        try:
+            binary = self._binary("remove")
+        except BinaryNotFoundError as error:
+            _logger.warning("%s; removing %s with systemctl instead", error, unit_file.name)
+            self._remove_with_systemctl(unit_file)
+            return True
+        self._run_binary(binary, "remove", "--unit", self._unit_name(), "--json")
+        return True
 
     def status(self) -> NoticesStatus:
         """What the unit's notices daemon watches, each unit's state now, what was delivered.
+
+        Under a test harness: an empty NoticesStatus (daemon "inactive", no watches).
 
         Raises:
             SystemdNoticesError: the binary failed (e.g. exit status 1, not subscribed), or
                 printed something that is not its status JSON.
             BinaryNotFoundError: no binary to run.
         """
+        if self._skipped("status"):
+            return NoticesStatus(self._unit_name(), self._unit_file().name, "inactive", False, ())
         command, stdout = self._run("status", "--unit", self._unit_name(), "--json")
         return _parse_status(stdout, command)
 
+    def _handles_this_hook(self) -> bool:
+        """Whether this object is the one that handles upgrade-charm and remove for its charm."""
+        owner = _lifecycle_owner.get(self._charm)
+        return owner is not None and owner() is self
+
     def _on_upgrade_charm(self, _: UpgradeCharmEvent) -> None:
-        """Subscribes again when this unit has a notices unit: ours, or the original's."""
-        unit_file = self._unit_file()
-        if not unit_file.exists():
-            _logger.debug("upgrade-charm: no %s: not subscribed, nothing to renew", unit_file)
+        """renew(); a failure is logged at error with what to run by hand, never raised."""
+        if not self._handles_this_hook():
             return
-        # The unit names the old charm's daemon and watch list: the original library's Python
-        # daemon (gone from the new charm when it switched to us) or our binary. subscribe
-        # rewrites it for this charm's binary and services, and restarts the daemon when that
-        # changed it; with nothing changed it is a no-op.
-        _logger.info("upgrade-charm: %s exists, subscribing again", unit_file)
         try:
-            self.subscribe()
-        except SystemdNoticesError as error:
-            _logger.error("upgrade-charm: subscribing again failed: %s", error)
-            raise
+            self.renew()
+        except Exception as error:  # never fail a hook the charm did not ask us to handle
+            _logger.error(
+                "upgrade-charm: renewing %s failed, so its daemon may still run the old charm's "
+                "binary or services: %s. Once the cause is fixed, run by hand: %s",
+                self._unit_file().name, error, self._by_hand("subscribe"))
 
     def _on_remove(self, _: RemoveEvent) -> None:
-        """Removes the notices daemon; a failure fails the hook, which Juju shows the operator."""
+        """remove(); a failure is logged at error with what to run by hand, never raised."""
+        if not self._handles_this_hook():
+            return
         try:
             self.remove()
-        except BinaryNotFoundError as error:
-            if not self._unit_file().exists():
-                # Without the binary nothing of ours ran here, and there is no unit of the
-                # original's either (a charm's unit tests, or a charm that never subscribed).
-                _logger.debug("remove: no %s to run and no %s: nothing to remove", BINARY,
-                              self._unit_file())
-                return
-            _logger.error("remove: cannot remove %s: %s", self._unit_file().name, error)
-            raise
-        except SystemdNoticesError as error:
-            _logger.error("remove: removing %s failed: %s", self._unit_file().name, error)
-            raise
+        except Exception as error:  # never fail a hook the charm did not ask us to handle
+            _logger.error(
+                "remove: removing %s failed: %s. Run by hand: %s (any copy of the binary), or "
+                "systemctl disable --now %s; rm %s; systemctl daemon-reload", self._unit_file().name,
+                error, self._by_hand("remove"), self._unit_file().name, self._unit_file())
+
+    def _by_hand(self, subcommand: str) -> str:
+        """The command line for `subcommand` that a person can paste."""
+        if subcommand == "subscribe":
+            watches = [f"{service.name}={service.hook_alias}" for service in self._services]
+            args = ["--unit", self._unit_name(), "--charm-dir", self._charm_dir(), "--", *watches]
+        else:
+            args = ["--unit", self._unit_name()]
+        return " ".join(shlex.quote(word) for word in [BINARY, subcommand, *args])
+
+    def _skipped(self, what: str) -> bool:
+        """True, logged, when under a test harness, where nothing is run."""
+        if not _under_test_harness(self.model):
+            return False
+        _logger.debug("%s: under a test harness (%s): running nothing", what,
+                      type(getattr(self.model, "_backend", None)).__name__)
+        return True
+
+    def _remove_with_systemctl(self, unit_file: Path) -> None:
+        """remove() without the binary: systemctl disable --now, the file, daemon-reload."""
+        failures: List[str] = []
+        self._systemctl(["disable", "--now", unit_file.name], failures)
+        try:
+            unit_file.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            failures.append(f"deleting {unit_file}: {error}")
+        self._systemctl(["daemon-reload"], failures)
+        if failures:
+            raise SystemdNoticesError("; ".join(failures), returncode=1,
+                                      command=["systemctl", "disable", "--now", unit_file.name])
+        _logger.warning("removed %s with systemctl; the daemon's state file for %s in "
+                        "/var/lib/juju-systemd-notices/ stays", unit_file.name, self._unit_name())
+
+    def _systemctl(self, args: List[str], failures: List[str]) -> None:
+        command = ["systemctl", *args]
+        try:
+            result = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, errors="replace",
+                                    timeout=SYSTEMCTL_TIMEOUT_SECONDS, check=False)
+        except subprocess.TimeoutExpired:
+            failures.append(f"{' '.join(command)} did not finish in "
+                            f"{SYSTEMCTL_TIMEOUT_SECONDS} s (timed out)")
+            return
+        except OSError as error:
+            failures.append(f"cannot run {' '.join(command)}: {error}")
+            return
+        if result.returncode != 0:
+            failures.append(f"{' '.join(command)} exited {result.returncode}: "
+                            f"{result.stdout.strip()}")
 
     def _unit_name(self) -> str:
         return self._charm.model.unit.name
@@ -659,7 +903,7 @@ class SystemdNotices(Object):
 
     def _binary(self, *args: str) -> str:
         """The binary to run with `args`: the package's, else the charm's bin/, else on PATH."""
-        places = []
+        places: List[str] = []
         package_dir = _package_directory()
         if package_dir is None:
             places.append(f"in the Python package {PACKAGE} (not installed)")
@@ -679,32 +923,72 @@ class SystemdNotices(Object):
         raise BinaryNotFoundError(
             f"expected an executable {BINARY} {', '.join(places[:-1])} or {places[-1]}, "
             f"found none",
+            returncode=NOT_FOUND_STATUS,
             command=[BINARY, *args],
         )
 
     def _run(self, *args: str) -> Tuple[List[str], str]:
-        """Runs the binary with `args`; returns the command and its stdout, or raises."""
-        command = [self._binary(*args), *args]
+        """Runs the binary with `args` (nothing under a test harness); the command and stdout."""
+        if self._skipped(args[0]):
+            return [BINARY, *args], ""
+        try:
+            binary = self._binary(*args)
+        except BinaryNotFoundError as error:
+            _logger.error("%s", error)
+            raise
+        return self._run_binary(binary, *args)
+
+    def _run_binary(self, binary: str, *args: str) -> Tuple[List[str], str]:
+        """Runs `binary` with `args`; returns the command and its stdout, or raises, logged."""
+        command = [binary, *args]
+        timeout = STATUS_TIMEOUT_SECONDS if args[0] == "status" else CHANGE_TIMEOUT_SECONDS
         _logger.debug("running %s", command)
         try:
             result = subprocess.run(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                universal_newlines=True, errors="replace", check=False,
+                text=True, errors="replace", timeout=timeout, check=False,
             )
-        except OSError as error:
-            raise SystemdNoticesError(f"cannot run {command[0]}: {error}", command=command) from error
+        except subprocess.TimeoutExpired as expired:
+            error = SystemdNoticesError(
+                f"{BINARY} {args[0]} did not finish in {timeout} s and was killed (timed out); "
+                f"systemd may still be running its job: see systemctl status {self._unit_file().name}",
+                returncode=TIMED_OUT_STATUS, command=command,
+                stderr=_text(expired.stderr), output=_text(expired.output),
+            )
+            _logger.error("%s", error)
+            raise error from None
+        except OSError as os_error:
+            error = SystemdNoticesError(f"cannot run {binary}: {os_error}",
+                                        returncode=CANNOT_RUN_STATUS, command=command)
+            _logger.error("%s", error)
+            raise error from os_error
         if result.returncode != 0:
-            # The binary's message, without its "Try '... --help'" pointer.
-            lines = [line for line in result.stderr.splitlines()
-                     if line.strip() and not line.startswith("Try '")]
-            message = "; ".join(lines) if lines else f"{BINARY} {args[0]} said nothing"
-            raise SystemdNoticesError(
+            details = _binary_error(result.stderr)
+            if details is not None:
+                message = f"{BINARY} {args[0]}: {details.get('doing', '')}: {details['message']}"
+            else:
+                # No --json line: killed, or a binary older than --json. Its text, as it is.
+                lines = [line for line in result.stderr.splitlines()
+                         if line.strip() and not line.startswith("Try '")]
+                message = "; ".join(lines) if lines else f"{BINARY} {args[0]} said nothing"
+            error = SystemdNoticesError(
                 f"{message} (exit status {result.returncode})",
                 returncode=result.returncode,
                 stderr=result.stderr,
                 command=command,
                 output=result.stdout,
+                error=details.get("error") if details else None,
+                dbus_error=(details.get("dbus_error") or None) if details else None,
             )
+            _logger.error("%s", error)
+            raise error
         if result.stdout.strip() and args[0] != "status":
             _logger.info("%s", result.stdout.strip())
         return command, result.stdout
+
+
+def _text(data: Union[str, bytes, None]) -> str:
+    """What a TimeoutExpired caught of a stream, as text."""
+    if data is None:
+        return ""
+    return data if isinstance(data, str) else data.decode(errors="replace")

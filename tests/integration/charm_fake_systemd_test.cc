@@ -112,6 +112,20 @@ TEST_F(CharmWithFakeSystemd, AccessDeniedIsShownWithItsErrorNameAndExitsOne) {
   EXPECT_EQ(Calls().find("StartUnit"), std::string::npos) << "went on after the refusal";
 }
 
+TEST_F(CharmWithFakeSystemd, WithJsonARefusalIsOneJsonLineWithTheRuleAndTheDbusErrorName) {
+  ASSERT_TRUE(systemd_.Command("deny StopUnit"));
+  CommandResult denied = Run({"stop", "--unit", "app/0", "--json"});
+  EXPECT_EQ(denied.exit_code(), 1) << denied.output;
+  EXPECT_EQ(denied.output,
+            "{\"command\":\"stop\",\"error\":\"dbus-error\",\"doing\":\"stopping the unit\","
+            "\"dbus_error\":\"org.freedesktop.DBus.Error.AccessDenied\",\"message\":\"StopUnit: "
+            "org.freedesktop.DBus.Error.AccessDenied: Access denied to StopUnit (fake)\"}\n");
+  CommandResult usage = Run({"remove", "--json", "--unit", "app 0"});
+  EXPECT_EQ(usage.exit_code(), 2) << usage.output;
+  EXPECT_EQ(usage.output.rfind("{\"command\":\"remove\",\"error\":\"invalid-juju-unit\",", 0), 0u)
+      << usage.output;
+}
+
 TEST_F(CharmWithFakeSystemd, StopStopsThenDisablesAndReportsARefusal) {
   CommandResult stop = Run({"stop", "--unit", "app/0"});
   ASSERT_TRUE(stop.succeeded()) << stop.Describe() << "\n" << stop.output;

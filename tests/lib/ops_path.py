@@ -27,7 +27,7 @@ def _probe(path=None):
     if path is not None:
         env["PYTHONPATH"] = str(path)
     result = subprocess.run([PYTHON, "-c", _PROBE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            universal_newlines=True, env=env, cwd=str(ROOT))
+                            text=True, env=env, cwd=str(ROOT))
     if result.returncode != 0:
         return None, (result.stderr.strip().splitlines() or ["no output"])[-1]
     folder, version = result.stdout.split()
@@ -63,14 +63,14 @@ def find_ops(major=None):
     site = venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
     if not site.is_dir():
         made = subprocess.run([PYTHON, "-m", "venv", "--system-site-packages", str(venv)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         requirement = f"ops=={major}.*" if major is not None else "ops"
         installed = None
         if made.returncode == 0:
             installed = subprocess.run(
                 [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
                  "--timeout", "15", "--retries", "1", requirement],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if made.returncode != 0 or installed.returncode != 0:
             output = (made.stdout if made.returncode != 0 else installed.stdout).strip().splitlines()
             tried.append(f"pip install '{requirement}' into {venv}: {output[-1] if output else 'failed'}")

@@ -170,14 +170,14 @@ def packed_venv():
             subprocess.run(["/usr/bin/python3", "-m", "venv", venv], check=True)
             python = os.path.join(venv, "bin", "python")
             site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('platlib'))"],
-                                  stdout=subprocess.PIPE, universal_newlines=True,
+                                  stdout=subprocess.PIPE, text=True,
                                   check=True).stdout.strip()
             before = {os.path.join(d, n) for d, _, names in os.walk(site) for n in names}
             done = subprocess.run(
                 [python, "-m", "pip", "--isolated", "--disable-pip-version-check", "install",
                  "--no-index", "--no-cache-dir", "--no-deps", "--only-binary=:all:", "--find-links", DIST,
                  "juju-systemd-notices"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if done.returncode != 0:
                 raise AssertionError(f"expected pip to install a wheel from {DIST} (make wheels), "
                                      f"found: {done.stdout[-800:]}")
@@ -267,6 +267,10 @@ class CharmLife:
         with open(os.path.join(ROOT, fetched)) as f:
             self.add_charm_file(fetched, f.read())
         if library == "ours-in-bin":
+            # The part puts the module in lib/ too: the Charmhub file re-exports it.
+            module = "lib/juju_systemd_notices/__init__.py"
+            with open(os.path.join(ROOT, module)) as f:
+                self.add_charm_file(module, f.read())
             self.binary_in_charm = "bin/juju-systemd-notices"
             with open(PROGRAM, "rb") as f:
                 self.add_charm_file(self.binary_in_charm, f.read() + binary_tail, 0o755)
@@ -573,6 +577,33 @@ class CharmLife:
         self.refresh(SLURMD, binary_tail=b"\0another build")
         kept = self.check_notices_running()
         self.assertNotEqual(kept["MainPID"], again["MainPID"], "left on the deleted file")
+
+    def test_a_daemon_the_charm_stopped_stays_stopped_through_a_refresh(self):
+        self.boot()
+        self.deploy(EXAMPLE)
+        self.hook("install")
+        self.check_notices_running()
+        self.hook("stop")  # the charm's own stop(): stopped and disabled, its file kept
+        unit_file = self.inside("cat", UNIT_FILE).stdout
+        seen = len(self.log_lines())
+        self.refresh(EXAMPLE, binary_tail=b"\0another build")  # upgrade-charm: nothing to renew
+        state = self.notices_state()
+        self.assertEqual(state["ActiveState"], "inactive", f"{state}{self.journal()}")
+        self.assertEqual(state["UnitFileState"], "disabled", state)
+        self.assertEqual(state["NRestarts"], "0", state)
+        self.assertEqual(self.inside("cat", UNIT_FILE).stdout, unit_file, "rewritten")
+        self.check_nothing_reached(seen)
+
+    def test_remove_on_a_unit_that_never_subscribed_runs_nothing(self):
+        self.boot()
+        self.deploy(SLURMD)
+        # Where the charm's binary is, one that records any run (and fails).
+        runs = os.path.join(self.top, "binary-runs")
+        write(os.path.join(self.charm, self.binary_in_charm),
+              f"#!/bin/sh\necho \"$*\" >> {shlex.quote(runs)}\nexit 1\n", 0o755)
+        self.hook("remove")  # no install: never subscribed
+        self.assertFalse(os.path.exists(runs), "the binary ran")
+        self.check_removed()  # nothing there, and nothing made
 
     def test_a_charm_with_the_binary_in_bin_as_the_charmcraft_part_builds_it(self):
         self.boot()

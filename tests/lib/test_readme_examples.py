@@ -1,7 +1,7 @@
 """The charm library's examples, run: README's charm and its unit tests, the module docstring.
 
 README "Using it from a charm" shows a charm and, under "Unit tests of a charm that uses it",
-the Harness tests a charm author would write for it. Both blocks are taken from README.md as
+the ops.testing tests (and one Harness case) a charm author would write for it. Both blocks are taken from README.md as
 they are, laid out as a charm's src/charm.py and tests/unit/test_charm.py, and run with
 unittest in a process of their own (the charm module is `charm`, as in a charm's repository),
 with this repository's lib/ and the ops this suite runs with. The library's module docstring,
@@ -56,10 +56,11 @@ class ReadmeExamplesTest(unittest.TestCase):
         charm = first_python_block_under(CHARM_HEADING)
         tests = first_python_block_under(TESTS_HEADING)
         # What the section promises to show: the event emitted, the patch at our module path.
-        self.assertIn("harness.charm.on.service_slurmd_started.emit()", tests)
-        self.assertIn('patch("charms.juju_systemd_notices.v0.juju_systemd_notices.SystemdNotices'
-                      '.subscribe")', tests)
-        self.assertIn("on.install.emit()", tests)
+        self.assertIn("manager.charm.on.service_slurmd_started.emit()", tests)
+        self.assertIn('"charms.juju_systemd_notices.v0.juju_systemd_notices.SystemdNotices'
+                      '.subscribe"', tests)
+        self.assertIn("testing.Context(", tests)
+        self.assertIn("testing.Harness(", tests)
         with tempfile.TemporaryDirectory(prefix="jsn-readme-") as top:
             top = Path(top)
             (top / "metadata.yaml").write_text("name: app\nsummary: README's charm\n"
@@ -76,9 +77,9 @@ class ReadmeExamplesTest(unittest.TestCase):
             result = subprocess.run(
                 [sys.executable, "-m", "unittest", "-v", "test_charm"],
                 cwd=str(top / "tests" / "unit"), env=environment, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, universal_newlines=True, timeout=120)
+                stderr=subprocess.STDOUT, text=True, timeout=120)
         self.assertEqual(result.returncode, 0, result.stdout)
-        self.assertRegex(result.stdout, r"Ran 3 tests in .*\n\nOK", result.stdout)
+        self.assertRegex(result.stdout, r"Ran 5 tests in .*\n\nOK", result.stdout)
 
     def test_the_docstring_shows_the_readme_charm(self):
         readme_charm = first_python_block_under(CHARM_HEADING)
