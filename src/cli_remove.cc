@@ -20,14 +20,10 @@ namespace {
 const char kRemoveUsage[] =
     "usage: juju-systemd-notices remove --unit UNIT [--user] [--bus ADDRESS] [--json]\n"
     "\n"
-    "As stop, then deletes the daemon's state file (in the unit's --state-dir, else the
-"
-    "default) and the unit file (systemd reloads): for a Juju unit being removed. Hook
-"
-    "links stay: they go with the charm dir. What is already gone is not an error. --json: a
-"
-    "failure as one JSON line on stderr (command, error, doing, dbus_error, message).
-"
+    "As stop, then deletes the daemon's state file (in the unit's --state-dir, else the\n"
+    "default) and the unit file (systemd reloads): for a Juju unit being removed. Hook\n"
+    "links stay: they go with the charm dir. What is already gone is not an error. --json: a\n"
+    "failure as one JSON line on stderr (command, error, doing, dbus_error, message).\n"
     "Exit status: 0 done, 1 systemd or the file system said no, 2 bad input.\n";
 
 constexpr CharmCommandSpec kSpec = {.name = "remove", .usage = kRemoveUsage};
