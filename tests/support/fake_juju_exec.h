@@ -64,6 +64,8 @@ class FakeJujuExec {
   std::string path() const { return directory_.Join("juju-exec"); }
   std::string log_path() const { return directory_.Join("calls.log"); }
   std::string rules_path() const { return directory_.Join("rules"); }
+  // The agent's socket, where the client connects (a relay may connect there for it).
+  std::string socket_path() const { return directory_.Join("run.socket"); }
 
   // Replaces the rules (atomically: a call reads either the old or the new ones), e.g.
   // "service-foo-started exit=1 times=2\n* wait=" + GatePath("go") + "\n".

@@ -113,7 +113,7 @@ SystemSystemd::SystemSystemd(const std::string& bus)
   mkdir(directory_.Join("var-lib-juju").c_str(), 0755);
   mkdir(directory_.Join("var-lib-juju/agents").c_str(), 0755);
   // /usr/bin/juju-exec inside is Juju's client side, stood in for: it connects to the fake
-  // agent below, which runs the recording fake (juju_exec()) as Juju's agent runs a command.
+  // agent below, which relays it to juju_exec()'s agent (queue, locks, record) outside.
   // The checkout's tests/support is shared at the same path inside.
   if (symlink(SourcePath("tests/support/juju-exec-client").c_str(),
               directory_.Join("usr-bin/juju-exec").c_str()) != 0) {
@@ -122,8 +122,8 @@ SystemSystemd::SystemSystemd(const std::string& bus)
   WriteUnit("jsn-juju-agent.service",
             "[Unit]\nDescription=fake Juju agent: runs juju-exec's commands\n"
             "[Service]\nType=notify\nExecStart=/usr/bin/python3 \"" +
-                SourcePath("tests/support/fake-juju-agent") + "\" --log \"" +
-                juju_exec_->log_path() + "\" --rules \"" + juju_exec_->rules_path() + "\"\n");
+                SourcePath("tests/support/fake-juju-agent") + "\" --socket \"" +
+                juju_exec_->socket_path() + "\"\n");
   mkdir(directory_.Join("etc-systemd-system/jsn-test.target.wants").c_str(), 0755);
   if (symlink("/etc/systemd/system/jsn-juju-agent.service",
               directory_.Join("etc-systemd-system/jsn-test.target.wants/jsn-juju-agent.service")

@@ -6,6 +6,7 @@
 // to /run/dbus/system_bus_socket, runs /usr/bin/juju-exec (a recording stand-in) and keeps its
 // state in /var/lib/juju-systemd-notices; its stderr is journald's.
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -318,6 +319,75 @@ TEST_P(SystemPath, RestartLetsARunningHookEndAndDeliversWhatWasQueuedOnce) {
                                                 std::string("app/0 ") + kStopped,
                                                 std::string("app/0 ") + kStarted}));
   for (const JujuExecCall& call : systemd_.juju_exec().Calls()) EXPECT_EQ(call.exit_code, 0);
+}
+
+// A restart from inside `upgrade-charm` (README: What a stop can and cannot interrupt). Juju's
+// upgrade-charm hook holds the machine lock while the charm's `subscribe` finds a new binary and
+// restarts the daemon. A juju-exec the daemon started just before is queued behind that lock: it
+// cannot end within the stop grace, and once the daemon has left it systemd SIGKILLs it. Juju
+// still runs its command; the restarted daemon cannot know that, finds the delivery pending and
+// runs it again. So the hook runs twice, the one repeat being the killed client's, and the state
+// ends delivered.
+TEST_P(SystemPath, RestartFromUpgradeCharmUnderTheMachineLockRepeatsOnlyTheKilledClientsHook) {
+  FakeJujuExec& juju = systemd_.juju_exec();
+  ASSERT_TRUE(Subscribe("app/0"));
+  pid_t daemon = static_cast<pid_t>(atoi(systemd_.UnitProperty(kNoticesUnit, "MainPID").c_str()));
+  ASSERT_TRUE(juju.HoldMachineLock());  // the upgrade-charm hook is running
+  ASSERT_TRUE(Systemctl({"start", kWatched}));
+  ASSERT_TRUE(juju.WaitForBegun(1));
+  ASSERT_FALSE(juju.Calls()[0].ran()) << "not queued behind the machine lock";
+
+  // The refresh: a new binary at the same path (appended bytes: it still runs), put in place as
+  // Juju does, by rename, and the hook's `subscribe`, which restarts the daemon and waits for it.
+  std::string refreshed = ReadFile(binary_) + "refreshed\n";
+  ASSERT_TRUE(WriteFile(binary_ + ".new", refreshed, 0755));
+  ASSERT_EQ(rename((binary_ + ".new").c_str(), binary_.c_str()), 0);
+  ASSERT_TRUE(Subscribe("app/0"));
+  EXPECT_NE(systemd_.WaitForNewMainPid(kNoticesUnit, daemon), 0);
+  // The old daemon waited out its grace and left the juju-exec, which systemd then killed.
+  EXPECT_TRUE(WaitForJournal(kNoticesUnit, 4, "hooks still running after 10 s; leaving them"));
+  // That juju-exec is gone (systemd reaps what it kills), and never ended as a client does, by
+  // its answer (none can come while the lock is held) or by a signal it handles (it records
+  // those): SIGKILL.
+  std::string proc = "/proc/" + std::to_string(juju.Calls()[0].pid);
+  Clock::time_point deadline = Clock::now() + std::chrono::seconds(30);
+  while (systemd_.Run({"test", "-e", proc}).succeeded() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(systemd_.Run({"test", "-e", proc}).succeeded()) << "the first juju-exec lives on";
+  // The new one read the delivery as pending and runs it again: queued too, the lock still held.
+  EXPECT_TRUE(WaitForJournal(kNoticesUnit, 6, "delivering the change"));
+  ASSERT_TRUE(juju.WaitForBegun(2));
+  CommandResult state = systemd_.Run({"cat", "/var/lib/juju-systemd-notices/app-0.state"});
+  EXPECT_NE(state.output.find("pending"), std::string::npos) << state.output;
+  std::vector<JujuExecCall> calls = juju.Calls();
+  ASSERT_EQ(calls.size(), 2u) << FakeJujuExec::Describe(calls);
+  EXPECT_FALSE(calls[0].ended()) << "the first client was not killed: "
+                                 << FakeJujuExec::Describe(calls);
+  EXPECT_FALSE(calls[0].ran() || calls[1].ran()) << FakeJujuExec::Describe(calls);
+
+  // The upgrade-charm hook ends: both commands run, the killed client's included.
+  juju.ReleaseMachineLock();
+  ASSERT_TRUE(juju.WaitForRunsEnded(2));
+  ASSERT_TRUE(juju.WaitForEnded(1));
+  EXPECT_TRUE(WaitForJournal(kNoticesUnit, 6, "-> hooks/service-watched-started: exit 0"));
+  calls = juju.Calls();
+  ASSERT_EQ(calls.size(), 2u) << FakeJujuExec::Describe(calls);
+  for (const JujuExecCall& call : calls) {
+    EXPECT_EQ(call.hook(), kStarted);
+    EXPECT_EQ(call.run_exit_code, 0) << FakeJujuExec::Describe(calls);
+  }
+  EXPECT_FALSE(calls[0].ended()) << FakeJujuExec::Describe(calls);
+  EXPECT_EQ(calls[1].exit_code, 0) << FakeJujuExec::Describe(calls);
+  // Delivered, as the service is; and nothing more to run: the next hook is the next change's.
+  CommandResult shown = Notices({"status", "--unit", "app/0", "--json"});
+  EXPECT_NE(shown.output.find("\"delivered\": \"started\""), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("\"pending\": \"none\""), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("\"active_state\": \"active\""), std::string::npos) << shown.output;
+  ASSERT_TRUE(Systemctl({"stop", kWatched}));
+  EXPECT_EQ(Hooks(2), (std::vector<std::string>{std::string("app/0 ") + kStarted,
+                                                std::string("app/0 ") + kStarted,
+                                                std::string("app/0 ") + kStopped}));
 }
 
 TEST_P(SystemPath, JournalFilesDeliveriesAsInfoAndFailingHooksAsWarnings) {
