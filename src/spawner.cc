@@ -18,11 +18,12 @@ namespace {
 // Variables systemd sets for the daemon's own process (systemd.exec(5), "Environment Variables
 // in Spawned Processes"), a prefix each: a hook inheriting them could send READY=1 or watchdog
 // pings in the daemon's name, think it was handed the daemon's sockets, take the daemon's PID
-// or invocation for its own, or watch the daemon's memory pressure. JOURNAL_STREAM stays: the
+// or invocation for its own, watch the daemon's memory pressure, or write in its state dir
+// (StateDirectory= in the unit `subscribe` writes). JOURNAL_STREAM stays: the
 // hook's stderr is that same stream.
 constexpr const char* kDaemonOnlyVariables[] = {
-    "NOTIFY_SOCKET=", "WATCHDOG_",         "LISTEN_",
-    "INVOCATION_ID=", "SYSTEMD_EXEC_PID=", "MEMORY_PRESSURE_"};
+    "NOTIFY_SOCKET=",    "WATCHDOG_",        "LISTEN_",         "INVOCATION_ID=",
+    "SYSTEMD_EXEC_PID=", "MEMORY_PRESSURE_", "STATE_DIRECTORY="};
 
 bool IsDaemonOnly(const char* entry) {
   for (const char* prefix : kDaemonOnlyVariables) {

@@ -134,7 +134,8 @@ TEST_F(DaemonWithFakeSystemd, AHookGetsPathFirstAndNoneOfTheDaemonsOwnSystemdVar
                                           "MEMORY_PRESSURE_WATCH=/sys/fs/cgroup/x/memory.pressure",
                                           "MEMORY_PRESSURE_WRITE=c29tZQ==",
                                           "JOURNAL_STREAM=8:1",
-                                          "LISTEN_FDS=1"};
+                                          "LISTEN_FDS=1",
+                                          "STATE_DIRECTORY=/var/lib/juju-systemd-notices"};
   for (int i = 0; i < 300; ++i) environment.push_back("FILL" + std::to_string(i) + "=x");
   environment.push_back("PATH=/usr/bin:/bin");
   daemon_.WithEnvironment(environment);
