@@ -13,9 +13,10 @@
 // Inside, /usr/bin/juju-exec is tests/support/juju-exec-client (an overlay over /usr/bin; the
 // host's is untouched): Juju's client side, which stats and reads
 // /var/lib/juju/agents/unit-NAME and connects to its run.socket, where the fake agent
-// (tests/support/fake-juju-agent, the unit jsn-juju-agent.service, started at boot) runs
-// juju_exec()'s recording fake as Juju's agent runs a command: outside the caller's unit, to its
-// end even when the client is killed. /tmp, /var/tmp, /run, /var/log/journal,
+// (tests/support/fake-juju-agent, the unit jsn-juju-agent.service, started at boot) relays it to
+// juju_exec()'s agent, which does what Juju's does: queues the command behind the unit's and the
+// machine's locks (juju_exec().HoldMachineLock()), runs it outside the caller's unit, to its end
+// even when the client is killed, and records it. /tmp, /var/tmp, /run, /var/log/journal,
 // /var/lib/juju-systemd-notices and /var/lib/juju are private (tmpfs, or folders of dir()). dir()
 // is seen at the same path inside and out: put what the test and the units share there (a charm
 // dir, say).
@@ -81,7 +82,7 @@ class SystemSystemd {
   std::string unit_dir() const { return directory_.Join("etc-systemd-system"); }
   // systemd's console output (its own log lines, before journald is up and on failures).
   std::string log_path() const { return directory_.Join("systemd.log"); }
-  // What the fake agent runs for each juju-exec call, and its record of them.
+  // Juju's agent side of each juju-exec call (queue, locks, rules), and its record of them.
   FakeJujuExec& juju_exec() { return *juju_exec_; }
 
   // ARGV run inside every namespace of this systemd (`nsenter -t PID -a`), with no pager and no
