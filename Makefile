@@ -263,11 +263,15 @@ ARCH_UNIT_EXCLUDED := SpawnerTest.MissingProgramIsReportedClearly:SpawnerTest.No
 # suite (strace would trace qemu, not the daemon), nor the subcommands' tests (systemd cannot
 # exec a foreign binary without binfmt).
 ARCH_DAEMON_TESTS := DaemonWithSystemd.*:DaemonStateFile.*:DaemonWithFakeSystemd.*:DaemonHookFailures.*:DaemonReconnect.*:DaemonWithReexecutingSystemd.*
+# Left out under qemu-user: AHookGetsPathFirst... checks the order of the hook's environment,
+# and qemu-user hands the guest its environment reversed (`env -i A=1 B=2 qemu-s390x-static
+# PROGRAM` lists B before A), so the daemon's first 256 entries are others than natively.
+ARCH_DAEMON_EXCLUDED := DaemonWithFakeSystemd.AHookGetsPathFirstAndNoneOfTheDaemonsOwnSystemdVariables
 unit_suite   = unit-$(1)="$(call arch_launcher,$(1)) $(BUILD)/arch/$(1)/unit_tests \
   --gtest_filter=-$(ARCH_UNIT_EXCLUDED)"
 daemon_suite = daemon-$(1)="env JSN_DAEMON=$(BUILD)/arch/$(1)/$(PROGRAM)-musl \
   JSN_DAEMON_LAUNCHER=$(call arch_launcher,$(1)) $(BUILD)/integration_tests \
-  --gtest_filter=$(ARCH_DAEMON_TESTS)"
+  --gtest_filter=$(ARCH_DAEMON_TESTS)$(if $(call arch_launcher,$(1)),:-$(ARCH_DAEMON_EXCLUDED))"
 
 $(BUILD)/obj/%.o: src/%.cc Makefile VERSION
 	@mkdir -p $(@D)

@@ -13,8 +13,8 @@ const char kStopUsage[] =
     "usage: juju-systemd-notices stop --unit UNIT [--user] [--bus ADDRESS] [--json]\n"
     "\n"
     "Stops juju-<UNIT with / as ->-systemd-notices.service and disables it, over D-Bus, waiting\n"
-    "for the stop job. A unit that does not exist is not an error. --json: a failure as one\n"
-    "JSON line on stderr (command, error, doing, dbus_error, message).\n"
+    "for the stop job, then reloads systemd. A unit that does not exist is not an error.\n"
+    "--json: a failure as one JSON line on stderr (command, error, doing, dbus_error, message).\n"
     "Exit status: 0 done, 1 systemd said no, 2 bad input.\n";
 
 constexpr CharmCommandSpec kSpec = {.name = "stop", .usage = kStopUsage, .needs_unit_file = false};
@@ -55,6 +55,11 @@ int RunStop(int argc, char** argv) {
   const char* doing = "";
   status = StopAndDisable(&manager, unit_name, &loaded, &doing);
   if (!status.ok()) return ReportFailure(kSpec, doing, status, kExitFailure);
+  // As `systemctl disable` does: until a reload, systemd (252) may still report the unit's
+  // UnitFileState as enabled. Every run of a loaded unit reloads, so a run killed between the
+  // disable and the reload is mended by the next.
+  if (loaded) status = manager.Reload();
+  if (!status.ok()) return ReportFailure(kSpec, "reloading systemd", status, kExitFailure);
   printf("%.*s: %s\n", static_cast<int>(unit_name.size()), unit_name.data(),
          loaded ? "stopped and disabled" : "not loaded; disabled");
   return kExitOk;

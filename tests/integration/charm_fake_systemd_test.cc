@@ -126,11 +126,12 @@ TEST_F(CharmWithFakeSystemd, WithJsonARefusalIsOneJsonLineWithTheRuleAndTheDbusE
       << usage.output;
 }
 
-TEST_F(CharmWithFakeSystemd, StopStopsThenDisablesAndReportsARefusal) {
+// Then reloads, as systemctl disable does (systemd 252 may report the unit enabled until then).
+TEST_F(CharmWithFakeSystemd, StopStopsThenDisablesThenReloadsAndReportsARefusal) {
   CommandResult stop = Run({"stop", "--unit", "app/0"});
   ASSERT_TRUE(stop.succeeded()) << stop.Describe() << "\n" << stop.output;
   EXPECT_EQ(Calls(), std::string("ok calls StopUnit:") + kNoticesUnit +
-                         ",replace DisableUnitFiles:" + kNoticesUnit);
+                         ",replace DisableUnitFiles:" + kNoticesUnit + " Reload");
   ASSERT_TRUE(systemd_.Command("deny StopUnit"));
   CommandResult denied = Run({"stop", "--unit", "app/0"});
   EXPECT_EQ(denied.exit_code(), 1) << denied.output;
