@@ -43,10 +43,9 @@ std::string DaemonUnderTest::Launcher() { return EnvironmentOr("JSN_DAEMON_LAUNC
   // daemon's.
   if (!Launcher().empty()) argv.insert(argv.begin(), Launcher());
   std::string error;
-  if (!process_.Start(argv,
-                      added_environment_.empty() ? environment_
-                                                 : EnvironmentWith(added_environment_),
-                      &error)) {
+  if (!process_.Start(
+          argv, added_environment_.empty() ? environment_ : EnvironmentWith(added_environment_),
+          &error)) {
     return ::testing::AssertionFailure() << "cannot start " << argv[0] << ": " << error;
   }
   return ::testing::AssertionSuccess();
