@@ -34,7 +34,9 @@ void __throw_out_of_range_fmt(const char*, ...) { abort(); }
 // there is one allocator. Should a future musl need mallocng anyway, its definitions of the
 // same names clash with these and the link fails, rather than two allocators mixing.
 // aligned_alloc and malloc_usable_size, which reach into mallocng directly, are defined for
-// the same reason, and memalign and posix_memalign along with them.
+// the same reason, and memalign and posix_memalign along with them. So is __libc_calloc,
+// atexit's internal calloc: musl's (about 240 bytes with the lite_malloc it calls) clears
+// memory that a fresh mapping already has zero.
 extern "C" {
 void* malloc(size_t size) { return jsn::MapBlock(size); }
 void* calloc(size_t count, size_t size) {
@@ -64,6 +66,7 @@ size_t malloc_usable_size(void* block) { return block == nullptr ? 0 : jsn::Bloc
 void* __libc_malloc_impl(size_t size) { return jsn::MapBlock(size); }
 void* __libc_realloc(void* block, size_t size) { return jsn::ResizeBlock(block, size); }
 void __libc_free(void* block) { jsn::UnmapBlock(block); }
+void* __libc_calloc(size_t count, size_t size) { return calloc(count, size); }
 }  // extern "C"
 
 // printf's formatting: every function of musl's printf family formats through vfprintf or
