@@ -140,6 +140,13 @@ extern "C" int clock_gettime(clockid_t clock, struct timespec* now) {
   return static_cast<int>(syscall(SYS_clock_gettime, clock, now));
 }
 
+// fchmod as the plain system call: musl's retries a descriptor the kernel refused (EBADF),
+// such as an O_PATH one, by path through /proc/self/fd; the daemon changes the mode only of
+// files it opened for writing (about 300 bytes).
+extern "C" int fchmod(int fd, mode_t mode) {
+  return static_cast<int>(syscall(SYS_fchmod, fd, mode));
+}
+
 // x86_64 only: the stat family as the plain system calls, the kernel's struct stat being
 // musl's there byte for byte. musl's fstatat converts from a kernel layout of its own (other
 // architectures need that) and, for fstat on an O_PATH descriptor on kernels before 3.6 (the
