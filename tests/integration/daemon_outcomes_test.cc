@@ -32,33 +32,16 @@
 namespace jsn::testing {
 namespace {
 
-// The command is "JSN_STATE=... hooks/service-ALIAS-KIND": the hook path is its last word.
-std::string HookPath(const JujuExecCall& call) {
-  std::string command = call.hook();
-  size_t space = command.rfind(' ');
-  return space == std::string::npos ? command : command.substr(space + 1);
-}
-
-// The value of the assignment NAME=VALUE before the hook path, "" when there is none.
-std::string Variable(const JujuExecCall& call, const std::string& name) {
-  std::string command = " " + call.hook();
-  size_t at = command.find(" " + name + "=");
-  if (at == std::string::npos) return "";
-  size_t start = at + name.size() + 2;
-  size_t end = command.find(' ', start);
-  return command.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
-
 // A call's record and hook as one line to compare whole: the variables present, in the
 // contract's order, then the hook path. JSN_TIMESTAMP is left out (see ExpectTimestamps).
 std::string Transition(const JujuExecCall& call) {
   std::string text;
   for (const char* name :
        {"JSN_STATE", "JSN_RESULT", "JSN_EXIT_CODE", "JSN_EXIT_STATUS", "JSN_N_RESTARTS"}) {
-    std::string value = Variable(call, name);
+    std::string value = call.Variable(name);
     if (!value.empty()) text += std::string(name) + "=" + value + " ";
   }
-  return text + HookPath(call);
+  return text + call.hook();
 }
 
 std::vector<std::string> Transitions(const std::vector<JujuExecCall>& calls) {
@@ -189,7 +172,7 @@ class DaemonOutcomes : public ::testing::Test {
     int64_t ended_at_us = RealtimeMicroseconds();
     int64_t previous = started_at_us_;
     for (const JujuExecCall& call : calls) {
-      std::string text = Variable(call, "JSN_TIMESTAMP");
+      std::string text = call.Variable("JSN_TIMESTAMP");
       ASSERT_FALSE(text.empty()) << call.hook();
       int64_t timestamp = std::stoll(text);
       EXPECT_GE(timestamp, previous) << call.hook();
