@@ -20,7 +20,6 @@
 #include <time.h>
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,7 +33,7 @@ namespace {
 
 // A call's record and hook as one line to compare whole: the variables present, in the
 // contract's order, then the hook path. JSN_TIMESTAMP is left out (see ExpectTimestamps).
-std::string Transition(const JujuExecCall& call) {
+std::string RecordAndHook(const JujuExecCall& call) {
   std::string text;
   for (const char* name :
        {"JSN_STATE", "JSN_RESULT", "JSN_EXIT_CODE", "JSN_EXIT_STATUS", "JSN_N_RESTARTS"}) {
@@ -44,10 +43,10 @@ std::string Transition(const JujuExecCall& call) {
   return text + call.hook();
 }
 
-std::vector<std::string> Transitions(const std::vector<JujuExecCall>& calls) {
-  std::vector<std::string> transitions;
-  for (const JujuExecCall& call : calls) transitions.push_back(Transition(call));
-  return transitions;
+std::vector<std::string> RecordsAndHooks(const std::vector<JujuExecCall>& calls) {
+  std::vector<std::string> lines;
+  for (const JujuExecCall& call : calls) lines.push_back(RecordAndHook(call));
+  return lines;
 }
 
 int64_t RealtimeMicroseconds() {
@@ -202,7 +201,7 @@ TEST_F(DaemonOutcomes, ACleanStopIsInactiveWithSuccessAndTheSigtermThatEndedIt) 
   Systemctl({"stop", "clean.service"});
   ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
   std::vector<JujuExecCall> calls = StopAndListCalls();
-  EXPECT_EQ(Transitions(calls),
+  EXPECT_EQ(RecordsAndHooks(calls),
             (Lines{"JSN_STATE=active JSN_RESULT=success JSN_N_RESTARTS=0 "
                    "hooks/service-clean-started",
                    "JSN_STATE=inactive JSN_RESULT=success JSN_EXIT_CODE=killed JSN_EXIT_STATUS=15 "
@@ -219,7 +218,7 @@ TEST_F(DaemonOutcomes, AnExitStatusIsFailedWithExitCodeAndTheStatus) {
   WriteLine("exits.fifo");
   ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
   std::vector<JujuExecCall> calls = StopAndListCalls();
-  EXPECT_EQ(Transitions(calls),
+  EXPECT_EQ(RecordsAndHooks(calls),
             (Lines{"JSN_STATE=active JSN_RESULT=success JSN_N_RESTARTS=0 "
                    "hooks/service-exits-started",
                    "JSN_STATE=failed JSN_RESULT=exit-code JSN_EXIT_CODE=exited JSN_EXIT_STATUS=3 "
@@ -236,7 +235,7 @@ TEST_F(DaemonOutcomes, AKillBySignalIsFailedWithSignalAndTheSignalNumber) {
   Systemctl({"kill", "--signal=SIGKILL", "killed.service"});
   ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
   std::vector<JujuExecCall> calls = StopAndListCalls();
-  EXPECT_EQ(Transitions(calls),
+  EXPECT_EQ(RecordsAndHooks(calls),
             (Lines{"JSN_STATE=active JSN_RESULT=success JSN_N_RESTARTS=0 "
                    "hooks/service-killed-started",
                    "JSN_STATE=failed JSN_RESULT=signal JSN_EXIT_CODE=killed JSN_EXIT_STATUS=9 "
@@ -260,7 +259,7 @@ TEST_F(DaemonOutcomes, AStartTimeoutIsFailedWithTimeout) {
   ASSERT_TRUE(WriteFile(systemd_->scratch_dir() + "/slow.gate", ""));
   ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
   std::vector<JujuExecCall> calls = StopAndListCalls();
-  EXPECT_EQ(Transitions(calls),
+  EXPECT_EQ(RecordsAndHooks(calls),
             (Lines{"JSN_STATE=failed JSN_RESULT=timeout JSN_EXIT_CODE=killed JSN_EXIT_STATUS=15 "
                    "JSN_N_RESTARTS=0 hooks/service-slow-stopped"}))
       << daemon_.Log();
@@ -286,7 +285,7 @@ TEST_F(DaemonOutcomes, TheStartLimitHitIsFailedWithStartLimitHit) {
   ASSERT_TRUE(juju_.OpenGate("started"));
   ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
   std::vector<JujuExecCall> calls = StopAndListCalls();
-  EXPECT_EQ(Transitions(calls),
+  EXPECT_EQ(RecordsAndHooks(calls),
             (Lines{"JSN_STATE=active JSN_RESULT=success JSN_N_RESTARTS=0 "
                    "hooks/service-limited-started",
                    "JSN_STATE=failed JSN_RESULT=start-limit-hit JSN_EXIT_CODE=exited "
@@ -309,7 +308,7 @@ TEST_F(DaemonOutcomes, ACrashRestartedByRestartAlwaysSaysOneRestartWhenStartedAg
   WriteLine("crashy-restart.fifo");
   ASSERT_TRUE(juju_.WaitForEnded(3)) << daemon_.Log();
   std::vector<JujuExecCall> calls = StopAndListCalls();
-  EXPECT_EQ(Transitions(calls),
+  EXPECT_EQ(RecordsAndHooks(calls),
             (Lines{"JSN_STATE=active JSN_RESULT=success JSN_N_RESTARTS=0 "
                    "hooks/service-crashy-started",
                    "JSN_STATE=failed JSN_RESULT=exit-code JSN_EXIT_CODE=exited JSN_EXIT_STATUS=1 "
@@ -328,7 +327,7 @@ TEST_F(DaemonOutcomes, AOneshotThatSucceedsIsActiveWithExitStatusZero) {
   Systemctl({"start", "oneshot.service"});
   ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon_.Log();
   std::vector<JujuExecCall> calls = StopAndListCalls();
-  EXPECT_EQ(Transitions(calls),
+  EXPECT_EQ(RecordsAndHooks(calls),
             (Lines{"JSN_STATE=active JSN_RESULT=success JSN_EXIT_CODE=exited JSN_EXIT_STATUS=0 "
                    "JSN_N_RESTARTS=0 hooks/service-oneshot-started"}))
       << daemon_.Log();
@@ -344,7 +343,7 @@ TEST_F(DaemonOutcomes, ATimerHasItsOwnResult) {
   Systemctl({"stop", "tick.timer"});
   ASSERT_TRUE(juju_.WaitForEnded(2)) << daemon_.Log();
   std::vector<JujuExecCall> calls = StopAndListCalls();
-  EXPECT_EQ(Transitions(calls),
+  EXPECT_EQ(RecordsAndHooks(calls),
             (Lines{"JSN_STATE=active JSN_RESULT=success hooks/service-tick-started",
                    "JSN_STATE=inactive JSN_RESULT=success "
                    "hooks/service-tick-stopped"}))
