@@ -262,7 +262,7 @@ ARCH_UNIT_EXCLUDED := SpawnerTest.MissingProgramIsReportedClearly:SpawnerTest.No
 # systemd (coalescing, retries, timeouts, owner changes, SIGHUP, reconnects). Not the fault
 # suite (strace would trace qemu, not the daemon), nor the subcommands' tests (systemd cannot
 # exec a foreign binary without binfmt).
-ARCH_DAEMON_TESTS := DaemonWithSystemd.*:DaemonStateFile.*:DaemonWithFakeSystemd.*:DaemonHookFailures.*:DaemonReconnect.*:DaemonWithReexecutingSystemd.*
+ARCH_DAEMON_TESTS := DaemonWithSystemd.*:DaemonStateFile.*:DaemonOutcomes.*:DaemonWithFakeSystemd.*:DaemonHookFailures.*:DaemonReconnect.*:DaemonWithReexecutingSystemd.*
 # Left out under qemu-user: AHookGetsPathFirst... checks the order of the hook's environment,
 # and qemu-user hands the guest its environment reversed (`env -i A=1 B=2 qemu-s390x-static
 # PROGRAM` lists B before A), so the daemon's first 256 entries are others than natively.
