@@ -144,6 +144,21 @@ TEST_F(CharmWithSystemd, SubscribeWritesUnitAndHooksAndSystemdRunsTheDaemonWhich
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_NE(json.output.find(delivered), std::string::npos) << json.output;
+  // What systemd said with that state, as the hook was told it.
+  std::string timestamp = calls[0].Variable("JSN_TIMESTAMP");
+  EXPECT_EQ(calls[0].argv[2],
+            "JSN_STATE=active JSN_RESULT=success JSN_N_RESTARTS=0 JSN_TIMESTAMP=" + timestamp +
+                " hooks/service-greeter-started");
+  EXPECT_NE(json.output.find("\"transition\": {\"state\": \"active\", \"result\": \"success\", "
+                             "\"n_restarts\": 0, \"timestamp\": " +
+                             timestamp + "}}"),
+            std::string::npos)
+      << json.output;
+  CommandResult table = Run({"status", "--user", "--unit", "app/0"});
+  EXPECT_NE(table.output.find(
+                " last: state=active result=success n_restarts=0 timestamp=" + timestamp + " \n"),
+            std::string::npos)
+      << table.output;
 }
 
 TEST_F(CharmWithSystemd, SubscribeTwiceWithTheSameArgumentsChangesNothing) {
