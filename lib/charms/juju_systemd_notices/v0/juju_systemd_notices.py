@@ -112,6 +112,30 @@ class SlurmdCharm(ops.CharmBase):
         event.add_status(ops.ActiveStatus() if running else ops.BlockedStatus("slurmd not running"))
 ```
 
+## What an event says
+
+Each service event says which service it is about and what systemd said of the transition:
+`event.service` (the `Service` given), `event.state` (`ActiveState` reached: "active",
+"inactive", "failed"), `event.failed`, `event.result` (the unit type's `Result`: "success",
+"exit-code", "signal", "core-dump", "timeout", "start-limit-hit", "oom-kill", ...),
+`event.exit_status` (`ExecMainStatus` when the main process exited), `event.signal` (when a
+signal killed it), `event.core_dumped`, `event.n_restarts` (`NRestarts`) and `event.timestamp`
+(`StateChangeTimestamp`, an aware UTC datetime). The daemon gives them to the hook as `JSN_`
+variables; a value systemd does not have, or a daemon too old to give, is None. They survive
+`event.defer()`. `event.describe()` words them for a status:
+
+```python
+def _on_slurmd_stopped(self, event: ServiceStoppedEvent) -> None:
+    if event.failed:  # "slurmd failed: exit status 1 (restarted 3 times)"
+        self.unit.status = BlockedStatus(f"{event.service.hook_alias} {event.describe()}")
+    else:
+        self.unit.status = WaitingStatus(f"{event.service.hook_alias} stopped")
+```
+
+A test gives the values to `emit()`:
+`manager.charm.on.service_slurmd_stopped.emit(state="failed", result="exit-code", exit_status=1,
+n_restarts=3)` (ops.testing, in a run as below, or Harness).
+
 ## What it does on upgrade-charm and remove
 
 `SystemdNotices` observes these two events of the charm itself, so a charm that subscribes in
