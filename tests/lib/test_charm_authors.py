@@ -2,8 +2,9 @@
 
 The patterns charms that used the original library have in their tests (slurmd, sackd): patch
 `SystemdNotices.subscribe` and run install, or run start, stop, upgrade-charm, remove and the
-service events (one with the values a test gives it), under ops's Harness and under ops.testing (Context, State), with whatever ops
-this suite runs (tests/lib/run --ops 2 and --ops 3). None of them may start the binary or
+service events (one with the values a test gives it), under ops's Harness and under
+ops.testing (Context, State), with whatever ops this suite runs (tests/lib/run --ops 2 and
+--ops 3). None of them may start the binary or
 systemctl: a recording juju-systemd-notices sits in the installed package's bin/, in the
 charm's bin/ and on PATH, a recording systemctl on PATH, and each test asserts they recorded
 nothing. Each runs twice: with /etc/systemd/system as it is, and with the library pointed at a
