@@ -420,9 +420,9 @@ class Service:
         return f"service_{self.hook_alias.replace('-', '_')}_stopped"
 
 
-# What the daemon puts before the hook's path, for the transition that called the hook (the
-# issue 26 contract, docs/ and README "What an event says"): Juju's juju-exec runs that command
-# with bash, so they are the hook's environment. Each is there only when the daemon knew it.
+# What the daemon puts before the hook's path, for the transition that called the hook (README
+# "What an event says"): Juju's juju-exec runs that command with bash, so they are the hook's
+# environment. Each is there only when the daemon knew it.
 _ENV_STATE = "JSN_STATE"  # the ActiveState reached: "active", "inactive", "failed"
 _ENV_RESULT = "JSN_RESULT"  # the unit type's Result: "success", "exit-code", "signal", ...
 _ENV_EXIT_CODE = "JSN_EXIT_CODE"  # services: ExecMainCode as systemd words it
@@ -439,10 +439,6 @@ _EXITED, _KILLED, _DUMPED = "exited", "killed", "dumped"
 # Results that say only how the main process ended: the exit status or signal says more.
 _PROCESS_RESULTS = frozenset(["exit-code", "signal", "core-dump"])
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-# Keys of an event's snapshot (ops stores it while the event is deferred). Events deferred by
-# an older version of this library have none of them and restore with every value None.
-_SNAPSHOT_KEYS = ("state", "result", "exit_status", "signal", "core_dumped", "n_restarts",
-                  "timestamp")
 # The Service each service event kind names, per ops Framework (one per hook, or per Harness or
 # ops.testing run): written when a SystemdNotices defines the events, read by event.service.
 _event_services: "weakref.WeakKeyDictionary[object, Dict[str, Service]]" = (
@@ -621,6 +617,9 @@ class _ServiceEvent(EventBase):
         return text
 
     def snapshot(self) -> Dict[str, Any]:
+        # What ops stores of the event, to emit it again after defer(): simple types only.
+        # Events deferred by the original library, or by this one before these values, have
+        # none of these keys: restore() gives them None.
         data = super().snapshot()
         data.update(state=self.state, result=self.result, exit_status=self.exit_status,
                     signal=self.signal, core_dumped=self.core_dumped,
