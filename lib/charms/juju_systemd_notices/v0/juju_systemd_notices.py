@@ -13,7 +13,9 @@ which links `hooks/service-ALIAS-started` and `-stopped` to `dispatch`, writes
 `/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` and has systemd enable and
 start it (over D-Bus; it returns once the daemon watches); `stop()` stops and disables that
 unit. The daemon runs `juju-exec <unit> hooks/service-ALIAS-started` (or `-stopped`) on each
-real transition, which ops emits as `service_ALIAS_started` (`-` in ALIAS becomes `_`).
+real transition, which ops emits as `service_ALIAS_started` (`-` in ALIAS becomes `_`), with
+what systemd said of the transition as `JSN_` variables before the hook's path, which the
+event reads (below, "What an event says").
 
 The module is the Python package `juju_systemd_notices` (PyPI: `juju-systemd-notices`), which
 carries the binary for the machine's architecture as `juju_systemd_notices/bin/`. The Charmhub
