@@ -657,7 +657,8 @@ class CharmLife:
         self.assertEqual(self.inside("cat", UNIT_FILE).stdout, unit_file, "rewritten")
         self.check_nothing_reached(seen)
 
-    def test_remove_on_a_unit_that_never_subscribed_runs_nothing(self):
+    def test_remove_never_subscribed_runs_nothing_then_a_new_charm_sees_what_happened(self):
+        write(os.path.join(self.top, "etc-systemd-system", TRANSITION[1]), EXIT_ON_USR1)
         self.boot()
         self.deploy(SLURMD)
         # Where the charm's binary is, one that records any run (and fails).
@@ -667,6 +668,12 @@ class CharmLife:
         self.hook("remove")  # no install: never subscribed
         self.assertFalse(os.path.exists(runs), "the binary ran")
         self.check_removed()  # nothing there, and nothing made
+
+        # The machine is as before any charm: the same boot (the costly part) serves a new
+        # unit of the charm that reads what its events say.
+        shutil.rmtree(self.charm)
+        self.charm_files = []
+        self.check_the_charm_sees_what_happened_and_a_deferred_stop_keeps_it()
 
     def test_a_charm_with_the_binary_in_bin_as_the_charmcraft_part_builds_it(self):
         self.boot()
@@ -752,9 +759,9 @@ class CharmLife:
         self.assertEqual(self.unit_property(NOTICES, "NRestarts"), "0")
         self.assertEqual(self.service_hooks(self.log_lines()[seen:]), ["started"])  # no retry
 
-    def test_the_charm_sees_what_happened_and_a_deferred_stop_keeps_it_after_a_start(self):
-        write(os.path.join(self.top, "etc-systemd-system", TRANSITION[1]), EXIT_ON_USR1)
-        self.boot()
+    def check_the_charm_sees_what_happened_and_a_deferred_stop_keeps_it(self):
+        """The charm's handlers see the service's exit status 3 on its stop; the stop, deferred,
+        is emitted again before the next start's event with its own values."""
         self.deploy(TRANSITION)
         self.hook("install")
         self.check_notices_running()
