@@ -31,28 +31,28 @@ Status UnescapeValue(std::string_view value, size_t offset, char* out, size_t ca
       int high = i + 1 < value.size() ? HexDigit(value[i + 1]) : -1;
       int low = i + 2 < value.size() ? HexDigit(value[i + 2]) : -1;
       if (high < 0 || low < 0) {
-        return Status::Error("address-bad-escape", offset + i,
-                             "expected two hex digits after '%%' in the value of %.*s=, "
-                             "found \"%.*s\"",
-                             static_cast<int>(key.size()), key.data(),
-                             static_cast<int>(value.size() - i < 3 ? value.size() - i : 3),
-                             value.data() + i);
+        return Status::ExpectedAt("address-bad-escape", offset + i,
+                                  "two hex digits after '%%' in the value of %.*s=, "
+                                  "found \"%.*s\"",
+                                  static_cast<int>(key.size()), key.data(),
+                                  static_cast<int>(value.size() - i < 3 ? value.size() - i : 3),
+                                  value.data() + i);
       }
       byte = static_cast<char>(high * 16 + low);
       i += 2;
     } else if (!IsOptionallyEscaped(byte)) {
-      return Status::Error("address-unescaped-byte", offset + i,
-                           "expected bytes outside [-0-9A-Za-z_/.\\*] to be %%-escaped in the "
-                           "value of %.*s=, found byte 0x%02x",
-                           static_cast<int>(key.size()), key.data(),
-                           static_cast<unsigned char>(byte));
+      return Status::ExpectedAt("address-unescaped-byte", offset + i,
+                                "bytes outside [-0-9A-Za-z_/.\\*] to be %%-escaped in the "
+                                "value of %.*s=, found byte 0x%02x",
+                                static_cast<int>(key.size()), key.data(),
+                                static_cast<unsigned char>(byte));
     }
     if (out != nullptr) {
       if (written == capacity) {
-        return Status::Error("socket-path-too-long", offset,
-                             "expected a %.*s= of at most %zu bytes (sockaddr_un), found one "
-                             "longer than that",
-                             static_cast<int>(key.size()), key.data(), capacity);
+        return Status::ExpectedAt("socket-path-too-long", offset,
+                                  "a %.*s= of at most %zu bytes (sockaddr_un), found one "
+                                  "longer than that",
+                                  static_cast<int>(key.size()), key.data(), capacity);
       }
       out[written] = byte;
     }
@@ -72,9 +72,9 @@ struct ParsedAddress {
 Status ParseOneAddress(std::string_view text, size_t offset, ParsedAddress* parsed) {
   size_t colon = text.find(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return Status::Error("address-missing-transport", offset,
-                         "expected \"transport:key=value,...\", found \"%.*s\"",
-                         static_cast<int>(text.size()), text.data());
+    return Status::ExpectedAt("address-missing-transport", offset,
+                              "\"transport:key=value,...\", found \"%.*s\"",
+                              static_cast<int>(text.size()), text.data());
   }
   std::string_view transport = text.substr(0, colon);
   bool is_unix = transport == "unix";
@@ -93,22 +93,22 @@ Status ParseOneAddress(std::string_view text, size_t offset, ParsedAddress* pars
     std::string_view pair = text.substr(pos, end - pos);
     size_t equals = pair.find('=');
     if (equals == std::string_view::npos || equals == 0) {
-      return Status::Error("address-bad-key-value", offset + pos,
-                           "expected \"key=value\", found \"%.*s\"", static_cast<int>(pair.size()),
-                           pair.data());
+      return Status::ExpectedAt("address-bad-key-value", offset + pos,
+                                "\"key=value\", found \"%.*s\"", static_cast<int>(pair.size()),
+                                pair.data());
     }
     std::string_view key = pair.substr(0, equals);
     std::string_view value = pair.substr(equals + 1);
     for (size_t i = 0; i < key_count; ++i) {
       if (keys[i] == key) {
-        return Status::Error("address-duplicate-key", offset + pos,
-                             "expected each key once, found %.*s= twice",
-                             static_cast<int>(key.size()), key.data());
+        return Status::ExpectedAt("address-duplicate-key", offset + pos,
+                                  "each key once, found %.*s= twice", static_cast<int>(key.size()),
+                                  key.data());
       }
     }
     if (key_count == kMaxKeys) {
-      return Status::Error("address-too-many-keys", offset + pos,
-                           "expected at most %zu keys in one address, found more", kMaxKeys);
+      return Status::ExpectedAt("address-too-many-keys", offset + pos,
+                                "at most %zu keys in one address, found more", kMaxKeys);
     }
     keys[key_count++] = key;
     size_t value_offset = offset + pos + equals + 1;
@@ -118,14 +118,14 @@ Status ParseOneAddress(std::string_view text, size_t offset, ParsedAddress* pars
       JSN_RETURN_IF_ERROR(
           UnescapeValue(value, value_offset, target.name, sizeof target.name, &length, key));
       if (length == 0) {
-        return Status::Error("address-empty-value", value_offset,
-                             "expected a socket name after %.*s=, found nothing",
-                             static_cast<int>(key.size()), key.data());
+        return Status::ExpectedAt("address-empty-value", value_offset,
+                                  "a socket name after %.*s=, found nothing",
+                                  static_cast<int>(key.size()), key.data());
       }
       if (key == "path") {
         if (memchr(target.name, '\0', length) != nullptr) {
-          return Status::Error("address-bad-escape", value_offset,
-                               "expected a path= without NUL bytes, found %%00");
+          return Status::ExpectedAt("address-bad-escape", value_offset,
+                                    "a path= without NUL bytes, found %%00");
         }
         have_path = true;
       } else {
@@ -141,26 +141,26 @@ Status ParseOneAddress(std::string_view text, size_t offset, ParsedAddress* pars
   }
 
   if (!is_unix) {
-    parsed->skip_reason = Status::Error("unsupported-transport", offset,
-                                        "expected a unix: address, found transport \"%.*s\"",
-                                        static_cast<int>(transport.size()), transport.data());
+    parsed->skip_reason = Status::ExpectedAt("unsupported-transport", offset,
+                                             "a unix: address, found transport \"%.*s\"",
+                                             static_cast<int>(transport.size()), transport.data());
     return Status();
   }
   if (have_path && have_abstract) {
-    return Status::Error("address-conflicting-keys", offset,
-                         "expected one of path= or abstract= in a unix: address, found both");
+    return Status::ExpectedAt("address-conflicting-keys", offset,
+                              "one of path= or abstract= in a unix: address, found both");
   }
   if (!have_path && !have_abstract) {
     if (!listen_only_key.empty()) {
-      parsed->skip_reason = Status::Error(
-          "listen-only-address", offset,
-          "expected unix:path= or unix:abstract= to connect to, found listen-only %.*s=",
-          static_cast<int>(listen_only_key.size()), listen_only_key.data());
+      parsed->skip_reason =
+          Status::ExpectedAt("listen-only-address", offset,
+                             "unix:path= or unix:abstract= to connect to, found listen-only %.*s=",
+                             static_cast<int>(listen_only_key.size()), listen_only_key.data());
       return Status();
     }
-    return Status::Error("address-missing-key", offset,
-                         "expected path= or abstract= in a unix: address, found \"%.*s\"",
-                         static_cast<int>(text.size()), text.data());
+    return Status::ExpectedAt("address-missing-key", offset,
+                              "path= or abstract= in a unix: address, found \"%.*s\"",
+                              static_cast<int>(text.size()), text.data());
   }
   parsed->usable = true;
   return Status();
@@ -190,8 +190,8 @@ Status ParseAddressList(std::string_view text, AddressList* list) {
       JSN_RETURN_IF_ERROR(ParseOneAddress(one, pos, &parsed));
       if (parsed.usable) {
         if (list->count == kMaxAddresses) {
-          return Status::Error("too-many-addresses", pos,
-                               "expected at most %zu unix addresses, found more", kMaxAddresses);
+          return Status::ExpectedAt("too-many-addresses", pos,
+                                    "at most %zu unix addresses, found more", kMaxAddresses);
         }
         list->entries[list->count++] = parsed.unix_address;
       } else if (first_skip.ok()) {
@@ -203,8 +203,8 @@ Status ParseAddressList(std::string_view text, AddressList* list) {
   }
   if (list->count > 0) return Status();
   if (first_skip.ok()) {
-    return Status::Error("address-empty", 0, "expected at least one address, found \"%.*s\"",
-                         static_cast<int>(text.size()), text.data());
+    return Status::ExpectedAt("address-empty", 0, "at least one address, found \"%.*s\"",
+                              static_cast<int>(text.size()), text.data());
   }
   return Status::Error("no-usable-address", first_skip.offset(), "no usable address: %s",
                        first_skip.message());

@@ -20,8 +20,8 @@ Status ParseAuthReply(std::string_view line, AuthReply* reply) {
   for (size_t i = 0; i < line.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(line[i]);
     if (c < 0x20 || c > 0x7e) {
-      return Status::Error("auth-bad-line", i,
-                           "expected printable ASCII in the server's reply, found byte 0x%02x", c);
+      return Status::ExpectedAt("auth-bad-line", i,
+                                "printable ASCII in the server's reply, found byte 0x%02x", c);
     }
   }
   size_t space = line.find(' ');
@@ -32,14 +32,14 @@ Status ParseAuthReply(std::string_view line, AuthReply* reply) {
   size_t argument_offset = space == std::string_view::npos ? line.size() : space + 1;
   if (command == "OK") {
     if (argument.size() != kServerGuidLength) {
-      return Status::Error("auth-bad-guid", argument_offset,
-                           "expected OK with a %zu-hex-digit server guid, found %zu characters",
-                           kServerGuidLength, argument.size());
+      return Status::ExpectedAt("auth-bad-guid", argument_offset,
+                                "OK with a %zu-hex-digit server guid, found %zu characters",
+                                kServerGuidLength, argument.size());
     }
     for (size_t i = 0; i < argument.size(); ++i) {
       if (!IsHexDigit(argument[i])) {
-        return Status::Error("auth-bad-guid", argument_offset + i,
-                             "expected a hex digit in the server guid, found '%c'", argument[i]);
+        return Status::ExpectedAt("auth-bad-guid", argument_offset + i,
+                                  "a hex digit in the server guid, found '%c'", argument[i]);
       }
     }
     reply->command = AuthCommand::kOk;
@@ -49,28 +49,27 @@ Status ParseAuthReply(std::string_view line, AuthReply* reply) {
     reply->command = AuthCommand::kError;
   } else if (command == "DATA") {
     if (argument.size() % 2 != 0) {
-      return Status::Error("auth-bad-data", argument_offset,
-                           "expected DATA with an even number of hex digits, found %zu",
-                           argument.size());
+      return Status::ExpectedAt("auth-bad-data", argument_offset,
+                                "DATA with an even number of hex digits, found %zu",
+                                argument.size());
     }
     for (size_t i = 0; i < argument.size(); ++i) {
       if (!IsHexDigit(argument[i])) {
-        return Status::Error("auth-bad-data", argument_offset + i,
-                             "expected hex digits after DATA, found '%c'", argument[i]);
+        return Status::ExpectedAt("auth-bad-data", argument_offset + i,
+                                  "hex digits after DATA, found '%c'", argument[i]);
       }
     }
     reply->command = AuthCommand::kData;
   } else if (command == "AGREE_UNIX_FD") {
     if (!argument.empty()) {
-      return Status::Error("auth-bad-line", argument_offset,
-                           "expected AGREE_UNIX_FD alone, found an argument");
+      return Status::ExpectedAt("auth-bad-line", argument_offset,
+                                "AGREE_UNIX_FD alone, found an argument");
     }
     reply->command = AuthCommand::kAgreeUnixFd;
   } else {
-    return Status::Error("auth-unknown-command", 0,
-                         "expected OK, REJECTED, ERROR, DATA or AGREE_UNIX_FD, found \"%.*s\"",
-                         static_cast<int>(command.size() > 40 ? 40 : command.size()),
-                         command.data());
+    return Status::ExpectedAt(
+        "auth-unknown-command", 0, "OK, REJECTED, ERROR, DATA or AGREE_UNIX_FD, found \"%.*s\"",
+        static_cast<int>(command.size() > 40 ? 40 : command.size()), command.data());
   }
   reply->argument = argument;
   return Status();
@@ -107,23 +106,23 @@ Status AuthStep(std::string_view line, uid_t uid, int* data_rounds, AuthResult* 
       *done = true;
       return Status();
     case AuthCommand::kRejected:
-      return Status::Failure("auth-rejected",
-                             "expected the bus to accept EXTERNAL for uid %lu, found REJECTED "
-                             "(it offers: %.*s)",
-                             static_cast<unsigned long>(uid),
-                             static_cast<int>(reply.argument.size()), reply.argument.data());
+      return Status::Expected("auth-rejected",
+                              "the bus to accept EXTERNAL for uid %lu, found REJECTED "
+                              "(it offers: %.*s)",
+                              static_cast<unsigned long>(uid),
+                              static_cast<int>(reply.argument.size()), reply.argument.data());
     case AuthCommand::kError:
-      return Status::Failure("auth-error", "expected OK, found ERROR \"%.*s\"",
-                             static_cast<int>(reply.argument.size()), reply.argument.data());
+      return Status::Expected("auth-error", "OK, found ERROR \"%.*s\"",
+                              static_cast<int>(reply.argument.size()), reply.argument.data());
     case AuthCommand::kAgreeUnixFd:
-      return Status::Failure("auth-unexpected-reply",
-                             "expected OK, found AGREE_UNIX_FD we never asked for");
+      return Status::Expected("auth-unexpected-reply",
+                              "OK, found AGREE_UNIX_FD we never asked for");
     case AuthCommand::kData:
       break;
   }
   if (++*data_rounds > kMaxDataRounds) {
-    return Status::Failure("auth-unexpected-reply",
-                           "expected OK, found DATA again after %d empty answers", kMaxDataRounds);
+    return Status::Expected("auth-unexpected-reply", "OK, found DATA again after %d empty answers",
+                            kMaxDataRounds);
   }
   *answer = "DATA\r\n";
   return Status();

@@ -20,10 +20,10 @@ Status WaitReady(int fd, short events, int64_t deadline_ms, const char* timeout_
   while (true) {
     int64_t left = deadline_ms - MonotonicMilliseconds();
     if (left <= 0) {
-      return Status::Failure(timeout_rule,
-                             "expected the bus to answer while %s, found no "
-                             "answer before the deadline",
-                             doing);
+      return Status::Expected(timeout_rule,
+                              "the bus to answer while %s, found no "
+                              "answer before the deadline",
+                              doing);
     }
     pollfd entry{};
     entry.fd = fd;

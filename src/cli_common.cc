@@ -31,9 +31,9 @@ Status ResolveBus(CharmCommand* command) {
   }
   const char* runtime = getenv("XDG_RUNTIME_DIR");
   if (runtime == nullptr || runtime[0] != '/') {
-    return Status::Failure("no-user-bus",
-                           "expected DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR for --user, "
-                           "found neither");
+    return Status::Expected("no-user-bus",
+                            "DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR for --user, "
+                            "found neither");
   }
   snprintf(user_bus, sizeof user_bus, "unix:path=%s/bus", runtime);
   command->bus_address = user_bus;
@@ -54,13 +54,12 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
     Status status;
     if (options_ended || argument[0] != '-') {
       if (!spec.takes_watches) {
-        return Status::Failure("unexpected-argument",
-                               "expected only options after %s, found '%.60s'", spec.name,
-                               argument);
+        return Status::Expected("unexpected-argument", "only options after %s, found '%.60s'",
+                                spec.name, argument);
       }
       if (name_count == kMaxWatchedUnits) {
-        return Status::Failure("too-many-units", "expected at most %zu units to watch, found more",
-                               kMaxWatchedUnits);
+        return Status::Expected("too-many-units", "at most %zu units to watch, found more",
+                                kMaxWatchedUnits);
       }
       names[name_count++] = argument;
       continue;
@@ -84,10 +83,10 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
       command->charm_dir = value;
     } else if (MatchValueOption("--root", argc, argv, &i, &value, &status)) {
       if (!spec.takes_charm_dir) {  // not subscribe: it would act on the live system instead
-        return Status::Failure("unexpected-root",
-                               "expected no --root with %s, which asks the running systemd over "
-                               "D-Bus (--root is subscribe's, for offline image builds)",
-                               spec.name);
+        return Status::Expected("unexpected-root",
+                                "no --root with %s, which asks the running systemd over "
+                                "D-Bus (--root is subscribe's, for offline image builds)",
+                                spec.name);
       }
       command->root = value;
     } else if (MatchValueOption("--bus", argc, argv, &i, &value, &status)) {
@@ -101,58 +100,55 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
     } else if (spec.takes_watches && MatchValueOption("--type", argc, argv, &i, &value, &status)) {
       type = value;
     } else {
-      return Status::Failure("unknown-option", "expected an option of %s, found '%.60s'", spec.name,
-                             argument);
+      return Status::Expected("unknown-option", "an option of %s, found '%.60s'", spec.name,
+                              argument);
     }
     JSN_RETURN_IF_ERROR(status);
   }
   if (command->juju_unit == nullptr) {
-    return Status::Failure("missing-unit",
-                           "expected --unit UNIT (e.g. --unit slurmd/0), found none");
+    return Status::Expected("missing-unit", "--unit UNIT (e.g. --unit slurmd/0), found none");
   }
   if (!IsValidJujuUnitName(command->juju_unit)) {
-    return Status::Failure("invalid-juju-unit",
-                           "expected a Juju unit name such as app/0, found '%.60s'",
-                           command->juju_unit);
+    return Status::Expected("invalid-juju-unit", "a Juju unit name such as app/0, found '%.60s'",
+                            command->juju_unit);
   }
   if (type != nullptr) {
     if (strcmp(type, "notify") != 0 && strcmp(type, "simple") != 0) {
-      return Status::Failure("invalid-type", "expected --type notify or simple, found '%.60s'",
-                             type);
+      return Status::Expected("invalid-type", "--type notify or simple, found '%.60s'", type);
     }
     command->notify = strcmp(type, "notify") == 0;
   }
   if (spec.takes_charm_dir) {
     if (command->charm_dir == nullptr) {
-      return Status::Failure("missing-charm-dir", "expected --charm-dir DIR, found none");
+      return Status::Expected("missing-charm-dir", "--charm-dir DIR, found none");
     }
     if (command->charm_dir[0] != '/' || HasControlByte(command->charm_dir)) {
-      return Status::Failure("invalid-charm-dir",
-                             "expected --charm-dir to be an absolute path without control "
-                             "characters, found '%.100s'",
-                             command->charm_dir);
+      return Status::Expected("invalid-charm-dir",
+                              "--charm-dir to be an absolute path without control "
+                              "characters, found '%.100s'",
+                              command->charm_dir);
     }
   }
   if (command->root != nullptr && (command->root[0] != '/' || command->user)) {
-    return Status::Failure("invalid-root",
-                           "expected --root to be an absolute path, and not with "
-                           "--user, found '%.100s'",
-                           command->root);
+    return Status::Expected("invalid-root",
+                            "--root to be an absolute path, and not with "
+                            "--user, found '%.100s'",
+                            command->root);
   }
   if (command->state_dir != nullptr && command->state_dir[0] != '/') {
-    return Status::Failure("invalid-state-dir",
-                           "expected --state-dir to be an absolute path, found '%.100s'",
-                           command->state_dir);
+    return Status::Expected("invalid-state-dir",
+                            "--state-dir to be an absolute path, found '%.100s'",
+                            command->state_dir);
   }
   for (const char* text : {command->juju_exec, command->bus_address, command->state_dir}) {
     if (text != nullptr && (text[0] == '\0' || HasControlByte(text))) {
-      return Status::Failure("invalid-argument",
-                             "expected a value without control characters, found '%.60s'", text);
+      return Status::Expected("invalid-argument",
+                              "a value without control characters, found '%.60s'", text);
     }
   }
   if (spec.takes_watches) {
     if (name_count == 0) {
-      return Status::Failure("no-units", "expected at least one NAME[=ALIAS] to watch, found none");
+      return Status::Expected("no-units", "at least one NAME[=ALIAS] to watch, found none");
     }
     // The daemon's own parser, so that what subscribe accepts the daemon will accept.
     const char* daemon_argv[kMaxWatchedUnits + 4];
@@ -179,14 +175,14 @@ Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size) {
     } else if (home != nullptr && home[0] == '/') {
       length = snprintf(buffer, size, "%s/.config/systemd/user", home);
     } else {
-      return Status::Failure("no-user-config",
-                             "expected XDG_CONFIG_HOME or HOME for --user, found neither");
+      return Status::Expected("no-user-config",
+                              "XDG_CONFIG_HOME or HOME for --user, found neither");
     }
   } else {
     length = snprintf(buffer, size, "/etc/systemd/system");
   }
   if (length < 0 || static_cast<size_t>(length) >= size) {
-    return Status::Failure("path-too-long", "expected a unit directory under %zu bytes", size);
+    return Status::Expected("path-too-long", "a unit directory under %zu bytes", size);
   }
   return Status();
 }

@@ -32,8 +32,7 @@ constexpr CharmCommandSpec kSpec = {.name = "remove", .usage = kRemoveUsage};
 Status RemoveFile(const char* path, bool* removed) {
   *removed = unlink(path) == 0;
   if (*removed || errno == ENOENT) return Status();
-  return Status::Failure("unlink-failed", "expected to delete %.150s, found %s", path,
-                         strerror(errno));
+  return Status::Expected("unlink-failed", "to delete %.150s, found %s", path, strerror(errno));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // `status`: what the notices daemon for one Juju unit watches, read back from its unit file,
 // with each watched unit's Id and ActiveState asked of systemd now and the hook last delivered,
 // from the daemon's state file (--state-dir in the unit's ExecStart=, else the default), and from
-// the same file whether a delivery is pending or failing.
+// the same file whether a delivery is pending or failing, and what systemd said with each unit's
+// latest settled state (its transition record).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -27,7 +28,8 @@ const char kStatusUsage[] =
     "last attempt failed; a retry is scheduled) or none, with the hook. The last two come from\n"
     "the daemon's state file, as the daemon last wrote it (\"unknown\" without one). A table, or\n"
     "JSON with --json (\"pending\": \"none\", \"pending\" or \"failing\", and \"pending_hook\":\n"
-    "\"started\", \"stopped\" or \"none\"), and a failure as one JSON line on stderr (command,\n"
+    "\"started\", \"stopped\" or \"none\"; \"transition\": what systemd said with the latest\n"
+    "settled state, or null), and a failure as one JSON line on stderr (command,\n"
     "error, doing, dbus_error, message).\n"
     "Exit status: 0 done, 1 not subscribed or systemd said no, 2 bad input.\n";
 
@@ -62,6 +64,7 @@ int RunStatus(int argc, char** argv) {
   const char* units[kMaxWatchedUnits];
   Hook hooks[kMaxWatchedUnits] = {};
   DeliveryState deliveries[kMaxWatchedUnits] = {};
+  static Transition records[kMaxWatchedUnits];
   for (size_t i = 0; i < watched.watch_count; ++i) units[i] = watched.watches[i].unit;
   bool state_file = false;
   static StateStore store;
@@ -69,7 +72,7 @@ int RunStatus(int argc, char** argv) {
                       command.juju_unit);
   if (status.ok()) {
     status = store.Load({units, watched.watch_count}, {hooks, watched.watch_count}, &state_file,
-                        {deliveries, watched.watch_count});
+                        {deliveries, watched.watch_count}, {records, watched.watch_count});
   }
   if (!status.ok()) {
     fprintf(stderr, "juju-systemd-notices status: state file: %s\n", status.message());
@@ -124,13 +127,20 @@ int RunStatus(int argc, char** argv) {
       PrintJsonString(stdout, pending);
       fputs(", \"pending_hook\": ", stdout);
       PrintJsonString(stdout, pending_hook);
-      fputs("}", stdout);
+      char transition[256];
+      FormatTransition(records[i], TransitionForm::kJson, transition);
+      printf(", \"transition\": %s}", transition);
     } else if (state_file && delivery.progress != Progress::kIdle) {
       printf("%-24s %-32s %-12.*s %-10s %s %s\n", watch.alias, name, static_cast<int>(state.size()),
              state.data(), delivered, pending, pending_hook);
     } else {
       printf("%-24s %-32s %-12.*s %-10s %s\n", watch.alias, name, static_cast<int>(state.size()),
              state.data(), delivered, pending);
+    }
+    if (!command.json && records[i].recorded()) {
+      char transition[256];
+      FormatTransition(records[i], TransitionForm::kStateFile, transition);
+      printf("%-24s last: %s\n", "", transition);
     }
   }
   if (command.json) fputs("]}\n", stdout);

@@ -75,8 +75,8 @@ Status MakeDirectories(const char* path) {
       char saved = *p;
       *p = '\0';
       if (mkdir(partial, 0755) != 0 && errno != EEXIST) {
-        return Status::Failure("mkdir-failed", "expected to create %.150s, found %s", partial,
-                               strerror(errno));
+        return Status::Expected("mkdir-failed", "to create %.150s, found %s", partial,
+                                strerror(errno));
       }
       *p = saved;
       if (saved == '\0') return Status();
@@ -96,12 +96,11 @@ Status EnableOffline(const char* root, std::string_view unit) {
                                static_cast<int>(unit.size()), unit.data());
   if (link_length < 0 || static_cast<size_t>(link_length) >= sizeof link || target_length < 0 ||
       static_cast<size_t>(target_length) >= sizeof target) {
-    return Status::Failure("path-too-long", "expected a path under %zu bytes", kMaxPath);
+    return Status::Expected("path-too-long", "a path under %zu bytes", kMaxPath);
   }
   JSN_RETURN_IF_ERROR(MakeDirectories(wants));
   if (symlink(target, link) != 0 && errno != EEXIST) {
-    return Status::Failure("symlink-failed", "expected to link %.150s, found %s", link,
-                           strerror(errno));
+    return Status::Expected("symlink-failed", "to link %.150s, found %s", link, strerror(errno));
   }
   return Status();
 }

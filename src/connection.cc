@@ -77,10 +77,10 @@ void Connection::Close() {
 }
 
 Status Connection::Closed(const char* doing) const {
-  return Status::Failure("connection-closed",
-                         "expected an open bus connection while %s, "
-                         "found it closed",
-                         doing);
+  return Status::Expected("connection-closed",
+                          "an open bus connection while %s, "
+                          "found it closed",
+                          doing);
 }
 
 Status Connection::CloseWith(Status status) {
@@ -103,7 +103,7 @@ Status Connection::Open(std::string_view address_text) {
 Status Connection::Open(const AddressList& addresses) {
   Close();
   int64_t deadline = MonotonicMilliseconds() + options_.startup_timeout_ms;
-  Status status = Status::Failure("no-usable-address", "expected at least one address");
+  Status status = Status::Expected("no-usable-address", "at least one address");
   for (size_t i = 0; i < addresses.count; ++i) {
     status = Begin(addresses.entries[i]);
     while (status.ok() && opening()) {
@@ -123,10 +123,10 @@ Status Connection::Begin(const UnixAddress& address) {
   if (send_buffer_ == nullptr) {
     send_buffer_ = static_cast<uint8_t*>(malloc(options_.send_queue_bytes));
     if (send_buffer_ == nullptr) {
-      return Status::Failure("out-of-memory",
-                             "expected %zu bytes for the send queue, found "
-                             "malloc failing",
-                             options_.send_queue_bytes);
+      return Status::Expected("out-of-memory",
+                              "%zu bytes for the send queue, found "
+                              "malloc failing",
+                              options_.send_queue_bytes);
     }
   }
   fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -139,9 +139,8 @@ Status Connection::Begin(const UnixAddress& address) {
   // full backlog (EAGAIN) is a failure the caller retries, not "in progress".
   if (connect(fd_, reinterpret_cast<const sockaddr*>(&socket_address), length) != 0) {
     AddressForHumans human = Describe(address);
-    return CloseWith(Status::Failure("connect-failed",
-                                     "expected to connect to unix:%s=%.*s, found %s", human.kind,
-                                     human.length, human.name, strerror(errno)));
+    return CloseWith(Status::Expected("connect-failed", "to connect to unix:%s=%.*s, found %s",
+                                      human.kind, human.length, human.name, strerror(errno)));
   }
   phase_ = Phase::kAuthenticating;
   auth_filled_ = 0;
@@ -164,10 +163,10 @@ Status Connection::ReadAuthReplies() {
     size_t end = text.find("\r\n");
     if (end == std::string_view::npos) {
       if (auth_filled_ == sizeof auth_line_) {
-        return Status::Failure("auth-line-too-long",
-                               "expected a reply line of at most %zu bytes ending in \\r\\n, "
-                               "found %zu bytes without one",
-                               kMaxAuthLineLength, auth_filled_);
+        return Status::Expected("auth-line-too-long",
+                                "a reply line of at most %zu bytes ending in \\r\\n, "
+                                "found %zu bytes without one",
+                                kMaxAuthLineLength, auth_filled_);
       }
       size_t got = 0;
       JSN_RETURN_IF_ERROR(ReceiveBytes(
@@ -184,8 +183,8 @@ Status Connection::ReadAuthReplies() {
     if (done && rest != 0) {
       // The server speaks only when spoken to: bytes after OK and before our BEGIN are a
       // protocol violation, and would be lost to the message stream.
-      return Status::Failure("auth-unexpected-bytes",
-                             "expected nothing after OK until BEGIN, found %zu bytes", rest);
+      return Status::Expected("auth-unexpected-bytes",
+                              "nothing after OK until BEGIN, found %zu bytes", rest);
     }
     JSN_RETURN_IF_ERROR(Send(Bytes(answer)));
     if (done) {
@@ -216,19 +215,19 @@ Status Connection::ReadHelloReply() {
     const Header& header = incoming.message.header();
     if (header.reply_serial != hello_serial_) continue;
     if (header.type == MessageType::kError) {
-      return Status::Failure("hello-failed",
-                             "expected a unique name from Hello, found error "
-                             "%.*s",
-                             static_cast<int>(header.error_name.size()), header.error_name.data());
+      return Status::Expected("hello-failed",
+                              "a unique name from Hello, found error "
+                              "%.*s",
+                              static_cast<int>(header.error_name.size()), header.error_name.data());
     }
     Iterator body = incoming.message.body();
     Value name;
     if (header.type != MessageType::kMethodReturn || !body.Next(&name) || name.type() != 's' ||
         name.as_string().empty() || name.as_string().size() > kMaxBusNameLength) {
-      return Status::Failure("hello-failed",
-                             "expected Hello's reply to hold one bus name "
-                             "(signature s), found signature \"%.*s\"",
-                             static_cast<int>(header.signature.size()), header.signature.data());
+      return Status::Expected("hello-failed",
+                              "Hello's reply to hold one bus name "
+                              "(signature s), found signature \"%.*s\"",
+                              static_cast<int>(header.signature.size()), header.signature.data());
     }
     std::string_view unique = name.as_string();
     memcpy(unique_name_, unique.data(), unique.size());
@@ -242,11 +241,11 @@ Status Connection::Send(std::span<const uint8_t> message) {
   if (!is_open()) return Closed("sending");
   size_t queued = send_tail_ - send_head_;
   if (message.size() > options_.send_queue_bytes - queued) {
-    return Status::Failure("send-queue-full",
-                           "expected room for a %zu-byte message in the "
-                           "send queue, found %zu of %zu bytes free",
-                           message.size(), options_.send_queue_bytes - queued,
-                           options_.send_queue_bytes);
+    return Status::Expected("send-queue-full",
+                            "room for a %zu-byte message in the "
+                            "send queue, found %zu of %zu bytes free",
+                            message.size(), options_.send_queue_bytes - queued,
+                            options_.send_queue_bytes);
   }
   if (message.size() > options_.send_queue_bytes - send_tail_) {
     memmove(send_buffer_, send_buffer_ + send_head_, queued);
@@ -261,8 +260,8 @@ Status Connection::Send(std::span<const uint8_t> message) {
 Status Connection::Call(std::span<const uint8_t> message, uint64_t tag) {
   if (!is_open()) return Closed("calling");
   if (message.size() < kFixedHeaderLength) {
-    return Status::Failure("bad-call", "expected a whole message to call with, found %zu bytes",
-                           message.size());
+    return Status::Expected("bad-call", "a whole message to call with, found %zu bytes",
+                            message.size());
   }
   uint32_t serial = SerialOf(message);
   PendingCall* slot = nullptr;
@@ -273,10 +272,10 @@ Status Connection::Call(std::span<const uint8_t> message, uint64_t tag) {
     }
   }
   if (slot == nullptr) {
-    return Status::Failure("too-many-pending-calls",
-                           "expected fewer than %zu calls awaiting "
-                           "replies, found the table full",
-                           kMaxPendingCalls);
+    return Status::Expected("too-many-pending-calls",
+                            "fewer than %zu calls awaiting "
+                            "replies, found the table full",
+                            kMaxPendingCalls);
   }
   JSN_RETURN_IF_ERROR(Send(message));
   // Recorded after Send: a failed Send leaves nothing to wait for, and no reply can be read
@@ -389,10 +388,10 @@ Status Connection::Receive(Incoming* incoming, bool* have) {
     if (!status.ok()) return CloseWith(status);
     if (space.empty()) {
       // Cannot happen by the framer's contract; a zero-length recv() would read as EOF.
-      return CloseWith(Status::Failure("framer-full",
-                                       "expected room to receive into, found "
-                                       "none (%zu bytes buffered)",
-                                       framer_.buffered()));
+      return CloseWith(Status::Expected("framer-full",
+                                        "room to receive into, found "
+                                        "none (%zu bytes buffered)",
+                                        framer_.buffered()));
     }
     size_t got = 0;
     JSN_RETURN_IF_ERROR(ReceiveBytes(space, &got));

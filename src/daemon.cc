@@ -57,7 +57,7 @@ class Daemon final : public MessageSink, public WatchListener {
         environment_(environment),
         // A failed hook is retried (1 s doubling to 5 min) unless a newer state makes it moot.
         tracker_(options.watch_count, RetryPolicy{.retry_failed_hooks = true}),
-        hook_runner_(options, tracker_) {}
+        hook_runner_(options, tracker_, records_) {}
 
   // The daemon's life: set up, connect and watch, then one pass of the loop per wake-up
   // (decide and deliver, record, reconnect when due, sleep until the next event) until a
@@ -103,6 +103,14 @@ class Daemon final : public MessageSink, public WatchListener {
     Hook saved = state_.saved(unit);
     if (known) {
       tracker_.RecordInitialState(unit, state, saved);
+      // The transition owed since the daemon last ran keeps the record saved with it, which a
+      // reboot or a restart has not reset (systemd starts a unit afresh at boot); otherwise
+      // the record is what systemd says now.
+      const Transition& saved_record = state_.saved_record(unit);
+      Hook wanted = tracker_.unit(unit).wanted;
+      bool owed = wanted != Hook::kNone && wanted != tracker_.unit(unit).delivered;
+      records_[unit] = owed && HookForState(saved_record.state) == wanted ? saved_record
+                                                                          : watch_.transition(unit);
       Hook now = HookForState(state);
       if (saved != Hook::kNone && now != Hook::kNone && now != saved) {
         JSN_LOG_INFO("%s: initially %.*s, but %s was delivered last: delivering the change",
@@ -113,11 +121,14 @@ class Daemon final : public MessageSink, public WatchListener {
       }
     } else {
       tracker_.RecordUnknown(unit, saved);
+      records_[unit] = state_.saved_record(unit);
       JSN_LOG_INFO("%s: initial state unknown (not loaded?)", UnitName(unit));
     }
   }
   void OnState(size_t unit, std::string_view state) override {
     Observation observation = tracker_.ObserveState(unit, state);
+    // The latest settled state's record: the one a hook started now for it carries.
+    if (observation != Observation::kInPassing) records_[unit] = watch_.transition(unit);
     JSN_LOG_DEBUG("%s: %.*s (%s)", UnitName(unit), static_cast<int>(state.size()), state.data(),
                   ObservationName(observation));
     // A new hook due (or one no longer due) changes the unit's delivery state: it is written
@@ -150,7 +161,7 @@ class Daemon final : public MessageSink, public WatchListener {
   // What the state file records, once every initial state is in (OnReady): before that the
   // tracker lacks the hooks read at start-up for some units, and the file would lose them.
   void SaveState() {
-    if (watching_) state_.Save(tracker_);
+    if (watching_) state_.Save(tracker_, records_);
   }
 
   // sd_notify: set up from $NOTIFY_SOCKET and $WATCHDOG_USEC/$WATCHDOG_PID; a bad value is
@@ -462,6 +473,9 @@ class Daemon final : public MessageSink, public WatchListener {
   Connection bus_;
   Watch watch_;
   Tracker tracker_;
+  // What systemd said with each unit's latest settled state (the transition a hook started now
+  // is for), kept in the state file.
+  Transition records_[kMaxWatchedUnits];
   HookRunner hook_runner_;
   uint32_t bus_events_ = EPOLLIN;
   bool stopping_ = false;

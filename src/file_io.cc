@@ -19,8 +19,7 @@ Status WriteAll(int fd, std::string_view text, const char* path) {
     ssize_t written = write(fd, text.data(), text.size());
     if (written < 0 && errno == EINTR) continue;
     if (written < 0) {
-      return Status::Failure("write-failed", "expected to write %.150s, found %s", path,
-                             strerror(errno));
+      return Status::Expected("write-failed", "to write %.150s, found %s", path, strerror(errno));
     }
     text.remove_prefix(static_cast<size_t>(written));
   }
@@ -48,8 +47,8 @@ Status CreateTemporary(int directory, const char* name, char* temporary, size_t 
                        : snprintf(temporary, size, "%s%s%016llx", name, kTemporaryInfix,
                                   static_cast<unsigned long long>(random));
     if (length < 0 || static_cast<size_t>(length) >= size) {
-      return Status::Failure("open-failed", "expected a path under %zu bytes, found %.150s",
-                             size - 22, name);
+      return Status::Expected("open-failed", "a path under %zu bytes, found %.150s", size - 22,
+                              name);
     }
     // A killed run's, or anything planted: unlinkat follows nothing.
     if (fixed) unlinkat(directory, temporary, 0);
@@ -57,8 +56,8 @@ Status CreateTemporary(int directory, const char* name, char* temporary, size_t 
     if (*fd >= 0) return Status();
     if (errno != EEXIST) break;
   }
-  return Status::Failure("open-failed", "expected to create a file beside %.150s, found %s", name,
-                         strerror(errno));
+  return Status::Expected("open-failed", "to create a file beside %.150s, found %s", name,
+                          strerror(errno));
 }
 
 // Whether `entry` is NAME.tmp-<16 lowercase hex digits>, as CreateTemporary names them.
@@ -81,15 +80,14 @@ Status ReadSmallFileAt(int directory, const char* path, std::span<char> buffer, 
   *length = 0;
   int fd = openat(directory, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
-    return Status::Failure(errno == ENOENT ? "file-missing" : "file-unreadable",
-                           "expected to read %.150s, found %s", path, strerror(errno));
+    return Status::Expected(errno == ENOENT ? "file-missing" : "file-unreadable",
+                            "to read %.150s, found %s", path, strerror(errno));
   }
   struct stat st;
   if (fstat(fd, &st) != 0) {
     int error = errno;
     close(fd);
-    return Status::Failure("file-unreadable", "expected to read %.150s, found %s", path,
-                           strerror(error));
+    return Status::Expected("file-unreadable", "to read %.150s, found %s", path, strerror(error));
   }
   if (!S_ISREG(st.st_mode)) {
     close(fd);
@@ -97,8 +95,7 @@ Status ReadSmallFileAt(int directory, const char* path, std::span<char> buffer, 
                        : S_ISSOCK(st.st_mode) ? "a socket"
                        : S_ISDIR(st.st_mode)  ? "a directory"
                                               : "a device";
-    return Status::Failure("file-unreadable", "expected %.150s to be a regular file, found %s",
-                           path, kind);
+    return Status::Expected("file-unreadable", "%.150s to be a regular file, found %s", path, kind);
   }
   for (;;) {
     if (*length == buffer.size()) {  // full: one byte more says it is larger
@@ -107,17 +104,15 @@ Status ReadSmallFileAt(int directory, const char* path, std::span<char> buffer, 
       if (more < 0 && errno == EINTR) continue;
       close(fd);
       if (more == 0) return Status();
-      return Status::Failure("file-too-large",
-                             "expected %.150s to be at most %zu bytes, found more", path,
-                             buffer.size());
+      return Status::Expected("file-too-large", "%.150s to be at most %zu bytes, found more", path,
+                              buffer.size());
     }
     ssize_t got = read(fd, buffer.data() + *length, buffer.size() - *length);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
       int error = errno;
       close(fd);
-      return Status::Failure("file-unreadable", "expected to read %.150s, found %s", path,
-                             strerror(error));
+      return Status::Expected("file-unreadable", "to read %.150s, found %s", path, strerror(error));
     }
     if (got == 0) break;
     *length += static_cast<size_t>(got);
@@ -135,20 +130,20 @@ Status WriteFileAtomicallyAt(int directory, const char* path, std::string_view t
   // The umask may have narrowed the mode at creation; readers of the unit file need 0644.
   Status status = WriteAll(fd, text, temporary);
   if (status.ok() && fchmod(fd, 0644) != 0) {
-    status = Status::Failure("write-failed", "expected to chmod %.150s, found %s", temporary,
-                             strerror(errno));
+    status =
+        Status::Expected("write-failed", "to chmod %.150s, found %s", temporary, strerror(errno));
   }
   if (status.ok() && fsync(fd) != 0) {
-    status = Status::Failure("fsync-failed", "expected to fsync %.150s, found %s", temporary,
-                             strerror(errno));
+    status =
+        Status::Expected("fsync-failed", "to fsync %.150s, found %s", temporary, strerror(errno));
   }
   if (close(fd) != 0 && status.ok()) {
-    status = Status::Failure("write-failed", "expected to close %.150s, found %s", temporary,
-                             strerror(errno));
+    status =
+        Status::Expected("write-failed", "to close %.150s, found %s", temporary, strerror(errno));
   }
   if (status.ok() && renameat(directory, temporary, directory, path) != 0) {
-    status = Status::Failure("rename-failed", "expected to rename %.150s over %.150s, found %s",
-                             temporary, path, strerror(errno));
+    status = Status::Expected("rename-failed", "to rename %.150s over %.150s, found %s", temporary,
+                              path, strerror(errno));
   }
   if (!status.ok()) {
     unlinkat(directory, temporary, 0);
@@ -157,8 +152,8 @@ Status WriteFileAtomicallyAt(int directory, const char* path, std::string_view t
   // The rename is durable only once the directory is.
   if (directory != AT_FDCWD) {
     if (fsync(directory) == 0) return Status();
-    return Status::Failure("fsync-failed", "expected to fsync the directory of %.150s, found %s",
-                           path, strerror(errno));
+    return Status::Expected("fsync-failed", "to fsync the directory of %.150s, found %s", path,
+                            strerror(errno));
   }
   char* slash = strrchr(temporary, '/');
   if (slash == temporary) {
@@ -172,8 +167,8 @@ Status WriteFileAtomicallyAt(int directory, const char* path, std::string_view t
   if (directory_fd < 0 || fsync(directory_fd) != 0) {
     int error = errno;
     if (directory_fd >= 0) close(directory_fd);
-    return Status::Failure("fsync-failed", "expected to fsync directory %.150s, found %s",
-                           temporary, strerror(error));
+    return Status::Expected("fsync-failed", "to fsync directory %.150s, found %s", temporary,
+                            strerror(error));
   }
   close(directory_fd);
   return Status();
@@ -185,8 +180,8 @@ Status RemoveStaleTemporaries(int directory, const char* name, int* removed) {
   // a descriptor's offset, which the caller's keeps.
   int listing = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (listing < 0) {
-    return Status::Failure("open-failed", "expected to list the directory of %.150s, found %s",
-                           name, strerror(errno));
+    return Status::Expected("open-failed", "to list the directory of %.150s, found %s", name,
+                            strerror(errno));
   }
   size_t name_length = strlen(name);
   Status status;
@@ -195,8 +190,8 @@ Status RemoveStaleTemporaries(int directory, const char* name, int* removed) {
     long got = syscall(SYS_getdents64, listing, entries, sizeof entries);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
-      status = Status::Failure("open-failed", "expected to list the directory of %.150s, found %s",
-                               name, strerror(errno));
+      status = Status::Expected("open-failed", "to list the directory of %.150s, found %s", name,
+                                strerror(errno));
     }
     if (got <= 0) break;
     // struct linux_dirent64: d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name.
@@ -211,8 +206,8 @@ Status RemoveStaleTemporaries(int directory, const char* name, int* removed) {
         continue;
       }
       if (unlinkat(directory, entry, 0) != 0) {
-        status = Status::Failure("unlink-failed", "expected to delete %.150s, found %s", entry,
-                                 strerror(errno));
+        status =
+            Status::Expected("unlink-failed", "to delete %.150s, found %s", entry, strerror(errno));
         continue;
       }
       ++*removed;

@@ -56,9 +56,8 @@ Status Framer::ReceiveSpace(std::span<uint8_t>* space) {
   if (buffer_ == nullptr || capacity_ < wanted) {
     void* bigger = realloc(buffer_, wanted);
     if (bigger == nullptr) {
-      return Status::Failure("out-of-memory",
-                             "expected %zu bytes for the receive buffer, found realloc failing",
-                             wanted);
+      return Status::Expected("out-of-memory",
+                              "%zu bytes for the receive buffer, found realloc failing", wanted);
     }
     buffer_ = static_cast<uint8_t*>(bigger);
     capacity_ = wanted;
@@ -94,10 +93,10 @@ Status Framer::Next(std::span<const uint8_t>* message) {
   if (length > max_message_length_) {
     discard_remaining_ = length;
     Discard();
-    return Status::Failure("message-too-large",
-                           "expected a message of at most %zu bytes, found one of %zu; "
-                           "dropped it",
-                           max_message_length_, length);
+    return Status::Expected("message-too-large",
+                            "a message of at most %zu bytes, found one of %zu; "
+                            "dropped it",
+                            max_message_length_, length);
   }
   if (available < length) return Status();
   *message = {buffer_ + start_, length};

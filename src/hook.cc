@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "jsn/transition.h"
+
 namespace jsn {
 
 const char* HookName(Hook hook) {
@@ -38,12 +40,16 @@ Status FormatHookPath(const char* alias, Hook hook, HookPath* path) {
 }
 
 Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char* alias, Hook hook,
-                        HookCommand* command) {
+                        const Transition& record, HookCommand* command) {
   command->argv[0] = juju_exec;
   command->argv[1] = juju_unit;
-  command->argv[2] = command->path.text;
+  command->argv[2] = command->command;
   command->argv[3] = nullptr;
-  return FormatHookPath(alias, hook, &command->path);
+  Status status = FormatHookPath(alias, hook, &command->path);
+  // The record's six fields take at most about 200 bytes: they always fit beside the path.
+  size_t length = FormatTransition(record, TransitionForm::kHookEnvironment, command->command);
+  snprintf(command->command + length, sizeof command->command - length, "%s", command->path.text);
+  return status;
 }
 
 }  // namespace jsn

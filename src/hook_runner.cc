@@ -50,7 +50,7 @@ void HookRunner::StartDue(MonotonicTime now) {
     memcpy(process.state, tracker_.unit(delivery.unit).state, sizeof process.state);
     HookCommand command;
     Status status = BuildHookCommand(options_.juju_exec, options_.juju_unit, watched.alias,
-                                     delivery.hook, &command);
+                                     delivery.hook, records_[delivery.unit], &command);
     pid_t pid = 0;
     if (status.ok()) status = spawner_.Spawn(command.argv, &pid);
     if (!status.ok()) {

@@ -24,15 +24,15 @@ Status LinkHook(int hooks, const char* charm_dir, const char* alias, Hook kind, 
   const char* hook = path.file_name();
   int target_length = snprintf(target, sizeof target, "%s/dispatch", charm_dir);
   if (target_length < 0 || static_cast<size_t>(target_length) >= sizeof target) {
-    return Status::Failure("symlink-failed", "expected a hook path under %zu bytes, found %.120s",
-                           kMaxPath, charm_dir);
+    return Status::Expected("symlink-failed", "a hook path under %zu bytes, found %.120s", kMaxPath,
+                            charm_dir);
   }
   struct stat existing;
   if (fstatat(hooks, hook, &existing, AT_SYMLINK_NOFOLLOW) == 0) return Status();  // kept
   if (symlinkat(target, hooks, hook) != 0) {
     if (errno == EEXIST) return Status();  // made meanwhile
-    return Status::Failure("symlink-failed", "expected to link %.120s/%s -> %.120s, found %s",
-                           charm_dir, path.text, target, strerror(errno));
+    return Status::Expected("symlink-failed", "to link %.120s/%s -> %.120s, found %s", charm_dir,
+                            path.text, target, strerror(errno));
   }
   *created += 1;
   return Status();
@@ -45,20 +45,20 @@ Status CreateHookLinks(const char* charm_dir, std::span<const WatchedUnit> watch
   char path[kMaxPath];
   int length = snprintf(path, sizeof path, "%s/%s", charm_dir, kHooksDirectory);
   if (length < 0 || static_cast<size_t>(length) >= sizeof path) {
-    return Status::Failure("hooks-dir-failed", "expected a path under %zu bytes, found %.120s",
-                           kMaxPath, charm_dir);
+    return Status::Expected("hooks-dir-failed", "a path under %zu bytes, found %.120s", kMaxPath,
+                            charm_dir);
   }
   if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-    return Status::Failure("hooks-dir-failed", "expected to create %.120s, found %s", path,
-                           strerror(errno));
+    return Status::Expected("hooks-dir-failed", "to create %.120s, found %s", path,
+                            strerror(errno));
   }
   // The links are made in the directory itself, never through a symlink: as root, a hooks/
   // that points elsewhere (/etc/...) would get our links wherever it leads.
   int hooks = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (hooks < 0) {
-    return Status::Failure("hooks-dir-failed",
-                           "expected %.120s to be a directory (not a symlink), found %s", path,
-                           strerror(errno));
+    return Status::Expected("hooks-dir-failed",
+                            "%.120s to be a directory (not a symlink), found %s", path,
+                            strerror(errno));
   }
   Status status;
   for (const WatchedUnit& watch : watches) {

@@ -13,7 +13,7 @@ namespace jsn {
 namespace {
 
 Status SystemError(const char* rule, const char* call) {
-  return Status::Failure(rule, "expected %s to succeed, found error: %s", call, strerror(errno));
+  return Status::Expected(rule, "%s to succeed, found error: %s", call, strerror(errno));
 }
 
 void CloseIfOpen(int* fd) {

@@ -48,9 +48,9 @@ Status Manager::Open(std::string_view address) {
   Iterator body = reply_.body();
   Value owner;
   if (!body.Next(&owner) || owner.type() != 's') {
-    return Status::Failure("bad-reply", "expected a unique name from GetNameOwner, found '%.*s'",
-                           static_cast<int>(reply_.header().signature.size()),
-                           reply_.header().signature.data());
+    return Status::Expected("bad-reply", "a unique name from GetNameOwner, found '%.*s'",
+                            static_cast<int>(reply_.header().signature.size()),
+                            reply_.header().signature.data());
   }
   CopyText(owner.as_string(), systemd_owner_, sizeof systemd_owner_);
   JSN_RETURN_IF_ERROR(BuildMethodCall(call_buffer_, bus_.NextSerial(), kSystemdName, kSystemdPath,
@@ -105,9 +105,9 @@ Status Manager::RunJob(std::string_view method, std::string_view unit, std::stri
   Iterator body = reply_.body();
   Value job;
   if (!body.Next(&job) || job.type() != 'o') {
-    return Status::Failure("bad-reply", "expected a job path from %s, found signature '%.*s'",
-                           doing, static_cast<int>(reply_.header().signature.size()),
-                           reply_.header().signature.data());
+    return Status::Expected("bad-reply", "a job path from %s, found signature '%.*s'", doing,
+                            static_cast<int>(reply_.header().signature.size()),
+                            reply_.header().signature.data());
   }
   char job_path[128];
   CopyText(job.as_string(), job_path, sizeof job_path);
@@ -126,9 +126,9 @@ Status Manager::GetUnitProperty(std::string_view unit, std::string_view interfac
                                          interface, property, &call));
   JSN_RETURN_IF_ERROR(CallAndWait(call, property));
   if (PropertiesGetValue(reply_, type, value)) return Status();
-  return Status::Failure("bad-reply", "expected %s as a variant of '%c', found '%.*s'", property,
-                         type, static_cast<int>(reply_.header().signature.size()),
-                         reply_.header().signature.data());
+  return Status::Expected("bad-reply", "%s as a variant of '%c', found '%.*s'", property, type,
+                          static_cast<int>(reply_.header().signature.size()),
+                          reply_.header().signature.data());
 }
 
 Status Manager::UnitString(std::string_view unit, const char* property, std::string_view* text) {
@@ -197,8 +197,8 @@ Status Manager::CallAndWait(std::span<const uint8_t> call, const char* doing) {
     if (reply) {
       std::span<const uint8_t> bytes = incoming.message.bytes();
       if (bytes.size() > sizeof reply_bytes_) {
-        return Status::Failure("bad-reply", "expected a reply to %s under %zu bytes, found %zu",
-                               doing, sizeof reply_bytes_, bytes.size());
+        return Status::Expected("bad-reply", "a reply to %s under %zu bytes, found %zu", doing,
+                                sizeof reply_bytes_, bytes.size());
       }
       memcpy(reply_bytes_, bytes.data(), bytes.size());
       reply_length_ = bytes.size();
@@ -236,8 +236,8 @@ Status Manager::WaitForJob(std::string_view job_path, std::string_view unit) {
       if (job_path != outcome.path) continue;
       outcome.path[0] = '\0';  // each job ends once
       if (strcmp(outcome.result, "done") == 0) return Status();
-      return Status::Failure("job-failed", "expected the job for %.*s to be done, found '%s'",
-                             static_cast<int>(unit.size()), unit.data(), outcome.result);
+      return Status::Expected("job-failed", "the job for %.*s to be done, found '%s'",
+                              static_cast<int>(unit.size()), unit.data(), outcome.result);
     }
     JSN_RETURN_IF_ERROR(ReceiveOne(deadline, "waiting for JobRemoved", &incoming));
     const Header& header = incoming.message.header();

@@ -20,16 +20,15 @@ Status Notifier::Open(const char* notify_socket) {
   if (notify_socket == nullptr || notify_socket[0] == '\0') return Status();
   size_t length = strlen(notify_socket);
   if (notify_socket[0] != '/' && notify_socket[0] != '@') {
-    return Status::Failure("invalid-notify-socket",
-                           "expected NOTIFY_SOCKET to be an absolute path or @name, found \"%s\"",
-                           notify_socket);
+    return Status::Expected("invalid-notify-socket",
+                            "NOTIFY_SOCKET to be an absolute path or @name, found \"%s\"",
+                            notify_socket);
   }
   // A path needs its NUL inside sun_path; an abstract name uses every byte it names.
   bool abstract = notify_socket[0] == '@';
   if (length >= sizeof address_.sun_path + (abstract ? 1 : 0) || length < 2) {
-    return Status::Failure("invalid-notify-socket",
-                           "expected NOTIFY_SOCKET of 2 to %zu bytes, found %zu",
-                           sizeof address_.sun_path - 1, length);
+    return Status::Expected("invalid-notify-socket", "NOTIFY_SOCKET of 2 to %zu bytes, found %zu",
+                            sizeof address_.sun_path - 1, length);
   }
   address_ = {};
   address_.sun_family = AF_UNIX;

@@ -29,18 +29,17 @@ Status AddWatch(const char* argument, Options* options) {
   size_t name_length =
       equals != nullptr ? static_cast<size_t>(equals - argument) : strlen(argument);
   if (options->watch_count == kMaxWatchedUnits) {
-    return Status::Failure("too-many-units",
-                           "expected at most %zu units to watch, found more at '%.60s'",
-                           kMaxWatchedUnits, argument);
+    return Status::Expected("too-many-units", "at most %zu units to watch, found more at '%.60s'",
+                            kMaxWatchedUnits, argument);
   }
   WatchedUnit& watch = options->watches[options->watch_count];
 
   // The unit: NAME, with ".service" appended unless it already ends in a unit type.
   char name[kMaxUnitNameLength + 1];
   if (name_length == 0 || name_length > kMaxUnitNameLength) {
-    return Status::Failure("invalid-unit-name",
-                           "expected NAME[=ALIAS] with a NAME of 1 to %zu bytes, found '%.60s'",
-                           kMaxUnitNameLength, argument);
+    return Status::Expected("invalid-unit-name",
+                            "NAME[=ALIAS] with a NAME of 1 to %zu bytes, found '%.60s'",
+                            kMaxUnitNameLength, argument);
   }
   memcpy(name, argument, name_length);
   name[name_length] = '\0';
@@ -48,18 +47,17 @@ Status AddWatch(const char* argument, Options* options) {
   memcpy(watch.unit, name, name_length + 1);
   if (!HasUnitTypeSuffix(name)) {
     if (name_length + strlen(kServiceSuffix) > kMaxUnitNameLength) {
-      return Status::Failure(
-          "invalid-unit-name",
-          "expected a unit name of at most %zu bytes with .service, found '%.60s...'",
-          kMaxUnitNameLength, name);
+      return Status::Expected("invalid-unit-name",
+                              "a unit name of at most %zu bytes with .service, found '%.60s...'",
+                              kMaxUnitNameLength, name);
     }
     memcpy(watch.unit + name_length, kServiceSuffix, sizeof kServiceSuffix);
   }
   if (!IsValidUnitName(watch.unit)) {
-    return Status::Failure("invalid-unit-name",
-                           "expected a systemd unit name ([A-Za-z0-9:_.\\@-], e.g. slurmd or "
-                           "foo@bar.service), found '%.60s'",
-                           watch.unit);
+    return Status::Expected("invalid-unit-name",
+                            "a systemd unit name ([A-Za-z0-9:_.\\@-], e.g. slurmd or "
+                            "foo@bar.service), found '%.60s'",
+                            watch.unit);
   }
 
   // The alias: given after '=', or NAME itself without a ".service" suffix.
@@ -70,29 +68,26 @@ Status AddWatch(const char* argument, Options* options) {
     alias_length -= strlen(kServiceSuffix);
   }
   if (alias_length > kMaxAliasLength) {
-    return Status::Failure("invalid-alias",
-                           "expected an ALIAS of at most %zu bytes, found '%.60s...'",
-                           kMaxAliasLength, alias);
+    return Status::Expected("invalid-alias", "an ALIAS of at most %zu bytes, found '%.60s...'",
+                            kMaxAliasLength, alias);
   }
   memcpy(watch.alias, alias, alias_length);
   watch.alias[alias_length] = '\0';
   if (!IsValidAlias(watch.alias)) {
-    return Status::Failure("invalid-alias",
-                           "expected an ALIAS of [A-Za-z0-9._@:-] starting with a letter or digit "
-                           "(for hooks/service-ALIAS-started), found '%.60s' in '%.60s'",
-                           watch.alias, argument);
+    return Status::Expected("invalid-alias",
+                            "an ALIAS of [A-Za-z0-9._@:-] starting with a letter or digit "
+                            "(for hooks/service-ALIAS-started), found '%.60s' in '%.60s'",
+                            watch.alias, argument);
   }
 
   for (size_t i = 0; i < options->watch_count; ++i) {
     if (strcmp(options->watches[i].unit, watch.unit) == 0) {
-      return Status::Failure("duplicate-unit", "expected each unit once, found %.80s twice",
-                             watch.unit);
+      return Status::Expected("duplicate-unit", "each unit once, found %.80s twice", watch.unit);
     }
     if (strcmp(options->watches[i].alias, watch.alias) == 0) {
-      return Status::Failure(
-          "duplicate-alias",
-          "expected a different ALIAS for each unit, found '%.60s' for %.60s and %.60s",
-          watch.alias, options->watches[i].unit, watch.unit);
+      return Status::Expected("duplicate-alias",
+                              "a different ALIAS for each unit, found '%.60s' for %.60s and %.60s",
+                              watch.alias, options->watches[i].unit, watch.unit);
     }
   }
   options->watch_count += 1;
@@ -112,8 +107,8 @@ bool MatchValueOption(const char* name, int argc, const char* const* argv, int* 
   }
   if (argument[name_length] != '\0') return false;
   if (*index + 1 >= argc) {
-    *status = Status::Failure("missing-value",
-                              "expected a value after %s, found the end of the command line", name);
+    *status = Status::Expected("missing-value",
+                               "a value after %s, found the end of the command line", name);
     return true;
   }
   *index += 1;
@@ -214,9 +209,8 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
       if (MatchValueOption("--unit", argc, argv, &i, &value, &status)) {
         JSN_RETURN_IF_ERROR(status);
         if (!IsValidJujuUnitName(value)) {
-          return Status::Failure("invalid-juju-unit",
-                                 "expected --unit to name a Juju unit such as app/0, found '%.60s'",
-                                 value);
+          return Status::Expected("invalid-juju-unit",
+                                  "--unit to name a Juju unit such as app/0, found '%.60s'", value);
         }
         options->juju_unit = value;
         continue;
@@ -224,9 +218,8 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
       if (MatchValueOption("--juju-exec", argc, argv, &i, &value, &status)) {
         JSN_RETURN_IF_ERROR(status);
         if (value[0] != '/') {
-          return Status::Failure("invalid-juju-exec",
-                                 "expected --juju-exec to be an absolute path, found '%.60s'",
-                                 value);
+          return Status::Expected("invalid-juju-exec",
+                                  "--juju-exec to be an absolute path, found '%.60s'", value);
         }
         options->juju_exec = value;
         continue;
@@ -234,9 +227,9 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
       if (MatchValueOption("--bus", argc, argv, &i, &value, &status)) {
         JSN_RETURN_IF_ERROR(status);
         if (value[0] == '\0') {
-          return Status::Failure("invalid-bus",
-                                 "expected --bus to be a D-Bus address such as "
-                                 "unix:path=/run/dbus/system_bus_socket, found ''");
+          return Status::Expected("invalid-bus",
+                                  "--bus to be a D-Bus address such as "
+                                  "unix:path=/run/dbus/system_bus_socket, found ''");
         }
         options->bus_address = value;
         continue;
@@ -245,10 +238,10 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
         JSN_RETURN_IF_ERROR(status);
         uint64_t seconds = 0;
         if (!ParseDecimal(value, &seconds) || seconds == 0 || seconds > 7 * 24 * 3600) {
-          return Status::Failure("invalid-hook-timeout",
-                                 "expected --hook-timeout to be whole seconds from 1 to 604800, "
-                                 "found '%.60s'",
-                                 value);
+          return Status::Expected("invalid-hook-timeout",
+                                  "--hook-timeout to be whole seconds from 1 to 604800, "
+                                  "found '%.60s'",
+                                  value);
         }
         options->hook_timeout_seconds = static_cast<unsigned>(seconds);
         continue;
@@ -256,9 +249,8 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
       if (MatchValueOption("--charm-dir", argc, argv, &i, &value, &status)) {
         JSN_RETURN_IF_ERROR(status);
         if (value[0] != '/') {
-          return Status::Failure("invalid-charm-dir",
-                                 "expected --charm-dir to be an absolute path, found '%.60s'",
-                                 value);
+          return Status::Expected("invalid-charm-dir",
+                                  "--charm-dir to be an absolute path, found '%.60s'", value);
         }
         options->charm_dir = value;
         continue;
@@ -267,29 +259,27 @@ Status ParseOptions(int argc, const char* const* argv, Options* options) {
         JSN_RETURN_IF_ERROR(status);
         // Room for "/" + a Juju unit name + ".state.tmp" under PATH_MAX.
         if (value[0] != '/' || strlen(value) > 3000) {
-          return Status::Failure("invalid-state-dir",
-                                 "expected --state-dir to be an absolute path of at most 3000 "
-                                 "bytes, found '%.60s'",
-                                 value);
+          return Status::Expected("invalid-state-dir",
+                                  "--state-dir to be an absolute path of at most 3000 "
+                                  "bytes, found '%.60s'",
+                                  value);
         }
         options->state_dir = value;
         continue;
       }
-      return Status::Failure(
-          "unknown-option",
-          "expected --unit, -d, --debug, --juju-exec, --bus, --state-dir, --charm-dir, "
-          "--hook-timeout, --help, --version "
-          "or NAME[=ALIAS], found '%.60s'",
-          argument);
+      return Status::Expected("unknown-option",
+                              "--unit, -d, --debug, --juju-exec, --bus, --state-dir, --charm-dir, "
+                              "--hook-timeout, --help, --version "
+                              "or NAME[=ALIAS], found '%.60s'",
+                              argument);
     }
     JSN_RETURN_IF_ERROR(AddWatch(argument, options));
   }
   if (options->juju_unit == nullptr) {
-    return Status::Failure("missing-unit",
-                           "expected --unit UNIT (the Juju unit, e.g. app/0), found none");
+    return Status::Expected("missing-unit", "--unit UNIT (the Juju unit, e.g. app/0), found none");
   }
   if (options->watch_count == 0) {
-    return Status::Failure("no-units", "expected at least one NAME[=ALIAS] to watch, found none");
+    return Status::Expected("no-units", "at least one NAME[=ALIAS] to watch, found none");
   }
   return Status();
 }

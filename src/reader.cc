@@ -13,38 +13,36 @@ namespace {
 // Status until something is wrong).
 bool CheckMessageLength(std::span<const uint8_t> bytes, size_t* length, Status* error) {
   if (bytes.size() < kFixedHeaderLength) {
-    *error = Status::Error("short-read", bytes.size(),
-                           "expected at least %zu bytes of fixed header, found %zu",
-                           kFixedHeaderLength, bytes.size());
+    *error = Status::ExpectedAt("short-read", bytes.size(),
+                                "at least %zu bytes of fixed header, found %zu", kFixedHeaderLength,
+                                bytes.size());
     return false;
   }
   const uint8_t order = bytes[0];
   if (order != static_cast<uint8_t>(ByteOrder::kLittle) &&
       order != static_cast<uint8_t>(ByteOrder::kBig)) {
-    *error =
-        Status::Error("bad-byte-order", 0, "expected byte order 'l' or 'B', found 0x%02x", order);
+    *error = Status::ExpectedAt("bad-byte-order", 0, "byte order 'l' or 'B', found 0x%02x", order);
     return false;
   }
   if (bytes[3] != kProtocolVersion) {
     *error =
-        Status::Error("bad-protocol-version", 3, "expected protocol version 1, found %u", bytes[3]);
+        Status::ExpectedAt("bad-protocol-version", 3, "protocol version 1, found %u", bytes[3]);
     return false;
   }
   const ByteOrder byte_order = static_cast<ByteOrder>(order);
   const size_t body_length = LoadUint32(bytes.data() + 4, byte_order);
   const size_t fields_length = LoadUint32(bytes.data() + 12, byte_order);
   if (fields_length > kMaxArrayLength) {
-    *error = Status::Error("array-too-long", 12,
-                           "expected a header field array of at most %zu bytes, found %zu",
-                           kMaxArrayLength, fields_length);
+    *error = Status::ExpectedAt("array-too-long", 12,
+                                "a header field array of at most %zu bytes, found %zu",
+                                kMaxArrayLength, fields_length);
     return false;
   }
   // "Message Format": the header ends padded to a multiple of 8, then the body starts.
   const size_t total = AlignUp(kFixedHeaderLength + fields_length, 8) + body_length;
   if (total > kMaxMessageLength) {
-    *error =
-        Status::Error("message-too-long", 4, "expected a message of at most %zu bytes, found %zu",
-                      kMaxMessageLength, total);
+    *error = Status::ExpectedAt("message-too-long", 4, "a message of at most %zu bytes, found %zu",
+                                kMaxMessageLength, total);
     return false;
   }
   *length = total;
@@ -220,25 +218,24 @@ Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
   size_t total = 0;
   if (!CheckMessageLength(bytes, &total, &result)) return result;
   if (bytes.size() < total) {
-    result =
-        Status::Error("message-truncated", bytes.size(),
-                      "expected %zu bytes as the header declares, found %zu", total, bytes.size());
+    result = Status::ExpectedAt("message-truncated", bytes.size(),
+                                "%zu bytes as the header declares, found %zu", total, bytes.size());
     return result;
   }
   if (bytes.size() > total) {
-    result = Status::Error("trailing-bytes", total,
-                           "expected the message to end after %zu bytes, found %zu", total,
-                           bytes.size());
+    result =
+        Status::ExpectedAt("trailing-bytes", total, "the message to end after %zu bytes, found %zu",
+                           total, bytes.size());
     return result;
   }
   const uint8_t* base = bytes.data();
   if (base[1] == 0) {
-    result = Status::Error("bad-message-type", 1, "expected a message type from 1, found 0");
+    result = Status::ExpectedAt("bad-message-type", 1, "a message type from 1, found 0");
     return result;
   }
   const ByteOrder byte_order = static_cast<ByteOrder>(base[0]);
   if (LoadUint32(base + 8, byte_order) == 0) {
-    result = Status::Error("serial-zero", 8, "expected a non-zero serial, found 0");
+    result = Status::ExpectedAt("serial-zero", 8, "a non-zero serial, found 0");
     return result;
   }
   // Filled in place (no copy of the Header at the end).
@@ -266,11 +263,11 @@ Status Message::Parse(std::span<const uint8_t> bytes, Message* message) {
     if (!validator.NextValue(&code, total)) return result;
   }
   if (validator.offset() != total) {
-    result =
-        Status::Error("trailing-bytes", validator.offset(),
-                      "expected the body to end after the values of \"%.*s\", found %zu "
-                      "more bytes",
-                      Validator::Clip(signature), signature.data(), total - validator.offset());
+    result = Status::ExpectedAt("trailing-bytes", validator.offset(),
+                                "the body to end after the values of \"%.*s\", found %zu "
+                                "more bytes",
+                                Validator::Clip(signature), signature.data(),
+                                total - validator.offset());
     return result;
   }
   message->bytes_ = bytes;

@@ -125,8 +125,7 @@ void Sha256::FinishHex(char hex[kHexLength + 1]) {
 Status Sha256OfFile(const char* path, char hex[Sha256::kHexLength + 1]) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
-    return Status::Failure("open-failed", "expected to read %.150s, found %s", path,
-                           strerror(errno));
+    return Status::Expected("open-failed", "to read %.150s, found %s", path, strerror(errno));
   }
   Sha256 hash;
   static uint8_t buffer[64 * 1024];  // one thread; off the stack
@@ -136,8 +135,7 @@ Status Sha256OfFile(const char* path, char hex[Sha256::kHexLength + 1]) {
     if (got < 0) {
       int saved = errno;
       close(fd);
-      return Status::Failure("read-failed", "expected to read %.150s, found %s", path,
-                             strerror(saved));
+      return Status::Expected("read-failed", "to read %.150s, found %s", path, strerror(saved));
     }
     if (got == 0) break;
     hash.Update({buffer, static_cast<size_t>(got)});

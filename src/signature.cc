@@ -12,8 +12,8 @@ class SignatureChecker {
 
   bool CompleteType(size_t* position, NestingDepth depth) {
     if (*position >= signature_.size()) {
-      return Fail(Status::Error("bad-signature", offset_ + *position,
-                                "expected a type code, found the end of the signature"));
+      return Fail(Status::ExpectedAt("bad-signature", offset_ + *position,
+                                     "a type code, found the end of the signature"));
     }
     const char code = signature_[*position];
     if (IsBasicType(code) || code == 'v') {
@@ -26,13 +26,12 @@ class SignatureChecker {
       case '(':
         return Struct(position, depth);
       case '{':
-        return Fail(
-            Status::Error("dict-entry-outside-array", offset_ + *position,
-                          "expected a dict entry only as an array element, found '{' alone"));
+        return Fail(Status::ExpectedAt("dict-entry-outside-array", offset_ + *position,
+                                       "a dict entry only as an array element, found '{' alone"));
       default:
-        return Fail(Status::Error("bad-signature", offset_ + *position,
-                                  "expected a type code, found '%c' (0x%02x)", Printable(code),
-                                  static_cast<unsigned char>(code)));
+        return Fail(Status::ExpectedAt("bad-signature", offset_ + *position,
+                                       "a type code, found '%c' (0x%02x)", Printable(code),
+                                       static_cast<unsigned char>(code)));
     }
   }
 
@@ -42,19 +41,19 @@ class SignatureChecker {
   bool Enter(size_t at, NestingDepth* depth, bool is_array) {
     if (is_array) {
       if (++depth->arrays > kMaxArrayNesting) {
-        return Fail(Status::Error("array-nesting-too-deep", offset_ + at,
-                                  "expected at most %zu nested arrays, found %zu", kMaxArrayNesting,
-                                  size_t{depth->arrays}));
+        return Fail(Status::ExpectedAt("array-nesting-too-deep", offset_ + at,
+                                       "at most %zu nested arrays, found %zu", kMaxArrayNesting,
+                                       size_t{depth->arrays}));
       }
     } else if (++depth->structs > kMaxStructNesting) {
-      return Fail(Status::Error("struct-nesting-too-deep", offset_ + at,
-                                "expected at most %zu nested structs, found %zu", kMaxStructNesting,
-                                size_t{depth->structs}));
+      return Fail(Status::ExpectedAt("struct-nesting-too-deep", offset_ + at,
+                                     "at most %zu nested structs, found %zu", kMaxStructNesting,
+                                     size_t{depth->structs}));
     }
     if (++depth->total > kMaxTotalNesting) {
-      return Fail(Status::Error("nesting-too-deep", offset_ + at,
-                                "expected at most %zu nested containers, found %zu",
-                                kMaxTotalNesting, size_t{depth->total}));
+      return Fail(Status::ExpectedAt("nesting-too-deep", offset_ + at,
+                                     "at most %zu nested containers, found %zu", kMaxTotalNesting,
+                                     size_t{depth->total}));
     }
     return true;
   }
@@ -72,24 +71,24 @@ class SignatureChecker {
     if (!Enter(*position, &depth, /*is_array=*/false)) return false;
     ++*position;
     if (*position >= signature_.size() || !IsBasicType(signature_[*position])) {
-      return Fail(Status::Error(
-          "dict-key-not-basic", offset_ + *position, "expected a basic type as dict key, found %s",
+      return Fail(Status::ExpectedAt(
+          "dict-key-not-basic", offset_ + *position, "a basic type as dict key, found %s",
           *position >= signature_.size() ? "the end of the signature" : "a container or '}'"));
     }
     ++*position;
     if (*position < signature_.size() && signature_[*position] == '}') {
-      return Fail(Status::Error("dict-entry-field-count", offset_ + *position,
-                                "expected a key and a value in a dict entry, found only a key"));
+      return Fail(Status::ExpectedAt("dict-entry-field-count", offset_ + *position,
+                                     "a key and a value in a dict entry, found only a key"));
     }
     if (!CompleteType(position, depth)) return false;
     if (*position >= signature_.size()) {
-      return Fail(Status::Error("bad-signature", offset_ + *position,
-                                "expected '}', found the end of the signature"));
+      return Fail(Status::ExpectedAt("bad-signature", offset_ + *position,
+                                     "'}', found the end of the signature"));
     }
     if (signature_[*position] != '}') {
-      return Fail(Status::Error("dict-entry-field-count", offset_ + *position,
-                                "expected '}' after a key and a value, found '%c'",
-                                Printable(signature_[*position])));
+      return Fail(Status::ExpectedAt("dict-entry-field-count", offset_ + *position,
+                                     "'}' after a key and a value, found '%c'",
+                                     Printable(signature_[*position])));
     }
     ++*position;
     return true;
@@ -99,13 +98,13 @@ class SignatureChecker {
     if (!Enter(*position, &depth, /*is_array=*/false)) return false;
     ++*position;
     if (*position < signature_.size() && signature_[*position] == ')') {
-      return Fail(Status::Error("empty-struct", offset_ + *position - 1,
-                                "expected at least one field in a struct, found '()'"));
+      return Fail(Status::ExpectedAt("empty-struct", offset_ + *position - 1,
+                                     "at least one field in a struct, found '()'"));
     }
     while (true) {
       if (*position >= signature_.size()) {
-        return Fail(Status::Error("bad-signature", offset_ + *position,
-                                  "expected ')', found the end of the signature"));
+        return Fail(Status::ExpectedAt("bad-signature", offset_ + *position,
+                                       "')', found the end of the signature"));
       }
       if (signature_[*position] == ')') {
         ++*position;
@@ -176,14 +175,14 @@ bool CheckSignature(std::string_view signature, size_t offset, NestingDepth oute
   }
   if (signature.empty()) {
     if (!single_complete_type) return true;
-    *error = Status::Error("variant-not-single-type", offset,
-                           "expected exactly one complete type, found an empty signature");
+    *error = Status::ExpectedAt("variant-not-single-type", offset,
+                                "exactly one complete type, found an empty signature");
     return false;
   }
   if (signature.size() > kMaxSignatureLength) {
-    *error = Status::Error("signature-too-long", offset + kMaxSignatureLength,
-                           "expected a signature of at most %zu bytes, found %zu",
-                           kMaxSignatureLength, signature.size());
+    *error = Status::ExpectedAt("signature-too-long", offset + kMaxSignatureLength,
+                                "a signature of at most %zu bytes, found %zu", kMaxSignatureLength,
+                                signature.size());
     return false;
   }
   SignatureChecker checker(signature, offset, error);
@@ -192,8 +191,8 @@ bool CheckSignature(std::string_view signature, size_t offset, NestingDepth oute
     if (!checker.CompleteType(&position, outer)) return false;
     if (position != signature.size()) {
       *error =
-          Status::Error("variant-not-single-type", offset + position,
-                        "expected exactly one complete type, found more after %zu bytes", position);
+          Status::ExpectedAt("variant-not-single-type", offset + position,
+                             "exactly one complete type, found more after %zu bytes", position);
       return false;
     }
     return true;

@@ -54,8 +54,7 @@ void MarkInheritedDescriptorsCloseOnExec() {
 }
 
 Status SpawnSetupFailed(const char* what, int error) {
-  return Status::Failure("spawn-failed", "expected %s to succeed, found error: %s", what,
-                         strerror(error));
+  return Status::Expected("spawn-failed", "%s to succeed, found error: %s", what, strerror(error));
 }
 
 }  // namespace
@@ -168,22 +167,22 @@ Status Spawner::Init(const char* const* environment) {
 
 Status Spawner::Spawn(const char* const* argv, pid_t* pid) const {
   if (!ready_) {
-    return Status::Failure("spawner-not-ready", "expected Spawner::Init to have succeeded first");
+    return Status::Expected("spawner-not-ready", "Spawner::Init to have succeeded first");
   }
   // posix_spawn's argv and envp are not const for historical reasons; it does not write them.
   int error = posix_spawn(pid, argv[0], &actions_, &attributes_, const_cast<char* const*>(argv),
                           const_cast<char* const*>(environment_));
   if (error == 0) return Status();
   if (error == ENOENT || error == ENOTDIR) {
-    return Status::Failure("program-missing", "expected an executable at %.120s, found none (%s)",
-                           argv[0], strerror(error));
+    return Status::Expected("program-missing", "an executable at %.120s, found none (%s)", argv[0],
+                            strerror(error));
   }
   if (error == EACCES || error == ENOEXEC || error == EPERM || error == EISDIR) {
-    return Status::Failure("program-not-executable", "expected %.120s to be executable, found: %s",
-                           argv[0], strerror(error));
+    return Status::Expected("program-not-executable", "%.120s to be executable, found: %s", argv[0],
+                            strerror(error));
   }
-  return Status::Failure("spawn-failed", "expected to start %.120s, found error: %s", argv[0],
-                         strerror(error));
+  return Status::Expected("spawn-failed", "to start %.120s, found error: %s", argv[0],
+                          strerror(error));
 }
 
 bool Spawner::ReapExited(pid_t* pid, ExitStatus* status) const {

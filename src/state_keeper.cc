@@ -21,7 +21,8 @@ void StateKeeper::Load(const Options& options, std::span<const char* const> unit
                  store_.path());
   }
   bool found = false;
-  status = store_.Load(units_, std::span<Hook>(saved_, units_.size()), &found);
+  status = store_.Load(units_, std::span<Hook>(saved_, units_.size()), &found, {},
+                       std::span<Transition>(saved_records_, units_.size()));
   if (!status.ok()) {
     JSN_LOG_WARNING("state file %s: %s; treating it as absent", store_.path(), status.message());
   } else if (found) {
@@ -31,7 +32,7 @@ void StateKeeper::Load(const Options& options, std::span<const char* const> unit
   }
 }
 
-void StateKeeper::Save(const Tracker& tracker) {
+void StateKeeper::Save(const Tracker& tracker, std::span<const Transition> records) {
   if (!persisting_) return;
   Hook hooks[kMaxWatchedUnits];
   DeliveryState deliveries[kMaxWatchedUnits];
@@ -39,11 +40,15 @@ void StateKeeper::Save(const Tracker& tracker) {
   for (size_t i = 0; i < units_.size(); ++i) {
     hooks[i] = tracker.unit(i).delivered;
     deliveries[i] = tracker.DeliveryStateOf(i);
-    if (hooks[i] != written_[i] || deliveries[i] != written_deliveries_[i]) changed = true;
+    if (hooks[i] != written_[i] || deliveries[i] != written_deliveries_[i] ||
+        !(records[i] == written_records_[i])) {
+      changed = true;
+    }
   }
   if (!changed) return;
   Status status = store_.Save(units_, std::span<const Hook>(hooks, units_.size()),
-                              std::span<const DeliveryState>(deliveries, units_.size()));
+                              std::span<const DeliveryState>(deliveries, units_.size()),
+                              records.first(units_.size()));
   if (!status.ok()) {
     // The state stays in memory, deliveries go on, and the next change tries again.
     if (!save_failing_) {
@@ -61,6 +66,7 @@ void StateKeeper::Save(const Tracker& tracker) {
   for (size_t i = 0; i < units_.size(); ++i) {
     written_[i] = hooks[i];
     written_deliveries_[i] = deliveries[i];
+    written_records_[i] = records[i];
   }
   JSN_LOG_DEBUG("saved state to %s", store_.path());
 }

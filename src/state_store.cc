@@ -18,6 +18,7 @@ namespace {
 constexpr std::string_view kMagic = "juju-systemd-notices-state 1 ";
 constexpr std::string_view kPendingPrefix = "pending ";
 constexpr std::string_view kFailingPrefix = "failing ";
+constexpr std::string_view kRecordPrefix = "record ";
 
 Status CorruptAt(size_t line, const char* what) {
   return Status::Failure("corrupt-state-file", "line %zu: %s", line, what);
@@ -106,9 +107,10 @@ Status StateStore::RemoveStaleTemporaries(int* removed) {
 }
 
 Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hooks, bool* found,
-                        std::span<DeliveryState> deliveries) {
+                        std::span<DeliveryState> deliveries, std::span<Transition> records) {
   for (Hook& hook : hooks) hook = Hook::kNone;
   for (DeliveryState& delivery : deliveries) delivery = DeliveryState();
+  for (Transition& record : records) record = Transition();
   *found = false;
   Status status = Open(false);
   if (status.rule() == std::string_view("state-dir-missing")) return Status();
@@ -130,6 +132,8 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
   size_t line_number = 0;
   Hook loaded[Tracker::kMaxUnits] = {};
   DeliveryState loaded_deliveries[Tracker::kMaxUnits] = {};
+  static Transition loaded_records[Tracker::kMaxUnits];
+  for (Transition& record : loaded_records) record = Transition();
   while (!text.empty()) {
     ++line_number;
     size_t end = text.find('\n');
@@ -158,7 +162,23 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
     // "pending UNIT HOOK" / "failing UNIT HOOK": split as the first reader of this format did,
     // at the last space, then the first word says which.
     Progress progress = Progress::kIdle;
-    if (unit.starts_with(kPendingPrefix)) {
+    Transition record;
+    bool is_record = unit.starts_with(kRecordPrefix);
+    if (is_record) {
+      // "record FIELD... UNIT": the unit is the last word.
+      size_t unit_start = unit.rfind(' ') + 1;
+      std::string_view fields =
+          unit.substr(kRecordPrefix.size(), unit_start - kRecordPrefix.size());
+      unit.remove_prefix(unit_start);
+      while (!fields.empty()) {
+        size_t field_end = fields.find(' ');
+        if (field_end == std::string_view::npos) field_end = fields.size();
+        if (!ParseTransitionField(fields.substr(0, field_end), &record)) {
+          return CorruptAt(line_number, "expected \"record key=value ... UNIT HOOK\"");
+        }
+        fields.remove_prefix(field_end < fields.size() ? field_end + 1 : field_end);
+      }
+    } else if (unit.starts_with(kPendingPrefix)) {
       progress = Progress::kPending;
       unit.remove_prefix(kPendingPrefix.size());
     } else if (unit.starts_with(kFailingPrefix)) {
@@ -167,7 +187,9 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
     }
     for (size_t i = 0; i < units.size() && i < Tracker::kMaxUnits; ++i) {
       if (unit != units[i]) continue;
-      if (progress == Progress::kIdle) {
+      if (is_record) {
+        loaded_records[i] = record;
+      } else if (progress == Progress::kIdle) {
         loaded[i] = hook;
       } else {
         loaded_deliveries[i] = DeliveryState{progress, hook};
@@ -179,11 +201,15 @@ Status StateStore::Load(std::span<const char* const> units, std::span<Hook> hook
   for (size_t i = 0; i < deliveries.size() && i < Tracker::kMaxUnits; ++i) {
     deliveries[i] = loaded_deliveries[i];
   }
+  for (size_t i = 0; i < records.size() && i < Tracker::kMaxUnits; ++i) {
+    records[i] = loaded_records[i];
+  }
   return Status();
 }
 
 Status StateStore::Save(std::span<const char* const> units, std::span<const Hook> hooks,
-                        std::span<const DeliveryState> deliveries) {
+                        std::span<const DeliveryState> deliveries,
+                        std::span<const Transition> records) {
   static char buffer[kMaxFileSize];
   int length = snprintf(buffer, sizeof buffer, "%.*s%s\n", static_cast<int>(kMagic.size()),
                         kMagic.data(), juju_unit_);
@@ -203,6 +229,20 @@ Status StateStore::Save(std::span<const char* const> units, std::span<const Hook
     int added =
         snprintf(buffer + size, sizeof buffer - size, "%s %s %s\n",
                  ProgressName(deliveries[i].progress), units[i], HookName(deliveries[i].hook));
+    if (added < 0 || static_cast<size_t>(added) >= sizeof buffer - size) {
+      return Status::Failure("state-file-too-large", "expected the state to fit %zu bytes",
+                             kMaxFileSize);
+    }
+    size += static_cast<size_t>(added);
+  }
+  for (size_t i = 0; i < units.size() && i < records.size(); ++i) {
+    Hook hook = HookForState(records[i].state);
+    if (!records[i].recorded() || hook == Hook::kNone) continue;
+    char fields[256];
+    FormatTransition(records[i], TransitionForm::kStateFile, fields);
+    int added = snprintf(buffer + size, sizeof buffer - size, "%.*s%s%s %s\n",
+                         static_cast<int>(kRecordPrefix.size()), kRecordPrefix.data(), fields,
+                         units[i], HookName(hook));
     if (added < 0 || static_cast<size_t>(added) >= sizeof buffer - size) {
       return Status::Failure("state-file-too-large", "expected the state to fit %zu bytes",
                              kMaxFileSize);

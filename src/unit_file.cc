@@ -107,9 +107,9 @@ Status CheckUnitFileValue(const char* what, std::string_view value, bool ends_li
   if (problem == nullptr) return Status();
   char shown[256];
   ShowEscaped(value, shown, sizeof shown);
-  return Status::Failure("unsafe-unit-file-value",
-                         "expected %s that systemd reads back as written: %s, found '%s'", what,
-                         problem, shown);
+  return Status::Expected("unsafe-unit-file-value",
+                          "%s that systemd reads back as written: %s, found '%s'", what, problem,
+                          shown);
 }
 
 void TextBuilder::Append(std::string_view text) {
@@ -125,8 +125,8 @@ void TextBuilder::Append(std::string_view text) {
 
 Status TextBuilder::Finish(const char* what) {
   if (overflowed_) {
-    return Status::Failure("text-too-long", "expected %s to fit in %zu bytes, found it longer",
-                           what, buffer_.size());
+    return Status::Expected("text-too-long", "%s to fit in %zu bytes, found it longer", what,
+                            buffer_.size());
   }
   if (length_ < buffer_.size()) buffer_[length_] = '\0';
   return Status();
@@ -182,8 +182,7 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<
     while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
     if (i >= line.size()) return Status();
     if (*count == words.size()) {
-      return Status::Error("too-many-words", i, "expected at most %zu words, found more",
-                           words.size());
+      return Status::ExpectedAt("too-many-words", i, "at most %zu words, found more", words.size());
     }
     words[*count] = buffer.data() + used;
     bool quoted = false;
@@ -202,7 +201,7 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<
       }
       if (c == '\\') {
         if (i + 1 >= line.size()) {
-          return Status::Error("bad-escape", i, "expected a character after \\, found the end");
+          return Status::ExpectedAt("bad-escape", i, "a character after \\, found the end");
         }
         char next = line[i + 1];
         char value = next;
@@ -215,13 +214,13 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<
           int high = i + 2 < line.size() ? HexValue(line[i + 2]) : -1;
           int low = i + 3 < line.size() ? HexValue(line[i + 3]) : -1;
           if (high < 0 || low < 0) {
-            return Status::Error("bad-escape", i, "expected \\x and two hex digits");
+            return Status::ExpectedAt("bad-escape", i, "\\x and two hex digits");
           }
           value = static_cast<char>(high * 16 + low);
           length = 4;
         } else if (next != '\\' && next != '"' && next != '\'') {
-          return Status::Error("bad-escape", i,
-                               "expected one of \\\\ \\\" \\n \\t \\xHH, found \\%c", next);
+          return Status::ExpectedAt("bad-escape", i, "one of \\\\ \\\" \\n \\t \\xHH, found \\%c",
+                                    next);
         }
         if (!put(value)) break;
         i += length;
@@ -231,11 +230,10 @@ Status UnquoteExecLine(std::string_view line, std::span<char> buffer, std::span<
       ++i;
     }
     if (quoted) {
-      return Status::Error("unterminated-quote", i, "expected a closing \", found the end");
+      return Status::ExpectedAt("unterminated-quote", i, "a closing \", found the end");
     }
     if (!put('\0')) {
-      return Status::Failure("buffer-too-small", "expected the words to fit in %zu bytes",
-                             buffer.size());
+      return Status::Expected("buffer-too-small", "the words to fit in %zu bytes", buffer.size());
     }
     *count += 1;
   }
@@ -364,7 +362,7 @@ Status ParseUnitFileOptions(std::string_view file, Options* options,
   constexpr std::string_view kExecStart = "\nExecStart=";
   size_t start = file.find(kExecStart);
   if (start == std::string_view::npos) {
-    return Status::Failure("bad-unit-file", "expected an ExecStart= line, found none");
+    return Status::Expected("bad-unit-file", "an ExecStart= line, found none");
   }
   start += kExecStart.size();
   size_t end = file.find('\n', start);

@@ -26,7 +26,7 @@ Status EscapeBusLabel(std::string_view name, std::span<char> buffer, std::string
   static constexpr char kHex[] = "0123456789abcdef";
   if (name.empty()) {
     if (buffer.empty()) {
-      return Status::Failure("buffer-too-small", "expected room for 1 byte, found 0");
+      return Status::Expected("buffer-too-small", "room for 1 byte, found 0");
     }
     buffer[0] = '_';
     *label = std::string_view(buffer.data(), 1);
@@ -37,9 +37,9 @@ Status EscapeBusLabel(std::string_view name, std::span<char> buffer, std::string
     char c = name[i];
     size_t needed = KeptInLabel(c, i) ? 1 : 3;
     if (buffer.size() - size < needed) {
-      return Status::Failure("buffer-too-small",
-                             "expected room for the label of a %zu-byte name, found %zu bytes",
-                             name.size(), buffer.size());
+      return Status::Expected("buffer-too-small",
+                              "room for the label of a %zu-byte name, found %zu bytes", name.size(),
+                              buffer.size());
     }
     if (needed == 1) {
       buffer[size++] = c;
@@ -56,8 +56,8 @@ Status EscapeBusLabel(std::string_view name, std::span<char> buffer, std::string
 
 Status UnescapeBusLabel(std::string_view label, std::span<char> buffer, std::string_view* name) {
   if (label.empty()) {
-    return Status::Error("empty-label", 0,
-                         "expected a bus label (\"_\" for an empty name), found nothing");
+    return Status::ExpectedAt("empty-label", 0,
+                              "a bus label (\"_\" for an empty name), found nothing");
   }
   if (label == "_") {
     *name = std::string_view(buffer.data(), 0);
@@ -67,8 +67,8 @@ Status UnescapeBusLabel(std::string_view label, std::span<char> buffer, std::str
   for (size_t i = 0; i < label.size(); ++i) {
     char c = label[i];
     if (size == buffer.size()) {
-      return Status::Error("buffer-too-small", i, "expected room for the name, found %zu bytes",
-                           buffer.size());
+      return Status::ExpectedAt("buffer-too-small", i, "room for the name, found %zu bytes",
+                                buffer.size());
     }
     if (c != '_') {
       if (IsAsciiLetter(c) || (IsAsciiDigit(c) && size > 0)) {
@@ -76,28 +76,27 @@ Status UnescapeBusLabel(std::string_view label, std::span<char> buffer, std::str
         continue;
       }
       if (IsAsciiDigit(c)) {
-        return Status::Error("unescaped-leading-digit", i,
-                             "expected a leading digit escaped as _3%c, found '%c'", c, c);
+        return Status::ExpectedAt("unescaped-leading-digit", i,
+                                  "a leading digit escaped as _3%c, found '%c'", c, c);
       }
-      return Status::Error("invalid-label-character", i, "expected [A-Za-z0-9_], found byte 0x%02x",
-                           static_cast<unsigned char>(c));
+      return Status::ExpectedAt("invalid-label-character", i, "[A-Za-z0-9_], found byte 0x%02x",
+                                static_cast<unsigned char>(c));
     }
     if (label.size() - i < 3) {
-      return Status::Error("truncated-escape", i, "expected _ and two hex digits, found %zu bytes",
-                           label.size() - i);
+      return Status::ExpectedAt("truncated-escape", i, "_ and two hex digits, found %zu bytes",
+                                label.size() - i);
     }
     int high = LowercaseHexValue(label[i + 1]);
     int low = LowercaseHexValue(label[i + 2]);
     if (high < 0 || low < 0) {
-      return Status::Error("invalid-escape", i,
-                           "expected two lowercase hex digits after _, found '%c%c'", label[i + 1],
-                           label[i + 2]);
+      return Status::ExpectedAt("invalid-escape", i,
+                                "two lowercase hex digits after _, found '%c%c'", label[i + 1],
+                                label[i + 2]);
     }
     char decoded = static_cast<char>((high << 4) | low);
     if (KeptInLabel(decoded, size)) {
-      return Status::Error("needless-escape", i,
-                           "expected '%c' as itself, found it escaped as _%c%c", decoded,
-                           label[i + 1], label[i + 2]);
+      return Status::ExpectedAt("needless-escape", i, "'%c' as itself, found it escaped as _%c%c",
+                                decoded, label[i + 1], label[i + 2]);
     }
     buffer[size++] = decoded;
     i += 2;
@@ -108,9 +107,8 @@ Status UnescapeBusLabel(std::string_view label, std::span<char> buffer, std::str
 
 Status UnitObjectPath(std::string_view unit, std::span<char> buffer, std::string_view* path) {
   if (buffer.size() < kUnitPathPrefix.size()) {
-    return Status::Failure("buffer-too-small",
-                           "expected room for the unit path prefix, found %zu bytes",
-                           buffer.size());
+    return Status::Expected("buffer-too-small", "room for the unit path prefix, found %zu bytes",
+                            buffer.size());
   }
   memcpy(buffer.data(), kUnitPathPrefix.data(), kUnitPathPrefix.size());
   std::string_view label;

@@ -10,6 +10,7 @@ namespace jsn {
 namespace {
 
 constexpr std::string_view kActiveState = "ActiveState";
+constexpr std::string_view kStateChangeTimestamp = "StateChangeTimestamp";
 // Only the Manager (on its path) has a Reloading signal: no interface= needed.
 constexpr std::string_view kReloadingRule =
     "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',"
@@ -33,13 +34,15 @@ std::string_view Watch::OwnerMatchRule() {
 }
 
 Status Watch::UnitMatchRule(std::string_view unit_path, std::span<char> buffer,
-                            std::string_view* rule) {
-  // Unit paths hold only [A-Za-z0-9_/], so nothing in them needs quoting in a match rule.
+                            std::string_view* rule, std::string_view interface) {
+  // Unit paths hold only [A-Za-z0-9_/] and interfaces [A-Za-z0-9_.], so nothing in them needs
+  // quoting in a match rule.
   int length = snprintf(buffer.data(), buffer.size(),
                         "type='signal',sender='org.freedesktop.systemd1',"
                         "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
-                        "path='%.*s',arg0='org.freedesktop.systemd1.Unit'",
-                        static_cast<int>(unit_path.size()), unit_path.data());
+                        "path='%.*s',arg0='%.*s'",
+                        static_cast<int>(unit_path.size()), unit_path.data(),
+                        static_cast<int>(interface.size()), interface.data());
   if (length < 0 || static_cast<size_t>(length) >= buffer.size()) {
     return Status::Failure("buffer-too-small", "expected room for a match rule, found %zu bytes",
                            buffer.size());
@@ -63,6 +66,7 @@ Status Watch::Init(std::span<const char* const> units, WatchListener* listener) 
     unit.matched = false;
     unit.initial_known = false;
     unit.get_pending = false;
+    transitions_[i] = Transition();
   }
   for (PendingCall& call : pending_) call = PendingCall();
   ready_ = false;
@@ -95,12 +99,35 @@ Status Watch::SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startu
   // The Id is asked of the name's own path (systemd answers there for an alias too).
   bool id = kind == CallKind::kGetId;
   uint32_t serial = sink->NextSerial();
-  JSN_RETURN_IF_ERROR(BuildPropertiesGet(
-      buffer, serial, kSystemdName, id ? units_[unit].own_path : units_[unit].path,
-      kSystemdUnitInterface, id ? "Id" : kActiveState, &message));
+  JSN_RETURN_IF_ERROR(BuildPropertiesGet(buffer, serial, kSystemdName,
+                                         id ? units_[unit].own_path : units_[unit].path,
+                                         kSystemdUnitInterface,
+                                         id                                ? "Id"
+                                         : kind == CallKind::kGetTimestamp ? kStateChangeTimestamp
+                                                                           : kActiveState,
+                                         &message));
   JSN_RETURN_IF_ERROR(Call(sink, kind, unit, message, serial, startup));
   units_[unit].get_pending = true;
   return Status();
+}
+
+Status Watch::SendStateGets(MessageSink* sink, size_t unit, bool startup) {
+  uint8_t buffer[kCallBufferSize];
+  std::span<const uint8_t> message;
+  std::string_view path = units_[unit].path;
+  // What comes with the state is asked for afresh: a value left from before would be another
+  // transition's. (A signal arriving meanwhile is older than the answers, which replace it.)
+  Transition& transition = transitions_[unit];
+  transition = Transition();
+  std::string_view interface = ResultInterface(units_[unit].name);
+  if (!interface.empty()) {
+    uint32_t serial = sink->NextSerial();
+    JSN_RETURN_IF_ERROR(
+        BuildPropertiesGetAll(buffer, serial, kSystemdName, path, interface, &message));
+    JSN_RETURN_IF_ERROR(Call(sink, CallKind::kGetResult, unit, message, serial, false));
+  }
+  JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kGetTimestamp, unit, false));
+  return SendGet(sink, CallKind::kGetState, unit, startup);
 }
 
 Status Watch::SendSubscribe(MessageSink* sink, bool startup) {
@@ -113,18 +140,23 @@ Status Watch::SendSubscribe(MessageSink* sink, bool startup) {
 }
 
 Status Watch::SendUnitMatch(MessageSink* sink, size_t index, bool add, bool startup) {
-  char rule_buffer[kMaxMatchRuleLength];
-  std::string_view rule;
-  uint8_t buffer[kCallBufferSize];
-  std::span<const uint8_t> message;
-  JSN_RETURN_IF_ERROR(UnitMatchRule(units_[index].path, rule_buffer, &rule));
-  uint32_t serial = sink->NextSerial();
-  JSN_RETURN_IF_ERROR(
-      BuildBusCall(buffer, serial, add ? "AddMatch" : "RemoveMatch", rule, &message));
   units_[index].matched = add;
-  // Nothing waits for RemoveMatch's answer: its reply is not one of ours.
-  if (!add) return sink->Send(message);
-  return Call(sink, CallKind::kAddMatch, index, message, serial, startup);
+  for (std::string_view interface :
+       {std::string_view(kSystemdUnitInterface), ResultInterface(units_[index].name)}) {
+    if (interface.empty()) continue;
+    char rule_buffer[kMaxMatchRuleLength];
+    std::string_view rule;
+    uint8_t buffer[kCallBufferSize];
+    std::span<const uint8_t> message;
+    JSN_RETURN_IF_ERROR(UnitMatchRule(units_[index].path, rule_buffer, &rule, interface));
+    uint32_t serial = sink->NextSerial();
+    JSN_RETURN_IF_ERROR(
+        BuildBusCall(buffer, serial, add ? "AddMatch" : "RemoveMatch", rule, &message));
+    // Nothing waits for RemoveMatch's answer: its reply is not one of ours.
+    JSN_RETURN_IF_ERROR(add ? Call(sink, CallKind::kAddMatch, index, message, serial, startup)
+                            : sink->Send(message));
+  }
+  return Status();
 }
 
 Status Watch::Start(MessageSink* sink) {
@@ -164,7 +196,7 @@ Status Watch::Follow(MessageSink* sink, size_t index, std::string_view id, bool 
     unit.path = std::string_view(unit.path_buffer, path.size());
   }
   if (!unit.matched) JSN_RETURN_IF_ERROR(SendUnitMatch(sink, index, true, startup));
-  return SendGet(sink, CallKind::kGetState, index, startup);
+  return SendStateGets(sink, index, startup);
 }
 
 Watch::PendingCall* Watch::FindPending(uint32_t reply_serial) {
@@ -185,8 +217,8 @@ bool Watch::MayAnswer(CallKind kind, const Header& reply) const {
 void Watch::RefuseReply(const PendingCall& call, const Header& reply) const {
   int length = static_cast<int>(reply.sender.size());
   const char* sender = reply.sender.data();
-  static constexpr const char* kCallNames[] = {"",          "AddMatch", "GetNameOwner",
-                                               "Subscribe", "Get for ", "Get for "};
+  static constexpr const char* kCallNames[] = {"",         "AddMatch", "GetNameOwner", "Subscribe",
+                                               "Get for ", "Get for ", "GetAll for ",  "Get for "};
   bool to_bus = call.kind == CallKind::kAddMatch || call.kind == CallKind::kGetNameOwner;
   bool get = call.kind >= CallKind::kGetId;
   JSN_LOG_DEBUG("refusing a reply to %s%s from %.*s: %s%s", kCallNames[static_cast<int>(call.kind)],
@@ -265,6 +297,21 @@ Status Watch::HandleReply(const Message& message, MessageSink* sink) {
         JSN_LOG_DEBUG("subscribed to systemd%s", is_error ? " (already)" : "");
       }
       break;
+    case CallKind::kGetResult:
+    case CallKind::kGetTimestamp: {
+      // Asked again with the state when their epoch is past (see kGetState); an error leaves
+      // the values unknown.
+      if (is_error || call.epoch != epoch_) break;
+      Transition& transition = transitions_[call.unit];
+      Iterator body = message.body();
+      Value value;
+      if (call.kind == CallKind::kGetResult) {
+        if (body.Next(&value)) ReadResultProperties(value, &transition);
+      } else if (PropertiesGetValue(message, 't', &value)) {
+        transition.timestamp = value.as_uint64();
+      }
+      break;
+    }
     case CallKind::kGetId:
     case CallKind::kGetState: {
       Unit& unit = units_[call.unit];
@@ -283,6 +330,7 @@ Status Watch::HandleReply(const Message& message, MessageSink* sink) {
         JSN_RETURN_IF_ERROR(Follow(sink, call.unit, text, call.startup));
       } else {
         unit.get_pending = false;
+        CopyWord(text, transitions_[call.unit].state);
         if (call.startup) {
           unit.initial_known = true;
           listener_->OnInitialState(call.unit, text, known);
@@ -346,7 +394,14 @@ Status Watch::HandlePropertiesChanged(const Message& message, size_t unit, Messa
   Iterator body = message.body();
   Value interface, changed, invalidated;
   if (!body.Next(&interface) || !body.Next(&changed) || !body.Next(&invalidated)) return Status();
-  if (interface.as_string() != kSystemdUnitInterface) return Status();
+  Transition& transition = transitions_[unit];
+  if (interface.as_string() != kSystemdUnitInterface) {
+    // systemd sends the type's interface first, then the Unit's with the state these go with.
+    if (interface.as_string() == ResultInterface(units_[unit].name)) {
+      ReadResultProperties(changed, &transition);
+    }
+    return Status();
+  }
   Unit& u = units_[unit];
   if (!u.initial_known) {
     // The start-up Get is still outstanding and its answer will be at least as new.
@@ -355,7 +410,14 @@ Status Watch::HandlePropertiesChanged(const Message& message, size_t unit, Messa
   }
   Value state;
   if (FindInStringVariantDict(changed, kActiveState, &state)) {
-    if (state.type() == 's') listener_->OnState(unit, state.as_string());
+    if (state.type() != 's') return Status();
+    Value timestamp;
+    if (FindInStringVariantDict(changed, kStateChangeTimestamp, &timestamp) &&
+        timestamp.type() == 't') {
+      transition.timestamp = timestamp.as_uint64();
+    }
+    CopyWord(state.as_string(), transition.state);
+    listener_->OnState(unit, state.as_string());
     return Status();
   }
   Iterator names = invalidated.children();
@@ -364,7 +426,7 @@ Status Watch::HandlePropertiesChanged(const Message& message, size_t unit, Messa
     if (name.as_string() != kActiveState) continue;
     if (u.get_pending) return Status();  // the reply on its way answers this too
     JSN_LOG_DEBUG("%s: ActiveState invalidated; asking for it", u.name);
-    return SendGet(sink, CallKind::kGetState, unit, false);
+    return SendStateGets(sink, unit, false);
   }
   return Status();
 }

@@ -22,8 +22,8 @@ void Writer::Fail(const Status& status) {
 bool Writer::Reserve(size_t count) {
   if (!status_.ok()) return false;
   if (count > buffer_.size() - size_) {
-    Fail(Status::Error("buffer-full", size_, "expected room for %zu more bytes, found %zu", count,
-                       buffer_.size() - size_));
+    Fail(Status::ExpectedAt("buffer-full", size_, "room for %zu more bytes, found %zu", count,
+                            buffer_.size() - size_));
     return false;
   }
   return true;
@@ -100,19 +100,19 @@ void Writer::WriteField(HeaderField code, uint32_t value) {
 
 bool Writer::CheckString(std::string_view value) {
   if (value.size() > UINT32_MAX) {
-    Fail(Status::Error("array-too-long", size_, "expected a string below 4 GiB, found %zu bytes",
-                       value.size()));
+    Fail(Status::ExpectedAt("array-too-long", size_, "a string below 4 GiB, found %zu bytes",
+                            value.size()));
     return false;
   }
   if (const void* nul = memchr(value.data(), 0, value.size()); nul != nullptr) {
-    Fail(Status::Error("string-contains-nul", size_,
-                       "expected no NUL inside a string, found one at byte %zu",
-                       static_cast<size_t>(static_cast<const char*>(nul) - value.data())));
+    Fail(Status::ExpectedAt("string-contains-nul", size_,
+                            "no NUL inside a string, found one at byte %zu",
+                            static_cast<size_t>(static_cast<const char*>(nul) - value.data())));
     return false;
   }
   if (const size_t bad = FindInvalidUtf8(value); bad != value.size()) {
-    Fail(Status::Error("string-not-utf8", size_,
-                       "expected UTF-8, found a bad sequence at byte %zu of the string", bad));
+    Fail(Status::ExpectedAt("string-not-utf8", size_,
+                            "UTF-8, found a bad sequence at byte %zu of the string", bad));
     return false;
   }
   return true;
@@ -120,16 +120,16 @@ bool Writer::CheckString(std::string_view value) {
 
 bool Writer::CheckHeaderFields(const HeaderFields& fields) {
   const auto fail_name = [&](const char* rule, const char* what, std::string_view name) {
-    Fail(Status::Error(rule, 0, "expected %s, found \"%.*s\"", what, Clip(name), name.data()));
+    Fail(Status::ExpectedAt(rule, 0, "%s, found \"%.*s\"", what, Clip(name), name.data()));
     return false;
   };
   const auto missing = [&](const char* field) {
-    Fail(Status::Error("missing-header-field", 0, "expected header field %s in a %s, found none",
-                       field, MessageTypeName(fields.type)));
+    Fail(Status::ExpectedAt("missing-header-field", 0, "header field %s in a %s, found none", field,
+                            MessageTypeName(fields.type)));
     return false;
   };
   if (fields.serial == 0) {
-    Fail(Status::Error("serial-zero", 8, "expected a non-zero serial, found 0"));
+    Fail(Status::ExpectedAt("serial-zero", 8, "a non-zero serial, found 0"));
     return false;
   }
   switch (fields.type) {
@@ -150,8 +150,8 @@ bool Writer::CheckHeaderFields(const HeaderFields& fields) {
       if (fields.reply_serial == 0) return missing("REPLY_SERIAL");
       break;
     default:
-      Fail(Status::Error("bad-message-type", 1, "expected a message type from 1 to 4, found %u",
-                         static_cast<unsigned>(fields.type)));
+      Fail(Status::ExpectedAt("bad-message-type", 1, "a message type from 1 to 4, found %u",
+                              static_cast<unsigned>(fields.type)));
       return false;
   }
   if (!fields.path.empty() && !IsValidObjectPath(fields.path)) {
@@ -183,7 +183,7 @@ bool Writer::CheckHeaderFields(const HeaderFields& fields) {
 void Writer::Begin(const HeaderFields& fields) {
   if (!status_.ok()) return;
   if (begun_) {
-    Fail(Status::Error("writer-misuse", size_, "expected Begin once, found a second call"));
+    Fail(Status::ExpectedAt("writer-misuse", size_, "Begin once, found a second call"));
     return;
   }
   begun_ = true;
@@ -228,22 +228,20 @@ void Writer::Begin(const HeaderFields& fields) {
 bool Writer::Expect(char code) {
   if (!status_.ok()) return false;
   if (!begun_) {
-    Fail(
-        Status::Error("writer-misuse", size_, "expected Begin before any value, found '%c'", code));
+    Fail(Status::ExpectedAt("writer-misuse", size_, "Begin before any value, found '%c'", code));
     return false;
   }
   const Frame& frame = frames_[depth_];
   if (frame.position >= frame.signature.size()) {
-    Fail(Status::Error("writer-type-mismatch", size_,
-                       "expected no more values in \"%.*s\", found '%c'", Clip(frame.signature),
-                       frame.signature.data(), code));
+    Fail(Status::ExpectedAt("writer-type-mismatch", size_, "no more values in \"%.*s\", found '%c'",
+                            Clip(frame.signature), frame.signature.data(), code));
     return false;
   }
   const char want = frame.signature[frame.position];
   if (want != code) {
-    Fail(Status::Error("writer-type-mismatch", size_,
-                       "expected '%c' at position %zu of \"%.*s\", found '%c'", want,
-                       frame.position, Clip(frame.signature), frame.signature.data(), code));
+    Fail(Status::ExpectedAt("writer-type-mismatch", size_,
+                            "'%c' at position %zu of \"%.*s\", found '%c'", want, frame.position,
+                            Clip(frame.signature), frame.signature.data(), code));
     return false;
   }
   return true;
@@ -320,8 +318,8 @@ void Writer::AppendString(std::string_view value) {
 void Writer::AppendObjectPath(std::string_view value) {
   if (!Expect('o')) return;
   if (!IsValidObjectPath(value)) {
-    Fail(Status::Error("bad-object-path", size_, "expected an object path, found \"%.*s\"",
-                       Clip(value), value.data()));
+    Fail(Status::ExpectedAt("bad-object-path", size_, "an object path, found \"%.*s\"", Clip(value),
+                            value.data()));
     return;
   }
   WriteString(value);
@@ -342,9 +340,9 @@ void Writer::AppendSignature(std::string_view value) {
 void Writer::AppendUnixFd(uint32_t index) {
   if (!Expect('h')) return;
   if (index >= unix_fds_) {
-    Fail(Status::Error("unix-fd-out-of-range", size_,
-                       "expected a unix fd index below %u (the UNIX_FDS header), found %u",
-                       unix_fds_, index));
+    Fail(Status::ExpectedAt("unix-fd-out-of-range", size_,
+                            "a unix fd index below %u (the UNIX_FDS header), found %u", unix_fds_,
+                            index));
     return;
   }
   WriteUint32(index);
@@ -364,8 +362,8 @@ NestingDepth Writer::CurrentDepth() const {
 
 void Writer::OpenContainer(char code, char kind, std::string_view contents) {
   if (depth_ == kMaxDepth) {
-    Fail(Status::Error("nesting-too-deep", size_,
-                       "expected at most %zu nested containers, found more", kMaxDepth));
+    Fail(Status::ExpectedAt("nesting-too-deep", size_, "at most %zu nested containers, found more",
+                            kMaxDepth));
     return;
   }
   Frame frame{contents, 0, 0, 0, kind};
@@ -385,23 +383,22 @@ void Writer::OpenContainer(char code, char kind, std::string_view contents) {
 void Writer::CloseContainer(char kind, size_t signature_length) {
   if (!status_.ok()) return;
   if (depth_ == 0 || frames_[depth_].kind != kind) {
-    Fail(Status::Error("writer-misuse", size_, "expected to close '%c', found '%c' open", kind,
-                       depth_ == 0 ? '-' : frames_[depth_].kind));
+    Fail(Status::ExpectedAt("writer-misuse", size_, "to close '%c', found '%c' open", kind,
+                            depth_ == 0 ? '-' : frames_[depth_].kind));
     return;
   }
   const Frame& frame = frames_[depth_];
   if (kind != 'a' && frame.position != frame.signature.size()) {
-    Fail(Status::Error("writer-container-incomplete", size_,
-                       "expected all of \"%.*s\" before closing '%c', found %zu codes written",
-                       Clip(frame.signature), frame.signature.data(), kind, frame.position));
+    Fail(Status::ExpectedAt("writer-container-incomplete", size_,
+                            "all of \"%.*s\" before closing '%c', found %zu codes written",
+                            Clip(frame.signature), frame.signature.data(), kind, frame.position));
     return;
   }
   if (kind == 'a') {
     const size_t length = size_ - frame.content_start;
     if (length > kMaxArrayLength) {
-      Fail(Status::Error("array-too-long", frame.length_offset,
-                         "expected an array of at most %zu bytes, found %zu", kMaxArrayLength,
-                         length));
+      Fail(Status::ExpectedAt("array-too-long", frame.length_offset,
+                              "an array of at most %zu bytes, found %zu", kMaxArrayLength, length));
       return;
     }
     StoreUint32(buffer_.data() + frame.length_offset, static_cast<uint32_t>(length), byte_order_);
@@ -471,23 +468,22 @@ void Writer::CloseVariant() { CloseContainer('v', 1); }
 Status Writer::Finish(std::span<const uint8_t>* message) {
   if (!status_.ok()) return status_;
   if (!begun_) {
-    return status_ = Status::Error("writer-misuse", 0, "expected Begin before Finish");
+    return status_ = Status::ExpectedAt("writer-misuse", 0, "Begin before Finish");
   }
   if (depth_ != 0) {
-    return status_ = Status::Error("writer-container-incomplete", size_,
-                                   "expected every container closed, found %zu open", depth_);
+    return status_ = Status::ExpectedAt("writer-container-incomplete", size_,
+                                        "every container closed, found %zu open", depth_);
   }
   const Frame& body = frames_[0];
   if (body.position != body.signature.size()) {
-    return status_ =
-               Status::Error("writer-container-incomplete", size_,
-                             "expected the body to hold all of \"%.*s\", found %zu codes written",
-                             Clip(body.signature), body.signature.data(), body.position);
+    return status_ = Status::ExpectedAt("writer-container-incomplete", size_,
+                                        "the body to hold all of \"%.*s\", found %zu codes written",
+                                        Clip(body.signature), body.signature.data(), body.position);
   }
   if (size_ > kMaxMessageLength) {
-    return status_ = Status::Error("message-too-long", 4,
-                                   "expected a message of at most %zu bytes, found %zu",
-                                   kMaxMessageLength, size_);
+    return status_ = Status::ExpectedAt("message-too-long", 4,
+                                        "a message of at most %zu bytes, found %zu",
+                                        kMaxMessageLength, size_);
   }
   StoreUint32(buffer_.data() + 4, static_cast<uint32_t>(size_ - body_start_), byte_order_);
   *message = std::span<const uint8_t>(buffer_.data(), size_);

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "jsn/transition.h"
+
 namespace jsn {
 namespace {
 
@@ -49,18 +51,62 @@ TEST(HookPath, NoHookOrAPathTooLongIsRefusedYetLeavesTextToLog) {
 
 TEST(HookCommand, BuildsTheJujuExecCommandLine) {
   HookCommand command;
-  ASSERT_TRUE(
-      BuildHookCommand("/usr/bin/juju-exec", "slurmd/0", "slurmd", Hook::kStarted, &command).ok());
+  ASSERT_TRUE(BuildHookCommand("/usr/bin/juju-exec", "slurmd/0", "slurmd", Hook::kStarted,
+                               Transition(), &command)
+                  .ok());
   EXPECT_STREQ(command.argv[0], "/usr/bin/juju-exec");
   EXPECT_STREQ(command.argv[1], "slurmd/0");
   EXPECT_STREQ(command.argv[2], "hooks/service-slurmd-started");
   EXPECT_EQ(command.argv[3], nullptr);
-  ASSERT_TRUE(BuildHookCommand("/j", "a/1", "x.timer", Hook::kStopped, &command).ok());
+  ASSERT_TRUE(
+      BuildHookCommand("/j", "a/1", "x.timer", Hook::kStopped, Transition(), &command).ok());
   EXPECT_STREQ(command.argv[2], "hooks/service-x.timer-stopped");
-  EXPECT_STREQ(BuildHookCommand("/j", "a/1", "x", Hook::kNone, &command).rule(), "no-hook");
+  EXPECT_STREQ(BuildHookCommand("/j", "a/1", "x", Hook::kNone, Transition(), &command).rule(),
+               "no-hook");
   std::string long_alias(HookPath::kMaxLength, 'a');
-  EXPECT_STREQ(BuildHookCommand("/j", "a/1", long_alias.c_str(), Hook::kStopped, &command).rule(),
-               "hook-path-too-long");
+  EXPECT_STREQ(
+      BuildHookCommand("/j", "a/1", long_alias.c_str(), Hook::kStopped, Transition(), &command)
+          .rule(),
+      "hook-path-too-long");
+}
+
+// The record goes in front of the hook as assignments bash reads (juju-exec runs its command
+// string with bash -s), so the hook's process gets them as its environment.
+TEST(HookCommand, PutsTheRecordInFrontOfTheHook) {
+  Transition record;
+  ASSERT_TRUE(CopyWord("failed", record.state));
+  ASSERT_TRUE(CopyWord("exit-code", record.result));
+  record.exit_code = ExitCode::kExited;
+  record.exit_status = 3;
+  record.has_restarts = true;
+  record.n_restarts = 2;
+  record.timestamp = 1796696690117892;
+  HookCommand command;
+  ASSERT_TRUE(BuildHookCommand("/j", "a/1", "slurmd", Hook::kStopped, record, &command).ok());
+  EXPECT_STREQ(command.argv[2],
+               "JSN_STATE=failed JSN_RESULT=exit-code JSN_EXIT_CODE=exited JSN_EXIT_STATUS=3 "
+               "JSN_N_RESTARTS=2 JSN_TIMESTAMP=1796696690117892 hooks/service-slurmd-stopped");
+  EXPECT_STREQ(command.path.text, "hooks/service-slurmd-stopped");
+}
+
+// The longest record (every word at its longest, every number too) beside the longest path.
+TEST(HookCommand, TheLongestRecordFitsBesideTheLongestPath) {
+  Transition record;
+  std::string word(Transition::kMaxWordLength, 'z');
+  ASSERT_TRUE(CopyWord(word, record.state));
+  ASSERT_TRUE(CopyWord(word, record.result));
+  record.exit_code = ExitCode::kDumped;
+  record.exit_status = INT32_MIN;
+  record.has_restarts = true;
+  record.n_restarts = UINT32_MAX;
+  record.timestamp = UINT64_MAX;
+  std::string alias(HookPath::kMaxLength - strlen("hooks/service--started"), 'a');
+  HookCommand command;
+  ASSERT_TRUE(BuildHookCommand("/j", "a/1", alias.c_str(), Hook::kStarted, record, &command).ok());
+  std::string text = command.argv[2];
+  EXPECT_TRUE(text.ends_with(" hooks/service-" + alias + "-started")) << text;
+  EXPECT_TRUE(text.starts_with("JSN_STATE=" + word + " ")) << text;
+  EXPECT_NE(text.find(" JSN_TIMESTAMP=18446744073709551615 "), std::string::npos) << text;
 }
 
 }  // namespace

@@ -76,6 +76,7 @@ constexpr FilePart kParts[] = {
     {"watch", Part::kSystemd},
     {"manager", Part::kSystemd},
     {"notify", Part::kSystemd},
+    {"transition", Part::kSystemd},
     // daemon: the hooks (their kinds, names, paths and command), the decisions (tracker) and
     // the daemon's effects: hooks run, state kept, the loop, and the wiring of it all with what
     // it runs with (Options).

@@ -45,17 +45,35 @@ TEST(StateKeeperTest, ReadsTheBaselinesThenWritesOnlyWhenTheDeliveriesChange) {
   Tracker tracker(2);
   tracker.RecordInitialState(0, "active", keeper.saved(0));
   tracker.RecordInitialState(1, "inactive", keeper.saved(1));
-  keeper.Save(tracker);  // the first save always writes: the baselines
+  Transition records[2];
+  keeper.Save(tracker, records);  // the first save always writes: the baselines
   ino_t first = InodeOf(path);
   EXPECT_EQ(ReadFile(path),
             "juju-systemd-notices-state 1 app/0\na.service started\nb.service stopped\n");
-  keeper.Save(tracker);  // nothing changed: no write (an atomic write is a new inode)
+  keeper.Save(tracker, records);  // nothing changed: no write (an atomic write is a new inode)
   EXPECT_EQ(InodeOf(path), first);
 
   tracker.ObserveState(1, "active");  // a hook is now due: where the delivery stands changed
-  keeper.Save(tracker);
-  EXPECT_NE(InodeOf(path), first);
+  keeper.Save(tracker, records);
+  ino_t second = InodeOf(path);
+  EXPECT_NE(second, first);
   EXPECT_NE(ReadFile(path).find("b.service"), std::string::npos) << ReadFile(path);
+
+  // A new record (a repeat of the state, say, with another Result) is written too, and read
+  // back by the next daemon.
+  CopyWord("failed", records[0].state);
+  CopyWord("timeout", records[0].result);
+  records[0].timestamp = 42;
+  keeper.Save(tracker, records);
+  EXPECT_NE(InodeOf(path), second);
+  EXPECT_NE(
+      ReadFile(path).find("record state=failed result=timeout timestamp=42 a.service stopped\n"),
+      std::string::npos)
+      << ReadFile(path);
+  StateKeeper next;
+  next.Load(options, kUnits);
+  EXPECT_EQ(next.saved_record(0), records[0]);
+  EXPECT_FALSE(next.saved_record(1).recorded());
 }
 
 TEST(StateKeeperTest, AStateDirItMayNotKeepMeansNoStateAndNoWrite) {
@@ -69,7 +87,8 @@ TEST(StateKeeperTest, AStateDirItMayNotKeepMeansNoStateAndNoWrite) {
   Tracker tracker(2);
   tracker.RecordInitialState(0, "active");
   tracker.RecordInitialState(1, "active");
-  keeper.Save(tracker);
+  Transition records[2];
+  keeper.Save(tracker, records);
   EXPECT_EQ(InodeOf(state_dir + "/app-0.state"), 0u);
 }
 

@@ -136,6 +136,67 @@ TEST(StateStoreTest, DeliveryLinesReadAsUnwatchedUnitsWhenSplitAtTheLastSpace) {
   for (const char* watched : kUnits) EXPECT_NE(unit, watched);
 }
 
+Transition Record(const char* state, const char* result, uint64_t timestamp) {
+  Transition t;
+  CopyWord(state, t.state);
+  CopyWord(result, t.result);
+  t.timestamp = timestamp;
+  return t;
+}
+
+TEST(StateStoreTest, RecordsAreWrittenAsLinesOfTheirOwnAndReadBack) {
+  TempDir directory;
+  StateStore store;
+  ASSERT_TRUE(store.Init(directory.path().c_str(), "app/0").ok());
+  const Hook saved[3] = {Hook::kStopped, Hook::kStarted, Hook::kNone};
+  Transition records[3] = {Record("failed", "exit-code", 10), Record("active", "success", 11), {}};
+  records[0].exit_code = ExitCode::kExited;
+  records[0].exit_status = 1;
+  records[0].has_restarts = true;
+  records[0].n_restarts = 3;
+  ASSERT_TRUE(store.Save(kUnits, saved, {}, records).ok());
+  EXPECT_EQ(ReadFile(store.path()),
+            "juju-systemd-notices-state 1 app/0\n"
+            "a.service stopped\n"
+            "b.service started\n"
+            "record state=failed result=exit-code exit_code=exited exit_status=1 n_restarts=3 "
+            "timestamp=10 "
+            "a.service stopped\n"
+            "record state=active result=success timestamp=11 b.service started\n");
+  Hook hooks[3];
+  Transition loaded[3] = {Record("active", "x", 1), Record("active", "x", 1),
+                          Record("active", "x", 1)};
+  bool found = false;
+  ASSERT_TRUE(store.Load(kUnits, hooks, &found, {}, loaded).ok());
+  EXPECT_EQ(hooks[0], Hook::kStopped);
+  EXPECT_EQ(hooks[1], Hook::kStarted);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(loaded[i], records[i]) << i;
+
+  // A file from before records (or from a daemon that never saw a state) loads with none.
+  ASSERT_TRUE(WriteFile(store.path(), "juju-systemd-notices-state 1 app/0\na.service stopped\n"));
+  loaded[0] = Record("active", "x", 1);
+  ASSERT_TRUE(store.Load(kUnits, hooks, &found, {}, loaded).ok());
+  EXPECT_FALSE(loaded[0].recorded());
+  EXPECT_EQ(hooks[0], Hook::kStopped);
+}
+
+// As the delivery lines: the first reader takes "record FIELDS UNIT" for a unit it does not
+// watch, so a downgraded daemon keeps its hooks.
+TEST(StateStoreTest, RecordLinesReadAsUnwatchedUnitsWhenSplitAtTheLastSpace) {
+  TempDir directory;
+  StateStore store;
+  ASSERT_TRUE(store.Init(directory.path().c_str(), "app/0").ok());
+  const Hook saved[3] = {Hook::kNone, Hook::kNone, Hook::kNone};
+  Transition records[3] = {Record("inactive", "success", 5), {}, {}};
+  ASSERT_TRUE(store.Save(kUnits, saved, {}, records).ok());
+  std::string text = ReadFile(store.path());
+  size_t last_line = text.rfind('\n', text.size() - 2) + 1;
+  std::string line = text.substr(last_line, text.size() - 1 - last_line);
+  ASSERT_EQ(line, "record state=inactive result=success timestamp=5 a.service stopped");
+  std::string unit = line.substr(0, line.rfind(' '));
+  for (const char* watched : kUnits) EXPECT_NE(unit, watched);
+}
+
 void ExpectCorrupt(const std::string& text) {
   TempDir directory;
   StateStore store;
@@ -162,6 +223,9 @@ TEST(StateStoreTest, CorruptOrForeignFilesAreReportedAndGiveNoHooks) {
   ExpectCorrupt("juju-systemd-notices-state 1 app/0\nstarted\n");
   ExpectCorrupt("juju-systemd-notices-state 1 app/0\nfailing a.service\n");  // no hook
   ExpectCorrupt("juju-systemd-notices-state 1 app/0\npending a.service running\n");
+  ExpectCorrupt("juju-systemd-notices-state 1 app/0\nrecord state=Failed a.service stopped\n");
+  ExpectCorrupt("juju-systemd-notices-state 1 app/0\nrecord exit_status=x a.service stopped\n");
+  ExpectCorrupt("juju-systemd-notices-state 1 app/0\nrecord garbage a.service stopped\n");
 }
 
 TEST(StateStoreTest, LoadOfAMissingDirectoryFindsNothingAndMakesNothing) {

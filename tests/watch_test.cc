@@ -217,11 +217,13 @@ const std::string kPath1 = "/org/freedesktop/systemd1/unit/_30lead_2eservice";
 const std::string kSshPath = "/org/freedesktop/systemd1/unit/ssh_2eservice";
 constexpr const char* kBus = "org.freedesktop.DBus";
 
-std::string UnitRule(const std::string& path) {
+std::string UnitRule(const std::string& path,
+                     const std::string& interface = "org.freedesktop.systemd1.Unit") {
   return "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.DBus."
          "Properties',member='PropertiesChanged',path='" +
-         path + "',arg0='org.freedesktop.systemd1.Unit'";
+         path + "',arg0='" + interface + "'";
 }
+constexpr const char* kServiceInterface = "org.freedesktop.systemd1.Service";
 
 class WatchTest : public ::testing::Test {
  protected:
@@ -305,14 +307,23 @@ TEST_F(WatchTest, TheIdBringsTheMatchOnItsPathThenTheGetOfActiveState) {
   ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kBus, kOwner, false)).ok());
   ASSERT_TRUE(Handle(ReplyString(sink_.sent[4].serial, kOwner, kUnits[0], true)).ok());
   const std::vector<SentCall>& s = sink_.sent;
-  ASSERT_EQ(s.size(), 8u);
+  ASSERT_EQ(s.size(), 11u);
   EXPECT_EQ(s[6].destination, "org.freedesktop.DBus");
   EXPECT_EQ(s[6].member, "AddMatch");
   EXPECT_EQ(s[6].body, UnitRule(kPath0));
-  EXPECT_EQ(s[7].destination, "org.freedesktop.systemd1");
-  EXPECT_EQ(s[7].member, "Get");
-  EXPECT_EQ(s[7].path, kPath0);
-  EXPECT_EQ(s[7].body, "org.freedesktop.systemd1.Unit|ActiveState");
+  // The service's own interface too, where systemd sends its Result and how it ended.
+  EXPECT_EQ(s[7].member, "AddMatch");
+  EXPECT_EQ(s[7].body, UnitRule(kPath0, kServiceInterface));
+  // What comes with the state, asked before it (systemd answers in order).
+  EXPECT_EQ(s[8].member, "GetAll");
+  EXPECT_EQ(s[8].path, kPath0);
+  EXPECT_EQ(s[8].body, kServiceInterface);
+  EXPECT_EQ(s[9].member, "Get");
+  EXPECT_EQ(s[9].body, "org.freedesktop.systemd1.Unit|StateChangeTimestamp");
+  EXPECT_EQ(s[10].destination, "org.freedesktop.systemd1");
+  EXPECT_EQ(s[10].member, "Get");
+  EXPECT_EQ(s[10].path, kPath0);
+  EXPECT_EQ(s[10].body, "org.freedesktop.systemd1.Unit|ActiveState");
 }
 
 TEST_F(WatchTest, ReadyOnlyOnceEveryStartupCallIsAnswered) {
@@ -341,9 +352,9 @@ TEST_F(WatchTest, AnIdSystemdCannotTellKeepsTheNamesOwnPath) {
   ASSERT_TRUE(
       Handle(ReplyError(sink_.sent[4].serial, kOwner, "org.freedesktop.DBus.Error.UnknownObject"))
           .ok());
-  ASSERT_EQ(sink_.sent.size(), 8u);
+  ASSERT_EQ(sink_.sent.size(), 11u);
   EXPECT_EQ(sink_.sent[6].body, UnitRule(kPath0));
-  EXPECT_EQ(sink_.sent[7].path, kPath0);
+  EXPECT_EQ(sink_.sent[10].path, kPath0);
   EXPECT_EQ(watch_->unit_path(0), kPath0);
 }
 
@@ -400,14 +411,14 @@ TEST_F(WatchTest, AChangeBeforeTheInitialStateIsDropped) {
 TEST_F(WatchTest, InvalidatedActiveStateIsAskedFor) {
   StartAndAnswer("inactive", "inactive");
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
-  ASSERT_EQ(sink_.sent.size(), 1u);
-  EXPECT_EQ(sink_.sent[0].member, "Get");
-  EXPECT_EQ(sink_.sent[0].path, kPath1);
-  EXPECT_EQ(sink_.sent[0].body, "org.freedesktop.systemd1.Unit|ActiveState");
+  ASSERT_EQ(sink_.sent.size(), 3u);  // GetAll, the timestamp, then the state
+  EXPECT_EQ(sink_.sent[2].member, "Get");
+  EXPECT_EQ(sink_.sent[2].path, kPath1);
+  EXPECT_EQ(sink_.sent[2].body, "org.freedesktop.systemd1.Unit|ActiveState");
   // A second invalidation while the Get is out needs no second Get.
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
-  EXPECT_EQ(sink_.sent.size(), 1u);
-  ASSERT_TRUE(Handle(ReplyString(sink_.sent[0].serial, kOwner, "active", true)).ok());
+  EXPECT_EQ(sink_.sent.size(), 3u);
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[2].serial, kOwner, "active", true)).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
 }
 
@@ -458,29 +469,32 @@ TEST_F(WatchTest, AfterAReloadEveryNameIsResolvedAgainAndTheMatchMovesWithIt) {
   EXPECT_EQ(sink_.sent[1].path, kPath1);
   // The name became an alias: the old match goes, one on the unit's path comes, then its state.
   ASSERT_TRUE(Handle(ReplyString(sink_.sent[0].serial, kOwner, "ssh.service", true)).ok());
-  ASSERT_EQ(sink_.sent.size(), 5u);
+  ASSERT_EQ(sink_.sent.size(), 9u);
   EXPECT_EQ(sink_.sent[2].member, "RemoveMatch");
   EXPECT_EQ(sink_.sent[2].body, UnitRule(kPath0));
-  EXPECT_EQ(sink_.sent[3].member, "AddMatch");
-  EXPECT_EQ(sink_.sent[3].body, UnitRule(kSshPath));
-  EXPECT_EQ(sink_.sent[4].path, kSshPath);
-  EXPECT_EQ(sink_.sent[4].body, "org.freedesktop.systemd1.Unit|ActiveState");
-  ASSERT_TRUE(Handle(ReplyString(sink_.sent[4].serial, kOwner, "active", true)).ok());
-  // Unchanged: no new match, only the state.
+  EXPECT_EQ(sink_.sent[3].member, "RemoveMatch");
+  EXPECT_EQ(sink_.sent[3].body, UnitRule(kPath0, kServiceInterface));
+  EXPECT_EQ(sink_.sent[4].member, "AddMatch");
+  EXPECT_EQ(sink_.sent[4].body, UnitRule(kSshPath));
+  EXPECT_EQ(sink_.sent[5].body, UnitRule(kSshPath, kServiceInterface));
+  EXPECT_EQ(sink_.sent[8].path, kSshPath);
+  EXPECT_EQ(sink_.sent[8].body, "org.freedesktop.systemd1.Unit|ActiveState");
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[8].serial, kOwner, "active", true)).ok());
+  // Unchanged: no new match, only the state (with what comes with it).
   ASSERT_TRUE(Handle(ReplyString(sink_.sent[1].serial, kOwner, kUnits[1], true)).ok());
-  ASSERT_EQ(sink_.sent.size(), 6u);
-  EXPECT_EQ(sink_.sent[5].path, kPath1);
-  ASSERT_TRUE(Handle(ReplyString(sink_.sent[5].serial, kOwner, "inactive", true)).ok());
+  ASSERT_EQ(sink_.sent.size(), 12u);
+  EXPECT_EQ(sink_.sent[11].path, kPath1);
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[11].serial, kOwner, "inactive", true)).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 0 active", "state 1 inactive"}));
   EXPECT_FALSE(watch_->rereading());
   // The alias is removed: back to the name's own path.
   sink_.sent.clear();
   ASSERT_TRUE(Handle(Reloading(kOwner, false)).ok());
   ASSERT_TRUE(Handle(ReplyString(sink_.sent[0].serial, kOwner, kUnits[0], true)).ok());
-  ASSERT_EQ(sink_.sent.size(), 5u);
+  ASSERT_EQ(sink_.sent.size(), 9u);
   EXPECT_EQ(sink_.sent[2].member, "RemoveMatch");
   EXPECT_EQ(sink_.sent[2].body, UnitRule(kSshPath));
-  EXPECT_EQ(sink_.sent[3].body, UnitRule(kPath0));
+  EXPECT_EQ(sink_.sent[4].body, UnitRule(kPath0));
   EXPECT_EQ(watch_->unit_path(0), kPath0);
 }
 
@@ -511,17 +525,18 @@ TEST_F(WatchTest, AnOwnerChangeIsFollowedAndTheOldOwnerNoLongerTrusted) {
 TEST_F(WatchTest, AGetTheOldOwnerLeavesUnansweredIsAskedOfTheNewOne) {
   StartAndAnswer("inactive", "inactive");
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
-  uint32_t get = sink_.sent[0].serial;
+  uint32_t get = sink_.sent[2].serial;
   ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
-  ASSERT_EQ(sink_.sent.size(), 3u);  // the Get, Subscribe, and unit 0 only: unit 1's is out
-  EXPECT_EQ(sink_.sent[2].path, kPath0);
+  // The three Gets, Subscribe, and unit 0 only: unit 1's is out.
+  ASSERT_EQ(sink_.sent.size(), 5u);
+  EXPECT_EQ(sink_.sent[4].path, kPath0);
   EXPECT_TRUE(watch_->rereading());
   // The old owner went away without answering: the bus says so.
   ASSERT_TRUE(Handle(ReplyError(get, kBus, "org.freedesktop.DBus.Error.NoReply")).ok());
-  ASSERT_EQ(sink_.sent.size(), 4u);
-  EXPECT_EQ(sink_.sent[3].path, kPath1);
-  EXPECT_EQ(sink_.sent[3].body, "org.freedesktop.systemd1.Unit|Id");
-  SentCall get1 = AnswerId(3, kUnits[1], ":1.8");
+  ASSERT_EQ(sink_.sent.size(), 6u);
+  EXPECT_EQ(sink_.sent[5].path, kPath1);
+  EXPECT_EQ(sink_.sent[5].body, "org.freedesktop.systemd1.Unit|Id");
+  SentCall get1 = AnswerId(5, kUnits[1], ":1.8");
   ASSERT_TRUE(Handle(ReplyString(get1.serial, ":1.8", "active", true)).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
 }
@@ -530,12 +545,12 @@ TEST_F(WatchTest, AGetLostBeforeTheOwnerChangeIsAskedAgainWithTheRest) {
   StartAndAnswer("inactive", "inactive");
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
   ASSERT_TRUE(
-      Handle(ReplyError(sink_.sent[0].serial, kBus, "org.freedesktop.DBus.Error.NoReply")).ok());
+      Handle(ReplyError(sink_.sent[2].serial, kBus, "org.freedesktop.DBus.Error.NoReply")).ok());
   EXPECT_FALSE(watch_->rereading());
   ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, "")).ok());
   ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", "", ":1.8")).ok());
-  ASSERT_EQ(sink_.sent.size(), 4u);  // the Get, Subscribe, both names
-  SentCall get1 = AnswerId(3, kUnits[1], ":1.8");
+  ASSERT_EQ(sink_.sent.size(), 6u);  // the three Gets, Subscribe, both names
+  SentCall get1 = AnswerId(5, kUnits[1], ":1.8");
   ASSERT_TRUE(Handle(ReplyString(get1.serial, ":1.8", "active", true)).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
 }
@@ -628,7 +643,8 @@ TEST_F(WatchTest, OnlyTheBusAnswersGetNameOwnerAndAddMatch) {
                                 "org.freedesktop.DBus.Error.LimitsExceeded"))
                   .ok());
   ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[6].serial, kBus)).ok());
-  ASSERT_TRUE(Handle(ReplyString(sink_.sent[7].serial, kOwner, "inactive", true)).ok());
+  ASSERT_TRUE(Handle(ReplyEmpty(sink_.sent[7].serial, kBus)).ok());
+  ASSERT_TRUE(Handle(ReplyString(sink_.sent[10].serial, kOwner, "inactive", true)).ok());
   ASSERT_TRUE(Handle(ReplyString(AnswerId(5, kUnits[1]).serial, kOwner, "inactive", true)).ok());
   EXPECT_TRUE(watch_->ready());
   ASSERT_TRUE(Handle(PropertiesChanged(kPath0, kStranger, "active")).ok());
@@ -650,9 +666,9 @@ TEST_F(WatchTest, TheBusMayAnswerSystemdsCallsWithAnErrorOnly) {
   for (size_t i = 3; i < 6; ++i) {
     ASSERT_TRUE(Handle(ReplyError(sink_.sent[i].serial, kBus, unknown)).ok());
   }
-  // Each name stays on its own path, and its state is asked for there.
-  ASSERT_EQ(sink_.sent.size(), 10u);
-  for (size_t i = 6; i < 10; ++i) {
+  // Each name stays on its own path, and its state is asked for there (with what comes with it).
+  ASSERT_EQ(sink_.sent.size(), 16u);
+  for (size_t i = 6; i < 16; ++i) {
     SentCall call = sink_.sent[i];
     if (call.member == "AddMatch") {
       ASSERT_TRUE(Handle(ReplyEmpty(call.serial, kBus)).ok());
@@ -687,28 +703,28 @@ TEST_F(WatchTest, ACallSentBeforeTheOwnerWasKnownMayBeAnsweredByTheOwnerTheBusAn
 TEST_F(WatchTest, ACallRoutedToTheOwnerBeforeAChangeIsAcceptedFromItAfterTheChange) {
   StartAndAnswer("inactive", "inactive");
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
-  ASSERT_EQ(sink_.sent.size(), 1u);
-  uint32_t get = sink_.sent[0].serial;
-  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
   ASSERT_EQ(sink_.sent.size(), 3u);
+  uint32_t get = sink_.sent[2].serial;
+  ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
+  ASSERT_EQ(sink_.sent.size(), 5u);
   ASSERT_TRUE(Handle(ReplyString(get, ":1.9", "failed", true)).ok());  // neither owner: refused
-  EXPECT_EQ(sink_.sent.size(), 3u);
+  EXPECT_EQ(sink_.sent.size(), 5u);
   // The old owner's answer counts as an answer (no longer awaited), but it is from before the
   // change, so the new owner is asked.
   ASSERT_TRUE(Handle(ReplyString(get, kOwner, "active", true)).ok());
-  ASSERT_EQ(sink_.sent.size(), 4u);
-  EXPECT_EQ(sink_.sent[3].path, kPath1);
-  EXPECT_EQ(sink_.sent[3].body, "org.freedesktop.systemd1.Unit|Id");
+  ASSERT_EQ(sink_.sent.size(), 6u);
+  EXPECT_EQ(sink_.sent[5].path, kPath1);
+  EXPECT_EQ(sink_.sent[5].body, "org.freedesktop.systemd1.Unit|Id");
   ASSERT_TRUE(Handle(ReplyString(get, kOwner, "failed", true)).ok());  // answered already
   ASSERT_TRUE(
-      Handle(ReplyString(AnswerId(3, kUnits[1], ":1.8").serial, ":1.8", "active", true)).ok());
+      Handle(ReplyString(AnswerId(5, kUnits[1], ":1.8").serial, ":1.8", "active", true)).ok());
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"state 1 active"}));
 }
 
 TEST_F(WatchTest, AnOwnerBeforeAGapWithNoOwnerStillAnswersItsCalls) {
   StartAndAnswer("inactive", "inactive");
   ASSERT_TRUE(Handle(PropertiesChanged(kPath1, kOwner, nullptr, true)).ok());
-  uint32_t get = sink_.sent[0].serial;
+  uint32_t get = sink_.sent[2].serial;
   ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, "")).ok());
   ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", "", ":1.8")).ok());
   size_t before = sink_.sent.size();

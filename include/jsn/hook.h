@@ -1,7 +1,9 @@
 // Hook: what the daemon runs for a watched unit, and everything named after it. A unit aliased
 // ALIAS has one hook per kind, the charm's hooks/service-ALIAS-KIND (KIND "started" or
 // "stopped"), which the subcommands link to the charm's dispatch, the daemon runs as
-// `juju-exec UNIT hooks/service-ALIAS-KIND`, and the state file and the log lines name by KIND.
+// `juju-exec UNIT 'JSN_...=... hooks/service-ALIAS-KIND'` (the transition's record in front, as
+// variable assignments: juju-exec runs its one command string with bash, in the unit's hook
+// context), and the state file and the log lines name by KIND.
 // A new kind is a new enumerator here, its name in HookName, and the tracker's decision of when
 // it is due (HookForState); every other use walks kHookKinds or goes through these functions.
 // Everything here is a value or fixed storage the caller owns; nothing is allocated.
@@ -14,6 +16,8 @@
 #include "jsn/status.h"
 
 namespace jsn {
+
+struct Transition;  // jsn/transition.h: declared, so that the tracker reaches no systemd header
 
 enum class Hook : uint8_t { kNone, kStarted, kStopped };
 
@@ -38,14 +42,16 @@ struct HookPath {
 // (cut when too long), so a log line can name what was asked for.
 Status FormatHookPath(const char* alias, Hook hook, HookPath* path);
 
-// The argv of `juju-exec UNIT hooks/service-ALIAS-KIND`, in fixed storage; argv[0] and argv[1]
-// point at the caller's strings, argv[2] into `path`.
+// The argv of `juju-exec UNIT 'JSN_STATE=... hooks/service-ALIAS-KIND'`, in fixed storage;
+// argv[0] and argv[1] point at the caller's strings, argv[2] at `command`: the record's hook
+// environment form (jsn/transition.h: words that need no quoting), then the hook's path.
 struct HookCommand {
   HookPath path;
-  const char* argv[4];  // juju_exec, juju_unit, path.text, nullptr
+  char command[HookPath::kMaxLength + 256];
+  const char* argv[4];  // juju_exec, juju_unit, command, nullptr
 };
-// The rules of FormatHookPath.
+// The rules of FormatHookPath. A `record` not recorded() adds nothing: the command is the path.
 Status BuildHookCommand(const char* juju_exec, const char* juju_unit, const char* alias, Hook hook,
-                        HookCommand* command);
+                        const Transition& record, HookCommand* command);
 
 }  // namespace jsn

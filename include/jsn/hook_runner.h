@@ -19,12 +19,16 @@
 #include "jsn/spawner.h"
 #include "jsn/status.h"
 #include "jsn/tracker.h"
+#include "jsn/transition.h"
 
 namespace jsn {
 
 class HookRunner {
  public:
-  HookRunner(const Options& options, Tracker& tracker) : options_(options), tracker_(tracker) {}
+  // `records` (one per watched unit, the daemon's) is what each unit's next hook carries: the
+  // record of the latest settled state, which is the state that calls for the hook due.
+  HookRunner(const Options& options, Tracker& tracker, const Transition* records)
+      : options_(options), tracker_(tracker), records_(records) {}
   HookRunner(const HookRunner&) = delete;
   HookRunner& operator=(const HookRunner&) = delete;
 
@@ -64,6 +68,7 @@ class HookRunner {
 
   const Options& options_;
   Tracker& tracker_;
+  const Transition* records_;
   Spawner spawner_;
   bool charm_dir_gone_ = false;
   Process processes_[kMaxWatchedUnits];

@@ -18,6 +18,7 @@
 #include "jsn/hook.h"
 #include "jsn/state_store.h"
 #include "jsn/tracker.h"
+#include "jsn/transition.h"
 
 namespace jsn {
 
@@ -29,11 +30,15 @@ class StateKeeper {
 
   // The hook delivered last before the daemon stopped, kNone when unknown.
   Hook saved(size_t unit) const { return saved_[unit]; }
+  // The record of the unit's latest settled state before the daemon stopped (not recorded()
+  // when unknown).
+  const Transition& saved_record(size_t unit) const { return saved_records_[unit]; }
 
-  // Writes the Tracker's deliveries when they changed since the last write (always the first
-  // time, so a new file records the baselines). Call only once every initial state is in:
-  // before that the Tracker lacks the baselines read at start-up for some units.
-  void Save(const Tracker& tracker);
+  // Writes the Tracker's deliveries and the records (one per unit) when they changed since the
+  // last write (always the first time, so a new file records the baselines). Call only once
+  // every initial state is in: before that the Tracker lacks the baselines read at start-up for
+  // some units.
+  void Save(const Tracker& tracker, std::span<const Transition> records);
 
  private:
   StateStore store_;
@@ -44,6 +49,8 @@ class StateKeeper {
   Hook saved_[kMaxWatchedUnits] = {};    // read at start-up
   Hook written_[kMaxWatchedUnits] = {};  // in the file now
   DeliveryState written_deliveries_[kMaxWatchedUnits] = {};  // in the file now
+  Transition saved_records_[kMaxWatchedUnits];               // read at start-up
+  Transition written_records_[kMaxWatchedUnits];             // in the file now
 };
 
 }  // namespace jsn

@@ -7,6 +7,8 @@
 //   munge.service stopped
 //   failing slurmd.service stopped
 //   pending munge.service started
+//   record state=failed result=exit-code exit_code=exited exit_status=3 n_restarts=0
+//   timestamp=1796... slurmd.service stopped
 // A "UNIT HOOK" line is the hook last delivered; a unit with none has no delivered hook (its
 // state was unknown). A "pending UNIT HOOK" line says HOOK is due or running, "failing UNIT
 // HOOK" that its last attempt failed and a retry is scheduled; a unit with neither is idle.
@@ -14,6 +16,11 @@
 // line at its last space, so it takes "pending UNIT" for a unit it does not watch and ignores
 // the line (unit names hold no spaces). The delivery lines are informational: the daemon
 // recomputes them at start-up and never reads them back.
+// A "record FIELDS UNIT HOOK" line is what systemd said with the unit's latest settled state
+// (jsn/transition.h's state-file form, a field "key=value" each; HOOK the hook that state calls
+// for): a transition delivered after a restart or a reboot carries it. The fields come before
+// the unit so that the first reader, splitting at the last space, ignores the line as well.
+// A file without record lines (written before they existed) loads with no records.
 // The file is replaced atomically: written to a temp file, fsync'ed, renamed over the old one,
 // and the directory fsync'ed, so a crash leaves the old file or the new one, never half of one
 // (and at worst a temp file, which the daemon deletes at its next start).
@@ -33,13 +40,14 @@
 
 #include "jsn/status.h"
 #include "jsn/tracker.h"
+#include "jsn/transition.h"
 
 namespace jsn {
 
 class StateStore {
  public:
   static constexpr size_t kMaxFileSize =
-      64 * 1024;  // 64 units of at most 255 bytes, two lines each, fit
+      128 * 1024;  // 64 units of at most 255 bytes, four lines each, fit
   static constexpr size_t kMaxJujuUnitLength = 255;
 
   StateStore() = default;
@@ -69,15 +77,18 @@ class StateStore {
   // A file that is not ours, names another Juju unit or does not parse fails
   // ("corrupt-state-file", with the line) and leaves every hook kNone. `deliveries`, when
   // given (one per unit), gets each unit's delivery line, idle for a unit without one (and for
-  // every unit of a file written before those lines existed).
+  // every unit of a file written before those lines existed). `records`, when given (one per
+  // unit), gets each unit's record, not recorded() for a unit without one.
   Status Load(std::span<const char* const> units, std::span<Hook> hooks, bool* found,
-              std::span<DeliveryState> deliveries = {});
+              std::span<DeliveryState> deliveries = {}, std::span<Transition> records = {});
 
-  // Replaces the file with `hooks` (units whose hook is kNone are left out) and `deliveries`
-  // (one per unit when given; idle ones are left out). A directory deleted since it was opened
-  // is opened (made, checked) again.
+  // Replaces the file with `hooks` (units whose hook is kNone are left out), `deliveries`
+  // (one per unit when given; idle ones are left out) and `records` (one per unit when given;
+  // those not recorded() are left out). A directory deleted since it was opened is opened
+  // (made, checked) again.
   Status Save(std::span<const char* const> units, std::span<const Hook> hooks,
-              std::span<const DeliveryState> deliveries = {});
+              std::span<const DeliveryState> deliveries = {},
+              std::span<const Transition> records = {});
 
  private:
   Status Open(bool create);

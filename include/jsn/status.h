@@ -4,6 +4,7 @@
 // fixed buffer inside the Status, and the rule is a string literal with static lifetime.
 #pragma once
 
+#include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 
@@ -24,6 +25,13 @@ class [[nodiscard]] Status {
   // A failure with no byte offset.
   static Status Failure(const char* rule, const char* format, ...)
       __attribute__((format(printf, 2, 3)));
+  // Error and Failure with a message of "expected " and then the formatted text: most messages
+  // say what was expected and what was found, and the musl build, held to 128 KiB, stores
+  // those nine bytes once instead of in every such message.
+  static Status ExpectedAt(const char* rule, size_t offset, const char* format, ...)
+      __attribute__((format(printf, 3, 4)));
+  static Status Expected(const char* rule, const char* format, ...)
+      __attribute__((format(printf, 2, 3)));
 
   bool ok() const { return rule_ == nullptr; }
   // "ok" on success.
@@ -33,6 +41,9 @@ class [[nodiscard]] Status {
   const char* message() const { return message_; }
 
  private:
+  static Status Formatted(const char* rule, size_t offset, const char* prefix, const char* format,
+                          va_list args);
+
   const char* rule_ = nullptr;
   size_t offset_ = kNoOffset;
   char message_[kMessageCapacity] = {};

@@ -13,8 +13,11 @@
 //      the unit by. systemd emits PropertiesChanged only on the path of a unit's Id, never on
 //      an alias's (sshd.service is ssh.service on Debian), so the unit is watched there: one
 //      AddMatch on that exact path (sender, interface, member, path,
-//      arg0='org.freedesktop.systemd1.Unit'), so the bus filters for us and unrelated units
-//      never wake the daemon; then Properties.Get(Unit, ActiveState) on it, the initial state.
+//      arg0='org.freedesktop.systemd1.Unit'), and one more with arg0 the unit type's interface
+//      that has a Result (org.freedesktop.systemd1.Service, ...; jsn/transition.h), so the bus
+//      filters for us and unrelated units never wake the daemon; then GetAll of that interface
+//      and Get of StateChangeTimestamp (what comes with the state: no signal brought it), then
+//      Properties.Get(Unit, ActiveState) on it, the initial state.
 //      A signal for a unit that arrives before that reply is dropped: systemd answered the Get
 //      after sending it, so the reply is at least as new.
 // The same Get of Id, then of ActiveState, re-reads a unit later (SIGHUP, an owner change, a
@@ -42,7 +45,11 @@
 //   - any call may be answered with an error from the bus itself (ServiceUnknown while nobody
 //     owns the name, NoReply when the callee left, AccessDenied), so errors from
 //     org.freedesktop.DBus are accepted for systemd's calls too; method returns are not.
-// ActiveState comes from the changed dict, or from a Get when it is only invalidated. When the
+// ActiveState comes from the changed dict, or from a Get when it is only invalidated (with the
+// GetAll and the timestamp before it, as at start-up). What systemd said with it, the
+// Transition the listener may read during OnState and OnInitialState, is the type interface's
+// values seen last (systemd signals them just before the Unit's) and the Unit's
+// StateChangeTimestamp. When the
 // owner changes (systemd re-executed or restarted) the new one is trusted, Subscribe is sent
 // again and every unit resolved and read again, its state reported as a state (not an initial
 // one), so net changes are delivered. An answer to a Get sent before the latest owner change
@@ -61,6 +68,7 @@
 #include "jsn/reader.h"
 #include "jsn/status.h"
 #include "jsn/systemd_names.h"
+#include "jsn/transition.h"
 #include "jsn/unit_path.h"
 
 namespace jsn {
@@ -96,8 +104,9 @@ class WatchListener {
 class Watch {
  public:
   static constexpr size_t kMaxUnits = 64;
-  // Each unit can have a match and one Get outstanding; plus the few manager calls.
-  static constexpr size_t kMaxPendingCalls = 3 * kMaxUnits + 8;
+  // Each unit can have two matches and three Gets outstanding (Follow); plus the few manager
+  // calls.
+  static constexpr size_t kMaxPendingCalls = 5 * kMaxUnits + 8;
   // A match rule for the longest unit path fits.
   static constexpr size_t kMaxMatchRuleLength = kMaxUnitPathLength + 256;
   static constexpr size_t kMaxUniqueNameLength = 255;  // "Valid Names": at most 255 bytes
@@ -124,14 +133,29 @@ class Watch {
   bool rereading() const;
   // The path the unit is watched on: its Id's, once resolved.
   std::string_view unit_path(size_t unit) const { return units_[unit].path; }
+  // What systemd said with the state the listener is being told of (valid during OnState and
+  // OnInitialState): the state itself, the unit type's Result and, for a service, how its main
+  // process ended and NRestarts, as systemd last sent them, and StateChangeTimestamp.
+  const Transition& transition(size_t unit) const { return transitions_[unit]; }
 
-  // The match rule for a unit path, and for systemd's NameOwnerChanged (exposed for tests).
+  // The match rule for the PropertiesChanged of `interface` on a unit path, and for systemd's
+  // NameOwnerChanged (exposed for tests).
   static Status UnitMatchRule(std::string_view unit_path, std::span<char> buffer,
-                              std::string_view* rule);
+                              std::string_view* rule,
+                              std::string_view interface = kSystemdUnitInterface);
   static std::string_view OwnerMatchRule();
 
  private:
-  enum class CallKind : uint8_t { kNone, kAddMatch, kGetNameOwner, kSubscribe, kGetId, kGetState };
+  enum class CallKind : uint8_t {
+    kNone,
+    kAddMatch,
+    kGetNameOwner,
+    kSubscribe,
+    kGetId,
+    kGetState,
+    kGetResult,     // GetAll of the unit type's interface (Result, ExecMain*, NRestarts)
+    kGetTimestamp,  // Get of StateChangeTimestamp
+  };
   struct PendingCall {
     uint32_t serial = 0;
     CallKind kind = CallKind::kNone;
@@ -156,7 +180,11 @@ class Watch {
   Status Call(MessageSink* sink, CallKind kind, size_t unit, std::span<const uint8_t> message,
               uint32_t serial, bool startup);
   Status SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startup);
-  // AddMatch for the unit's path (a call that counts), or RemoveMatch (that nothing waits for).
+  // The unit's ActiveState, after what comes with it where no signal brought it: GetAll of the
+  // type's Result interface and Get of StateChangeTimestamp, answered before the state.
+  Status SendStateGets(MessageSink* sink, size_t unit, bool startup);
+  // AddMatches for the unit's path, on the Unit interface and on its type's Result interface
+  // (calls that count), or RemoveMatches (that nothing waits for).
   Status SendUnitMatch(MessageSink* sink, size_t unit, bool add, bool startup);
   // After the Id's answer: watches the unit on the Id's path ("" keeps the path it has), then
   // asks for its ActiveState.
@@ -179,6 +207,7 @@ class Watch {
   Unit units_[kMaxUnits];
   size_t unit_count_ = 0;
   PendingCall pending_[kMaxPendingCalls];
+  Transition transitions_[kMaxUnits];  // apart from units_: see Unit
   size_t startup_calls_left_ = 0;
   bool ready_ = false;
   uint8_t epoch_ = 0;  // one more at each owner change and Reloading

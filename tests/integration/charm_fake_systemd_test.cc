@@ -151,7 +151,7 @@ TEST_F(CharmWithFakeSystemd, StatusShowsEachWatchedUnitsStateFromSystemd) {
           "[{\"alias\": \"hello\", \"unit\": \"hello.service\", \"id\": \"hello.service\", "
           "\"active_state\": "
           "\"failed\", \"delivered\": \"unknown\", \"pending\": \"unknown\", \"pending_hook\": "
-          "\"unknown\"}]}\n");
+          "\"unknown\", \"transition\": null}]}\n");
 }
 
 TEST_F(CharmWithFakeSystemd, StatusShowsTheUnitAWatchedAliasIs) {
@@ -185,16 +185,20 @@ TEST_F(CharmWithFakeSystemd, StatusShowsAHookFailingWhileItIsRetriedAndNoneOnceI
   ASSERT_TRUE(juju.WaitForBegun(2)) << daemon.Log();  // the failure was saved before the retry
   EXPECT_EQ(ReadFile(directory_.Join("state/app-0.state")),
             "juju-systemd-notices-state 1 app/0\nhello.service stopped\n"
-            "failing hello.service started\n");
+            "failing hello.service started\n"
+            // What systemd said with the state: this fake says only the state.
+            "record state=active hello.service started\n");
   CommandResult failing = Run({"status", "--unit", "app/0", "--json"});
   ASSERT_TRUE(failing.succeeded()) << failing.Describe() << "\n" << failing.output;
   EXPECT_NE(failing.output.find("\"active_state\": \"active\", \"delivered\": \"stopped\", "
-                                "\"pending\": \"failing\", \"pending_hook\": \"started\"}"),
+                                "\"pending\": \"failing\", \"pending_hook\": \"started\", "
+                                "\"transition\": {\"state\": \"active\"}}"),
             std::string::npos)
       << failing.output;
   CommandResult table = Run({"status", "--unit", "app/0"});
   ASSERT_TRUE(table.succeeded()) << table.Describe() << "\n" << table.output;
   EXPECT_NE(table.output.find(" stopped    failing started\n"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find(" last: state=active \n"), std::string::npos) << table.output;
 
   ASSERT_TRUE(juju.OpenGate("go"));
   ASSERT_TRUE(juju.WaitForEnded(2)) << daemon.Log();
@@ -202,12 +206,14 @@ TEST_F(CharmWithFakeSystemd, StatusShowsAHookFailingWhileItIsRetriedAndNoneOnceI
   EXPECT_EQ(HookList(juju), (std::vector<std::string>{"app/0 hooks/service-hello-started",
                                                       "app/0 hooks/service-hello-started"}));
   EXPECT_EQ(ReadFile(directory_.Join("state/app-0.state")),
-            "juju-systemd-notices-state 1 app/0\nhello.service started\n");
+            "juju-systemd-notices-state 1 app/0\nhello.service started\n"
+            "record state=active hello.service started\n");
   CommandResult done = Run({"status", "--unit", "app/0", "--json"});
   ASSERT_TRUE(done.succeeded()) << done.Describe() << "\n" << done.output;
-  EXPECT_NE(done.output.find("\"delivered\": \"started\", \"pending\": \"none\", "
-                             "\"pending_hook\": \"none\"}"),
-            std::string::npos)
+  EXPECT_NE(
+      done.output.find("\"delivered\": \"started\", \"pending\": \"none\", "
+                       "\"pending_hook\": \"none\", \"transition\": {\"state\": \"active\"}}"),
+      std::string::npos)
       << done.output;
 }
 

@@ -45,7 +45,9 @@ class DaemonWithFakeSystemd : public ::testing::Test {
 TEST_F(DaemonWithFakeSystemd, ActiveStateOnlyInvalidatedIsFetchedWithGet) {
   StartAll({"foo.service=inactive"}, {"foo"});
   int gets_at_start = systemd_.Gets("foo.service");
-  EXPECT_EQ(gets_at_start, 2);  // its Id, then its ActiveState
+  // Its Id, then what comes with its state (GetAll of the Service interface, Get of
+  // StateChangeTimestamp), then its ActiveState.
+  EXPECT_EQ(gets_at_start, 4);
   bool emitted = false;
   ASSERT_TRUE(systemd_.Invalidate("foo.service", "active", "", &emitted));
   ASSERT_TRUE(emitted);  // the daemon subscribed
@@ -55,7 +57,7 @@ TEST_F(DaemonWithFakeSystemd, ActiveStateOnlyInvalidatedIsFetchedWithGet) {
   EXPECT_EQ(StopAndListHooks(),
             (Hooks{"app/0 hooks/service-foo-started", "app/0 hooks/service-foo-stopped"}))
       << daemon_.Log();
-  EXPECT_EQ(systemd_.Gets("foo.service"), gets_at_start + 2);
+  EXPECT_EQ(systemd_.Gets("foo.service"), gets_at_start + 2 * 3);
 }
 
 TEST_F(DaemonWithFakeSystemd, WhileAHookRunsLaterStatesCoalesceToTheNetState) {
@@ -217,16 +219,16 @@ TEST_F(DaemonWithFakeSystemd, AMissingJujuExecIsReportedOncePerTransitionAndRetr
 
 TEST_F(DaemonWithFakeSystemd, SighupReReadsEveryState) {
   StartAll({"foo.service=inactive", "bar.service=active"}, {"foo", "bar"});
-  ASSERT_EQ(systemd_.Gets("foo.service"), 2);  // its Id, then its ActiveState
+  ASSERT_EQ(systemd_.Gets("foo.service"), 4);  // its Id, GetAll, the timestamp, its ActiveState
   ASSERT_EQ(kill(daemon_.pid(), SIGHUP), 0);
   ASSERT_TRUE(daemon_.WaitForLine("received SIGHUP"));
   for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-       systemd_.Gets("bar.service") < 4 && std::chrono::steady_clock::now() < deadline;) {
+       systemd_.Gets("bar.service") < 8 && std::chrono::steady_clock::now() < deadline;) {
     ASSERT_TRUE(systemd_.Command("ping"));
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_EQ(systemd_.Gets("foo.service"), 4);
-  EXPECT_EQ(systemd_.Gets("bar.service"), 4);
+  EXPECT_EQ(systemd_.Gets("foo.service"), 8);
+  EXPECT_EQ(systemd_.Gets("bar.service"), 8);
   // Unchanged states deliver nothing.
   EXPECT_EQ(StopAndListHooks(), Hooks{}) << daemon_.Log();
 }

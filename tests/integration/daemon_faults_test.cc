@@ -97,7 +97,7 @@ class DaemonFaults : public ::testing::Test {
   ::testing::AssertionResult WaitForStateFile(const std::string& path, const std::string& text) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (ReadFile(path) == text) return ::testing::AssertionSuccess();
+      if (ReadStateHooks(path) == text) return ::testing::AssertionSuccess();
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return ::testing::AssertionFailure() << path << " is\n" << ReadFile(path);
@@ -137,7 +137,7 @@ TEST_F(DaemonFaults, KilledAtEachCallOfAStateSaveTheFileIsWholeAndNothingIsLost)
     }
     EndInjection();
     // Whole: the old file, or the new one (the delivery due recorded, not yet delivered).
-    std::string after_kill = ReadFile(state.Join("app-0.state"));
+    std::string after_kill = ReadStateHooks(state.Join("app-0.state"));
     EXPECT_TRUE(after_kill == kStopped ||
                 after_kill == std::string(kStopped) + "pending hello.service started\n")
         << after_kill;
@@ -146,6 +146,10 @@ TEST_F(DaemonFaults, KilledAtEachCallOfAStateSaveTheFileIsWholeAndNothingIsLost)
     ASSERT_TRUE(StartDaemon(&restarted, state.path()));
     ASSERT_TRUE(WaitForStateFile(state.Join("app-0.state"), kStarted)) << restarted.Log();
     EXPECT_EQ(restarted.Stop(), 0) << restarted.Log();
+    // The record of the state delivered is in the file too.
+    EXPECT_NE(ReadFile(state.Join("app-0.state")).find("record state=active result=success "),
+              std::string::npos)
+        << ReadFile(state.Join("app-0.state"));
     std::vector<std::string> hooks = HelloHooks(before);
     ASSERT_FALSE(hooks.empty());
     EXPECT_EQ(hooks.back(), "started");
@@ -170,7 +174,7 @@ TEST_F(DaemonFaults, AFailingSaveIsLoggedOnceDeliveriesGoOnAndALaterSaveSucceeds
     Systemctl({"start", "hello.service"});
     ASSERT_TRUE(juju_.WaitForEnded(before + 3)) << daemon.Log();
     ASSERT_TRUE(daemon.WaitForLines("hello.service: active -> hooks/service-hello-started", 2));
-    EXPECT_EQ(ReadFile(state.Join("app-0.state")), kStopped);  // never replaced meanwhile
+    EXPECT_EQ(ReadStateHooks(state.Join("app-0.state")), kStopped);  // never replaced meanwhile
     EndInjection();
     Systemctl({"stop", "hello.service"});
     ASSERT_TRUE(WaitForStateFile(state.Join("app-0.state"), kStopped));

@@ -46,7 +46,7 @@ TEST_F(DaemonStateFile, AChangeWhileTheDaemonWasDownIsDeliveredOnceOnRestart) {
   EXPECT_TRUE(first.WaitForLine("no state file"));
   EXPECT_EQ(first.Stop(), 0) << first.Log();
   EXPECT_EQ(HookList(juju_), Hooks{});  // first start: recorded, nothing fired
-  EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
+  EXPECT_EQ(ReadStateHooks(state_.Join("app-0.state")),
             "juju-systemd-notices-state 1 app/0\nhello.service started\nother.service stopped\n");
   // While no daemon runs: hello stops; other starts and stops again (a flap that ends where it
   // began cannot be seen, and there is nothing to deliver for it).
@@ -61,7 +61,13 @@ TEST_F(DaemonStateFile, AChangeWhileTheDaemonWasDownIsDeliveredOnceOnRestart) {
       second.WaitForLine("hello.service: initially inactive, but started was delivered last"));
   EXPECT_EQ(second.Stop(), 0) << second.Log();
   EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-stopped"})) << second.Log();
-  EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
+  // With what systemd says of the unit now (read at start-up: no signal told of it). Not when:
+  // an inactive unit nobody references is unloaded, and loaded afresh by the daemon's question,
+  // with no StateChangeTimestamp.
+  JujuExecCall call = juju_.Calls().back();
+  EXPECT_EQ(call.Variable("JSN_STATE"), "inactive") << call.argv[2];
+  EXPECT_EQ(call.Variable("JSN_RESULT"), "success") << call.argv[2];
+  EXPECT_EQ(ReadStateHooks(state_.Join("app-0.state")),
             "juju-systemd-notices-state 1 app/0\nhello.service stopped\nother.service stopped\n");
   // A third start with nothing changed delivers nothing again: it was delivered once.
   DaemonUnderTest third;
@@ -89,7 +95,7 @@ TEST_F(DaemonStateFile, ACorruptStateFileIsReportedAndTreatedAsAbsent) {
   ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon.Log();
   EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
   EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-started"})) << daemon.Log();
-  EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
+  EXPECT_EQ(ReadStateHooks(state_.Join("app-0.state")),
             "juju-systemd-notices-state 1 app/0\nhello.service started\n");
 }
 
@@ -105,7 +111,7 @@ TEST_F(DaemonStateFile, AFifoAtTheStateFileIsReportedAndTreatedAsAbsentWithoutBl
   Systemctl({"start", "hello.service"});
   ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon.Log();
   EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
-  EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
+  EXPECT_EQ(ReadStateHooks(state_.Join("app-0.state")),
             "juju-systemd-notices-state 1 app/0\nhello.service started\n");
 }
 
@@ -156,9 +162,38 @@ TEST_F(DaemonStateFile, AStateDirSwappedForASymlinkAfterStartIsNotFollowed) {
   ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon.Log();
   EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
   EXPECT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-started"})) << daemon.Log();
-  EXPECT_EQ(ReadFile(state_.Join("checked/app-0.state")),
+  EXPECT_EQ(ReadStateHooks(state_.Join("checked/app-0.state")),
             "juju-systemd-notices-state 1 app/0\nhello.service started\n");
   EXPECT_EQ(RunCommand({"ls", "-A", elsewhere}).output, "") << "the symlink was followed";
+}
+
+// A transition owed since the daemon last ran carries the record saved with it, not what systemd
+// says after a reboot (a unit that failed, and is merely inactive after the boot, still says how
+// it failed): the record is the transition's.
+TEST_F(DaemonStateFile, AnOwedTransitionCarriesTheRecordSavedWithIt) {
+  Systemctl({"stop", "hello.service"});
+  ASSERT_TRUE(
+      WriteFile(state_.Join("app-0.state"),
+                "juju-systemd-notices-state 1 app/0\nhello.service started\n"
+                "pending hello.service stopped\n"
+                "record state=failed result=exit-code exit_code=exited exit_status=3 n_restarts=2 "
+                "timestamp=5 hello.service stopped\n"));
+  DaemonUnderTest daemon;
+  daemon.UseStateDir(state_.path());
+  ASSERT_TRUE(daemon.Start(systemd_.bus_address(), juju_.path(), {"hello"}));
+  ASSERT_TRUE(juju_.WaitForEnded(1)) << daemon.Log();
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
+  ASSERT_EQ(HookList(juju_), (Hooks{"app/0 hooks/service-hello-stopped"})) << daemon.Log();
+  EXPECT_EQ(juju_.Calls()[0].argv[2],
+            "JSN_STATE=failed JSN_RESULT=exit-code JSN_EXIT_CODE=exited JSN_EXIT_STATUS=3 "
+            "JSN_N_RESTARTS=2 JSN_TIMESTAMP=5 hooks/service-hello-stopped");
+  // Delivered, the record stays in the file for `status`.
+  EXPECT_NE(ReadFile(state_.Join("app-0.state"))
+                .find("record state=failed result=exit-code exit_code=exited exit_status=3 "
+                      "n_restarts=2 timestamp=5 "
+                      "hello.service stopped\n"),
+            std::string::npos)
+      << ReadFile(state_.Join("app-0.state"));
 }
 
 // A save killed between creating its temp file and renaming it over the state file leaves the
@@ -178,7 +213,7 @@ TEST_F(DaemonStateFile, ATempFileACrashMidSaveLeftIsDeletedAtStart) {
   struct stat st;
   EXPECT_NE(lstat(stale.c_str(), &st), 0) << "the stale temp file is still there";
   EXPECT_EQ(ReadFile(other), "another unit's\n");
-  EXPECT_EQ(ReadFile(state_.Join("app-0.state")),
+  EXPECT_EQ(ReadStateHooks(state_.Join("app-0.state")),
             "juju-systemd-notices-state 1 app/0\nhello.service stopped\n");
 }
 

@@ -144,4 +144,15 @@ std::vector<std::string> HookList(const FakeJujuExec& juju_exec) {
   return hooks;
 }
 
+std::string ReadStateHooks(const std::string& path) {
+  std::string text = ReadFile(path), hooks;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    end = end == std::string::npos ? text.size() : end + 1;
+    if (text.compare(start, 7, "record ") != 0) hooks += text.substr(start, end - start);
+    start = end;
+  }
+  return hooks;
+}
+
 }  // namespace jsn::testing

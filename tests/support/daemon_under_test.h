@@ -87,4 +87,9 @@ class DaemonUnderTest {
 // The hooks recorded, as "UNIT HOOK" strings ("app/0 hooks/service-x-started"), in call order.
 std::vector<std::string> HookList(const FakeJujuExec& juju_exec);
 
+// The daemon's state file at `path` without its "record ..." lines (what systemd said with each
+// state: times and results most tests do not control): the hooks delivered and the deliveries
+// due. "" when there is no file.
+std::string ReadStateHooks(const std::string& path);
+
 }  // namespace jsn::testing

@@ -192,6 +192,26 @@ std::vector<JujuExecCall> FakeJujuExec::ParseLog(const std::string& text) {
   return calls;
 }
 
+std::string JujuExecCall::hook() const {
+  if (argv.size() <= 2) return "";
+  size_t space = argv[2].rfind(' ');
+  return space == std::string::npos ? argv[2] : argv[2].substr(space + 1);
+}
+
+std::string JujuExecCall::Variable(const std::string& name) const {
+  if (argv.size() <= 2) return "";
+  std::string words = argv[2];
+  size_t start = 0;
+  while (start < words.size()) {
+    size_t end = words.find(' ', start);
+    if (end == std::string::npos) break;  // the last word is the hook
+    std::string word = words.substr(start, end - start);
+    if (word.starts_with(name + "=")) return word.substr(name.size() + 1);
+    start = end + 1;
+  }
+  return "";
+}
+
 std::string FakeJujuExec::Describe(const std::vector<JujuExecCall>& calls) {
   std::string text;
   for (const JujuExecCall& call : calls) {

@@ -46,9 +46,13 @@ struct JujuExecCall {
   bool ended() const { return end_ns >= 0; }
   bool ran() const { return run_start_ns >= 0; }
   bool run_ended() const { return run_end_ns >= 0; }
-  // argv[1] and argv[2], "" when absent: the Juju unit and the hook ("hooks/service-x-started").
+  // argv[1], "" when absent: the Juju unit.
   std::string unit() const { return argv.size() > 1 ? argv[1] : ""; }
-  std::string hook() const { return argv.size() > 2 ? argv[2] : ""; }
+  // The hook: the last word of the command (argv[2], "JSN_STATE=active ...
+  // hooks/service-x-started"), "" when absent.
+  std::string hook() const;
+  // The value of the assignment NAME=VALUE in front of the hook in the command, "" when absent.
+  std::string Variable(const std::string& name) const;
 };
 
 class FakeJujuExec {
