@@ -10,7 +10,9 @@ which links `hooks/service-ALIAS-started` and `-stopped` to `dispatch`, writes
 `/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` and has systemd enable and
 start it (over D-Bus; it returns once the daemon watches); `stop()` stops and disables that
 unit. The daemon runs `juju-exec <unit> hooks/service-ALIAS-started` (or `-stopped`) on each
-real transition, which ops emits as `service_ALIAS_started` (`-` in ALIAS becomes `_`).
+real transition, which ops emits as `service_ALIAS_started` (`-` in ALIAS becomes `_`), with
+what systemd said of the transition as `JSN_` variables before the hook's path, which the
+event reads (below, "What an event says").
 
 The module is the Python package `juju_systemd_notices` (PyPI: `juju-systemd-notices`), which
 carries the binary for the machine's architecture as `juju_systemd_notices/bin/`. The Charmhub
@@ -109,6 +111,30 @@ class SlurmdCharm(ops.CharmBase):
         event.add_status(ops.ActiveStatus() if running else ops.BlockedStatus("slurmd not running"))
 ```
 
+## What an event says
+
+Each service event says which service it is about and what systemd said of the transition:
+`event.service` (the `Service` given), `event.state` (`ActiveState` reached: "active",
+"inactive", "failed"), `event.failed`, `event.result` (the unit type's `Result`: "success",
+"exit-code", "signal", "core-dump", "timeout", "start-limit-hit", "oom-kill", ...),
+`event.exit_status` (`ExecMainStatus` when the main process exited), `event.signal` (when a
+signal killed it), `event.core_dumped`, `event.n_restarts` (`NRestarts`) and `event.timestamp`
+(`StateChangeTimestamp`, an aware UTC datetime). The daemon gives them to the hook as `JSN_`
+variables; a value systemd does not have, or a daemon too old to give, is None. They survive
+`event.defer()`. `event.describe()` words them for a status:
+
+```python
+def _on_slurmd_stopped(self, event: ServiceStoppedEvent) -> None:
+    if event.failed:  # "slurmd failed: exit status 1 (restarted 3 times)"
+        self.unit.status = BlockedStatus(f"{event.service.hook_alias} {event.describe()}")
+    else:
+        self.unit.status = WaitingStatus(f"{event.service.hook_alias} stopped")
+```
+
+A test gives the values to `emit()`:
+`manager.charm.on.service_slurmd_stopped.emit(state="failed", result="exit-code", exit_status=1,
+n_restarts=3)` (ops.testing, in a run as below, or Harness).
+
 ## What it does on upgrade-charm and remove
 
 `SystemdNotices` observes these two events of the charm itself, so a charm that subscribes in
@@ -203,15 +229,17 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import weakref
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Union, cast
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Union, cast
 
 import ops.model
 from ops.charm import CharmBase, RemoveEvent, UpgradeCharmEvent
-from ops.framework import EventBase, EventSource, Object
+from ops.framework import EventBase, EventSource, Handle, Object
 
 # The version of this module and of the binary the package carries; the Charmhub library's
 # LIBAPI.LIBPATCH are its MAJOR.MINOR. tools/charm-lib writes it from the file VERSION, the one
@@ -394,12 +422,251 @@ class Service:
         return f"service_{self.hook_alias.replace('-', '_')}_stopped"
 
 
-class ServiceStartedEvent(EventBase):
-    """Event emitted when a service has started (its ActiveState became active)."""
+# What the daemon puts before the hook's path, for the transition that called the hook (README
+# "What an event says"): Juju's juju-exec runs that command with bash, so they are the hook's
+# environment. Each is there only when the daemon knew it.
+_ENV_STATE = "JSN_STATE"  # the ActiveState reached: "active", "inactive", "failed"
+_ENV_RESULT = "JSN_RESULT"  # the unit type's Result: "success", "exit-code", "signal", ...
+_ENV_EXIT_CODE = "JSN_EXIT_CODE"  # services: ExecMainCode as systemd words it
+_ENV_EXIT_STATUS = "JSN_EXIT_STATUS"  # with it: ExecMainStatus (exit status or signal number)
+_ENV_N_RESTARTS = "JSN_N_RESTARTS"  # services: NRestarts
+_ENV_TIMESTAMP = "JSN_TIMESTAMP"  # StateChangeTimestamp, µs since the epoch (CLOCK_REALTIME)
+# The daemon's safe alphabet for words; anything else in the environment is not its value.
+_RECORD_WORD = re.compile(r"[a-z0-9-]{1,64}\Z")
+# Numbers: decimal digits; at most 20 (a uint64), which a timestamp may need.
+_RECORD_NUMBER = re.compile(r"[0-9]{1,20}\Z")
+# systemd's ExecMainCode words (sigchld_code_to_string): the process exited, was killed by a
+# signal, or was killed by one and dumped core.
+_EXITED, _KILLED, _DUMPED = "exited", "killed", "dumped"
+# Results that say only how the main process ended: the exit status or signal says more.
+_PROCESS_RESULTS = frozenset(["exit-code", "signal", "core-dump"])
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# The Service each service event kind names, per ops Framework (one per hook, or per Harness or
+# ops.testing run): written when a SystemdNotices defines the events, read by event.service.
+_event_services: "weakref.WeakKeyDictionary[object, Dict[str, Service]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
-class ServiceStoppedEvent(EventBase):
-    """Event emitted when a service has stopped (it settled in any state but active)."""
+def _record_word(value: Optional[str]) -> Optional[str]:
+    """`value` when it is a word in the daemon's alphabet, else None."""
+    return value if value is not None and _RECORD_WORD.match(value) else None
+
+
+def _record_number(value: Optional[str]) -> Optional[int]:
+    """`value` as a number when it is decimal digits, else None."""
+    return int(value) if value is not None and _RECORD_NUMBER.match(value) else None
+
+
+def _datetime_of(microseconds: Optional[int]) -> Optional[datetime]:
+    """The UTC time of `microseconds` since the epoch; None for None, 0 (systemd's "never") or
+    a time datetime cannot hold."""
+    if not microseconds:
+        return None
+    try:
+        return _EPOCH + timedelta(microseconds=microseconds)
+    except OverflowError:
+        return None
+
+
+def _microseconds_of(when: Optional[datetime]) -> Optional[int]:
+    """`when` as µs since the epoch (a naive datetime is taken as UTC), for a snapshot."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
+def _signal_name(number: int) -> Optional[str]:
+    """systemd's name for signal `number` (signal_to_string: "KILL", "SEGV"), or None."""
+    try:
+        return signal.Signals(number).name[len("SIG"):]
+    except ValueError:
+        return None
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+class _ServiceEvent(EventBase):
+    """What a service event says about its transition, from the hook's JSN_ variables.
+
+    ops makes the event with its handle alone when it dispatches the hook: the values are then
+    read from the environment the daemon gave the hook (a value that is not the daemon's is
+    None, never an error). A test gives them as keywords instead: `emit(state="failed",
+    result="exit-code", exit_status=1)`; with any keyword the environment is not read. ops keeps
+    them in the event's snapshot, so a deferred event keeps its own values when it is emitted
+    again in a later hook, whatever that hook's variables say.
+
+    Attributes:
+        state: the ActiveState the unit reached ("active", "inactive", "failed"), or None.
+        result: the unit type's Result ("success", "exit-code", "signal", "core-dump",
+            "timeout", "watchdog", "start-limit-hit", "oom-kill", ...), or None.
+        exit_status: the main process's exit status when it exited (ExecMainCode "exited"),
+            else None.
+        signal: the signal that killed the main process (ExecMainCode "killed" or "dumped"),
+            else None.
+        core_dumped: whether the main process dumped core (ExecMainCode "dumped").
+        n_restarts: NRestarts: how often systemd restarted the service by itself (Restart=),
+            or None.
+        timestamp: when the transition happened (StateChangeTimestamp), UTC, or None.
+    """
+
+    # How describe() words a transition without a cause to tell: "started" or "stopped".
+    _KIND_WORD = ""
+
+    state: Optional[str]
+    result: Optional[str]
+    exit_status: Optional[int]
+    signal: Optional[int]
+    core_dumped: bool
+    n_restarts: Optional[int]
+    timestamp: Optional[datetime]
+
+    def __init__(
+        self,
+        handle: Handle,
+        state: Optional[str] = None,
+        result: Optional[str] = None,
+        exit_status: Optional[int] = None,
+        signal: Optional[int] = None,
+        core_dumped: bool = False,
+        n_restarts: Optional[int] = None,
+        timestamp: Optional[datetime] = None,
+    ) -> None:
+        super().__init__(handle)
+        given = (state, result, exit_status, signal, n_restarts, timestamp)
+        if core_dumped or any(value is not None for value in given):
+            self.state, self.result = state, result
+            self.exit_status, self.signal, self.core_dumped = exit_status, signal, core_dumped
+            self.n_restarts, self.timestamp = n_restarts, timestamp
+        else:
+            self._read_environment()
+
+    def _read_environment(self) -> None:
+        """The values from the JSN_ variables of this hook; each None when absent or malformed.
+
+        Only in the hook dispatched for this very event: an event of this type that a charm
+        emits itself in another hook is not given that hook's values.
+        """
+        self.state = self.result = self.exit_status = self.signal = None
+        self.n_restarts = self.timestamp = None
+        self.core_dumped = False
+        dispatched = os.environ.get("JUJU_DISPATCH_PATH")
+        if dispatched is not None and (
+            os.path.basename(dispatched).replace("-", "_") != self.handle.kind
+        ):
+            return
+        self.state = _record_word(os.environ.get(_ENV_STATE))
+        self.result = _record_word(os.environ.get(_ENV_RESULT))
+        code = os.environ.get(_ENV_EXIT_CODE)
+        status = _record_number(os.environ.get(_ENV_EXIT_STATUS))
+        if code == _EXITED:
+            self.exit_status = status
+        elif code in (_KILLED, _DUMPED):
+            self.signal = status
+            self.core_dumped = code == _DUMPED
+        self.n_restarts = _record_number(os.environ.get(_ENV_N_RESTARTS))
+        self.timestamp = _datetime_of(_record_number(os.environ.get(_ENV_TIMESTAMP)))
+
+    @property
+    def service(self) -> Service:
+        """The Service this event is about (name and alias), as given to SystemdNotices."""
+        kind = self.handle.kind
+        found = _event_services.get(self.framework, {}).get(kind)
+        if found is not None:
+            return found
+        # An event defined without a SystemdNotices in this framework: the alias from its name.
+        alias = kind
+        for prefix, suffix in (("service_", "_started"), ("service_", "_stopped")):
+            if kind.startswith(prefix) and kind.endswith(suffix) and len(kind) > len(prefix + suffix):
+                alias = kind[len(prefix) : -len(suffix)]
+        return Service(alias)
+
+    @property
+    def failed(self) -> bool:
+        """Whether the unit reached the "failed" state."""
+        return self.state == "failed"
+
+    def describe(self) -> str:
+        """How the transition ended, in systemd's words, for a status message.
+
+        "stopped", "failed: exit status 1", "failed: killed by signal 9 (KILL)", "failed:
+        dumped core on signal 11 (SEGV)", "failed: start-limit-hit", "started"; then " (restarted
+        3 times)" when systemd restarted it. Without values (an older daemon): "started" or
+        "stopped".
+        """
+        cause: Optional[str] = None
+        if self.result in _PROCESS_RESULTS or (self.result is None and self.failed):
+            if self.signal is not None:
+                name = _signal_name(self.signal)
+                shown = f"signal {self.signal}" + (f" ({name})" if name else "")
+                cause = f"dumped core on {shown}" if self.core_dumped else f"killed by {shown}"
+            elif self.exit_status is not None:
+                cause = f"exit status {self.exit_status}"
+            else:
+                cause = self.result
+        elif self.result is not None and self.result != "success":
+            cause = self.result
+        if cause is None:
+            text = "failed" if self.failed else self._KIND_WORD
+        else:
+            text = f"failed: {cause}" if self.failed else cause
+        if self.n_restarts:
+            text += f" (restarted {_plural(self.n_restarts, 'time')})"
+        return text
+
+    def snapshot(self) -> Dict[str, Any]:
+        # What ops stores of the event, to emit it again after defer(): simple types only.
+        # Events deferred by the original library, or by this one before these values, have
+        # none of these keys: restore() gives them None.
+        data = super().snapshot()
+        data.update(state=self.state, result=self.result, exit_status=self.exit_status,
+                    signal=self.signal, core_dumped=self.core_dumped,
+                    n_restarts=self.n_restarts, timestamp=_microseconds_of(self.timestamp))
+        return data
+
+    def restore(self, snapshot: Optional[Dict[str, Any]]) -> None:
+        data: Dict[str, Any] = snapshot or {}
+        super().restore(data)
+
+        def word(key: str) -> Optional[str]:
+            value = data.get(key)
+            return value if isinstance(value, str) else None
+
+        def number(key: str) -> Optional[int]:
+            value = data.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        self.state, self.result = word("state"), word("result")
+        self.exit_status, self.signal = number("exit_status"), number("signal")
+        self.core_dumped = data.get("core_dumped") is True
+        self.n_restarts = number("n_restarts")
+        self.timestamp = _datetime_of(number("timestamp"))
+
+
+class ServiceStartedEvent(_ServiceEvent):
+    """Event emitted when a service has started (its ActiveState became active).
+
+    event.service says which; event.n_restarts whether systemd restarted it, event.timestamp
+    when (see the attributes of ServiceStoppedEvent; all None from an older daemon).
+    """
+
+    _KIND_WORD = "started"
+
+
+class ServiceStoppedEvent(_ServiceEvent):
+    """Event emitted when a service has stopped (it settled in any state but active).
+
+    event.service says which; event.failed, event.result, event.exit_status, event.signal,
+    event.core_dumped how; event.n_restarts, event.timestamp; event.describe() says it in
+    words for a status. All None (False) when the hook carried no values (an older daemon, a
+    test that gave none).
+    """
+
+    _KIND_WORD = "stopped"
 
 
 class SystemdNoticesError(subprocess.CalledProcessError):
@@ -467,6 +734,15 @@ class WatchStatus(NamedTuple):
     delivered: str  # the hook last delivered: "started", "stopped", "none", "unknown" (no state file)
     pending: str  # "none", "pending" (due or running), "failing" (retrying), "unknown"
     pending_hook: str  # the hook pending or failing: "started", "stopped", "none", "unknown"
+    # The record of the latest settled transition (the one its last hook, delivered, pending or
+    # failing, is for), as its event has it; each None when the daemon recorded none or did
+    # not know it (an older daemon: all None).
+    transition_state: Optional[str] = None  # the ActiveState reached: "active", "failed", ...
+    result: Optional[str] = None  # the unit type's Result: "success", "exit-code", ...
+    exit_code: Optional[str] = None  # ExecMainCode: "exited", "killed", "dumped"
+    exit_status: Optional[int] = None  # ExecMainStatus: exit status, or signal number
+    n_restarts: Optional[int] = None  # NRestarts
+    timestamp: Optional[datetime] = None  # StateChangeTimestamp, UTC
 
 
 class NoticesStatus(NamedTuple):
@@ -477,6 +753,28 @@ class NoticesStatus(NamedTuple):
     daemon_active_state: str  # the daemon's own ActiveState
     state_file: bool  # whether the daemon's state file was read (else delivered is "unknown")
     watches: Tuple[WatchStatus, ...]
+
+
+# The fields of a watch that every daemon's status has, as strings (WatchStatus's first).
+_WATCH_STRINGS = WatchStatus._fields[:7]
+
+
+def _transition(value: object) -> Tuple[Optional[str], Optional[str], Optional[str],
+                                        Optional[int], Optional[int], Optional[datetime]]:
+    """WatchStatus's transition fields from a watch's "transition" object (null or absent in
+    an older daemon's status, or with none recorded: all None); a key of the wrong type is None."""
+    record = cast(Dict[str, object], value) if isinstance(value, dict) else {}
+
+    def word(key: str) -> Optional[str]:
+        found = record.get(key)
+        return found if isinstance(found, str) else None
+
+    def number(key: str) -> Optional[int]:
+        found = record.get(key)
+        return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+    return (word("state"), word("result"), word("exit_code"), number("exit_status"),
+            number("n_restarts"), _datetime_of(number("timestamp")))
 
 
 def _parse_status(text: str, command: Sequence[str]) -> NoticesStatus:
@@ -505,13 +803,18 @@ def _parse_status(text: str, command: Sequence[str]) -> NoticesStatus:
     watches: List[WatchStatus] = []
     for watch in cast(List[object], fields["watches"]):
         if not isinstance(watch, dict):
-            raise fail("watches with " + ", ".join(WatchStatus._fields))
+            raise fail("watches with " + ", ".join(_WATCH_STRINGS))
         watch_fields = cast(Dict[str, object], watch)
-        values = [watch_fields.get(key) for key in WatchStatus._fields]
+        values = [watch_fields.get(key) for key in _WATCH_STRINGS]
         strings = [value for value in values if isinstance(value, str)]
         if len(strings) != len(values):
-            raise fail("watches with " + ", ".join(WatchStatus._fields))
-        watches.append(WatchStatus(*strings))
+            raise fail("watches with " + ", ".join(_WATCH_STRINGS))
+        alias, unit, unit_id, active_state, delivered, pending, pending_hook = strings
+        state, result, exit_code, exit_status, n_restarts, timestamp = _transition(
+            watch_fields.get("transition"))
+        watches.append(WatchStatus(alias, unit, unit_id, active_state, delivered, pending,
+                                   pending_hook, state, result, exit_code, exit_status,
+                                   n_restarts, timestamp))
     return NoticesStatus(
         juju_unit=cast(str, fields["juju_unit"]),
         daemon_unit=cast(str, fields["daemon_unit"]),
@@ -690,9 +993,11 @@ class SystemdNotices(Object):
                 service._check()  # again: its fields may have been changed since it was made
             self._services.append(service)
         super().__init__(charm, _handle_key(charm, self._services))
+        kinds = _event_services.setdefault(charm.framework, {})
         for service in self._services:
             _define_event(charm, service.started_event, ServiceStartedEvent)
             _define_event(charm, service.stopped_event, ServiceStoppedEvent)
+            kinds[service.started_event] = kinds[service.stopped_event] = service
         self._handles_upgrade_and_remove = handle_upgrade_and_remove
         if handle_upgrade_and_remove:
             # Charms written for the original subscribe in install and do nothing more; the

@@ -2,8 +2,9 @@
 
 The patterns charms that used the original library have in their tests (slurmd, sackd): patch
 `SystemdNotices.subscribe` and run install, or run start, stop, upgrade-charm, remove and the
-service events, under ops's Harness and under ops.testing (Context, State), with whatever ops
-this suite runs (tests/lib/run --ops 2 and --ops 3). None of them may start the binary or
+service events (one with the values a test gives it), under ops's Harness and under
+ops.testing (Context, State), with whatever ops this suite runs (tests/lib/run --ops 2 and
+--ops 3). None of them may start the binary or
 systemctl: a recording juju-systemd-notices sits in the installed package's bin/, in the
 charm's bin/ and on PATH, a recording systemctl on PATH, and each test asserts they recorded
 nothing. Each runs twice: with /etc/systemd/system as it is, and with the library pointed at a
@@ -86,13 +87,26 @@ CASES = textwrap.dedent('''\
             framework.observe(self.on.install, self._on_install)
             framework.observe(self.on.start, self._on_start)
             framework.observe(self.on.service_slurmd_started, self._on_start)
+            framework.observe(self.on.service_munged_stopped, self._on_munged_stopped)
 
         def _on_install(self, _):
             self._notices.subscribe()
 
+        def _on_munged_stopped(self, event):
+            # What the event says (issue 26), as a test gives it (VALUES).
+            self.unit.status = BlockedStatus(f"{event.service.hook_alias} {event.describe()}")
+
         def _on_start(self, _):
             assert self._notices.status().watches == ()
             self.unit.status = ActiveStatus()
+
+
+    # The values tests give a service event of munged, to emit().
+    VALUES = {"state": "failed", "result": "exit-code", "exit_status": 1, "n_restarts": 3}
+
+
+    def values_for(event):
+        return VALUES if event.startswith("service_munged_") else {}
 
 
     def harness_run(charm, event, patched):
@@ -106,7 +120,7 @@ CASES = textwrap.dedent('''\
                     getattr(harness.charm.on, event).emit()
                 subscribe.assert_called_once_with()
             else:
-                getattr(harness.charm.on, event).emit()
+                getattr(harness.charm.on, event).emit(**values_for(event))
             return harness.model.unit.status
         finally:
             harness.cleanup()
@@ -116,7 +130,7 @@ CASES = textwrap.dedent('''\
         ctx = testing.Context(charm, meta={"name": "app"})
         if event.startswith("service_"):
             with ctx(ctx.on.update_status(), testing.State()) as manager:
-                getattr(manager.charm.on, event).emit()
+                getattr(manager.charm.on, event).emit(**values_for(event))
                 return manager.run().unit_status
         if patched:
             with patch(SUBSCRIBE) as subscribe:
@@ -128,7 +142,7 @@ CASES = textwrap.dedent('''\
 
     EVENTS = [("install", True), ("install", False), ("start", False), ("stop", False),
               ("upgrade_charm", False), ("remove", False), ("service_slurmd_started", False),
-              ("service_slurmd_stopped", False)]
+              ("service_slurmd_stopped", False), ("service_munged_stopped", False)]
     for unit_directory in [None, sys.argv[2]]:
         if unit_directory is not None:
             juju_systemd_notices.SYSTEM_UNIT_DIRECTORY = Path(unit_directory)
@@ -136,6 +150,8 @@ CASES = textwrap.dedent('''\
             for charm in [ApplicationCharm, SlurmdCharm]:
                 for event, patched in EVENTS:
                     if charm is SlurmdCharm and event == "service_slurmd_stopped":
+                        continue
+                    if charm is ApplicationCharm and event == "service_munged_stopped":
                         continue
                     case = (f"{runner.__name__} {charm.__name__} {event}"
                             f"{' (subscribe patched)' if patched else ''}"
@@ -146,6 +162,9 @@ CASES = textwrap.dedent('''\
                             assert status == BlockedStatus("slurmd not running"), status
                         elif event == "service_slurmd_started":
                             assert status == ActiveStatus(), status
+                        elif event == "service_munged_stopped":
+                            assert status == BlockedStatus(
+                                "munged failed: exit status 1 (restarted 3 times)"), status
                         print(json.dumps({"case": case, "error": None}), flush=True)
                     except BaseException:
                         print(json.dumps({"case": case, "error": traceback.format_exc()}), flush=True)
@@ -188,7 +207,7 @@ class CharmAuthorsTestsTest(unittest.TestCase):
             timeout=300)
         self.assertEqual(result.returncode, 0, result.stderr)
         cases = [json.loads(line) for line in result.stdout.splitlines()]
-        self.assertEqual(len(cases), 2 * 2 * 15, result.stdout)
+        self.assertEqual(len(cases), 2 * 2 * 16, result.stdout)
         for case in cases:
             with self.subTest(case=case["case"]):
                 self.assertIsNone(case["error"], case["error"])

@@ -11,13 +11,17 @@ only, with no bin/ and none on PATH:
   stop(), no upgrade_charm or remove handler), as the charms that used the original are. It
   imports the package (`from juju_systemd_notices import ...`), as a charm that lists the
   package in its requirements does.
-One more scenario deploys the binary in bin/ instead, as README's charmcraft part builds it.
+One more scenario deploys the binary in bin/ instead, as README's charmcraft part builds it,
+and one a third charm that records what its events say (the service's state, Result, exit
+status, restarts: the daemon's JSN_ variables) and defers the first stop.
 
 systemd 252 boots as PID 1 of a namespace of its own (tests/support/system-systemd, the system
 suite's recipe) into multi-user.target, with dbus-daemon, then dbus-broker, as the system bus.
-Juju is played by its hooks, run through a juju-exec stand-in at /usr/bin/juju-exec that has the
-charm's dispatch run as the unit agent would (in a transient unit, outside the caller's unit and
-its read-only file system), by hook-tool stand-ins on PATH (juju-log, status-set,
+Juju is played by its hooks, run through a juju-exec stand-in at /usr/bin/juju-exec that has its
+one command string run with `/bin/bash -s` in the charm dir as the unit agent would (in a
+transient unit, outside the caller's unit and its read-only file system), so that the daemon's
+`JSN_...=... hooks/service-ALIAS-KIND` reaches the charm as Juju's does, by hook-tool stand-ins
+on PATH (juju-log, status-set,
 is-leader), and by what a refresh does to the charm dir: the charm's old files unlinked, new ones
 written, what the charm made itself (hooks/) kept. A reboot is a poweroff inside (every unit
 stopped, as at a shutdown) and a second boot on the same /etc/systemd/system and
@@ -131,9 +135,63 @@ if __name__ == "__main__":
     ops.main(SlurmdCharm)
 '''
 
+# A charm that reads what each event says (issue 26): its handlers append it to EVENTS in the
+# charm dir, and it defers the first stop it sees, which ops emits again before the next hook's
+# event. Its started handler also appends what status() says of the service's transition.
+TRANSITION_CHARM = '''\
+#!/usr/bin/python3
+"""Records what its service's events say; defers the first stop."""
+import ops
+
+from juju_systemd_notices import ServiceStartedEvent, ServiceStoppedEvent, SystemdNotices
+
+
+class TransitionCharm(ops.CharmBase):
+    _stored = ops.StoredState()
+
+    def __init__(self, framework) -> None:
+        super().__init__(framework)
+        self._stored.set_default(deferred_one=False)
+        self._systemd_notices = SystemdNotices(self, ["jsn-e2e-exit"])
+        framework.observe(self.on.install, self._on_install)
+        framework.observe(self.on.service_jsn_e2e_exit_started, self._on_started)
+        framework.observe(self.on.service_jsn_e2e_exit_stopped, self._on_stopped)
+
+    def _record(self, event, *more) -> None:
+        with open(self.charm_dir / "EVENTS", "a") as f:
+            print(event.handle.kind, event.service.unit, event.state, event.result,
+                  event.exit_status, event.signal, event.n_restarts,
+                  event.timestamp is not None, *more, file=f)
+
+    def _on_install(self, _) -> None:
+        self._systemd_notices.subscribe()
+
+    def _on_started(self, event: ServiceStartedEvent) -> None:
+        watch = self._systemd_notices.status().watches[0]
+        self._record(event, "status:", watch.transition_state, watch.exit_code,
+                     watch.exit_status)
+        self.unit.status = ops.ActiveStatus()
+
+    def _on_stopped(self, event: ServiceStoppedEvent) -> None:
+        if not self._stored.deferred_one:
+            self._stored.deferred_one = True
+            self._record(event, "deferred")
+            event.defer()
+            return
+        self._record(event, event.describe())
+        self.unit.status = ops.BlockedStatus(f"{event.service.hook_alias} {event.describe()}")
+
+
+if __name__ == "__main__":
+    ops.main(TransitionCharm)
+'''
+
 # The two charms: their source and the systemd service they watch.
 EXAMPLE = (EXAMPLE_CHARM, "jsn-e2e-slurmd.service")
 SLURMD = (SLURMD_CHARM, "slurmd.service")
+# Its service exits 3 when sent SIGUSR1.
+TRANSITION = (TRANSITION_CHARM, "jsn-e2e-exit.service")
+EXIT_ON_USR1 = ("[Service]\nExecStart=/bin/sh -c 'trap \"exit 3\" USR1; sleep infinity & wait'\n")
 
 # What the original library (charms.operator_libs_linux.v0.juju_systemd_notices, LIBPATCH 1-2)
 # writes as the unit file in subscribe(), for a charm dir and a Juju unit.
@@ -314,20 +372,26 @@ class CharmLife:
               "#!/bin/sh\nexec systemd-run --quiet --wait --pipe --collect /bin/sh "
               f'{shlex.quote(agent)} "$@"\n', 0o755)
         # The agent's side: refuses while the unit agent is not up (no agent-up file, as in the
-        # first seconds after a boot), else runs the hook as the agent would, in the charm dir
-        # (a removed unit's hooks fail: the dir is gone).
+        # first seconds after a boot), else runs the command as Juju's agent does, with
+        # `/bin/bash -s` in the charm dir and the hook context's environment, so that the
+        # daemon's JSN_ assignments before the hook's path reach the charm (a removed unit's
+        # hooks fail: the dir is gone). Its log names the hook (the command's last word), and
+        # the whole command on a line of its own.
         write(agent, textwrap.dedent(f"""\
             #!/bin/sh
+            unit="$1" command="$2"
+            hook="${{command##* }}"
             if [ ! -e {shlex.quote(self.agent_up)} ]; then
-              echo "juju-exec-refused $*" >> {log}
+              echo "juju-exec-refused $unit $hook" >> {log}
               exit 1
             fi
-            echo "juju-exec $*" >> {log}
+            echo "juju-exec $unit $hook" >> {log}
+            echo "juju-exec-command $unit $command" >> {log}
             cd {shlex.quote(self.charm)} || exit 1
-            export JUJU_DISPATCH_PATH="$2" JUJU_UNIT_NAME="$1" JUJU_CHARM_DIR={shlex.quote(self.charm)}
+            export JUJU_UNIT_NAME="$unit" JUJU_CHARM_DIR={shlex.quote(self.charm)}
             export JUJU_MODEL_NAME=e2e JUJU_VERSION=3.4.0
             export PATH={shlex.quote(tools)}:/usr/sbin:/usr/bin:/sbin:/bin
-            exec ./dispatch
+            printf '%s\\n' "$command" | exec /bin/bash -s
             """), 0o755)
 
     # --- the machine: boot, poweroff ---
@@ -398,8 +462,10 @@ class CharmLife:
                               env=dict(os.environ, SYSTEMD_PAGER="", SYSTEMD_COLORS="0"))
 
     def hook(self, name):
-        """Runs a Juju hook the way the agent would (through the juju-exec stand-in)."""
-        done = self.inside("/usr/bin/juju-exec", "app/0", f"hooks/{name}")
+        """Runs a Juju hook through the juju-exec stand-in: the charm's dispatch for it, as the
+        agent runs a hook (the charm has no hooks/ file for install and the rest)."""
+        done = self.inside("/usr/bin/juju-exec", "app/0",
+                           f"JUJU_DISPATCH_PATH=hooks/{name} ./dispatch")
         self.assertEqual(done.returncode, 0, f"hook {name}: {done.stdout}{done.stderr}"
                          + self.journal())
 
@@ -439,9 +505,6 @@ class CharmLife:
         """The service hooks juju-exec ran (not refused) among `lines`: "started" / "stopped"."""
         prefix = f"juju-exec app/0 hooks/service-{self.alias()}-"
         return [line[len(prefix):] for line in lines if line.startswith(prefix)]
-
-    def alias(self):
-        return "slurmd"  # both charms name their hooks service-slurmd-*
 
     def notices_state(self):
         return {prop: self.unit_property(NOTICES, prop) for prop in
@@ -594,7 +657,8 @@ class CharmLife:
         self.assertEqual(self.inside("cat", UNIT_FILE).stdout, unit_file, "rewritten")
         self.check_nothing_reached(seen)
 
-    def test_remove_on_a_unit_that_never_subscribed_runs_nothing(self):
+    def test_remove_never_subscribed_runs_nothing_then_a_new_charm_sees_what_happened(self):
+        write(os.path.join(self.top, "etc-systemd-system", TRANSITION[1]), EXIT_ON_USR1)
         self.boot()
         self.deploy(SLURMD)
         # Where the charm's binary is, one that records any run (and fails).
@@ -604,6 +668,12 @@ class CharmLife:
         self.hook("remove")  # no install: never subscribed
         self.assertFalse(os.path.exists(runs), "the binary ran")
         self.check_removed()  # nothing there, and nothing made
+
+        # The machine is as before any charm: the same boot (the costly part) serves a new
+        # unit of the charm that reads what its events say.
+        shutil.rmtree(self.charm)
+        self.charm_files = []
+        self.check_the_charm_sees_what_happened_and_a_deferred_stop_keeps_it()
 
     def test_a_charm_with_the_binary_in_bin_as_the_charmcraft_part_builds_it(self):
         self.boot()
@@ -689,6 +759,51 @@ class CharmLife:
         self.assertEqual(self.unit_property(NOTICES, "NRestarts"), "0")
         self.assertEqual(self.service_hooks(self.log_lines()[seen:]), ["started"])  # no retry
 
+    def check_the_charm_sees_what_happened_and_a_deferred_stop_keeps_it(self):
+        """The charm's handlers see the service's exit status 3 on its stop; the stop, deferred,
+        is emitted again before the next start's event with its own values."""
+        self.deploy(TRANSITION)
+        self.hook("install")
+        self.check_notices_running()
+        events = os.path.join(self.charm, "EVENTS")
+        started = "service_jsn_e2e_exit_started jsn-e2e-exit.service active success None None 0 True"
+        stopped = ("service_jsn_e2e_exit_stopped jsn-e2e-exit.service failed exit-code 3 None 0 "
+                   "True")
+
+        def records():
+            try:
+                with open(events) as f:
+                    return f.read().splitlines()
+            except FileNotFoundError:
+                return []
+
+        seen = len(self.log_lines())
+        self.systemctl("start", TRANSITION[1])
+        self.wait_for("the started event", lambda: len(records()) == 1)
+        # The main process exits 3: the stop hook carries it; the charm defers the event.
+        self.systemctl("kill", "--signal=SIGUSR1", "--kill-whom=main", TRANSITION[1])
+        self.wait_for("the stopped event", lambda: len(records()) == 2)
+        self.systemctl("start", TRANSITION[1])
+        # ops emits the deferred stop first, with its own values, then the started event.
+        self.wait_for("the started event after the stop", lambda: len(records()) == 4)
+        self.assertEqual(records(), [
+            f"{started} status: active None None",
+            f"{stopped} deferred",
+            f"{stopped} failed: exit status 3",
+            f"{started} status: active None None",
+        ], "\n".join(self.log_lines()))
+        commands = [line for line in self.log_lines()[seen:]
+                    if line.startswith("juju-exec-command app/0 ")]
+        self.assertEqual(len(commands), 3, commands)
+        self.assertRegex(commands[1], r"^juju-exec-command app/0 JSN_STATE=failed "
+                         r"JSN_RESULT=exit-code JSN_EXIT_CODE=exited JSN_EXIT_STATUS=3 "
+                         r"JSN_N_RESTARTS=0 JSN_TIMESTAMP=[0-9]+ hooks/service-jsn-e2e-exit-stopped$")
+        self.assertEqual(self.service_hooks(self.log_lines()[seen:]),
+                         ["started", "stopped", "started"])
+
+    def alias(self):
+        return "jsn-e2e-exit" if self.service == TRANSITION[1] else "slurmd"
+
     def reboot_scenario(self, service_enabled):
         """Subscribe, start the service, power off, boot again with the Juju agent down for
         the first seconds: the last hook delivered matches the service's state after boot."""
@@ -714,7 +829,8 @@ class CharmLife:
         time.sleep(2)  # the agent comes up a while after the boot
         write(self.agent_up, "")
         self.wait_for(f"{expected_hook} delivered", lambda: (
-            self.status_json()["watches"][0] == {
+            {key: value for key, value in self.status_json()["watches"][0].items()
+             if key != "transition"} == {
                 "alias": "slurmd", "unit": "slurmd.service", "id": "slurmd.service",
                 "active_state": expected_state,
                 "delivered": expected_hook, "pending": "none", "pending_hook": "none"}))

@@ -26,6 +26,7 @@ import tempfile
 import textwrap
 import unittest
 import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 from unittest import mock
 
@@ -345,6 +346,260 @@ class EventsTest(LibraryTest):
         with self.charm(OwnCharm) as charm:
             with self.assertRaisesRegex(RuntimeError, "service_slurmd_started"):
                 SystemdNotices(charm, [Service("slurmd")])
+
+
+class TransitionCharm(CharmBase):
+    """Records what each service event says (class-wide `seen`); defers stops while told to."""
+
+    seen = []
+    defer_stops = False
+
+    def __init__(self, framework):
+        super().__init__(framework)
+        self.notices = SystemdNotices(self, [Service("snap.slurm.slurmd", alias="slurmd"),
+                                             Service("munged")])
+        for event in (self.on.service_slurmd_started, self.on.service_slurmd_stopped,
+                      self.on.service_munged_started, self.on.service_munged_stopped):
+            framework.observe(event, self._on_service)
+
+    def _on_service(self, event):
+        TransitionCharm.seen.append(said(event))
+        if TransitionCharm.defer_stops and isinstance(event, ServiceStoppedEvent):
+            event.defer()
+        else:
+            self.unit.status = BlockedStatus(f"{event.service.hook_alias} {event.describe()}")
+
+
+def said(event):
+    """What a service event says, as a dict."""
+    return {"kind": event.handle.kind, "service": event.service, "state": event.state,
+            "result": event.result, "failed": event.failed, "exit_status": event.exit_status,
+            "signal": event.signal, "core_dumped": event.core_dumped,
+            "n_restarts": event.n_restarts, "timestamp": event.timestamp}
+
+
+SLURMD = Service("snap.slurm.slurmd", alias="slurmd")
+# A service that exited 3, as the daemon gives it to the hook (CONTRACT26, the hook's JSN_
+# variables), and what the stopped event says of it.
+EXITED_3 = {"JSN_STATE": "failed", "JSN_RESULT": "exit-code", "JSN_EXIT_CODE": "exited",
+            "JSN_EXIT_STATUS": "3", "JSN_N_RESTARTS": "0", "JSN_TIMESTAMP": "1796696329249482"}
+EXITED_3_SAID = {"kind": "service_slurmd_stopped", "service": SLURMD, "state": "failed",
+                 "result": "exit-code", "failed": True, "exit_status": 3, "signal": None,
+                 "core_dumped": False, "n_restarts": 0,
+                 "timestamp": datetime(2026, 12, 8, 2, 18, 49, 249482, tzinfo=timezone.utc)}
+NOTHING_SAID = {"state": None, "result": None, "failed": False, "exit_status": None,
+                "signal": None, "core_dumped": False, "n_restarts": None, "timestamp": None}
+JSN_VARIABLES = ("JSN_STATE", "JSN_RESULT", "JSN_EXIT_CODE", "JSN_EXIT_STATUS", "JSN_N_RESTARTS",
+                 "JSN_TIMESTAMP")
+
+
+class TransitionTest(LibraryTest):
+    """What a service event says about its transition: from the hook's JSN_ variables when ops
+    dispatches it, from emit()'s keywords in a test, kept through defer()."""
+
+    def setUp(self):
+        super().setUp()
+        TransitionCharm.seen = []
+        TransitionCharm.defer_stops = False
+        for name in JSN_VARIABLES + ("JUJU_DISPATCH_PATH",):
+            self.unset_environment(name)
+
+    def unset_environment(self, name):
+        old = os.environ.pop(name, None)
+        self.addCleanup(self._restore_environment, name, old)
+
+    def dispatch(self, harness, hook, variables):
+        """What ops's main does for `hook` run with `variables` (as the daemon's juju-exec
+        command gives them): deferred events first, then the hook's event, made with its handle
+        alone (emit() with no arguments)."""
+        for name in JSN_VARIABLES:
+            os.environ.pop(name, None)
+        os.environ.update(variables)
+        os.environ["JUJU_DISPATCH_PATH"] = f"hooks/{hook}"
+        harness.framework.reemit()
+        getattr(harness.charm.on, hook.replace("-", "_")).emit()
+
+    def test_at_dispatch_the_values_come_from_the_hooks_jsn_variables(self):
+        harness = self.harness(TransitionCharm)
+        self.dispatch(harness, "service-slurmd-stopped", EXITED_3)
+        self.assertEqual(TransitionCharm.seen, [EXITED_3_SAID])
+        self.assertEqual(harness.model.unit.status,
+                         BlockedStatus("slurmd failed: exit status 3"))
+        self.dispatch(harness, "service-munged-stopped", {
+            "JSN_STATE": "failed", "JSN_RESULT": "core-dump", "JSN_EXIT_CODE": "dumped",
+            "JSN_EXIT_STATUS": "11", "JSN_N_RESTARTS": "2"})
+        self.assertEqual(TransitionCharm.seen[1], {
+            "kind": "service_munged_stopped", "service": Service("munged"), "state": "failed",
+            "result": "core-dump", "failed": True, "exit_status": None, "signal": 11,
+            "core_dumped": True, "n_restarts": 2, "timestamp": None})
+        self.assertEqual(harness.model.unit.status, BlockedStatus(
+            "munged failed: dumped core on signal 11 (SEGV) (restarted 2 times)"))
+        self.dispatch(harness, "service-slurmd-started", {
+            "JSN_STATE": "active", "JSN_RESULT": "success", "JSN_N_RESTARTS": "1"})
+        self.assertEqual(TransitionCharm.seen[2], dict(
+            NOTHING_SAID, kind="service_slurmd_started", service=SLURMD, state="active",
+            result="success", n_restarts=1))
+        self.assertEqual(harness.model.unit.status,
+                         BlockedStatus("slurmd started (restarted 1 time)"))
+
+    def test_a_hook_without_jsn_variables_gives_no_values_as_from_an_older_daemon(self):
+        harness = self.harness(TransitionCharm)
+        self.dispatch(harness, "service-slurmd-stopped", {})
+        self.dispatch(harness, "service-slurmd-started", {})
+        self.assertEqual(TransitionCharm.seen, [
+            dict(NOTHING_SAID, kind="service_slurmd_stopped", service=SLURMD),
+            dict(NOTHING_SAID, kind="service_slurmd_started", service=SLURMD)])
+        self.assertEqual(harness.model.unit.status, BlockedStatus("slurmd started"))
+
+    def test_malformed_variables_give_none_never_an_error(self):
+        harness = self.harness(TransitionCharm)
+        for variables in [
+            {"JSN_STATE": "Failed", "JSN_RESULT": "exit code", "JSN_EXIT_CODE": "exited",
+             "JSN_EXIT_STATUS": "3x", "JSN_N_RESTARTS": "-1", "JSN_TIMESTAMP": "1e6"},
+            {"JSN_STATE": "", "JSN_RESULT": "x" * 65, "JSN_EXIT_CODE": "exploded",
+             "JSN_EXIT_STATUS": "9", "JSN_N_RESTARTS": "", "JSN_TIMESTAMP": "9" * 20},
+            {"JSN_STATE": "failed;reboot", "JSN_EXIT_CODE": "killed", "JSN_EXIT_STATUS": " 9",
+             "JSN_N_RESTARTS": "1" * 21, "JSN_TIMESTAMP": "0"},
+        ]:
+            with self.subTest(variables=variables):
+                TransitionCharm.seen = []
+                self.dispatch(harness, "service-slurmd-stopped", variables)
+                self.assertEqual(TransitionCharm.seen, [
+                    dict(NOTHING_SAID, kind="service_slurmd_stopped", service=SLURMD)])
+
+    def test_an_event_emitted_in_another_hook_does_not_take_that_hooks_values(self):
+        harness = self.harness(TransitionCharm)
+        self.dispatch(harness, "service-munged-stopped", EXITED_3)
+        harness.charm.on.service_slurmd_stopped.emit()  # by the charm, in munged's hook
+        self.assertEqual(TransitionCharm.seen[0]["exit_status"], 3)
+        self.assertEqual(TransitionCharm.seen[1], dict(
+            NOTHING_SAID, kind="service_slurmd_stopped", service=SLURMD))
+
+    def test_a_test_gives_the_values_as_emit_keywords_under_ops_testing_and_harness(self):
+        os.environ.update(EXITED_3)  # not read: keywords were given
+        keywords = dict(state="failed", result="signal", signal=9, n_restarts=3,
+                        timestamp=datetime(2026, 12, 8, tzinfo=timezone.utc))
+        expected = dict(NOTHING_SAID, kind="service_slurmd_stopped", service=SLURMD,
+                        failed=True, **keywords)
+        ctx = self.context(TransitionCharm)
+        with ctx(ctx.on.update_status(), testing.State()) as manager:
+            manager.charm.on.service_slurmd_stopped.emit(**keywords)
+            state = manager.run()
+        self.assertEqual(TransitionCharm.seen, [expected])
+        self.assertEqual(state.unit_status,
+                         BlockedStatus("slurmd failed: killed by signal 9 (KILL) (restarted 3 times)"))
+        TransitionCharm.seen = []
+        harness = self.harness(TransitionCharm)
+        harness.charm.on.service_slurmd_stopped.emit(**keywords)
+        self.assertEqual(TransitionCharm.seen, [expected])
+        harness.charm.on.service_munged_started.emit(n_restarts=0)
+        self.assertEqual(TransitionCharm.seen[1], dict(
+            NOTHING_SAID, kind="service_munged_started", service=Service("munged"), n_restarts=0))
+
+    def test_a_deferred_stop_keeps_its_own_values_when_emitted_again_after_a_start(self):
+        harness = self.harness(TransitionCharm)
+        TransitionCharm.defer_stops = True
+        self.dispatch(harness, "service-slurmd-stopped", EXITED_3)
+        TransitionCharm.defer_stops = False
+        started = {"JSN_STATE": "active", "JSN_RESULT": "success", "JSN_N_RESTARTS": "1",
+                   "JSN_TIMESTAMP": "1796696330000000"}
+        self.dispatch(harness, "service-slurmd-started", started)
+        self.assertEqual([seen["kind"] for seen in TransitionCharm.seen],
+                         ["service_slurmd_stopped", "service_slurmd_stopped",
+                          "service_slurmd_started"])
+        self.assertEqual(TransitionCharm.seen[1], EXITED_3_SAID)  # re-emitted: its own values
+        self.assertEqual(TransitionCharm.seen[2]["state"], "active")
+        self.assertEqual(TransitionCharm.seen[2]["n_restarts"], 1)
+
+    def test_under_ops_testing_a_deferred_stop_carries_its_values_to_the_next_run(self):
+        ctx = self.context(TransitionCharm)
+        TransitionCharm.defer_stops = True
+        with ctx(ctx.on.update_status(), testing.State()) as manager:
+            manager.charm.on.service_slurmd_stopped.emit(state="failed", result="start-limit-hit",
+                                                         n_restarts=5)
+            state = manager.run()
+        self.assertEqual([event.name for event in state.deferred], ["service_slurmd_stopped"])
+        TransitionCharm.defer_stops = False
+        TransitionCharm.seen = []
+        state = ctx.run(ctx.on.update_status(), state)
+        self.assertEqual(TransitionCharm.seen, [dict(
+            NOTHING_SAID, kind="service_slurmd_stopped", service=SLURMD, state="failed",
+            failed=True, result="start-limit-hit", n_restarts=5)])
+        self.assertEqual(state.unit_status,
+                         BlockedStatus("slurmd failed: start-limit-hit (restarted 5 times)"))
+        self.assertEqual(state.deferred, [])
+
+    def test_an_event_deferred_by_an_older_library_restores_with_no_values(self):
+        # The original's events and ours before these values: a snapshot without their keys.
+        ctx = self.context(TransitionCharm)
+        deferred = testing.DeferredEvent(
+            handle_path="TransitionCharm/on/service_slurmd_stopped[1]", owner="TransitionCharm",
+            observer="_on_service", snapshot_data={})
+        state = ctx.run(ctx.on.update_status(), testing.State(deferred=[deferred]))
+        self.assertEqual(TransitionCharm.seen, [
+            dict(NOTHING_SAID, kind="service_slurmd_stopped", service=SLURMD)])
+        self.assertEqual(state.unit_status, BlockedStatus("slurmd stopped"))
+
+    def test_describe_words_each_outcome_as_systemd_does(self):
+        for kind, keywords, expected in [
+            ("stopped", {}, "stopped"),
+            ("stopped", dict(state="inactive", result="success", signal=15), "stopped"),
+            ("stopped", dict(state="failed", result="exit-code", exit_status=1, n_restarts=3),
+             "failed: exit status 1 (restarted 3 times)"),
+            ("stopped", dict(state="failed", result="signal", signal=9),
+             "failed: killed by signal 9 (KILL)"),
+            ("stopped", dict(state="failed", result="signal", signal=40),
+             "failed: killed by signal 40"),
+            ("stopped", dict(state="failed", result="core-dump", signal=6, core_dumped=True),
+             "failed: dumped core on signal 6 (ABRT)"),
+            ("stopped", dict(state="failed", result="start-limit-hit", n_restarts=5),
+             "failed: start-limit-hit (restarted 5 times)"),
+            ("stopped", dict(state="failed", result="timeout", signal=15),
+             "failed: timeout"),
+            ("stopped", dict(state="failed"), "failed"),
+            ("stopped", dict(state="failed", result="exit-code"), "failed: exit-code"),
+            ("started", dict(state="active", result="success", n_restarts=0), "started"),
+            ("started", dict(state="active", n_restarts=1), "started (restarted 1 time)"),
+        ]:
+            with self.subTest(keywords=keywords):
+                event_type = ServiceStartedEvent if kind == "started" else ServiceStoppedEvent
+                event = event_type(ops.Handle(None, f"service_x_{kind}", None), **keywords)
+                self.assertEqual(event.describe(), expected)
+
+    def test_status_reads_each_watchs_transition(self):
+        transition = ('"transition": {"state": "failed", "result": "exit-code", '
+                      '"exit_code": "exited", "exit_status": 3, "n_restarts": 0, '
+                      '"timestamp": 1796696329249482}, ')
+        output = REAL_STATUS_JSON.replace('"delivered": "started", ',
+                                          '"delivered": "started", ' + transition, 1)
+        output = output.replace('"delivered": "stopped", ',
+                                '"delivered": "stopped", "transition": null, ', 1)
+        self.bundled_fake(stdout=output)
+        with self.charm(ApplicationCharm) as charm:
+            status = charm._systemd_notices.status()
+        first, second = status.watches
+        self.assertEqual(first[:7], ("probe-a", "jsn-lib-probe.service", "jsn-lib-probe.service",
+                                     "active", "started", "none", "none"))
+        self.assertEqual(first._asdict(), dict(
+            first._asdict(), transition_state="failed", result="exit-code", exit_code="exited",
+            exit_status=3, n_restarts=0, timestamp=EXITED_3_SAID["timestamp"]))
+        for watch in (second, library.WatchStatus(*first[:7])):
+            self.assertEqual(watch[7:], (None,) * 6)
+
+    def test_status_takes_a_transitions_known_keys_and_ignores_ill_typed_ones(self):
+        for transition, expected in [
+            ('{"state": "inactive", "result": "success"}',
+             ("inactive", "success", None, None, None, None)),
+            ('{"state": 1, "exit_status": "3", "n_restarts": true, "timestamp": null, '
+             '"exit_code": "killed"}', (None, None, "killed", None, None, None)),
+            ('[]', (None,) * 6),
+        ]:
+            with self.subTest(transition=transition):
+                self.bundled_fake(stdout=REAL_STATUS_JSON.replace(
+                    '"delivered": "started", ', f'"delivered": "started", "transition": {transition}, ', 1))
+                with self.charm(ApplicationCharm) as charm:
+                    status = charm._systemd_notices.status()
+                self.assertEqual(status.watches[0][7:], expected)
 
 
 class ValidationTest(LibraryTest):

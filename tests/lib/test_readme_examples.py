@@ -4,7 +4,8 @@ README "Using it from a charm" shows a charm and, under "Unit tests of a charm t
 the ops.testing tests (and one Harness case) a charm author would write for it. Both blocks are taken from README.md as
 they are, laid out as a charm's src/charm.py and tests/unit/test_charm.py, and run with
 unittest in a process of their own (the charm module is `charm`, as in a charm's repository),
-with this repository's lib/ and the ops this suite runs with. The library's module docstring,
+with this repository's lib/ and the ops this suite runs with; so are the charm under "What an
+event says" and its tests under "Giving an event values in a test". The library's module docstring,
 which Charmhub renders as Markdown, is checked to be Markdown and to show the same charm.
 """
 
@@ -28,6 +29,9 @@ OPS_PATH = Path(ops.__file__).resolve().parents[1]
 
 CHARM_HEADING = "### Using it from a charm"
 TESTS_HEADING = "#### Unit tests of a charm that uses it"
+# README's charm that reads what its service events say, and its tests (ops.testing, Harness).
+VALUES_CHARM_HEADING = "#### What an event says"
+VALUES_TESTS_HEADING = "##### Giving an event values in a test"
 # The line README keeps to show what the import replaces; the docstring has no need of it.
 ORIGINAL_IMPORT = "# from charms.operator_libs_linux.v0.juju_systemd_notices import ("
 
@@ -61,6 +65,22 @@ class ReadmeExamplesTest(unittest.TestCase):
                       '.subscribe"', tests)
         self.assertIn("testing.Context(", tests)
         self.assertIn("testing.Harness(", tests)
+        self.run_charm_tests(charm, tests, 5)
+
+    def test_the_readme_event_values_tests_pass_against_its_charm(self):
+        charm = first_python_block_under(VALUES_CHARM_HEADING)
+        tests = first_python_block_under(VALUES_TESTS_HEADING)
+        # What the section promises to show: the values given to emit(), both harnesses.
+        self.assertIn('.emit(state="failed", result="core-dump",', tests)
+        self.assertIn("testing.Context(", tests)
+        self.assertIn("testing.Harness(", tests)
+        self.assertIn("testing.DeferredEvent(", tests)
+        self.assertIn("event.describe()", charm)
+        self.run_charm_tests(charm, tests, 6)
+
+    def run_charm_tests(self, charm, tests, count):
+        """Runs `tests` as a charm's tests/unit/test_charm.py against `charm` as its
+        src/charm.py, in a process of its own; asserts that `count` tests ran and passed."""
         with tempfile.TemporaryDirectory(prefix="jsn-readme-") as top:
             top = Path(top)
             (top / "metadata.yaml").write_text("name: app\nsummary: README's charm\n"
@@ -79,7 +99,7 @@ class ReadmeExamplesTest(unittest.TestCase):
                 cwd=str(top / "tests" / "unit"), env=environment, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, text=True, timeout=120)
         self.assertEqual(result.returncode, 0, result.stdout)
-        self.assertRegex(result.stdout, r"Ran 5 tests in .*\n\nOK", result.stdout)
+        self.assertRegex(result.stdout, rf"Ran {count} tests in .*\n\nOK", result.stdout)
 
     def test_the_docstring_shows_the_readme_charm(self):
         readme_charm = first_python_block_under(CHARM_HEADING)

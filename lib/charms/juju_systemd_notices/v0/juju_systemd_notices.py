@@ -13,7 +13,9 @@ which links `hooks/service-ALIAS-started` and `-stopped` to `dispatch`, writes
 `/etc/systemd/system/juju-<unit, / as ->-systemd-notices.service` and has systemd enable and
 start it (over D-Bus; it returns once the daemon watches); `stop()` stops and disables that
 unit. The daemon runs `juju-exec <unit> hooks/service-ALIAS-started` (or `-stopped`) on each
-real transition, which ops emits as `service_ALIAS_started` (`-` in ALIAS becomes `_`).
+real transition, which ops emits as `service_ALIAS_started` (`-` in ALIAS becomes `_`), with
+what systemd said of the transition as `JSN_` variables before the hook's path, which the
+event reads (below, "What an event says").
 
 The module is the Python package `juju_systemd_notices` (PyPI: `juju-systemd-notices`), which
 carries the binary for the machine's architecture as `juju_systemd_notices/bin/`. The Charmhub
@@ -111,6 +113,30 @@ class SlurmdCharm(ops.CharmBase):
         running = subprocess.run(["systemctl", "is-active", "--quiet", "slurmd"]).returncode == 0
         event.add_status(ops.ActiveStatus() if running else ops.BlockedStatus("slurmd not running"))
 ```
+
+## What an event says
+
+Each service event says which service it is about and what systemd said of the transition:
+`event.service` (the `Service` given), `event.state` (`ActiveState` reached: "active",
+"inactive", "failed"), `event.failed`, `event.result` (the unit type's `Result`: "success",
+"exit-code", "signal", "core-dump", "timeout", "start-limit-hit", "oom-kill", ...),
+`event.exit_status` (`ExecMainStatus` when the main process exited), `event.signal` (when a
+signal killed it), `event.core_dumped`, `event.n_restarts` (`NRestarts`) and `event.timestamp`
+(`StateChangeTimestamp`, an aware UTC datetime). The daemon gives them to the hook as `JSN_`
+variables; a value systemd does not have, or a daemon too old to give, is None. They survive
+`event.defer()`. `event.describe()` words them for a status:
+
+```python
+def _on_slurmd_stopped(self, event: ServiceStoppedEvent) -> None:
+    if event.failed:  # "slurmd failed: exit status 1 (restarted 3 times)"
+        self.unit.status = BlockedStatus(f"{event.service.hook_alias} {event.describe()}")
+    else:
+        self.unit.status = WaitingStatus(f"{event.service.hook_alias} stopped")
+```
+
+A test gives the values to `emit()`:
+`manager.charm.on.service_slurmd_stopped.emit(state="failed", result="exit-code", exit_status=1,
+n_restarts=3)` (ops.testing, in a run as below, or Harness).
 
 ## What it does on upgrade-charm and remove
 
