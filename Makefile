@@ -66,18 +66,24 @@ TEST_FLAGS  = -std=c++20 -Iinclude $(VERSION_FLAG) -Itests $(GTEST_CFLAGS) $(WAR
 # its architecture and resolves nothing at run time (`make static` is the same, stripped). A
 # sanitizer build cannot link statically: it keeps libc shared, as does the copy the benchmarks
 # run under an LD_PRELOAD allocation counter.
-# The static links add src/glibc/runtime.cc (keeps libstdc++'s exception machinery out, about
+# The static links add src/base/glibc/runtime.cc (keeps libstdc++'s exception machinery out, about
 # 70 KiB) and drop unreferenced sections of libc.
 DYNAMIC_LDFLAGS := -static-libstdc++ -static-libgcc
 STATIC_LDFLAGS  := -static -Wl,--gc-sections
 PROGRAM_LDFLAGS := $(if $(SANFLAGS),$(DYNAMIC_LDFLAGS),$(STATIC_LDFLAGS))
 PROGRAM_RUNTIME := $(if $(SANFLAGS),,$(BUILD)/obj/glibc_runtime.o)
 
-LIB_SRCS     := $(filter-out src/main.cc,$(wildcard src/*.cc))
+PARTS        := base wire bus systemd daemon cli
+LIB_SRCS     := $(filter-out src/cli/main.cc,$(foreach part,$(PARTS),$(wildcard src/$(part)/*.cc)))
 LIB_OBJS     := $(LIB_SRCS:src/%.cc=$(BUILD)/obj/%.o)
+# libjsn.a keeps one member per file name (ar replaces a member of the same name), so no two
+# parts may have a file of the same name.
+ifneq ($(words $(notdir $(LIB_SRCS))),$(words $(sort $(notdir $(LIB_SRCS)))))
+$(error expected every file name in src/PART/ to be unique across parts (libjsn.a keeps one member per name), found $(sort $(foreach f,$(notdir $(LIB_SRCS)),$(if $(filter-out 1,$(words $(filter %/$(f),$(LIB_SRCS)))),$(f)))) twice)
+endif
 SUPPORT_SRCS := $(wildcard tests/support/*.cc)
 SUPPORT_OBJS := $(SUPPORT_SRCS:tests/support/%.cc=$(BUILD)/tests/support/%.o)
-UNIT_SRCS    := $(wildcard tests/*_test.cc)
+UNIT_SRCS    := $(wildcard tests/*_test.cc) $(foreach part,$(PARTS),$(wildcard tests/$(part)/*_test.cc))
 UNIT_OBJS    := $(UNIT_SRCS:tests/%.cc=$(BUILD)/tests/%.o)
 INTEG_SRCS   := $(wildcard tests/integration/*_test.cc)
 INTEG_OBJS   := $(INTEG_SRCS:tests/integration/%.cc=$(BUILD)/tests/integration/%.o)
@@ -108,27 +114,27 @@ $(BUILD)/libjsn.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/$(PROGRAM): $(BUILD)/obj/main.o $(PROGRAM_RUNTIME) $(BUILD)/libjsn.a
+$(BUILD)/$(PROGRAM): $(BUILD)/obj/cli/main.o $(PROGRAM_RUNTIME) $(BUILD)/libjsn.a
 	$(CXX) $(CXXFLAGS) $(SANFLAGS) $(PROGRAM_LDFLAGS) $(LDFLAGS) -o $@ $^
 
 static: $(BUILD)/$(PROGRAM)-static
-$(BUILD)/$(PROGRAM)-static: $(BUILD)/obj/main.o $(BUILD)/obj/glibc_runtime.o $(BUILD)/libjsn.a
+$(BUILD)/$(PROGRAM)-static: $(BUILD)/obj/cli/main.o $(BUILD)/obj/glibc_runtime.o $(BUILD)/libjsn.a
 	$(CXX) $(CXXFLAGS) $(STATIC_LDFLAGS) -s $(LDFLAGS) -o $@ $^
-$(BUILD)/obj/glibc_runtime.o: src/glibc/runtime.cc Makefile VERSION
+$(BUILD)/obj/glibc_runtime.o: src/base/glibc/runtime.cc Makefile VERSION
 	@mkdir -p $(@D)
 	$(CXX) $(CODE_FLAGS) $(CXXFLAGS) -c -o $@ $<
 
 # musl: libstdc++'s headers (only header-only parts are used) over musl's libc headers, with
-# src/musl/glibc_compat.h standing in for the glibc macros Debian's libstdc++ configuration names,
-# and src/musl/runtime.cc for the few run-time symbols those headers reference. No libstdc++ is
+# src/base/musl/glibc_compat.h standing in for the glibc macros Debian's libstdc++ configuration names,
+# and src/base/musl/runtime.cc for the few run-time symbols those headers reference. No libstdc++ is
 # linked. Under 128 KiB (issue 8; about 127 KiB with the charm subcommands, sd_notify, the
 # state file and remove, which grew it to 162 KiB) took, with nothing left out:
 #   - -Oz (GCC 12), not -Os: 1.2 KiB less, when issue 18's checks on what is written as root
 #     came; the parser's speed is measured on the -O2 glibc build, the musl one is for size;
 #   - no scanf or strto* (about 16 KiB of libc): numbers are read by jsn::ParseDecimal;
 #   - no libc printf core (printf_core, fmt_fp; about 9 KiB): runtime.cc's vfprintf and vsnprintf,
-#     which every printf-family function calls, are jsn::FormatTo (include/jsn/format.h);
-#   - no mallocng (about 8 KiB): runtime.cc's allocator is jsn::MapBlock (include/jsn/mapped_block.h);
+#     which every printf-family function calls, are jsn::FormatTo (include/jsn/base/format.h);
+#   - no mallocng (about 8 KiB): runtime.cc's allocator is jsn::MapBlock (include/jsn/base/mapped_block.h);
 #   - link-time optimisation in one partition (about 4 KiB);
 #   - -z noseparate-code: read-only data shares the code's segment, as before binutils 2.31,
 #     instead of pages of its own (4 to 8 KiB of padding; the cost is that constants are
@@ -152,7 +158,7 @@ $(BUILD)/obj/glibc_runtime.o: src/glibc/runtime.cc Makefile VERSION
 #     names and GCC's .comment, which nothing reads (the kernel loads program headers only);
 #     the e_sh* fields are zeroed and the file cut after its last loaded segment (about 1.1 KiB).
 # Issue 26 made room for its records, 6,136 bytes (129,940 to 123,804), again changing no
-# behaviour: src/musl/runtime.cc's stdio output side and plain system calls for clock_gettime,
+# behaviour: src/base/musl/runtime.cc's stdio output side and plain system calls for clock_gettime,
 # fchmod and (x86_64) the stat family (4,248 bytes; it says what each leaves out), "expected "
 # stored once by Status::Expected (1,024), and, on x86_64 only (the others grew with them, s390x
 # by 3.3 KiB), -fno-tree-dominator-opts, -fno-thread-jumps, -fno-tree-ch and -fno-code-hoisting:
@@ -179,11 +185,11 @@ MUSL_FLAGS    = -Oz -fno-threadsafe-statics -fno-asynchronous-unwind-tables -fno
   -fno-tree-switch-conversion -fno-inline-small-functions $(if $(filter x86_64-%,$(MUSL_GNU)),$(MUSL_X86_FLAGS)) \
   -ffunction-sections -fdata-sections -nostdinc $(MUSL_CXX_INCLUDES) \
   -isystem /usr/include/$(MUSL_GNU:-linux-gnu=-linux-musl) -isystem $(shell $(MUSL_CXX) -print-file-name=include) \
-  -include src/musl/glibc_compat.h
+  -include src/base/musl/glibc_compat.h
 MUSL_LTO     ?= -flto=auto -flto-partition=one
 MUSL_LDFLAGS ?= -no-pie -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro \
                 -Wl,-z,common-page-size=64
-MUSL_OBJS    := $(LIB_SRCS:src/%.cc=$(BUILD)/musl/%.o) $(BUILD)/musl/main.o $(BUILD)/musl/runtime.o
+MUSL_OBJS    := $(LIB_SRCS:src/%.cc=$(BUILD)/musl/%.o) $(BUILD)/musl/cli/main.o $(BUILD)/musl/base/musl/runtime.o
 static-musl: $(BUILD)/$(PROGRAM)-musl
 # Every musl object waits for musl-tools (and g++, make): on a fresh machine, as root, they are
 # installed; otherwise the apt-get line is printed and nothing compiles (without musl's headers
@@ -210,7 +216,7 @@ $(BUILD)/musl/%.o: src/%.cc Makefile VERSION
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) $(MUSL_LTO) -c -o $@ $<
 # Not LTO: libc's printf and snprintf are linked only after link-time optimisation has run, and
 # would not find the vfprintf and vsnprintf defined here had it dropped them as unreferenced.
-$(BUILD)/musl/runtime.o: src/musl/runtime.cc Makefile VERSION
+$(BUILD)/musl/base/musl/runtime.o: src/base/musl/runtime.cc Makefile VERSION
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -c -o $@ $<
 
@@ -348,7 +354,7 @@ $(BUILD)/bench/juju_exec_stamp.musl.o: tools/benchmarks/juju_exec_stamp.cc
 	@mkdir -p $(@D)
 	$(MUSL_CXX) $(CODE_FLAGS) $(MUSL_FLAGS) -O2 -c -o $@ $<
 # The daemon with libc shared, only so the allocation counter (LD_PRELOAD) can see its mallocs.
-$(BUILD)/bench/$(PROGRAM)-dynamic: $(BUILD)/obj/main.o $(BUILD)/libjsn.a
+$(BUILD)/bench/$(PROGRAM)-dynamic: $(BUILD)/obj/cli/main.o $(BUILD)/libjsn.a
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(DYNAMIC_LDFLAGS) $(LDFLAGS) -o $@ $^
 $(BUILD)/bench/alloc_count.so: tools/benchmarks/alloc_count.cc
@@ -509,4 +515,4 @@ afl-run: afl
 	@tests/fuzz/run-afl $(BUILD)/afl $(AFL_TARGET) $(FUZZ_SECONDS)
 
 -include $(FUZZ_OBJS:.o=.d)
--include $(SOAK_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/obj/glibc_runtime.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) $(SYSTEM_OBJS:.o=.d)
+-include $(SOAK_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(BUILD)/obj/cli/main.d $(BUILD)/obj/glibc_runtime.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) $(SYSTEM_OBJS:.o=.d)

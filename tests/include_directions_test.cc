@@ -1,9 +1,10 @@
-// The parts of the code and the directions between them, checked. The tree stays flat, as
-// ninja keeps its src/ flat: the parts are not folders but the table below (README's Layout
-// names the same parts). This test reads every #include in src/ (its subfolders too) and
-// include/jsn/ and fails when a part includes a part above it, when the tracker reaches a
-// socket, D-Bus or process header, or when a file is in no part, so a new file cannot dodge
-// the check. The rule is written here and nowhere else.
+// The parts of the code and the directions between them, checked. Each part is a folder in
+// src/ and in include/jsn/ (README's Layout), so the rule is one on paths: a file under part N
+// includes only files under parts 0..N. This test reads every #include in src/ and include/jsn/
+// (subfolders too) and fails when a part includes a part above it, when the tracker reaches a
+// socket, D-Bus or process header, or when a file is in no part's folder, so a new file cannot
+// dodge the check. The rule is written here and nowhere else. It sits in tests/ itself, not in
+// a part's folder: it checks the whole tree.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,89 +23,33 @@ namespace {
 namespace fs = std::filesystem;
 
 // Lower to higher: a file may include files of its own part and of the parts before it,
-// never of a part after it.
+// never of a part after it. A part is a folder, in src/ and in include/jsn/: src/wire/reader.cc
+// and include/jsn/wire/reader.h are in wire, src/base/musl/runtime.cc in base.
 enum class Part { kBase, kWire, kBus, kSystemd, kDaemon, kCli };
 constexpr const char* kPartNames[] = {"base", "wire", "bus", "systemd", "daemon", "cli"};
+constexpr size_t kPartCount = sizeof(kPartNames) / sizeof(kPartNames[0]);
 
 const char* PartName(Part part) { return kPartNames[static_cast<size_t>(part)]; }
 
-struct FilePart {
-  const char* stem;
-  Part part;
-};
-
-// Every file in src/ and include/jsn/, by its path below either without the extension:
-// include/jsn/reader.h and src/reader.cc are "reader", src/musl/runtime.cc is "musl/runtime".
-constexpr FilePart kParts[] = {
-    // base: what every part may use: errors, formatting, logging, numbers, time, memory, and
-    // the run time the static builds supply themselves.
-    {"status", Part::kBase},
-    {"format", Part::kBase},
-    {"log", Part::kBase},
-    {"decimal", Part::kBase},
-    {"monotonic_time", Part::kBase},
-    {"mapped_block", Part::kBase},
-    {"sha256", Part::kBase},
-    {"file_io", Part::kBase},
-    {"musl/runtime", Part::kBase},
-    {"musl/glibc_compat", Part::kBase},
-    {"glibc/runtime", Part::kBase},
-    // wire: the D-Bus message format, bytes only (docs/wire.md), and the ready-made messages
-    // built with it.
-    {"message", Part::kWire},
-    {"byte_order", Part::kWire},
-    {"names", Part::kWire},
-    {"signature", Part::kWire},
-    {"reader", Part::kWire},
-    {"validator", Part::kWire},
-    {"value", Part::kWire},
-    {"writer", Part::kWire},
-    {"calls", Part::kWire},
-    // bus: one client connection to a message bus: addresses, the socket, authentication,
-    // framing, and what a peer answers (the machine id).
-    {"address", Part::kBus},
-    {"blocking_io", Part::kBus},
-    {"auth", Part::kBus},
-    {"framer", Part::kBus},
-    {"machine_id", Part::kBus},
-    {"connection", Part::kBus},
-    // systemd: speaking to systemd: unit paths, the watch on ActiveState, the manager's jobs,
-    // sd_notify.
-    {"systemd_names", Part::kSystemd},
-    {"unit_path", Part::kSystemd},
-    {"watch", Part::kSystemd},
-    {"manager", Part::kSystemd},
-    {"notify", Part::kSystemd},
-    {"transition", Part::kSystemd},
-    // daemon: the hooks (their kinds, names, paths and command), the decisions (tracker) and
-    // the daemon's effects: hooks run, state kept, the loop, and the wiring of it all with what
-    // it runs with (Options).
-    {"hook", Part::kDaemon},
-    {"tracker", Part::kDaemon},
-    {"spawner", Part::kDaemon},
-    {"hook_runner", Part::kDaemon},
-    {"state_store", Part::kDaemon},
-    {"state_keeper", Part::kDaemon},
-    {"loop", Part::kDaemon},
-    {"daemon", Part::kDaemon},
-    // cli: command lines: the daemon's argv, and the charm-side subcommands with the files
-    // they write and read back (the notices unit file, the hook links).
-    {"options", Part::kCli},
-    {"cli", Part::kCli},
-    {"cli_common", Part::kCli},
-    {"cli_subscribe", Part::kCli},
-    {"cli_stop", Part::kCli},
-    {"cli_status", Part::kCli},
-    {"cli_remove", Part::kCli},
-    {"unit_file", Part::kCli},
-    {"hooks", Part::kCli},
-    {"main", Part::kCli},
-};
+// The part named by the first folder of `stem` (the path below src/ or include/jsn/, without
+// the extension), or false when that folder is no part (or the file is in no folder).
+bool PartOfStem(const std::string& stem, Part* part) {
+  const size_t slash = stem.find('/');
+  if (slash == std::string::npos) return false;
+  const std::string folder = stem.substr(0, slash);
+  for (size_t i = 0; i < kPartCount; ++i) {
+    if (folder == kPartNames[i]) {
+      *part = static_cast<Part>(i);
+      return true;
+    }
+  }
+  return false;
+}
 
 // The tracker makes the daemon's decisions as a plain function of states, hook outcomes and
 // `now`, so tests drive it without a bus or a process. Its files, and every header they reach,
 // include nothing of wire, bus or systemd and none of these system headers:
-constexpr const char* kTrackerStem = "tracker";
+constexpr const char* kTrackerStem = "daemon/tracker";
 constexpr Part kTrackerForbiddenParts[] = {Part::kWire, Part::kBus, Part::kSystemd};
 constexpr const char* kTrackerForbiddenHeaders[] = {
     // sockets and descriptors: opening, polling, waiting on them (how the daemon waits for
@@ -119,7 +63,7 @@ constexpr const char* kTrackerForbiddenHeaders[] = {
     "unistd.h", "spawn.h", "sys/wait.h", "signal.h", "csignal", "sys/pidfd.h", "sys/prctl.h",
     "sys/resource.h", "sched.h", "pthread.h", "thread"};
 
-// The folders whose files the table covers, relative to the source tree.
+// The folders whose files the rule covers, relative to the source tree.
 constexpr const char* kSourceDirs[] = {"src", "include/jsn"};
 // What counts as a C++ file there.
 constexpr const char* kSourceExtensions[] = {".h", ".hh", ".hpp", ".c", ".cc", ".cpp", ".inc"};
@@ -132,8 +76,8 @@ struct Include {
 };
 
 struct SourceFile {
-  std::string path;  // "src/reader.cc", relative to the source tree, as messages show it
-  std::string stem;  // "reader"
+  std::string path;  // "src/wire/reader.cc", relative to the source tree, as messages show it
+  std::string stem;  // "wire/reader"
   fs::path full;
   std::vector<Include> includes;
 };
@@ -220,14 +164,8 @@ std::vector<SourceFile> ReadTree(const fs::path& root) {
   return files;
 }
 
-// The part of every stem in the table.
-std::map<std::string, Part> PartTable() {
-  std::map<std::string, Part> table;
-  for (const FilePart& entry : kParts) table[entry.stem] = entry.part;
-  return table;
-}
-
-// An include as messages show it: jsn/reader.h for "jsn/reader.h", <sys/un.h> for <sys/un.h>.
+// An include as messages show it: jsn/wire/reader.h for "jsn/wire/reader.h", <sys/un.h> for
+// <sys/un.h>.
 std::string Written(const Include& include) {
   return include.quoted ? include.name : "<" + include.name + ">";
 }
@@ -253,28 +191,19 @@ class IncludeDirections : public testing::Test {
 
   fs::path root_;
   std::vector<SourceFile> files_;
-  std::map<std::string, Part> parts_ = PartTable();
 };
 
-TEST_F(IncludeDirections, EveryFileIsInOnePartAndTheTableNamesOnlyFilesThatExist) {
+TEST_F(IncludeDirections, EveryFileIsInAPartFolder) {
   std::vector<std::string> problems;
-  std::set<std::string> stems_seen;
+  std::string folders;
+  for (const char* name : kPartNames) folders += std::string(folders.empty() ? "" : ", ") + name;
   for (const SourceFile& file : files_) {
-    stems_seen.insert(file.stem);
-    if (parts_.count(file.stem) == 0) {
-      problems.push_back(file.path + " is in no part: add \"" + file.stem +
-                         "\" to the table in tests/include_directions_test.cc with its part");
-    }
-  }
-  std::set<std::string> stems_listed;
-  for (const FilePart& entry : kParts) {
-    if (!stems_listed.insert(entry.stem).second) {
-      problems.push_back(std::string("the table in tests/include_directions_test.cc lists \"") +
-                         entry.stem + "\" twice: keep one, with its part");
-    }
-    if (stems_seen.count(entry.stem) == 0) {
-      problems.push_back(std::string("the table in tests/include_directions_test.cc lists \"") +
-                         entry.stem + "\", which is no file in src/ or include/jsn/: remove it");
+    Part part;
+    if (!PartOfStem(file.stem, &part)) {
+      problems.push_back(file.path +
+                         " is in no part: expected it under src/PART/ or "
+                         "include/jsn/PART/, PART one of " +
+                         folders);
     }
   }
   EXPECT_TRUE(problems.empty()) << Join(problems);
@@ -283,7 +212,8 @@ TEST_F(IncludeDirections, EveryFileIsInOnePartAndTheTableNamesOnlyFilesThatExist
 TEST_F(IncludeDirections, NoPartIncludesAPartAboveIt) {
   std::vector<std::string> problems;
   for (const SourceFile& file : files_) {
-    auto own = parts_.find(file.stem);
+    Part own;
+    const bool own_known = PartOfStem(file.stem, &own);
     for (const Include& include : file.includes) {
       const std::string where = file.path + ":" + std::to_string(include.line) + " includes ";
       const SourceFile* target = Find(include.target);
@@ -297,11 +227,11 @@ TEST_F(IncludeDirections, NoPartIncludesAPartAboveIt) {
         }
         continue;
       }
-      auto theirs = parts_.find(target->stem);
-      if (own == parts_.end() || theirs == parts_.end()) continue;  // reported by the table test
-      if (theirs->second > own->second) {
-        problems.push_back(where + Written(include) + ": " + PartName(own->second) +
-                           " may not include " + PartName(theirs->second));
+      Part theirs;
+      if (!own_known || !PartOfStem(target->stem, &theirs)) continue;  // reported above
+      if (theirs > own) {
+        problems.push_back(where + Written(include) + ": " + PartName(own) + " may not include " +
+                           PartName(theirs));
       }
     }
   }
@@ -319,14 +249,14 @@ TEST_F(IncludeDirections, TrackerReachesNoSocketDbusOrProcessHeader) {
     }
   }
   ASSERT_FALSE(reached.empty()) << "no " << kTrackerStem
-                                << " in src/ or include/jsn/: update the tracker's rule in "
-                                   "tests/include_directions_test.cc";
+                                << ".h or .cc in include/jsn/ or src/: update the tracker's rule "
+                                   "in tests/include_directions_test.cc";
   // The part the tracker may not include that `target` is in, or nullptr.
   auto forbidden_part = [this](const SourceFile& target) -> const char* {
-    auto theirs = parts_.find(target.stem);
-    if (theirs == parts_.end()) return nullptr;  // reported by the table test
+    Part theirs;
+    if (!PartOfStem(target.stem, &theirs)) return nullptr;  // reported above
     for (Part forbidden : kTrackerForbiddenParts) {
-      if (theirs->second == forbidden) return PartName(forbidden);
+      if (theirs == forbidden) return PartName(forbidden);
     }
     return nullptr;
   };

@@ -269,7 +269,7 @@ PACKAGE = "juju_systemd_notices"
 # that tests can point it at a directory of their own.
 SYSTEM_UNIT_DIRECTORY = Path("/etc/systemd/system")
 
-# The binary's limits (include/jsn/options.h, include/jsn/unit_path.h): they are its command
+# The binary's limits (include/jsn/daemon/options.h, include/jsn/systemd/unit_path.h): they are its command
 # line's, stated in its --help.
 MAX_SERVICES = 64
 MAX_UNIT_NAME_BYTES = 255
@@ -288,7 +288,7 @@ NOT_FOUND_STATUS = 127
 CANNOT_RUN_STATUS = 126
 TIMED_OUT_STATUS = -9
 
-# systemd's unit types (unit_type_table in systemd's src/basic/unit-def.c), as src/options.cc.
+# systemd's unit types (unit_type_table in systemd's src/basic/unit-def.c), as src/daemon/options.cc.
 _UNIT_TYPES = frozenset(
     ["service", "socket", "target", "device", "mount", "automount", "swap", "timer", "path",
      "slice", "scope"]
@@ -828,7 +828,7 @@ def _binary_error(stderr: str) -> Optional[Dict[str, str]]:
     """The binary's --json error line on stderr as a dict of strings, or None when there is none.
 
     With --json a failing subcommand writes one line {"command": ..., "error": RULE, "doing":
-    ..., "dbus_error": NAME or "", "message": ...} (src/cli_common.cc, ReportFailure).
+    ..., "dbus_error": NAME or "", "message": ...} (src/cli/cli.cc, ReportFailure).
     """
     for line in reversed(stderr.splitlines()):
         if not line.startswith("{"):

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "fuzz/check_values.h"
-#include "jsn/address.h"
+#include "jsn/bus/address.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

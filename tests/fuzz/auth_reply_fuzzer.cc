@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "fuzz/check_values.h"
-#include "jsn/auth.h"
+#include "jsn/bus/auth.h"
 
 namespace {
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "fuzz/check_values.h"
-#include "jsn/byte_order.h"
-#include "jsn/reader.h"
+#include "jsn/wire/byte_order.h"
+#include "jsn/wire/reader.h"
 
 namespace {
 

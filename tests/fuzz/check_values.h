@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "jsn/names.h"
-#include "jsn/reader.h"
-#include "jsn/signature.h"
+#include "jsn/wire/names.h"
+#include "jsn/wire/reader.h"
+#include "jsn/wire/signature.h"
 
 namespace jsn::fuzz {
 

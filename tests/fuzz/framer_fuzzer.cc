@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "fuzz/check_values.h"
-#include "jsn/framer.h"
-#include "jsn/reader.h"
+#include "jsn/bus/framer.h"
+#include "jsn/wire/reader.h"
 
 namespace {
 

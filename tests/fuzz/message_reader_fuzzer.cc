@@ -8,7 +8,7 @@
 #include <span>
 
 #include "fuzz/check_values.h"
-#include "jsn/reader.h"
+#include "jsn/wire/reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   jsn::Message message;

@@ -7,8 +7,8 @@
 #include <string_view>
 
 #include "fuzz/check_values.h"
-#include "jsn/names.h"
-#include "jsn/unit_path.h"
+#include "jsn/systemd/unit_path.h"
+#include "jsn/wire/names.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

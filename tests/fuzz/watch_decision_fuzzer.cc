@@ -31,10 +31,10 @@
 #include <vector>
 
 #include "fuzz/check_values.h"
-#include "jsn/log.h"
-#include "jsn/reader.h"
-#include "jsn/watch.h"
-#include "jsn/writer.h"
+#include "jsn/base/log.h"
+#include "jsn/systemd/watch.h"
+#include "jsn/wire/reader.h"
+#include "jsn/wire/writer.h"
 
 namespace {
 

@@ -14,9 +14,9 @@
 #include <thread>
 #include <vector>
 
-#include "jsn/calls.h"
-#include "jsn/connection.h"
-#include "jsn/writer.h"
+#include "jsn/bus/connection.h"
+#include "jsn/wire/calls.h"
+#include "jsn/wire/writer.h"
 #include "support/fake_bus.h"
 #include "support/receive_until.h"
 #include "support/source_tree.h"

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "jsn/calls.h"
-#include "jsn/connection.h"
+#include "jsn/bus/connection.h"
+#include "jsn/wire/calls.h"
 #include "support/child_process.h"
 #include "support/private_bus.h"
 #include "support/receive_until.h"
@@ -267,8 +267,9 @@ CommandResult ServePeer(const PrivateBus& bus, Connection* connection,
   ChildProcess peer;
   std::string error;
   EXPECT_TRUE(peer.Start(argv, EnvironmentWith(bus.PeerEnvironment()), &error, output)) << error;
-  int64_t deadline = MonotonicMilliseconds() + 20000;  // a hang guard, not a timing assertion
-  while (!peer.WaitForExit(std::chrono::milliseconds(0)) && MonotonicMilliseconds() < deadline) {
+  const MonotonicTime deadline =
+      MonotonicNow() + std::chrono::seconds(20);  // a hang guard, not a timing assertion
+  while (!peer.WaitForExit(std::chrono::milliseconds(0)) && MonotonicNow() < deadline) {
     pollfd entry{connection->fd(), POLLIN, 0};
     poll(&entry, 1, 50);
     Incoming in;

@@ -20,9 +20,9 @@
 #include <thread>
 #include <vector>
 
-#include "jsn/connection.h"
-#include "jsn/framer.h"
-#include "jsn/writer.h"
+#include "jsn/bus/connection.h"
+#include "jsn/bus/framer.h"
+#include "jsn/wire/writer.h"
 #include "support/daemon_under_test.h"
 #include "support/fake_juju_exec.h"
 #include "support/fake_systemd.h"

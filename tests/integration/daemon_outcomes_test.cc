@@ -7,8 +7,8 @@
 // The expected values are what systemd 252 says on the bus (Result, ExecMainCode,
 // ExecMainStatus, NRestarts beside ActiveState), seen with dbus-monitor for each scenario; each
 // test's comment gives the sequence of settled states and why the hooks are the ones delivered
-// under the tracker's rules (include/jsn/tracker.h: states in passing are ignored, a state calling
-// for the hook already wanted is a repeat, states coalesce while a unit's hook runs).
+// under the tracker's rules (include/jsn/daemon/tracker.h: states in passing are ignored, a state
+// calling for the hook already wanted is a repeat, states coalesce while a unit's hook runs).
 //
 // Nothing here waits on time: every step waits for a hook to begin or end (the fake juju-exec's
 // record), for a line of the daemon's log, or for a state systemd reports. Where the unit itself

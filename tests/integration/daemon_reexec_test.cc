@@ -65,7 +65,7 @@ TEST(DaemonWithReexecutingSystemd, AfterDaemonReexecTheNewOwnerIsTrustedAndDeliv
 // so Gets are out when the old owner leaves and the unit changes meanwhile. Whatever the timing,
 // the last hook delivered is the unit's last state, and no hook repeats the one before it. (The
 // exact interleaving is not forced here; tests/integration/daemon_fake_systemd_test.cc forces
-// the lost Get, tests/watch_test.cc every order.)
+// the lost Get, tests/systemd/watch_test.cc every order.)
 TEST(DaemonWithReexecutingSystemd, AUnitChangingWhileSystemdReexecutesEndsDelivered) {
   UserSystemd systemd;
   FakeJujuExec juju;

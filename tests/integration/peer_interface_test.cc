@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "jsn/connection.h"
-#include "jsn/writer.h"
+#include "jsn/bus/connection.h"
+#include "jsn/wire/writer.h"
 #include "support/child_process.h"
 #include "support/fake_bus.h"
 #include "support/receive_until.h"

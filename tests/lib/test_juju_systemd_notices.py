@@ -61,7 +61,7 @@ REAL_STATUS_JSON = (
     '"delivered": "stopped", '
     '"pending": "none", "pending_hook": "none"}]}\n'
 )
-# What the binary writes on stderr with --json when systemd refuses (src/cli_common.cc), and the
+# What the binary writes on stderr with --json when systemd refuses (src/cli/cli.cc), and the
 # message the library makes of it.
 ACCESS_DENIED = (
     '{"command":"subscribe","error":"dbus-error","doing":"enabling the unit","dbus_error":'
@@ -603,7 +603,7 @@ class TransitionTest(LibraryTest):
 
 
 class ValidationTest(LibraryTest):
-    """ValueError by the binary's rules (src/options.cc), when the objects are made."""
+    """ValueError by the binary's rules (src/daemon/options.cc), when the objects are made."""
 
     def assert_refused(self, pattern, name, alias=None):
         with self.assertRaisesRegex(ValueError, pattern) as raised:

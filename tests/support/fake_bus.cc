@@ -7,9 +7,9 @@
 
 #include <cstring>
 
-#include "jsn/calls.h"
-#include "jsn/reader.h"
-#include "jsn/writer.h"
+#include "jsn/wire/calls.h"
+#include "jsn/wire/reader.h"
+#include "jsn/wire/writer.h"
 
 namespace jsn::testing {
 

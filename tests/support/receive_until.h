@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "jsn/blocking_io.h"
-#include "jsn/connection.h"
-#include "jsn/reader.h"
+#include "jsn/base/monotonic_time.h"
+#include "jsn/bus/connection.h"
+#include "jsn/wire/reader.h"
 
 namespace jsn::testing {
 
@@ -19,7 +19,7 @@ namespace jsn::testing {
 // guard, not a timing assertion). Rules of messages reported and skipped go to `errors`.
 template <typename Match>
 bool ReceiveUntil(Connection* bus, Match match, std::vector<std::string>* errors = nullptr) {
-  int64_t deadline = MonotonicMilliseconds() + 10000;
+  const MonotonicTime deadline = MonotonicNow() + std::chrono::seconds(10);
   while (true) {
     Incoming incoming;
     bool have = false;
@@ -33,7 +33,8 @@ bool ReceiveUntil(Connection* bus, Match match, std::vector<std::string>* errors
       if (match(incoming)) return true;
       continue;
     }
-    int64_t left = deadline - MonotonicMilliseconds();
+    const int64_t left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - MonotonicNow()).count();
     if (left <= 0) return false;
     pollfd entry{bus->fd(), POLLIN, 0};
     poll(&entry, 1, static_cast<int>(left));

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "jsn/reader.h"
+#include "jsn/wire/reader.h"
 
 namespace jsn {
 

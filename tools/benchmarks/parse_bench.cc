@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "jsn/reader.h"
+#include "jsn/wire/reader.h"
 
 namespace {
 
