@@ -252,7 +252,7 @@ TEST_F(IncludeDirections, TrackerReachesNoSocketDbusOrProcessHeader) {
                                 << ".h or .cc in include/jsn/ or src/: update the tracker's rule "
                                    "in tests/include_directions_test.cc";
   // The part the tracker may not include that `target` is in, or nullptr.
-  auto forbidden_part = [this](const SourceFile& target) -> const char* {
+  auto forbidden_part = [](const SourceFile& target) -> const char* {
     Part theirs;
     if (!PartOfStem(target.stem, &theirs)) return nullptr;  // reported above
     for (Part forbidden : kTrackerForbiddenParts) {
