@@ -67,8 +67,7 @@ void Connection::Close() {
   framer_.Reset();
   send_head_ = 0;
   send_tail_ = 0;
-  for (PendingCall& call : pending_) call = PendingCall();
-  pending_count_ = 0;
+  replies_.Clear();
   unique_name_length_ = 0;
   auth_ = AuthResult();
 }
@@ -255,21 +254,13 @@ Status Connection::Send(std::span<const uint8_t> message) {
   return Flush();
 }
 
-Status Connection::Call(std::span<const uint8_t> message, uint64_t tag) {
+Status Connection::Call(std::span<const uint8_t> message, uint64_t tag, Answerer answerer) {
   if (!is_open()) return Closed("calling");
   if (message.size() < kFixedHeaderLength) {
     return Status::Expected("bad-call", "a whole message to call with, found %zu bytes",
                             message.size());
   }
-  uint32_t serial = SerialOf(message);
-  PendingCall* slot = nullptr;
-  for (PendingCall& call : pending_) {
-    if (call.serial == 0) {
-      slot = &call;
-      break;
-    }
-  }
-  if (slot == nullptr) {
+  if (replies_.full()) {
     return Status::Expected("too-many-pending-calls",
                             "fewer than %zu calls awaiting "
                             "replies, found the table full",
@@ -278,9 +269,7 @@ Status Connection::Call(std::span<const uint8_t> message, uint64_t tag) {
   JSN_RETURN_IF_ERROR(Send(message));
   // Recorded after Send: a failed Send leaves nothing to wait for, and no reply can be read
   // before we return (one thread).
-  slot->serial = serial;
-  slot->tag = tag;
-  ++pending_count_;
+  replies_.Add(SerialOf(message), tag, answerer);
   return Status();
 }
 
@@ -365,19 +354,7 @@ Status Connection::Receive(Incoming* incoming, bool* have) {
     if (!bytes.empty()) {
       *incoming = Incoming();
       JSN_RETURN_IF_ERROR(Message::Parse(bytes, &incoming->message));
-      const Header& header = incoming->message.header();
-      if ((header.type == MessageType::kMethodReturn || header.type == MessageType::kError) &&
-          header.reply_serial != 0) {
-        for (PendingCall& call : pending_) {
-          if (call.serial == header.reply_serial) {
-            incoming->is_reply = true;
-            incoming->tag = call.tag;
-            call = PendingCall();
-            --pending_count_;
-            break;
-          }
-        }
-      }
+      replies_.Take(incoming);
       *have = true;
       return Status();
     }

@@ -92,6 +92,10 @@ class Daemon final : public MessageSink, public WatchListener {
   // MessageSink: the Watch's calls go out on the bus.
   uint32_t NextSerial() override { return bus_.NextSerial(); }
   Status Send(std::span<const uint8_t> message) override { return bus_.Send(message); }
+  Status Call(std::span<const uint8_t> message, uint64_t tag, Answerer answerer) override {
+    return bus_.Call(message, tag, answerer);
+  }
+  void TrustServiceOwner(std::string_view owner) override { bus_.TrustServiceOwner(owner); }
 
   // WatchListener: what systemd reported goes into the tracker.
   void OnInitialState(size_t unit, std::string_view state, bool known) override {
@@ -409,7 +413,7 @@ class Daemon final : public MessageSink, public WatchListener {
         if (!status.ok() && !bus_.is_open()) return BusLost(status);
         continue;
       }
-      status = watch_.HandleMessage(incoming.message, this);
+      status = watch_.HandleMessage(incoming, this);
       if (!status.ok()) {
         return LogFatalError("cannot watch systemd", status);
       }

@@ -41,10 +41,10 @@ Status Manager::Open(std::string_view address) {
   JSN_RETURN_IF_ERROR(bus_.Open(address));
   std::span<const uint8_t> call;
   JSN_RETURN_IF_ERROR(BuildAddMatch(call_buffer_, bus_.NextSerial(), kJobRemovedRule, &call));
-  JSN_RETURN_IF_ERROR(CallAndWait(call, "AddMatch for JobRemoved"));
+  JSN_RETURN_IF_ERROR(CallAndWait(call, "AddMatch for JobRemoved", Answerer::kBus));
   // Who systemd is on this bus: only its replies and its JobRemoved count from here on.
   JSN_RETURN_IF_ERROR(BuildGetNameOwner(call_buffer_, bus_.NextSerial(), kSystemdName, &call));
-  JSN_RETURN_IF_ERROR(CallAndWait(call, "GetNameOwner"));
+  JSN_RETURN_IF_ERROR(CallAndWait(call, "GetNameOwner", Answerer::kBus));
   Iterator body = reply_.body();
   Value owner;
   if (!body.Next(&owner) || owner.type() != 's') {
@@ -52,10 +52,10 @@ Status Manager::Open(std::string_view address) {
                             static_cast<int>(reply_.header().signature.size()),
                             reply_.header().signature.data());
   }
-  CopyText(owner.as_string(), systemd_owner_, sizeof systemd_owner_);
+  bus_.TrustServiceOwner(owner.as_string());
   JSN_RETURN_IF_ERROR(BuildMethodCall(call_buffer_, bus_.NextSerial(), kSystemdName, kSystemdPath,
                                       kSystemdManagerInterface, "Subscribe", &call));
-  Status status = CallAndWait(call, "Subscribe");
+  Status status = CallAndWait(call, "Subscribe", Answerer::kService);
   if (!status.ok() && error_name() != kAlreadySubscribedError) return status;
   return Status();
 }
@@ -64,7 +64,7 @@ Status Manager::Reload() {
   std::span<const uint8_t> call;
   JSN_RETURN_IF_ERROR(BuildMethodCall(call_buffer_, bus_.NextSerial(), kSystemdName, kSystemdPath,
                                       kSystemdManagerInterface, "Reload", &call));
-  return CallAndWait(call, "Reload");
+  return CallAndWait(call, "Reload", Answerer::kService);
 }
 
 Status Manager::EnableUnitFile(std::string_view unit) {
@@ -77,7 +77,7 @@ Status Manager::EnableUnitFile(std::string_view unit) {
   writer.AppendBool(false);  // force: no, leave symlinks that are not ours
   std::span<const uint8_t> call;
   JSN_RETURN_IF_ERROR(writer.Finish(&call));
-  return CallAndWait(call, "EnableUnitFiles");
+  return CallAndWait(call, "EnableUnitFiles", Answerer::kService);
 }
 
 Status Manager::DisableUnitFile(std::string_view unit) {
@@ -89,7 +89,7 @@ Status Manager::DisableUnitFile(std::string_view unit) {
   writer.AppendBool(false);
   std::span<const uint8_t> call;
   JSN_RETURN_IF_ERROR(writer.Finish(&call));
-  return CallAndWait(call, "DisableUnitFiles");
+  return CallAndWait(call, "DisableUnitFiles", Answerer::kService);
 }
 
 Status Manager::RunJob(std::string_view method, std::string_view unit, std::string_view mode) {
@@ -101,7 +101,7 @@ Status Manager::RunJob(std::string_view method, std::string_view unit, std::stri
   JSN_RETURN_IF_ERROR(writer.Finish(&call));
   char doing[64];
   snprintf(doing, sizeof doing, "%.*s", static_cast<int>(method.size()), method.data());
-  JSN_RETURN_IF_ERROR(CallAndWait(call, doing));
+  JSN_RETURN_IF_ERROR(CallAndWait(call, doing, Answerer::kService));
   Iterator body = reply_.body();
   Value job;
   if (!body.Next(&job) || job.type() != 'o') {
@@ -124,7 +124,7 @@ Status Manager::GetUnitProperty(std::string_view unit, std::string_view interfac
   std::span<const uint8_t> call;
   JSN_RETURN_IF_ERROR(BuildPropertiesGet(call_buffer_, bus_.NextSerial(), kSystemdName, path,
                                          interface, property, &call));
-  JSN_RETURN_IF_ERROR(CallAndWait(call, property));
+  JSN_RETURN_IF_ERROR(CallAndWait(call, property, Answerer::kService));
   if (PropertiesGetValue(reply_, type, value)) return Status();
   return Status::Expected("bad-reply", "%s as a variant of '%c', found '%.*s'", property, type,
                           static_cast<int>(reply_.header().signature.size()),
@@ -169,32 +169,24 @@ Status Manager::ReceiveOne(MonotonicTime deadline, const char* doing, Incoming* 
   }
 }
 
-// A reply counts from the bus (its own methods' replies, and its errors for a call it could not
-// deliver) or from systemd's unique name once GetNameOwner gave it; from anyone else it is
-// forged, as is a JobRemoved not from systemd.
+// A JobRemoved counts only from systemd's unique name, once GetNameOwner gave it (whom the
+// connection's reply table trusts for systemd's calls).
 bool Manager::FromSystemd(std::string_view sender) const {
-  return sender == systemd_owner_ && systemd_owner_[0] != '\0';
+  return !bus_.service_owner().empty() && sender == bus_.service_owner();
 }
 
-Status Manager::CallAndWait(std::span<const uint8_t> call, const char* doing) {
+Status Manager::CallAndWait(std::span<const uint8_t> call, const char* doing, Answerer answerer) {
   error_name_length_ = 0;
   reply_ = Message();
-  JSN_RETURN_IF_ERROR(bus_.Call(call, kCallTag));
+  // A reply from anyone but `answerer` is refused by the connection (the call stays open):
+  // here it is just another message.
+  JSN_RETURN_IF_ERROR(bus_.Call(call, kCallTag, answerer));
   const MonotonicTime deadline = MonotonicNow() + std::chrono::milliseconds(kCallTimeoutMs);
   Incoming incoming;
-  uint32_t forged = 0;  // the serial a refused reply named: the real reply comes untagged
   while (true) {
     JSN_RETURN_IF_ERROR(ReceiveOne(deadline, doing, &incoming));
     const Header& header = incoming.message.header();
-    bool reply =
-        (incoming.is_reply && incoming.tag == kCallTag) ||
-        (forged != 0 && header.reply_serial == forged &&
-         (header.type == MessageType::kMethodReturn || header.type == MessageType::kError));
-    if (reply && !FromSystemd(header.sender) && header.sender != kBusName) {
-      forged = header.reply_serial;
-      continue;
-    }
-    if (reply) {
+    if (incoming.is_reply && incoming.tag == kCallTag) {
       std::span<const uint8_t> bytes = incoming.message.bytes();
       if (bytes.size() > sizeof reply_bytes_) {
         return Status::Expected("bad-reply", "a reply to %s under %zu bytes, found %zu", doing,

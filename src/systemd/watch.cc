@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "jsn/base/log.h"
+#include "jsn/bus/reply_table.h"
 #include "jsn/wire/calls.h"
 
 namespace jsn {
@@ -16,6 +17,10 @@ constexpr std::string_view kReloadingRule =
     "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',"
     "member='Reloading'";
 constexpr size_t kCallBufferSize = 4096;
+
+static_assert(Watch::kMaxPendingCalls <= ReplyTable::kCapacity,
+              "the connection's reply table holds every call the Watch may have out at once");
+static_assert(Watch::kMaxUnits <= 0xffff, "a unit index fits its 16 bits of a call's tag");
 
 bool FirstString(const Message& message, std::string_view* text) {
   Iterator body = message.body();
@@ -68,29 +73,40 @@ Status Watch::Init(std::span<const char* const> units, WatchListener* listener) 
     unit.get_pending = false;
     transitions_[i] = Transition();
   }
-  for (PendingCall& call : pending_) call = PendingCall();
   ready_ = false;
-  SetOwner("");
-  previous_owner_length_ = 0;  // a new connection: what the last one trusted means nothing here
-  previous_owner_[0] = '\0';
+  // A new connection, whose reply table trusts no owner yet: what the last one trusted means
+  // nothing here.
+  owner_length_ = 0;
+  owner_[0] = '\0';
   return Status();
 }
 
+uint64_t Watch::PendingCall::Tag() const {
+  return static_cast<uint64_t>(kind) | static_cast<uint64_t>(startup) << 8 |
+         static_cast<uint64_t>(epoch) << 16 | static_cast<uint64_t>(unit) << 32;
+}
+
+Watch::PendingCall Watch::PendingCall::FromTag(uint64_t tag) {
+  PendingCall call;
+  call.kind = static_cast<CallKind>(tag & 0xff);
+  call.startup = (tag >> 8 & 1) != 0;
+  call.epoch = static_cast<uint8_t>(tag >> 16);
+  call.unit = static_cast<uint16_t>(tag >> 32);
+  return call;
+}
+
 Status Watch::Call(MessageSink* sink, CallKind kind, size_t unit, std::span<const uint8_t> message,
-                   uint32_t serial, bool startup) {
-  for (PendingCall& call : pending_) {
-    if (call.kind != CallKind::kNone) continue;
-    JSN_RETURN_IF_ERROR(sink->Send(message));
-    call.serial = serial;
-    call.kind = kind;
-    call.unit = static_cast<uint16_t>(unit);
-    call.startup = startup;
-    call.epoch = epoch_;
-    if (startup) startup_calls_left_ += 1;
-    return Status();
-  }
-  return Status::Failure("too-many-pending-calls",
-                         "expected at most %zu calls in flight, found more", kMaxPendingCalls);
+                   bool startup) {
+  PendingCall call;
+  call.kind = kind;
+  call.unit = static_cast<uint16_t>(unit);
+  call.startup = startup;
+  call.epoch = epoch_;
+  bool to_bus = kind == CallKind::kAddMatch || kind == CallKind::kGetNameOwner;
+  JSN_RETURN_IF_ERROR(
+      sink->Call(message, call.Tag(), to_bus ? Answerer::kBus : Answerer::kService));
+  if (startup) startup_calls_left_ += 1;
+  return Status();
 }
 
 Status Watch::SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startup) {
@@ -98,15 +114,14 @@ Status Watch::SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startu
   std::span<const uint8_t> message;
   // The Id is asked of the name's own path (systemd answers there for an alias too).
   bool id = kind == CallKind::kGetId;
-  uint32_t serial = sink->NextSerial();
-  JSN_RETURN_IF_ERROR(BuildPropertiesGet(buffer, serial, kSystemdName,
+  JSN_RETURN_IF_ERROR(BuildPropertiesGet(buffer, sink->NextSerial(), kSystemdName,
                                          id ? units_[unit].own_path : units_[unit].path,
                                          kSystemdUnitInterface,
                                          id                                ? "Id"
                                          : kind == CallKind::kGetTimestamp ? kStateChangeTimestamp
                                                                            : kActiveState,
                                          &message));
-  JSN_RETURN_IF_ERROR(Call(sink, kind, unit, message, serial, startup));
+  JSN_RETURN_IF_ERROR(Call(sink, kind, unit, message, startup));
   units_[unit].get_pending = true;
   return Status();
 }
@@ -121,10 +136,9 @@ Status Watch::SendStateGets(MessageSink* sink, size_t unit, bool startup) {
   transition = Transition();
   std::string_view interface = ResultInterface(units_[unit].name);
   if (!interface.empty()) {
-    uint32_t serial = sink->NextSerial();
     JSN_RETURN_IF_ERROR(
-        BuildPropertiesGetAll(buffer, serial, kSystemdName, path, interface, &message));
-    JSN_RETURN_IF_ERROR(Call(sink, CallKind::kGetResult, unit, message, serial, false));
+        BuildPropertiesGetAll(buffer, sink->NextSerial(), kSystemdName, path, interface, &message));
+    JSN_RETURN_IF_ERROR(Call(sink, CallKind::kGetResult, unit, message, false));
   }
   JSN_RETURN_IF_ERROR(SendGet(sink, CallKind::kGetTimestamp, unit, false));
   return SendGet(sink, CallKind::kGetState, unit, startup);
@@ -133,10 +147,9 @@ Status Watch::SendStateGets(MessageSink* sink, size_t unit, bool startup) {
 Status Watch::SendSubscribe(MessageSink* sink, bool startup) {
   uint8_t buffer[kCallBufferSize];
   std::span<const uint8_t> message;
-  uint32_t serial = sink->NextSerial();
-  JSN_RETURN_IF_ERROR(BuildMethodCall(buffer, serial, kSystemdName, kSystemdPath,
+  JSN_RETURN_IF_ERROR(BuildMethodCall(buffer, sink->NextSerial(), kSystemdName, kSystemdPath,
                                       kSystemdManagerInterface, "Subscribe", &message));
-  return Call(sink, CallKind::kSubscribe, 0, message, serial, startup);
+  return Call(sink, CallKind::kSubscribe, 0, message, startup);
 }
 
 Status Watch::SendUnitMatch(MessageSink* sink, size_t index, bool add, bool startup) {
@@ -149,11 +162,10 @@ Status Watch::SendUnitMatch(MessageSink* sink, size_t index, bool add, bool star
     uint8_t buffer[kCallBufferSize];
     std::span<const uint8_t> message;
     JSN_RETURN_IF_ERROR(UnitMatchRule(units_[index].path, rule_buffer, &rule, interface));
-    uint32_t serial = sink->NextSerial();
     JSN_RETURN_IF_ERROR(
-        BuildBusCall(buffer, serial, add ? "AddMatch" : "RemoveMatch", rule, &message));
+        BuildBusCall(buffer, sink->NextSerial(), add ? "AddMatch" : "RemoveMatch", rule, &message));
     // Nothing waits for RemoveMatch's answer: its reply is not one of ours.
-    JSN_RETURN_IF_ERROR(add ? Call(sink, CallKind::kAddMatch, index, message, serial, startup)
+    JSN_RETURN_IF_ERROR(add ? Call(sink, CallKind::kAddMatch, index, message, startup)
                             : sink->Send(message));
   }
   return Status();
@@ -164,16 +176,13 @@ Status Watch::Start(MessageSink* sink) {
   std::span<const uint8_t> message;
   startup_calls_left_ = 0;
 
-  uint32_t serial;
   for (std::string_view rule : {OwnerMatchRule(), kReloadingRule}) {
-    serial = sink->NextSerial();
-    JSN_RETURN_IF_ERROR(BuildAddMatch(buffer, serial, rule, &message));
-    JSN_RETURN_IF_ERROR(Call(sink, CallKind::kAddMatch, 0, message, serial, true));
+    JSN_RETURN_IF_ERROR(BuildAddMatch(buffer, sink->NextSerial(), rule, &message));
+    JSN_RETURN_IF_ERROR(Call(sink, CallKind::kAddMatch, 0, message, true));
   }
 
-  serial = sink->NextSerial();
-  JSN_RETURN_IF_ERROR(BuildGetNameOwner(buffer, serial, kSystemdName, &message));
-  JSN_RETURN_IF_ERROR(Call(sink, CallKind::kGetNameOwner, 0, message, serial, true));
+  JSN_RETURN_IF_ERROR(BuildGetNameOwner(buffer, sink->NextSerial(), kSystemdName, &message));
+  JSN_RETURN_IF_ERROR(Call(sink, CallKind::kGetNameOwner, 0, message, true));
 
   JSN_RETURN_IF_ERROR(SendSubscribe(sink, true));
 
@@ -199,21 +208,6 @@ Status Watch::Follow(MessageSink* sink, size_t index, std::string_view id, bool 
   return SendStateGets(sink, index, startup);
 }
 
-Watch::PendingCall* Watch::FindPending(uint32_t reply_serial) {
-  for (PendingCall& pending : pending_) {
-    if (pending.kind != CallKind::kNone && pending.serial == reply_serial) return &pending;
-  }
-  return nullptr;
-}
-
-bool Watch::MayAnswer(CallKind kind, const Header& reply) const {
-  bool to_bus = kind == CallKind::kAddMatch || kind == CallKind::kGetNameOwner;
-  if (reply.sender == kBusName) return to_bus || reply.type == MessageType::kError;
-  if (to_bus || reply.sender.empty()) return false;
-  return reply.sender == systemd_owner() ||
-         reply.sender == std::string_view(previous_owner_, previous_owner_length_);
-}
-
 void Watch::RefuseReply(const PendingCall& call, const Header& reply) const {
   int length = static_cast<int>(reply.sender.size());
   const char* sender = reply.sender.data();
@@ -229,11 +223,10 @@ void Watch::RefuseReply(const PendingCall& call, const Header& reply) const {
                                      : owner_);
 }
 
-void Watch::SetOwner(std::string_view owner) {
-  if (owner_length_ != 0 && owner != systemd_owner()) {
-    memcpy(previous_owner_, owner_, owner_length_ + 1);
-    previous_owner_length_ = owner_length_;
-  }
+void Watch::SetOwner(std::string_view owner, MessageSink* sink) {
+  // Replies to systemd's calls are the connection's to check: it trusts the owner before this
+  // one too (jsn/bus/reply_table.h).
+  sink->TrustServiceOwner(owner);
   owner_length_ = owner.size() < kMaxUniqueNameLength ? owner.size() : kMaxUniqueNameLength;
   memcpy(owner_, owner.data(), owner_length_);
   owner_[owner_length_] = '\0';
@@ -245,28 +238,25 @@ void Watch::CheckReady() {
   listener_->OnReady();
 }
 
-Status Watch::HandleMessage(const Message& message, MessageSink* sink) {
-  switch (message.header().type) {
-    case MessageType::kMethodReturn:
-    case MessageType::kError:
-      return HandleReply(message, sink);
-    case MessageType::kSignal:
-      return HandleSignal(message, sink);
-    default:
-      return Status();
+Status Watch::HandleMessage(const Incoming& incoming, MessageSink* sink) {
+  if (incoming.is_reply) {
+    return HandleReply(incoming.message, PendingCall::FromTag(incoming.tag), sink);
   }
-}
-
-Status Watch::HandleReply(const Message& message, MessageSink* sink) {
-  const Header& header = message.header();
-  PendingCall* pending = FindPending(header.reply_serial);
-  if (pending == nullptr) return Status();  // not one of ours
-  if (!MayAnswer(pending->kind, header)) {
-    RefuseReply(*pending, header);  // the call stays open for the real answer
+  if (incoming.refused) {
+    // The connection refused it and the call stays open for the real answer; only we know
+    // which call the tag is.
+    RefuseReply(PendingCall::FromTag(incoming.tag), incoming.message.header());
     return Status();
   }
-  PendingCall call = *pending;
-  *pending = PendingCall();
+  // A reply that answers none of our calls is not ours.
+  if (incoming.message.header().type == MessageType::kSignal) {
+    return HandleSignal(incoming.message, sink);
+  }
+  return Status();
+}
+
+Status Watch::HandleReply(const Message& message, PendingCall call, MessageSink* sink) {
+  const Header& header = message.header();
   bool is_error = header.type == MessageType::kError;
   switch (call.kind) {
     case CallKind::kAddMatch:
@@ -279,11 +269,11 @@ Status Watch::HandleReply(const Message& message, MessageSink* sink) {
     case CallKind::kGetNameOwner: {
       std::string_view owner;
       if (!is_error && FirstString(message, &owner)) {
-        SetOwner(owner);
+        SetOwner(owner, sink);
         JSN_LOG_DEBUG("systemd is %.*s on this bus", static_cast<int>(owner.size()), owner.data());
       } else {
         // No systemd yet: nothing is trusted until NameOwnerChanged names one.
-        SetOwner("");
+        SetOwner("", sink);
         JSN_LOG_WARNING("org.freedesktop.systemd1 has no owner on the bus (%.*s); waiting for it",
                         static_cast<int>(header.error_name.size()), header.error_name.data());
       }
@@ -441,7 +431,7 @@ Status Watch::HandleOwnerChanged(const Message& message, MessageSink* sink) {
   if (name.as_string() != kSystemdName) return Status();
   std::string_view owner = new_owner.as_string();
   if (owner == systemd_owner()) return Status();
-  SetOwner(owner);
+  SetOwner(owner, sink);
   if (owner.empty()) {
     JSN_LOG_WARNING("systemd left the bus; waiting for it to come back");
     return Status();

@@ -3,8 +3,9 @@
 // it (replies to the calls the Watch sent, PropertiesChanged, NameOwnerChanged and Reloading
 // with chosen senders, paths, interfaces and states; a reply to a Get of Id moves the unit to
 // that Id's path) or handing over raw bytes as a message. After Start,
-// every message goes to HandleMessage, and the target checks the Watch against a model kept
-// here:
+// every message goes through a ReplyTable, as the daemon's Connection hands it on (the reply
+// to a call with its tag, or refused), then to HandleMessage, and the target checks the two
+// against a model kept here:
 //   - OnState/OnInitialState fire only for a PropertiesChanged signal from the trusted owner
 //     of org.freedesktop.systemd1 on that unit's path, for interface
 //     org.freedesktop.systemd1.Unit, with signature sa{sv}as and ActiveState a string in the
@@ -67,8 +68,17 @@ class Recorder : public jsn::MessageSink {
     serials.push_back(h.serial);
     return jsn::Status();
   }
+  jsn::Status Call(std::span<const uint8_t> message, uint64_t tag,
+                   jsn::Answerer answerer) override {
+    JSN_FUZZ_CHECK(!replies.full());
+    JSN_RETURN_IF_ERROR(Send(message));
+    replies.Add(serials.back(), tag, answerer);
+    return jsn::Status();
+  }
+  void TrustServiceOwner(std::string_view owner) override { replies.TrustServiceOwner(owner); }
   std::map<uint32_t, SentCall> calls;
   std::vector<uint32_t> serials;
+  jsn::ReplyTable replies;  // the connection's: which call a reply answers, or refused
 
  private:
   uint32_t serial_ = 0;
@@ -386,7 +396,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     context.message = &message;
     context.trusted = trusted;
     context.previous = previous;
-    if (!watch.HandleMessage(message, &recorder).ok()) return 0;  // fatal for the connection
+    jsn::Incoming incoming;
+    incoming.message = message;
+    recorder.replies.Take(&incoming);                              // as Connection::Receive does
+    if (!watch.HandleMessage(incoming, &recorder).ok()) return 0;  // fatal for the connection
     context.message = nullptr;
     UpdateTrusted(message, recorder, &trusted, &previous, &replied);
     JSN_FUZZ_CHECK(watch.systemd_owner() == trusted);

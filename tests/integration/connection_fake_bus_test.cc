@@ -422,11 +422,11 @@ TEST(ConnectionFakeBus, PendingCallTableRefusesACallWhenFull) {
   std::span<const uint8_t> call;
   for (size_t i = 0; i < Connection::kMaxPendingCalls; ++i) {
     ASSERT_TRUE(BuildGetNameOwner(buffer, connection.NextSerial(), kBusName, &call).ok());
-    ASSERT_TRUE(connection.Call(call, i).ok()) << i;
+    ASSERT_TRUE(connection.Call(call, i, Answerer::kBus).ok()) << i;
   }
   EXPECT_EQ(connection.pending_calls(), Connection::kMaxPendingCalls);
   ASSERT_TRUE(BuildGetNameOwner(buffer, connection.NextSerial(), kBusName, &call).ok());
-  EXPECT_STREQ(connection.Call(call, 999).rule(), "too-many-pending-calls");
+  EXPECT_STREQ(connection.Call(call, 999, Answerer::kBus).rule(), "too-many-pending-calls");
   EXPECT_EQ(connection.pending_calls(), Connection::kMaxPendingCalls);
 }
 

@@ -47,7 +47,7 @@ Reply CallAndWait(Connection* bus, uint64_t tag, Build build) {
   Reply reply;
   Status status = build(std::span<uint8_t>(buffer), bus->NextSerial(), &call);
   EXPECT_TRUE(status.ok()) << status.message();
-  status = bus->Call(call, tag);
+  status = bus->Call(call, tag, Answerer::kBus);
   EXPECT_TRUE(status.ok()) << status.message();
   reply.arrived = ReceiveUntil(bus, [&](const Incoming& in) {
     if (!in.is_reply) return false;
@@ -134,7 +134,7 @@ TEST_F(ConnectionTest, SeveralCallsInFlightAreMatchedByReplySerial) {
   for (uint64_t tag = 0; tag < 3; ++tag) {
     std::span<const uint8_t> call;
     ASSERT_TRUE(BuildGetNameOwner(buffer[tag], connection.NextSerial(), names[tag], &call).ok());
-    ASSERT_TRUE(connection.Call(call, 100 + tag).ok());
+    ASSERT_TRUE(connection.Call(call, 100 + tag, Answerer::kBus).ok());
   }
   EXPECT_EQ(connection.pending_calls(), 3u);
   std::vector<std::pair<uint64_t, bool>> replies;
@@ -372,7 +372,7 @@ TEST_F(ConnectionTest, BusGoingAwayIsConnectionClosedAndReopeningWorksAfterResta
   uint8_t buffer[256];
   std::span<const uint8_t> call;
   ASSERT_TRUE(BuildGetNameOwner(buffer, connection.NextSerial(), kBusName, &call).ok());
-  EXPECT_STREQ(connection.Call(call, 1).rule(), "connection-closed");
+  EXPECT_STREQ(connection.Call(call, 1, Answerer::kBus).rule(), "connection-closed");
 
   ASSERT_TRUE(bus_.Start());
   Status status = connection.Open(bus_.address());

@@ -3,6 +3,8 @@
 // only from whom the call may be answered by, asking for an invalidated ActiveState, following
 // an owner change.
 //
+// Replies go through a ReplyTable, the one the daemon's Connection keeps, which says which call
+// each answers or refuses it, as Connection::Receive does.
 // Replies from strangers are fed here as bytes, so that every case of the rule is covered:
 // through a real bus no reply can carry the sender of the bus or of systemd (the bus stamps
 // each message with its sender's own name), and a stranger's reply gets through only where the
@@ -59,7 +61,22 @@ class RecordingSink : public MessageSink {
                     std::string(h.interface), std::string(h.member), BodyStrings(message)});
     return Status();
   }
+  Status Call(std::span<const uint8_t> bytes, uint64_t tag, Answerer answerer) override {
+    if (replies.full()) return Status::Expected("too-many-pending-calls", "a free slot");
+    JSN_RETURN_IF_ERROR(Send(bytes));
+    replies.Add(sent.back().serial, tag, answerer);
+    return Status();
+  }
+  void TrustServiceOwner(std::string_view owner) override { replies.TrustServiceOwner(owner); }
+  // `message` as the connection hands it on: a reply with its call's tag, or refused.
+  Incoming Receive(const Message& message) {
+    Incoming incoming;
+    incoming.message = message;
+    replies.Take(&incoming);
+    return incoming;
+  }
   std::vector<SentCall> sent;
+  ReplyTable replies;  // the connection's
 
  private:
   uint32_t serial_ = 100;
@@ -230,7 +247,7 @@ class WatchTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(watch_->Init(kUnits, &listener_).ok()); }
 
   Status Handle(const std::unique_ptr<BuiltMessage>& in) {
-    return watch_->HandleMessage(in->message, &sink_);
+    return watch_->HandleMessage(sink_.Receive(in->message), &sink_);
   }
 
   // Answers the Get of Id sent as sink_.sent[i] with `id` from `sender`, and the AddMatch this
@@ -738,7 +755,9 @@ TEST_F(WatchTest, AnOwnerBeforeAGapWithNoOwnerStillAnswersItsCalls) {
 TEST_F(WatchTest, ANewStartTrustsNoOwnerOfTheLastConnection) {
   StartAndAnswer("inactive", "inactive");
   ASSERT_TRUE(Handle(NameOwnerChanged(kBus, "org.freedesktop.systemd1", kOwner, ":1.8")).ok());
-  // Reconnected: a fresh Watch state on a new connection, where the bus says :1.9 is systemd.
+  // Reconnected: a fresh Watch state on a new connection (a new table: no calls, no owner
+  // trusted), where the bus says :1.9 is systemd.
+  sink_.replies.Clear();
   ASSERT_TRUE(watch_->Init(kUnits, &listener_).ok());
   sink_.sent.clear();
   listener_.events.clear();

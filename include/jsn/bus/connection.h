@@ -1,7 +1,8 @@
 // Connection: one client connection to a message bus over a unix socket, for a
 // single-threaded epoll loop. It owns the socket, the receive buffer (a Framer), a send queue
 // and a fixed table of calls awaiting replies; all memory is allocated by the first Open and
-// reused, so nothing is allocated per message.
+// reused, so nothing is allocated per message. The table (jsn/bus/reply_table.h) holds each
+// call's tag and who may answer it: a reply from anyone else is refused there.
 //
 // Open() blocks (poll with a deadline): it connects to the first address that accepts,
 // authenticates with EXTERNAL and sends Hello. A loop that must keep serving opens in steps
@@ -13,7 +14,7 @@
 //   epoll: add bus.fd() for EPOLLIN (plus EPOLLOUT while bus.wants_write())
 //   to call:   uint8_t buffer[512]; std::span<const uint8_t> call;
 //              BuildGetNameOwner(buffer, bus.NextSerial(), name, &call);
-//              bus.Call(call, kMyTag);                        // queued, written if possible
+//              bus.Call(call, kMyTag, Answerer::kBus);        // queued, written if possible
 //   EPOLLOUT:  bus.Flush();
 //   EPOLLIN, and once right after Open (what came in with Hello's reply, such as
 //   NameAcquired, is already buffered and epoll will not announce it):
@@ -23,6 +24,7 @@
 //                if (!s.ok()) { log(s); if (!bus.is_open()) reconnect(); else continue; }
 //                if (!have) break;                            // socket drained: back to epoll
 //                if (in.is_reply) ...in.tag, in.is_error(), in.error_name()...
+//                else if (in.refused) ...a stranger's reply to the call tagged in.tag...
 //                else if (in.message.header().type == MessageType::kMethodCall)
 //                  bus.AnswerCall(in.message);
 //                else ...in.message.header().member...            // a signal
@@ -44,6 +46,7 @@
 #include "jsn/bus/auth.h"
 #include "jsn/bus/framer.h"
 #include "jsn/bus/machine_id.h"
+#include "jsn/bus/reply_table.h"
 #include "jsn/wire/reader.h"
 
 namespace jsn {
@@ -59,20 +62,10 @@ struct ConnectionOptions {
   const char* fallback_machine_id_path = kDbusMachineIdPath;
 };
 
-// One message received, and what it answers.
-struct Incoming {
-  Message message;
-  bool is_reply = false;  // a METHOD_RETURN or ERROR whose REPLY_SERIAL is one of our Calls
-  uint64_t tag = 0;       // the tag given to that Call
-
-  bool is_error() const { return message.header().type == MessageType::kError; }
-  std::string_view error_name() const { return message.header().error_name; }
-};
-
 class Connection {
  public:
-  // Calls awaiting replies at once; the daemon has a few per watched unit at start-up.
-  static constexpr size_t kMaxPendingCalls = 256;
+  // Calls awaiting replies at once (see ReplyTable::kCapacity).
+  static constexpr size_t kMaxPendingCalls = ReplyTable::kCapacity;
   // "Valid Names": a bus name is at most 255 bytes.
   static constexpr size_t kMaxBusNameLength = 255;
 
@@ -112,10 +105,15 @@ class Connection {
   // Queues a whole message (copied) and writes what the socket accepts now; the rest goes
   // out from Flush(). Nothing is queued when it does not fit ("send-queue-full").
   Status Send(std::span<const uint8_t> message);
-  // Send, remembering the message's serial so that its reply comes back with `tag`.
-  // "too-many-pending-calls" when the table is full (nothing sent). A reply that never comes
-  // as such (dropped as "message-too-large", or invalid) keeps its slot until Close.
-  Status Call(std::span<const uint8_t> message, uint64_t tag);
+  // Send, remembering the message's serial so that its reply, from `answerer` only, comes
+  // back with `tag` (Incoming). "too-many-pending-calls" when the table is full (nothing
+  // sent). A reply that never comes as such (dropped as "message-too-large", or invalid) keeps
+  // its slot until Close.
+  Status Call(std::span<const uint8_t> message, uint64_t tag, Answerer answerer);
+  // Who answers calls to the service from now on (Answerer::kService; see ReplyTable): the
+  // caller learns it (GetNameOwner, NameOwnerChanged) and says so. Close forgets it.
+  void TrustServiceOwner(std::string_view owner) { replies_.TrustServiceOwner(owner); }
+  std::string_view service_owner() const { return replies_.service_owner(); }
   // Answers a method call someone made to us. org.freedesktop.DBus.Peer, which the
   // specification ("Standard Interfaces") has every connection implement and which busctl and
   // bus monitors use, on any object path: Ping gets an empty reply, GetMachineId the machine
@@ -127,7 +125,7 @@ class Connection {
   // a view from Receive.
   Status AnswerCall(const Message& call);
   // Calls whose replies have not come yet.
-  size_t pending_calls() const { return pending_count_; }
+  size_t pending_calls() const { return replies_.size(); }
 
   // Queued bytes remain: the loop should wait for EPOLLOUT and call Flush().
   bool wants_write() const { return send_head_ < send_tail_; }
@@ -139,10 +137,6 @@ class Connection {
 
  private:
   enum class Phase : uint8_t { kAuthenticating, kSayingHello, kOpen };
-  struct PendingCall {
-    uint32_t serial = 0;  // 0: free slot
-    uint64_t tag = 0;
-  };
 
   Status ReadAuthReplies();
   Status ReadHelloReply();
@@ -168,8 +162,7 @@ class Connection {
   size_t send_head_ = 0;  // first byte not yet written
   size_t send_tail_ = 0;  // one past the last byte queued
   uint32_t last_serial_ = 0;
-  PendingCall pending_[kMaxPendingCalls];
-  size_t pending_count_ = 0;
+  ReplyTable replies_;
   char unique_name_[kMaxBusNameLength] = {};
   size_t unique_name_length_ = 0;
   MachineId machine_id_;  // kept across reconnects: the machine stays the same

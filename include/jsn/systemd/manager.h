@@ -1,7 +1,9 @@
 // Manager: a short-lived, blocking client of org.freedesktop.systemd1.Manager for the charm-side
 // commands (subscribe, stop, status, remove), over our own Connection; no systemctl. A reply
-// counts only from the bus or systemd's unique name (GetNameOwner at Open), a JobRemoved only
-// from systemd: anything else is forged, and the call waits on for the real one. Each call sends
+// counts only from whom the call may be answered by, which the connection's reply table checks
+// (jsn/bus/reply_table.h): the bus for its own methods, systemd's unique name (GetNameOwner at
+// Open) or an error from the bus for systemd's; a JobRemoved only from systemd. Anything else
+// is forged, and the call waits on for the real one. Each call sends
 // one method call and waits, with a deadline, for its reply. Jobs (StartUnit, StopUnit,
 // RestartUnit) wait on until systemd's JobRemoved signal for that job says how it ended: the
 // match for JobRemoved is in place and Subscribe() has returned before any job is asked for,
@@ -65,9 +67,9 @@ class Manager {
   std::string_view error_name() const { return {error_name_, error_name_length_}; }
 
  private:
-  // Sends `call` and waits for its reply, which is left in reply_ (a copy: it outlives the
-  // receive buffer). JobRemoved signals seen meanwhile are kept in early_jobs_.
-  Status CallAndWait(std::span<const uint8_t> call, const char* doing);
+  // Sends `call` and waits for its reply from `answerer`, which is left in reply_ (a copy: it
+  // outlives the receive buffer). JobRemoved signals seen meanwhile are kept in early_jobs_.
+  Status CallAndWait(std::span<const uint8_t> call, const char* doing, Answerer answerer);
   Status WaitForJob(std::string_view job_path, std::string_view unit);
   // Receives until `done` says stop or the deadline passes.
   Status ReceiveOne(MonotonicTime deadline, const char* doing, Incoming* incoming);
@@ -94,7 +96,6 @@ class Manager {
   char error_name_[256] = {};
   size_t error_name_length_ = 0;
   char text_[256] = {};
-  char systemd_owner_[256] = {};  // org.freedesktop.systemd1's unique name, from Open
 };
 
 }  // namespace jsn

@@ -27,24 +27,20 @@
 // Afterwards a PropertiesChanged or Reloading is accepted only from the current unique owner of
 // org.freedesktop.systemd1; anything else on a watched path is a spoof, logged at debug level.
 //
-// Replies are matched by serial and by sender, so a peer that guesses a serial cannot answer
-// for the bus or for systemd (a bus stamps every message with its sender's name, which no peer
-// can choose). A reply from anyone else is refused like a spoofed signal (logged at debug
-// level); the call stays open for the real answer:
+// Replies are matched by serial and by sender in the connection's one reply table
+// (jsn/bus/reply_table.h), so a peer that guesses a serial cannot answer for the bus or for
+// systemd. Each call goes out through the sink with who may answer it, and the Watch tells the
+// sink whom it trusts as systemd (TrustServiceOwner) as it learns it:
 //   - AddMatch and GetNameOwner are answered by the bus itself, sender org.freedesktop.DBus;
-//   - Subscribe and Get go to the well-known name org.freedesktop.systemd1, and the bus routes
-//     each to the unique name owning it at that moment. We accept the owner we trust now and
-//     the one before it, for no single owner is right in every order of events: a call
-//     pipelined before GetNameOwner has answered is routed after the bus answered it, so its
-//     reply comes from that owner or from a later one whose NameOwnerChanged the bus queued to
-//     us before it routed the call (we see the change first); and a call routed to the old
-//     owner just before a change is answered after we have seen it. Only two changes within
-//     one call's round trip (systemd re-executed twice at once) could refuse a real reply.
-//     An earlier owner is as trustworthy as the current one: it was systemd (only root may own
-//     the name on the system bus) and a unique name is never reused;
-//   - any call may be answered with an error from the bus itself (ServiceUnknown while nobody
-//     owns the name, NoReply when the callee left, AccessDenied), so errors from
-//     org.freedesktop.DBus are accepted for systemd's calls too; method returns are not.
+//   - Subscribe and Get go to the well-known name org.freedesktop.systemd1: answered by the
+//     owner trusted now or the one before it (a call pipelined before GetNameOwner has answered,
+//     or routed to the old owner just before a change; the table's header says why), or by an
+//     error from the bus itself (ServiceUnknown, NoReply, AccessDenied), never by a method
+//     return from the bus.
+// A reply from anyone else is refused there and the call stays open for the real answer; the
+// Watch, which alone knows what the call's tag means, logs it at debug level like a spoofed
+// signal. The tag holds all the Watch keeps of a call (kind, unit, epoch, whether it counts
+// towards readiness), so the Watch has no table of its own.
 // ActiveState comes from the changed dict, or from a Get when it is only invalidated (with the
 // GetAll and the timestamp before it, as at start-up). What systemd said with it, the
 // Transition the listener may read during OnState and OnInitialState, is the type interface's
@@ -57,7 +53,8 @@
 // unit asked again, so a change made meanwhile is not lost.
 //
 // Views passed to the listener point into the message being handled and are valid only during
-// the call. The Watch keeps its unit paths and its pending calls in fixed arrays.
+// the call. The Watch keeps its unit paths in fixed arrays; its calls are in the connection's
+// reply table.
 #pragma once
 
 #include <cstddef>
@@ -66,6 +63,7 @@
 #include <string_view>
 
 #include "jsn/base/status.h"
+#include "jsn/bus/reply_table.h"
 #include "jsn/systemd/systemd_names.h"
 #include "jsn/systemd/transition.h"
 #include "jsn/systemd/unit_path.h"
@@ -79,6 +77,10 @@ class MessageSink {
   virtual uint32_t NextSerial() = 0;
   // Queues one whole message (the bytes are copied before Send returns).
   virtual Status Send(std::span<const uint8_t> message) = 0;
+  // Send, as a call whose reply, from `answerer` only, comes back with `tag` (Connection::Call).
+  virtual Status Call(std::span<const uint8_t> message, uint64_t tag, Answerer answerer) = 0;
+  // Who answers systemd's calls from now on (Connection::TrustServiceOwner).
+  virtual void TrustServiceOwner(std::string_view owner) = 0;
 
  protected:
   ~MessageSink() = default;
@@ -105,7 +107,7 @@ class Watch {
  public:
   static constexpr size_t kMaxUnits = 64;
   // Each unit can have two matches and three Gets outstanding (Follow); plus the few manager
-  // calls.
+  // calls. The connection's reply table holds them (watch.cc checks that they fit).
   static constexpr size_t kMaxPendingCalls = 5 * kMaxUnits + 8;
   // A match rule for the longest unit path fits.
   static constexpr size_t kMaxMatchRuleLength = kMaxUnitPathLength + 256;
@@ -118,9 +120,10 @@ class Watch {
   // Sends the start-up calls (see above).
   Status Start(MessageSink* sink);
 
-  // Handles one incoming message; ignores what is not ours. A failure is fatal for the
-  // connection (a match could not be added: the daemon would never hear of a transition).
-  Status HandleMessage(const Message& message, MessageSink* sink);
+  // Handles one incoming message, as the connection received it (a reply with its call's tag,
+  // or refused); ignores what is not ours. A failure is fatal for the connection (a match could
+  // not be added: the daemon would never hear of a transition).
+  Status HandleMessage(const Incoming& incoming, MessageSink* sink);
 
   // Resolves every unit's name again and asks for its ActiveState (SIGHUP); the answers come as
   // OnState.
@@ -156,12 +159,15 @@ class Watch {
     kGetResult,     // GetAll of the unit type's interface (Result, ExecMain*, NRestarts)
     kGetTimestamp,  // Get of StateChangeTimestamp
   };
+  // What the Watch keeps of a call it sent, all of it in the call's tag.
   struct PendingCall {
-    uint32_t serial = 0;
     CallKind kind = CallKind::kNone;
     uint8_t epoch = 0;  // epoch_ when sent
     uint16_t unit = 0;
     bool startup = false;  // counts towards readiness; a kGetState's answer is the initial state
+
+    uint64_t Tag() const;
+    static PendingCall FromTag(uint64_t tag);
   };
   // No member initializers: Init sets every field of the units in use, and the rest of the
   // array (64 units, about 105 KiB) is never read. Initializers would make the constructor write
@@ -178,7 +184,7 @@ class Watch {
   };
 
   Status Call(MessageSink* sink, CallKind kind, size_t unit, std::span<const uint8_t> message,
-              uint32_t serial, bool startup);
+              bool startup);
   Status SendGet(MessageSink* sink, CallKind kind, size_t unit, bool startup);
   // The unit's ActiveState, after what comes with it where no signal brought it: GetAll of the
   // type's Result interface and Get of StateChangeTimestamp, answered before the state.
@@ -190,33 +196,27 @@ class Watch {
   // asks for its ActiveState.
   Status Follow(MessageSink* sink, size_t unit, std::string_view id, bool startup);
   Status SendSubscribe(MessageSink* sink, bool startup);
-  PendingCall* FindPending(uint32_t reply_serial);
-  // Whether `reply` comes from whom the call of `kind` may be answered by (see above).
-  bool MayAnswer(CallKind kind, const Header& reply) const;
+  // Logs a reply the connection refused (see above).
   void RefuseReply(const PendingCall& call, const Header& reply) const;
-  Status HandleReply(const Message& message, MessageSink* sink);
+  Status HandleReply(const Message& message, PendingCall call, MessageSink* sink);
   Status HandleSignal(const Message& message, MessageSink* sink);
   Status HandlePropertiesChanged(const Message& message, size_t unit, MessageSink* sink);
   Status HandleOwnerChanged(const Message& message, MessageSink* sink);
   // systemd's view changed (new owner, reload): answers still out are asked again.
   Status ReadAgain(MessageSink* sink);
-  void SetOwner(std::string_view owner);
+  void SetOwner(std::string_view owner, MessageSink* sink);
   void CheckReady();
 
   WatchListener* listener_ = nullptr;
   Unit units_[kMaxUnits];
   size_t unit_count_ = 0;
-  PendingCall pending_[kMaxPendingCalls];
   Transition transitions_[kMaxUnits];  // apart from units_: see Unit
   size_t startup_calls_left_ = 0;
   bool ready_ = false;
   uint8_t epoch_ = 0;  // one more at each owner change and Reloading
+  // Whom signals are trusted from (the sink's reply table also trusts the one before it).
   char owner_[kMaxUniqueNameLength + 1] = {};
   size_t owner_length_ = 0;
-  // The owner trusted before owner_, kept for replies to calls routed to it ("" until there
-  // was one; a spell with no owner in between does not clear it).
-  char previous_owner_[kMaxUniqueNameLength + 1] = {};
-  size_t previous_owner_length_ = 0;
 };
 
 }  // namespace jsn
