@@ -82,6 +82,7 @@ class Daemon final : public MessageSink, public WatchListener {
       // never delays a hook.
       SaveState();
       if (bus_down_ && !stopping_ && now >= reconnect_at_ && !Reconnect(now)) return 1;
+      hook_runner_.HandleDeadlines(now);  // running hooks too, while stopping
       if (!ArmNextWakeup(now)) return 1;
       if (!WaitAndHandleEvents()) return 1;
     }
@@ -243,7 +244,7 @@ class Daemon final : public MessageSink, public WatchListener {
   bool ArmNextWakeup(MonotonicTime now) {
     MonotonicTime wakeup = more_input_ ? now : stopping_ ? stop_deadline_ : tracker_.NextWakeup();
     if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
-    MonotonicTime overdue = hook_runner_.WarnOverdue(now);
+    MonotonicTime overdue = hook_runner_.NextDeadline();
     if (overdue < wakeup) wakeup = overdue;
     Status status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
     if (!status.ok()) return LogFatalError("cannot arm the timer", status);
