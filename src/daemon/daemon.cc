@@ -12,9 +12,9 @@
 #include "jsn/daemon/hook.h"
 #include "jsn/daemon/hook_runner.h"
 #include "jsn/daemon/loop.h"
+#include "jsn/daemon/service_manager_link.h"
 #include "jsn/daemon/state_keeper.h"
 #include "jsn/daemon/tracker.h"
-#include "jsn/systemd/notify.h"
 #include "jsn/systemd/watch.h"
 
 namespace jsn {
@@ -66,8 +66,12 @@ class Daemon final : public MessageSink, public WatchListener {
     if (!Start()) return hook_runner_.charm_dir_gone() ? kExitCharmDirGone : 1;
     for (;;) {
       MonotonicTime now = MonotonicNow();
-      PingWatchdog(now);
-      FinishReload();
+      service_manager_.PingWatchdogIfDue(now);
+      // After SIGHUP: READY=1 again once every state has been re-read.
+      // A bus lost meanwhile: once the reconnect's states are in.
+      if (service_manager_.reloading() && !bus_down_ && !reconnecting_ && !watch_.rereading()) {
+        service_manager_.FinishReload();
+      }
       if (hook_runner_.charm_dir_gone()) {
         SaveState();
         return kExitCharmDirGone;
@@ -140,7 +144,7 @@ class Daemon final : public MessageSink, public WatchListener {
     if (reconnecting_) {
       reconnecting_ = false;
       JSN_LOG_INFO("watching again after the reconnect");
-      Notify("STATUS=watching again after a reconnect\n");
+      service_manager_.SendStatus("watching again after a reconnect");
       return;
     }
     // Matches are in place, Subscribe returned and every initial state is known: from here on
@@ -150,10 +154,7 @@ class Daemon final : public MessageSink, public WatchListener {
                  options_.watch_count == 1 ? "" : "s", options_.juju_unit, options_.juju_exec);
     watching_ = true;
     SaveState();  // the baselines: with no state file yet, what the daemon found is recorded
-    char text[256];
-    snprintf(text, sizeof text, "READY=1\nSTATUS=watching %zu unit%s for %s\n",
-             options_.watch_count, options_.watch_count == 1 ? "" : "s", options_.juju_unit);
-    Notify(text);
+    service_manager_.Ready(options_.watch_count, options_.juju_unit);
   }
 
  private:
@@ -163,33 +164,6 @@ class Daemon final : public MessageSink, public WatchListener {
   // tracker lacks the hooks read at start-up for some units, and the file would lose them.
   void SaveState() {
     if (watching_) state_.Save(tracker_, records_);
-  }
-
-  // sd_notify: set up from $NOTIFY_SOCKET and $WATCHDOG_USEC/$WATCHDOG_PID; a bad value is
-  // reported and the daemon runs on without (systemd will say if it waited for READY=1).
-  void OpenNotifier() {
-    Status status = notifier_.Open(FindEnvironment(environment_, "NOTIFY_SOCKET"));
-    if (!status.ok()) JSN_LOG_WARNING("not notifying systemd: %s", status.message());
-    if (!notifier_.enabled()) return;
-    watchdog_interval_ =
-        WatchdogPingInterval(FindEnvironment(environment_, "WATCHDOG_USEC"),
-                             FindEnvironment(environment_, "WATCHDOG_PID"), getpid());
-    if (watchdog_interval_ != kNever) {
-      watchdog_next_ = MonotonicNow();  // ping at once, then every interval
-      JSN_LOG_DEBUG("watchdog: pinging every %s s", FormatSeconds(watchdog_interval_, 3).text);
-    }
-  }
-
-  void Notify(const char* text) {
-    Status status = notifier_.Send(text);
-    if (!status.ok()) JSN_LOG_WARNING("%s", status.message());
-  }
-
-  void PingWatchdog(MonotonicTime now) {
-    if (now < watchdog_next_) return;
-    Notify("WATCHDOG=1\n");
-    JSN_LOG_DEBUG("watchdog: ping");
-    watchdog_next_ = now + watchdog_interval_;
   }
 
   // Logging, the spawner, the notifier, the loop, the state file, the bus, the watch: false
@@ -203,7 +177,10 @@ class Daemon final : public MessageSink, public WatchListener {
     if (hook_runner_.CheckCharmDirGone()) return false;
     status = hook_runner_.Init(environment_);
     if (!status.ok()) return LogFatalError("cannot prepare to start hooks", status);
-    OpenNotifier();
+    // sd_notify: a bad value is reported and the daemon runs on without.
+    service_manager_.Open(FindEnvironment(environment_, "NOTIFY_SOCKET"),
+                          FindEnvironment(environment_, "WATCHDOG_USEC"),
+                          FindEnvironment(environment_, "WATCHDOG_PID"), MonotonicNow());
 
     for (size_t i = 0; i < options_.watch_count; ++i) unit_names_[i] = options_.watches[i].unit;
     state_.Load(options_, std::span<const char* const>(unit_names_, options_.watch_count));
@@ -214,15 +191,6 @@ class Daemon final : public MessageSink, public WatchListener {
     bus_down_ = true;
     reconnect_at_ = MonotonicNow();
     return true;
-  }
-
-  // After SIGHUP: READY=1 again once every state has been re-read.
-  // A bus lost meanwhile: once the reconnect's states are in.
-  void FinishReload() {
-    if (reloading_ && !bus_down_ && !reconnecting_ && !watch_.rereading()) {
-      reloading_ = false;
-      Notify("READY=1\nSTATUS=re-read every state; watching\n");
-    }
   }
 
   // While stopping, hooks already running may finish (their end is logged) and nothing new
@@ -246,7 +214,8 @@ class Daemon final : public MessageSink, public WatchListener {
     if (bus_down_ && !stopping_ && reconnect_at_ < wakeup) wakeup = reconnect_at_;
     MonotonicTime overdue = hook_runner_.NextDeadline();
     if (overdue < wakeup) wakeup = overdue;
-    Status status = loop_.ArmTimer(wakeup < watchdog_next_ ? wakeup : watchdog_next_);
+    MonotonicTime ping = service_manager_.next_watchdog_ping();
+    Status status = loop_.ArmTimer(wakeup < ping ? wakeup : ping);
     if (!status.ok()) return LogFatalError("cannot arm the timer", status);
     return UpdateBusInterest();
   }
@@ -319,7 +288,7 @@ class Daemon final : public MessageSink, public WatchListener {
     more_input_ = false;
     reconnect_delay_ = kFirstReconnectDelay;
     reconnect_at_ = MonotonicNow() + Jittered(reconnect_delay_);
-    Notify("STATUS=bus connection lost; reconnecting\n");
+    service_manager_.SendStatus("bus connection lost; reconnecting");
     return true;
   }
 
@@ -428,7 +397,7 @@ class Daemon final : public MessageSink, public WatchListener {
         case SIGTERM:
         case SIGINT:
           if (!stopping_) {
-            Notify("STOPPING=1\nSTATUS=stopping once running hooks end\n");
+            service_manager_.Stopping();
             JSN_LOG_INFO("received %s; stopping once running hooks end",
                          signals[i] == SIGTERM ? "SIGTERM" : "SIGINT");
             stopping_ = true;
@@ -444,14 +413,7 @@ class Daemon final : public MessageSink, public WatchListener {
           JSN_LOG_INFO("received SIGHUP: re-reading every state");
           if (watch_.ready()) {
             // READY=1 follows once every answer is in (the loop checks watch_.rereading()).
-            char text[96];
-            snprintf(
-                text, sizeof text,
-                "RELOADING=1\nSTATUS=re-reading every state\nMONOTONIC_USEC=%lld\n",
-                static_cast<long long>(
-                    std::chrono::duration_cast<std::chrono::microseconds>(MonotonicNow()).count()));
-            Notify(text);
-            reloading_ = true;
+            service_manager_.BeginReload(MonotonicNow());
           }
           status = watch_.RereadStates(this);
           // A bus that went away meanwhile (EPIPE, ECONNRESET) is reconnected, as anywhere.
@@ -481,13 +443,10 @@ class Daemon final : public MessageSink, public WatchListener {
   uint32_t bus_events_ = EPOLLIN;
   bool stopping_ = false;
   MonotonicTime stop_deadline_{0};
-  Notifier notifier_;
+  ServiceManagerLink service_manager_;
   StateKeeper state_;
   const char* unit_names_[kMaxWatchedUnits] = {};
-  bool watching_ = false;  // every initial state is in (OnReady): the state may be saved
-  MonotonicTime watchdog_interval_ = kNever;
-  MonotonicTime watchdog_next_ = kNever;
-  bool reloading_ = false;     // RELOADING=1 sent; READY=1 due when the re-read is answered
+  bool watching_ = false;      // every initial state is in (OnReady): the state may be saved
   bool bus_down_ = false;      // waiting to reconnect, or reconnecting (bus_.opening())
   bool connected_ = false;     // once connected: a failed attempt is retried, not fatal
   bool more_input_ = false;    // the last batch used its whole budget: read again at once
