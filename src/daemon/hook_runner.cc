@@ -112,23 +112,28 @@ void HookRunner::LogRetry(size_t unit, MonotonicTime now) const {
                state.failures);
 }
 
-MonotonicTime HookRunner::WarnOverdue(MonotonicTime now) {
+void HookRunner::HandleDeadlines(MonotonicTime now) {
   MonotonicTime timeout = std::chrono::seconds(options_.hook_timeout_seconds);
-  MonotonicTime next = kNever;
   for (size_t unit = 0; unit < options_.watch_count; ++unit) {
     Process& process = processes_[unit];
-    if (process.pid == 0 || process.warned) continue;
-    MonotonicTime deadline = process.started + timeout;
-    if (now < deadline) {
-      if (deadline < next) next = deadline;
-      continue;
-    }
+    if (process.pid == 0 || process.warned || now < process.started + timeout) continue;
     // Not killed: Juju queued the request, and runs it even when its client is killed, so a
     // kill and a retry would only run the hook twice.
     JSN_LOG_WARNING("%s: %s still running after %u s (queued behind the machine lock?): waiting",
                     options_.watches[unit].unit, PathOf(unit, tracker_.unit(unit).running).text,
                     options_.hook_timeout_seconds);
     process.warned = true;
+  }
+}
+
+MonotonicTime HookRunner::NextDeadline() const {
+  MonotonicTime timeout = std::chrono::seconds(options_.hook_timeout_seconds);
+  MonotonicTime next = kNever;
+  for (size_t unit = 0; unit < options_.watch_count; ++unit) {
+    const Process& process = processes_[unit];
+    if (process.pid == 0 || process.warned) continue;
+    MonotonicTime deadline = process.started + timeout;
+    if (deadline < next) next = deadline;
   }
   return next;
 }

@@ -1,6 +1,6 @@
 // HookRunner: runs what the Tracker decides, as processes. Each delivery the Tracker says is due
 // is started as `juju-exec UNIT hooks/service-ALIAS-KIND` (jsn/daemon/hook.h) by the Spawner,
-// reaped when the loop sees SIGCHLD, killed with its whole process group once it runs past
+// reaped when the loop sees SIGCHLD, warned of (never killed) once it runs past
 // --hook-timeout, and its end told to the Tracker, which decides what runs next and when a
 // failure is retried. Every start, end, kill and retry is logged here.
 //
@@ -49,9 +49,14 @@ class HookRunner {
   // so what is delivered (and the state file) may have changed.
   bool ReapExited();
 
-  // Warns (once) of every hook running past --hook-timeout, and leaves it to run. Returns when
-  // the next running hook becomes overdue, kNever when none will.
-  MonotonicTime WarnOverdue(MonotonicTime now);
+  // Warns (once) of every hook running past --hook-timeout at `now`, and leaves it to run.
+  // Called by the loop's pass, as StartDue is, so that its wake-up arithmetic only asks
+  // NextDeadline.
+  void HandleDeadlines(MonotonicTime now);
+
+  // When the next running hook not yet warned of runs past --hook-timeout; kNever when none
+  // will. After HandleDeadlines(now) it is later than `now`.
+  MonotonicTime NextDeadline() const;
 
  private:
   // A hook's process; the Tracker's UnitState says which hook it is (`running`).
