@@ -1,19 +1,16 @@
 #include "jsn/bus/framer.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "jsn/wire/reader.h"
-#include "support/source_tree.h"
+#include "support/fixtures.h"
 
 namespace jsn {
 namespace {
@@ -213,45 +210,26 @@ TEST(Framer, IncompleteMessageIsHeldNotHandedOut) {
   EXPECT_EQ(framer.buffered(), message.size() - 1);
 }
 
-// The recorded fixtures (fixtures/valid/*.bin, from sd-bus, GLib and libdbus).
-std::vector<std::string> ValidFixtures(std::vector<std::string>* names) {
-  std::string directory = testing::SourcePath("fixtures/valid");
-  std::vector<std::string> contents;
-  DIR* dir = opendir(directory.c_str());
-  if (dir == nullptr) return contents;
-  std::vector<std::string> files;
-  while (dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name.size() > 4 && name.substr(name.size() - 4) == ".bin") files.push_back(name);
-  }
-  closedir(dir);
-  std::sort(files.begin(), files.end());
-  for (const std::string& name : files) {
-    std::ifstream in(directory + "/" + name, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    contents.push_back(bytes.str());
-    names->push_back(name);
-  }
-  return contents;
-}
-
+// The recorded fixtures (fixtures/valid/*.bin, from sd-bus, GLib and libdbus), one after another.
 TEST(Framer, EveryRecordedFixtureFedOneByteAtATimeComesOutWholeAndParses) {
-  std::vector<std::string> names;
-  std::vector<std::string> fixtures = ValidFixtures(&names);
-  ASSERT_FALSE(fixtures.empty()) << "no fixtures/valid/*.bin (run from the source tree)";
+  std::vector<testing::Fixture> fixtures;
+  ASSERT_TRUE(testing::ReadFixtures("fixtures/valid", &fixtures));
   std::string stream;
-  for (const std::string& fixture : fixtures) stream += fixture;
+  for (const testing::Fixture& fixture : fixtures) {
+    stream.append(fixture.bytes.begin(), fixture.bytes.end());
+  }
   Framer framer(64);  // smaller than most fixtures: growth is exercised too
   Collected got = FeedBytewise(&framer, stream);
   ASSERT_EQ(got.messages.size(), fixtures.size());
   for (size_t i = 0; i < fixtures.size(); ++i) {
-    EXPECT_EQ(got.messages[i], fixtures[i]) << names[i];
+    EXPECT_EQ(got.messages[i], std::string(fixtures[i].bytes.begin(), fixtures[i].bytes.end()))
+        << fixtures[i].name;
     Message message;
     Status status = Message::Parse(
         {reinterpret_cast<const uint8_t*>(got.messages[i].data()), got.messages[i].size()},
         &message);
-    EXPECT_TRUE(status.ok()) << names[i] << ": " << status.rule() << ": " << status.message();
+    EXPECT_TRUE(status.ok()) << fixtures[i].name << ": " << status.rule() << ": "
+                             << status.message();
   }
   EXPECT_TRUE(got.errors.empty());
 }

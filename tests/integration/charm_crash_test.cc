@@ -42,12 +42,12 @@
 
 #include "support/child_process.h"
 #include "support/fake_juju_exec.h"
+#include "support/source_tree.h"
 #include "support/user_systemd.h"
 
 namespace jsn::testing {
 namespace {
 
-constexpr const char* kProgram = "build/juju-systemd-notices";
 constexpr const char* kNoticesUnit = "juju-app-0-systemd-notices.service";
 constexpr const char* kSleeper = "[Service]\nExecStart=/bin/sleep infinity\n";
 
@@ -123,11 +123,11 @@ class CrashOnlySubcommands : public ::testing::Test {
   }
 
   std::vector<std::string> Subscribe(const std::string& watch) const {
-    return {kProgram,   "subscribe",   "--user",     "--unit",      "app/0",    "--charm-dir",
-            charm_dir_, "--juju-exec", juju_.path(), "--state-dir", state_dir_, watch};
+    return {DaemonPath(), "subscribe",   "--user",     "--unit",      "app/0",    "--charm-dir",
+            charm_dir_,   "--juju-exec", juju_.path(), "--state-dir", state_dir_, watch};
   }
   static std::vector<std::string> Unsubscribe(const char* verb) {
-    return {kProgram, verb, "--user", "--unit", "app/0"};
+    return {DaemonPath(), verb, "--user", "--unit", "app/0"};
   }
 
   ::testing::AssertionResult Run(const std::vector<std::string>& args) const {

@@ -15,11 +15,11 @@
 #include "support/fake_juju_exec.h"
 #include "support/fake_systemd.h"
 #include "support/private_bus.h"
+#include "support/source_tree.h"
 
 namespace jsn::testing {
 namespace {
 
-constexpr const char* kProgram = "build/juju-systemd-notices";
 constexpr const char* kNoticesUnit = "juju-app-0-systemd-notices.service";
 
 class CharmWithFakeSystemd : public ::testing::Test {
@@ -32,7 +32,7 @@ class CharmWithFakeSystemd : public ::testing::Test {
   }
 
   CommandResult Run(std::vector<std::string> args) const {
-    args.insert(args.begin(), kProgram);
+    args.insert(args.begin(), DaemonPath());
     args.insert(args.end(), {"--user", "--bus", bus_.address()});
     return RunCommand(args, EnvironmentWith({"XDG_CONFIG_HOME=" + directory_.Join("config")}));
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/source_tree.h"
 
 namespace jsn::testing {
 namespace {
@@ -17,10 +18,9 @@ TEST(SubscribeWithRoot, WritesAndEnablesUnderTheRootWithoutTouchingABus) {
   TempDir directory;
   ASSERT_EQ(mkdir(directory.Join("charm").c_str(), 0755), 0);
   ASSERT_EQ(mkdir(directory.Join("root").c_str(), 0755), 0);
-  CommandResult result =
-      RunCommand({"build/juju-systemd-notices", "subscribe", "--unit", "app/0", "--charm-dir",
-                  directory.Join("charm"), "--root", directory.Join("root"), "--bus",
-                  "unix:path=" + directory.Join("no-bus"), "slurmd"});
+  CommandResult result = RunCommand({DaemonPath(), "subscribe", "--unit", "app/0", "--charm-dir",
+                                     directory.Join("charm"), "--root", directory.Join("root"),
+                                     "--bus", "unix:path=" + directory.Join("no-bus"), "slurmd"});
   ASSERT_TRUE(result.succeeded()) << result.Describe() << "\n" << result.output;
   std::string unit =
       ReadFile(directory.Join("root/etc/systemd/system/juju-app-0-systemd-notices.service"));
@@ -57,8 +57,8 @@ TEST(SubscribeWithRoot, RefusesWhatTheDaemonOrSystemdWouldRefuseBeforeWritingAny
       {{"--unit", std::string(240, 'a') + "/0"}, "notices unit name fits systemd's 255 bytes"},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> argv = {
-        "build/juju-systemd-notices", "subscribe", "--root", root, "--charm-dir", charm};
+    std::vector<std::string> argv = {DaemonPath(), "subscribe",   "--root",
+                                     root,         "--charm-dir", charm};
     argv.insert(argv.end(), c.options.begin(), c.options.end());
     argv.push_back("slurmd");
     CommandResult result = RunCommand(argv);
@@ -77,8 +77,8 @@ TEST(SubscribeWithRoot, TheOtherSubcommandsRefuseRootBeforeTouchingABus) {
   TempDir directory;
   for (const char* subcommand : {"stop", "status", "remove"}) {
     CommandResult result =
-        RunCommand({"build/juju-systemd-notices", subcommand, "--unit", "app/0", "--root",
-                    directory.path(), "--bus", "unix:path=" + directory.Join("no-bus")});
+        RunCommand({DaemonPath(), subcommand, "--unit", "app/0", "--root", directory.path(),
+                    "--bus", "unix:path=" + directory.Join("no-bus")});
     EXPECT_EQ(result.exit_code(), 2) << subcommand << ": " << result.output;
     EXPECT_NE(result.output.find(std::string("expected no --root with ") + subcommand),
               std::string::npos)

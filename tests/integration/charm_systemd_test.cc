@@ -18,12 +18,12 @@
 
 #include "support/child_process.h"
 #include "support/fake_juju_exec.h"
+#include "support/source_tree.h"
 #include "support/user_systemd.h"
 
 namespace jsn::testing {
 namespace {
 
-constexpr const char* kProgram = "build/juju-systemd-notices";
 constexpr const char* kNoticesUnit = "juju-app-0-systemd-notices.service";
 constexpr const char* kSleeper = "[Service]\nExecStart=/bin/sleep infinity\n";
 
@@ -63,7 +63,7 @@ class CharmWithSystemd : public ::testing::Test {
   std::string UnitFile() const { return systemd_.unit_dir() + "/" + kNoticesUnit; }
 
   CommandResult Run(std::vector<std::string> args) const {
-    args.insert(args.begin(), kProgram);
+    args.insert(args.begin(), DaemonPath());
     return RunCommand(args, systemd_.Environment(), std::chrono::seconds(120));
   }
   CommandResult Subscribe(const std::vector<std::string>& names) const {
@@ -302,7 +302,7 @@ TEST_F(CharmWithSystemd, RemoveStopsDisablesAndDeletesTheUnitFileAndTheStateFile
 TEST_F(CharmWithSystemd, SubscribeWithANewBinaryAtTheSamePathRestartsTheDaemonOntoIt) {
   std::string binary = charm_dir_ + "/bin/juju-systemd-notices";
   ASSERT_EQ(mkdir((charm_dir_ + "/bin").c_str(), 0755), 0);
-  std::string program = ReadFile(kProgram);
+  std::string program = ReadFile(DaemonPath());
   ASSERT_FALSE(program.empty());
   ASSERT_TRUE(WriteFile(binary, program, 0755));
   std::vector<std::string> args = {binary,
@@ -389,10 +389,10 @@ TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythi
     ASSERT_EQ(symlink(dir.c_str(), link.c_str()), 0);
     // systemd refuses a quote or a backslash in the executable's name (refused below): the
     // binary is copied into the dir only when it may run from there.
-    std::string binary = std::string(kProgram);
+    std::string binary = DaemonPath();
     if (name.find_first_of("\"'\\") == std::string::npos) {
       binary = dir + "/juju-systemd-notices";
-      ASSERT_TRUE(WriteFile(binary, ReadFile(kProgram), 0755));
+      ASSERT_TRUE(WriteFile(binary, ReadFile(DaemonPath()), 0755));
     }
     CommandResult result =
         RunCommand({binary, "subscribe", "--user", "--unit", "app/0", "--charm-dir", link,
@@ -417,7 +417,7 @@ TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythi
     EXPECT_EQ(std::string(cwd, static_cast<size_t>(cwd_length)), dir) << "WorkingDirectory";
     std::string cmdline = ReadFile("/proc/" + pid.substr(0, pid.find('\n')) + "/cmdline");
     const std::string nul(1, '\0');
-    if (binary != kProgram) {
+    if (binary != DaemonPath()) {
       EXPECT_EQ(cmdline.rfind(binary + nul, 0), 0u) << name << ": the daemon's argv: " << cmdline;
     }
     for (const std::string& option :
@@ -468,7 +468,7 @@ TEST_F(CharmWithSystemd, HostileCharmDirsAreReadBackExactlyOrRefusedBeforeAnythi
   // A binary systemd could never start: a quote in its path.
   std::string dir = systemd_.scratch_dir() + "/quote\"d";
   std::string binary = dir + "/juju-systemd-notices";
-  ASSERT_TRUE(WriteFile(binary, ReadFile(kProgram), 0755));
+  ASSERT_TRUE(WriteFile(binary, ReadFile(DaemonPath()), 0755));
   CommandResult result = RunCommand(
       {binary, "subscribe", "--user", "--unit", "bad/0", "--charm-dir", charm_dir_, "hello"},
       systemd_.Environment(), std::chrono::seconds(120));

@@ -2,14 +2,10 @@
 // real bus will not do on demand: refuse authentication, hang up or stay silent during start-up,
 // listen at an abstract or escaped address, send invalid, oversized or corrupt messages, or read
 // nothing while calls pile up.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,16 +14,18 @@
 #include "jsn/wire/calls.h"
 #include "jsn/wire/writer.h"
 #include "support/fake_bus.h"
+#include "support/fixtures.h"
 #include "support/receive_until.h"
-#include "support/source_tree.h"
 
 namespace jsn {
 namespace {
 
 using ::jsn::testing::FakeBus;
+using ::jsn::testing::Fixture;
 using ::jsn::testing::kFakeGuid;
+using ::jsn::testing::ReadFixtures;
 using ::jsn::testing::ReceiveUntil;
-using ::jsn::testing::SourcePath;
+using ::jsn::testing::RuleOfInvalidFixture;
 
 // A signal from the fake bus: member `member`, body one boolean (so a test can corrupt it).
 std::string FakeSignal(const char* member, uint32_t serial, size_t padding_bytes = 0) {
@@ -212,30 +210,21 @@ TEST(ConnectionFakeBus, InvalidMessageIsReportedAndSkippedAndTheConnectionStaysU
   EXPECT_TRUE(connection.is_open());
 }
 
-// fixtures/invalid/RULE[--what].bin: each breaks one rule (the fixtures helper's recordings).
+// fixtures/invalid/RULE[--what].bin: each breaks one rule (tools/make-invalid-fixtures),
+// as the stream bytes a fake bus writes.
 struct InvalidFixture {
   std::string name;
   std::string rule;
   std::string bytes;
 };
-std::vector<InvalidFixture> InvalidFixtures() {
-  std::string directory = SourcePath("fixtures/invalid");
-  std::vector<InvalidFixture> fixtures;
-  DIR* dir = opendir(directory.c_str());
-  if (dir == nullptr) return fixtures;
-  while (dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name.size() <= 4 || name.substr(name.size() - 4) != ".bin") continue;
-    std::string stem = name.substr(0, name.size() - 4);
-    std::ifstream in(directory + "/" + name, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    fixtures.push_back({name, stem.substr(0, stem.find("--")), bytes.str()});
+::testing::AssertionResult ReadInvalidFixtures(std::vector<InvalidFixture>* invalid) {
+  std::vector<Fixture> fixtures;
+  ::testing::AssertionResult read = ReadFixtures("fixtures/invalid", &fixtures);
+  for (const Fixture& fixture : fixtures) {
+    invalid->push_back({fixture.name + ".bin", RuleOfInvalidFixture(fixture.name),
+                        std::string(fixture.bytes.begin(), fixture.bytes.end())});
   }
-  closedir(dir);
-  std::sort(fixtures.begin(), fixtures.end(),
-            [](const InvalidFixture& a, const InvalidFixture& b) { return a.name < b.name; });
-  return fixtures;
+  return read;
 }
 
 // The fixed header's length, or false when MessageLength refuses it.
@@ -249,8 +238,8 @@ bool FramedLength(const std::string& bytes, size_t* length) {
 // (Fixtures whose length disagrees with their header, truncated or with trailing bytes, only
 // make sense to a reader given one buffer: on a stream they would merge with the next.)
 TEST(ConnectionFakeBus, EveryInvalidFixtureIsReportedWithItsRuleAndSkipped) {
-  std::vector<InvalidFixture> fixtures = InvalidFixtures();
-  ASSERT_FALSE(fixtures.empty()) << "no fixtures/invalid/*.bin (run from the source tree)";
+  std::vector<InvalidFixture> fixtures;
+  ASSERT_TRUE(ReadInvalidFixtures(&fixtures));
   FakeBus fake;
   std::thread server([&] { fake.Handshake(); });
   Connection connection;
@@ -284,8 +273,10 @@ TEST(ConnectionFakeBus, EveryInvalidFixtureIsReportedWithItsRuleAndSkipped) {
 // Invalid fixtures whose fixed header itself is refused: the stream cannot go on, so the
 // connection closes with that rule.
 TEST(ConnectionFakeBus, InvalidFixturesWithABrokenFixedHeaderCloseTheConnection) {
+  std::vector<InvalidFixture> fixtures;
+  ASSERT_TRUE(ReadInvalidFixtures(&fixtures));
   size_t tried = 0;
-  for (const InvalidFixture& fixture : InvalidFixtures()) {
+  for (const InvalidFixture& fixture : fixtures) {
     size_t length = 0;
     if (fixture.bytes.size() < 16 || FramedLength(fixture.bytes, &length)) continue;
     ++tried;

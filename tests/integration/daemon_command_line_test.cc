@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/source_tree.h"
 
 namespace {
 
 using ::jsn::testing::CommandResult;
+using ::jsn::testing::DaemonPath;
 using ::jsn::testing::RunCommandStderrApart;
-
-constexpr const char* kDaemon = "build/juju-systemd-notices";
 
 struct DaemonRun {
   int exit_code = -1;
@@ -23,12 +23,11 @@ struct DaemonRun {
 
 // Runs the daemon with `args` to its exit, its stdout and stderr apart.
 DaemonRun RunDaemon(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {kDaemon};
+  std::vector<std::string> argv = {DaemonPath()};
   argv.insert(argv.end(), args.begin(), args.end());
   CommandResult result = RunCommandStderrApart(argv);
-  EXPECT_TRUE(result.exited()) << "cannot run " << kDaemon
-                               << " (run the tests from the repository root): " << result.Describe()
-                               << ": " << result.output;
+  EXPECT_TRUE(result.exited()) << "cannot run " << argv[0] << ": " << result.Describe() << ": "
+                               << result.output;
   return {result.exit_code(), result.output, result.error_output};
 }
 

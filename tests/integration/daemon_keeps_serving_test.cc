@@ -27,6 +27,7 @@
 #include "support/fake_juju_exec.h"
 #include "support/fake_systemd.h"
 #include "support/private_bus.h"
+#include "support/source_tree.h"
 
 namespace jsn::testing {
 namespace {
@@ -468,17 +469,9 @@ TEST_F(DaemonKeepsServing, StderrOnAClosedPipeDoesNotKillIt) {
   ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
   close(pipe_fds[0]);
   TempDir state;
-  std::vector<std::string> args = {DaemonUnderTest::Program(),
-                                   "-d",
-                                   "--unit",
-                                   "app/0",
-                                   "--juju-exec",
-                                   juju_.path(),
-                                   "--bus",
-                                   bus_.address(),
-                                   "--state-dir",
-                                   state.path(),
-                                   "foo"};
+  std::vector<std::string> args = {DaemonPath(),  "-d",         "--unit", "app/0",
+                                   "--juju-exec", juju_.path(), "--bus",  bus_.address(),
+                                   "--state-dir", state.path(), "foo"};
   if (!DaemonUnderTest::Launcher().empty()) args.insert(args.begin(), DaemonUnderTest::Launcher());
   std::vector<std::string> environment =
       EnvironmentWith({"NOTIFY_SOCKET=" + notify_.path(), "WATCHDOG_USEC=200000"});

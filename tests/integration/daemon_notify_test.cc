@@ -1,7 +1,6 @@
 // The daemon as a Type=notify service of a real systemd (a user manager started by the
 // UserSystemd fixture): systemd itself reads our READY=1, STATUS= and WATCHDOG=1 datagrams.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -10,6 +9,7 @@
 
 #include "support/daemon_under_test.h"
 #include "support/fake_juju_exec.h"
+#include "support/source_tree.h"
 #include "support/user_systemd.h"
 
 namespace jsn::testing {
@@ -30,12 +30,9 @@ class DaemonAsNotifyService : public ::testing::Test {
   // Writes jsn.service running our daemon (Type=notify, its stderr to daemon_log()) with
   // `extra` lines in [Service], plus hello.service, and starts the manager.
   void StartManager(const std::string& extra) {
-    char cwd[4096];
-    ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
-    std::string unit = "[Service]\nType=notify\nExecStart=" + std::string(cwd) +
-                       "/build/juju-systemd-notices --unit app/0 -d --juju-exec " + juju_.path() +
-                       " --bus " + systemd_.bus_address() + " --state-dir " +
-                       systemd_.scratch_dir() +
+    std::string unit = "[Service]\nType=notify\nExecStart=" + DaemonPath() +
+                       " --unit app/0 -d --juju-exec " + juju_.path() + " --bus " +
+                       systemd_.bus_address() + " --state-dir " + systemd_.scratch_dir() +
                        "/state hello\nStandardError=append:" + daemon_log() + "\n" + extra;
     ASSERT_TRUE(systemd_.WriteUnit("jsn.service", unit));
     ASSERT_TRUE(systemd_.WriteUnit("hello.service", kSleeper));

@@ -37,12 +37,12 @@
 
 #include "support/child_process.h"
 #include "support/fake_juju_exec.h"
+#include "support/source_tree.h"
 #include "support/user_systemd.h"
 
 namespace jsn::testing {
 namespace {
 
-constexpr const char* kProgram = "build/juju-systemd-notices";
 constexpr const char* kNoticesUnit = "juju-app-0-systemd-notices.service";
 constexpr int kUnits = 5;
 // Four pages: see the comment at the top.
@@ -138,7 +138,7 @@ TEST_F(Soak, RandomLifeEndsWithEveryLastHookRightNoOverlapAndNoGrowth) {
   std::mt19937_64 random(seed);
   auto chance = [&](int percent) { return static_cast<int>(random() % 100) < percent; };
 
-  std::vector<std::string> subscribe = {kProgram,     "subscribe",   "--user",   "--unit",
+  std::vector<std::string> subscribe = {DaemonPath(), "subscribe",   "--user",   "--unit",
                                         "app/0",      "--charm-dir", charm_dir_, "--juju-exec",
                                         juju_.path(), "--state-dir", state_dir_};
   for (int i = 0; i < kUnits; ++i) subscribe.push_back(UnitName(i));

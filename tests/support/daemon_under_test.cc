@@ -5,19 +5,17 @@
 
 #include <cstdlib>
 
+#include "support/source_tree.h"
+
 namespace jsn::testing {
 
 namespace {
-constexpr const char* kDaemonPath = "build/juju-systemd-notices";  // tests run from the repo root
-
 // $NAME, or `otherwise` when it is unset or empty.
 std::string EnvironmentOr(const char* name, const char* otherwise) {
   const char* value = getenv(name);
   return value != nullptr && *value != '\0' ? value : otherwise;
 }
 }  // namespace
-
-std::string DaemonUnderTest::Program() { return EnvironmentOr("JSN_DAEMON", kDaemonPath); }
 
 std::string DaemonUnderTest::Launcher() { return EnvironmentOr("JSN_DAEMON_LAUNCHER", ""); }
 
@@ -34,8 +32,9 @@ std::string DaemonUnderTest::Launcher() { return EnvironmentOr("JSN_DAEMON_LAUNC
                                                    const std::string& juju_exec,
                                                    const std::vector<std::string>& names,
                                                    const std::vector<std::string>& extra_options) {
-  std::vector<std::string> argv = {Program(), "--unit",    "app/0",       "--juju-exec", juju_exec,
-                                   "--bus",   bus_address, "--state-dir", state_dir()};
+  std::vector<std::string> argv = {DaemonPath(),  "--unit",      "app/0",
+                                   "--juju-exec", juju_exec,     "--bus",
+                                   bus_address,   "--state-dir", state_dir()};
   if (debug_) argv.insert(argv.begin() + 3, "-d");
   argv.insert(argv.end(), extra_options.begin(), extra_options.end());
   argv.insert(argv.end(), names.begin(), names.end());

@@ -1,9 +1,10 @@
-// Test support for the daemon's integration tests (shared by daemon_*_test.cc): runs
-// build/juju-systemd-notices as a child with -d, waits for it to say it is watching, reads its
-// log lines, and stops it so that every hook it started has ended (SIGTERM lets running hooks
-// finish before exit). Owns the daemon process; kills and reaps it by PID on destruction.
-// Another build of the daemon runs instead when $JSN_DAEMON names it, through the program
-// $JSN_DAEMON_LAUNCHER names when set: another architecture's binary under qemu-user, e.g.
+// Test support for the daemon's integration tests (shared by daemon_*_test.cc): runs the
+// daemon, DaemonPath() (source_tree.h: build/juju-systemd-notices, or the build $JSN_DAEMON
+// names), as a child with -d, waits for it to say it is watching, reads its log lines, and
+// stops it so that every hook it started has ended (SIGTERM lets running hooks finish before
+// exit). Owns the daemon process; kills and reaps it by PID on destruction. The daemon runs
+// through the program $JSN_DAEMON_LAUNCHER names when set: another architecture's build under
+// qemu-user, e.g.
 //   JSN_DAEMON=build/arch/s390x/juju-systemd-notices-musl JSN_DAEMON_LAUNCHER=qemu-s390x-static
 #pragma once
 
@@ -67,8 +68,6 @@ class DaemonUnderTest {
   const std::vector<std::string>& lines() const { return lines_; }
   std::string Log() const;
 
-  // The daemon binary to run: $JSN_DAEMON, else build/juju-systemd-notices.
-  static std::string Program();
   // $JSN_DAEMON_LAUNCHER: the program that runs it (its first argument), "" for none.
   static std::string Launcher();
 

@@ -6,6 +6,18 @@
 
 namespace jsn::testing {
 
+namespace {
+
+// `path` made absolute against the working directory when it is relative.
+std::string Absolute(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+}  // namespace
+
 std::string SourcePath(const std::string& relative) {
   const char* override_dir = getenv("JSN_SOURCE_DIR");
   std::string root;
@@ -18,13 +30,16 @@ std::string SourcePath(const std::string& relative) {
     const std::string here = "tests/support/source_tree.cc";
     root = source.size() >= here.size() ? source.substr(0, source.size() - here.size()) : "";
   }
-  if (root.empty() || root[0] != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof cwd) != nullptr) root = std::string(cwd) + "/" + root;
-  }
+  root = Absolute(root);
   if (root.empty()) root = "./";
   if (root.back() != '/') root += '/';
   return root + relative;
+}
+
+std::string DaemonPath() {
+  const char* daemon = getenv("JSN_DAEMON");
+  if (daemon != nullptr && *daemon != '\0') return Absolute(daemon);
+  return SourcePath("build/juju-systemd-notices");
 }
 
 }  // namespace jsn::testing

@@ -19,6 +19,7 @@
 
 #include "support/child_process.h"
 #include "support/fake_juju_exec.h"
+#include "support/source_tree.h"
 #include "support/system_systemd.h"
 
 namespace jsn::testing {
@@ -26,7 +27,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kProgram = "build/juju-systemd-notices";
 constexpr const char* kWatched = "jsn-watched.service";
 constexpr const char* kNoticesUnit = "juju-app-0-systemd-notices.service";
 constexpr const char* kOtherNoticesUnit = "juju-other-0-systemd-notices.service";
@@ -53,8 +53,9 @@ class SystemPath : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(mkdir((charm_dir_ + "/bin").c_str(), 0755), 0);
     ASSERT_TRUE(WriteFile(charm_dir_ + "/dispatch", "#!/bin/sh\nexit 0\n", 0755));
     binary_ = charm_dir_ + "/bin/juju-systemd-notices";
-    std::string program = ReadFile(kProgram);
-    ASSERT_FALSE(program.empty()) << "cannot read " << kProgram << " (run from the checkout)";
+    std::string program = ReadFile(DaemonPath());
+    ASSERT_FALSE(program.empty()) << "cannot read " << DaemonPath()
+                                  << " (build it, or set $JSN_DAEMON)";
     ASSERT_TRUE(WriteFile(binary_, program, 0755));
     ASSERT_TRUE(systemd_.WriteUnit(kWatched,
                                    "[Service]\nExecStart=/bin/sleep infinity\nRestart=always\n"

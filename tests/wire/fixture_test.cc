@@ -1,55 +1,36 @@
 // Every recorded valid fixture (fixtures/valid/NAME.bin, recorded by tools/record-fixtures from
 // sd-bus, GLib and libdbus) must parse, and our rendering of it must equal NAME.expect, which is
-// GLib's reading of the same bytes. Tests run from the repository root.
+// GLib's reading of the same bytes. The files are read through tests/support/fixtures.h.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "jsn/wire/reader.h"
+#include "support/fixtures.h"
 #include "support/render.h"
-#include "support/source_tree.h"
 
 namespace jsn {
 namespace {
 
-// A file in fixtures/valid/.
-std::string ValidFixturePath(const std::string& file) {
-  return testing::SourcePath("fixtures/valid/" + file);
-}
+using ::jsn::testing::Fixture;
+using ::jsn::testing::FixtureNames;
+using ::jsn::testing::ReadCompanion;
+using ::jsn::testing::ReadFixture;
+
+constexpr const char* kValid = "fixtures/valid";
 // tools/record-fixtures records this many; fewer means fixtures went missing.
 constexpr size_t kRecordedFixtures = 43;
-
-std::vector<std::string> ValidFixtureNames() {
-  std::vector<std::string> names;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(ValidFixturePath(""), error)) {
-    if (entry.path().extension() == ".bin") names.push_back(entry.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
-
-std::vector<uint8_t> ReadBytes(const std::string& path) {
-  std::string text = ReadFile(path);
-  return std::vector<uint8_t>(text.begin(), text.end());
-}
 
 class ValidFixture : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ValidFixture, MessageLengthIsTheWholeFile) {
-  const std::vector<uint8_t> bytes = ReadBytes(ValidFixturePath(GetParam() + ".bin"));
+  Fixture fixture;
+  ASSERT_TRUE(ReadFixture(kValid, GetParam(), &fixture));
+  const std::vector<uint8_t>& bytes = fixture.bytes;
   ASSERT_GE(bytes.size(), kFixedHeaderLength);
   size_t length = 0;
   Status status = MessageLength(bytes, &length);
@@ -59,9 +40,12 @@ TEST_P(ValidFixture, MessageLengthIsTheWholeFile) {
 }
 
 TEST_P(ValidFixture, ParsesAndRendersAsGLibReadsIt) {
-  const std::vector<uint8_t> bytes = ReadBytes(ValidFixturePath(GetParam() + ".bin"));
-  const std::string expected = ReadFile(ValidFixturePath(GetParam() + ".expect"));
-  ASSERT_FALSE(expected.empty()) << "missing " << GetParam() << ".expect";
+  Fixture fixture;
+  ASSERT_TRUE(ReadFixture(kValid, GetParam(), &fixture));
+  const std::vector<uint8_t>& bytes = fixture.bytes;
+  std::string expected;
+  ASSERT_TRUE(ReadCompanion(kValid, GetParam(), ".expect", &expected));
+  ASSERT_FALSE(expected.empty()) << "empty " << GetParam() << ".expect";
   Message message;
   Status status = Message::Parse(bytes, &message);
   ASSERT_TRUE(status.ok()) << status.rule() << " at " << status.offset() << ": "
@@ -71,7 +55,9 @@ TEST_P(ValidFixture, ParsesAndRendersAsGLibReadsIt) {
 
 // "exactly one whole message": one byte short or one byte over is not this message.
 TEST_P(ValidFixture, IsRejectedOneByteShortOrOneByteOver) {
-  std::vector<uint8_t> bytes = ReadBytes(ValidFixturePath(GetParam() + ".bin"));
+  Fixture fixture;
+  ASSERT_TRUE(ReadFixture(kValid, GetParam(), &fixture));
+  std::vector<uint8_t> bytes = fixture.bytes;
   ASSERT_GT(bytes.size(), kFixedHeaderLength);
   Message message;
   EXPECT_FALSE(
@@ -87,11 +73,11 @@ std::string TestNameOf(const ::testing::TestParamInfo<std::string>& fixture) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Recorded, ValidFixture, ::testing::ValuesIn(ValidFixtureNames()),
+INSTANTIATE_TEST_SUITE_P(Recorded, ValidFixture, ::testing::ValuesIn(FixtureNames(kValid)),
                          TestNameOf);
 
 TEST(ValidFixtures, AllRecordedFixturesArePresent) {
-  EXPECT_GE(ValidFixtureNames().size(), kRecordedFixtures);
+  EXPECT_TRUE(testing::FixturesPresent(kValid, kRecordedFixtures));
 }
 
 // Each marshaller contributes at least a signal and a method call, and both byte orders occur:
@@ -99,9 +85,12 @@ TEST(ValidFixtures, AllRecordedFixturesArePresent) {
 TEST(ValidFixtures, EveryMarshallerContributesASignalAndAMethodCallInBothByteOrdersOverall) {
   std::set<std::string> kinds;  // "<marshaller> <type>"
   std::set<std::string> byte_orders;
-  for (const std::string& name : ValidFixtureNames()) {
+  const std::vector<std::string> names = FixtureNames(kValid);
+  ASSERT_TRUE(testing::FixturesPresent(kValid));
+  for (const std::string& name : names) {
     const std::string marshaller = name.substr(0, name.find('-'));
-    const std::string expect = ReadFile(ValidFixturePath(name + ".expect"));
+    std::string expect;
+    ASSERT_TRUE(ReadCompanion(kValid, name, ".expect", &expect));
     const size_t type_at = expect.find("type: ");
     ASSERT_NE(type_at, std::string::npos) << name;
     const size_t type_end = expect.find('\n', type_at);
@@ -138,8 +127,9 @@ const PropertiesChangedCase kPropertiesChanged[] = {
 TEST(ValidFixtures, ActiveStateIsFoundInTheChangedDictOrTheInvalidatedList) {
   for (const PropertiesChangedCase& test_case : kPropertiesChanged) {
     SCOPED_TRACE(test_case.fixture);
-    const std::vector<uint8_t> bytes =
-        ReadBytes(ValidFixturePath(std::string(test_case.fixture) + ".bin"));
+    Fixture fixture;
+    ASSERT_TRUE(ReadFixture(kValid, test_case.fixture, &fixture));
+    const std::vector<uint8_t>& bytes = fixture.bytes;
     Message message;
     Status status = Message::Parse(bytes, &message);
     ASSERT_TRUE(status.ok()) << status.rule() << ": " << status.message();

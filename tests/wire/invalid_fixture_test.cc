@@ -3,68 +3,51 @@
 // NAME.bin is named "<rule>" or "<rule>--<case>"; NAME.offset holds the offset in decimal.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "jsn/wire/reader.h"
-#include "support/source_tree.h"
+#include "support/fixtures.h"
 
 namespace jsn {
 namespace {
 
-namespace fs = std::filesystem;
+using ::jsn::testing::Fixture;
+using ::jsn::testing::ReadCompanion;
+using ::jsn::testing::ReadFixtures;
+using ::jsn::testing::RuleOfInvalidFixture;
 
-fs::path InvalidDirectory() { return testing::SourcePath("fixtures/invalid"); }
+constexpr const char* kInvalid = "fixtures/invalid";
 
 // Enough to show the fixtures cover the wire rules broadly, not a handful of them.
 constexpr size_t kMinimumFixtures = 60;
 constexpr size_t kMinimumDistinctRules = 30;
 
-std::vector<fs::path> Fixtures() {
-  std::vector<fs::path> paths;
-  for (const auto& entry : fs::directory_iterator(InvalidDirectory())) {
-    if (entry.path().extension() == ".bin") paths.push_back(entry.path());
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
-std::string RuleOf(const fs::path& path) {
-  const std::string stem = path.stem().string();
-  return stem.substr(0, stem.find("--"));
-}
-
 TEST(InvalidFixtures, ThereAreDozensCoveringManyRules) {
-  const auto paths = Fixtures();
+  EXPECT_TRUE(testing::FixturesPresent(kInvalid, kMinimumFixtures));
   std::set<std::string> rules;
-  for (const auto& p : paths) rules.insert(RuleOf(p));
-  EXPECT_GE(paths.size(), kMinimumFixtures);
+  for (const std::string& name : testing::FixtureNames(kInvalid)) {
+    rules.insert(RuleOfInvalidFixture(name));
+  }
   EXPECT_GE(rules.size(), kMinimumDistinctRules);
 }
 
 TEST(InvalidFixtures, EachIsRejectedWithItsRuleAtItsOffset) {
-  const auto paths = Fixtures();
-  ASSERT_FALSE(paths.empty());
-  for (const auto& path : paths) {
-    SCOPED_TRACE(path.string());
-    std::ifstream bin(path, std::ios::binary);
-    ASSERT_TRUE(bin.good());
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(bin)),
-                                     std::istreambuf_iterator<char>());
-    fs::path offset_path = path;
-    offset_path.replace_extension(".offset");
-    std::ifstream offset_file(offset_path);
+  std::vector<Fixture> fixtures;
+  ASSERT_TRUE(ReadFixtures(kInvalid, &fixtures));
+  for (const Fixture& fixture : fixtures) {
+    SCOPED_TRACE(fixture.path);
+    std::string offset_text;
+    ASSERT_TRUE(ReadCompanion(kInvalid, fixture.name, ".offset", &offset_text));
+    std::istringstream offset_stream(offset_text);
     size_t offset = 0;
-    ASSERT_TRUE(offset_file >> offset) << "missing or unreadable " << offset_path;
+    ASSERT_TRUE(offset_stream >> offset) << "no decimal offset in " << fixture.name << ".offset";
 
     Message message;
-    Status status = Message::Parse(bytes, &message);
-    EXPECT_STREQ(status.rule(), RuleOf(path).c_str()) << status.message();
+    Status status = Message::Parse(fixture.bytes, &message);
+    EXPECT_STREQ(status.rule(), RuleOfInvalidFixture(fixture.name).c_str()) << status.message();
     EXPECT_EQ(status.offset(), offset) << status.rule() << ": " << status.message();
     EXPECT_STRNE(status.message(), "");
   }

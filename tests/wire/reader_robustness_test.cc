@@ -5,16 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "jsn/wire/reader.h"
+#include "support/fixtures.h"
 #include "support/glib_messages.h"
 #include "support/hex.h"
-#include "support/source_tree.h"
 
 namespace jsn {
 namespace {
@@ -97,15 +94,13 @@ INSTANTIATE_TEST_SUITE_P(GlibMessages, ReaderRobustness,
 // The recorded fixtures (three marshallers, edge cases such as 64 nested containers and a
 // 255-byte signature): every byte flipped, and every truncation, is safe too.
 TEST(ReaderRobustness, EveryRecordedFixtureSurvivesFlippedBytesAndTruncation) {
+  std::vector<testing::Fixture> fixtures;
+  ASSERT_TRUE(testing::ReadFixtures("fixtures/valid", &fixtures));
   size_t files = 0;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(testing::SourcePath("fixtures/valid"))) {
-    if (entry.path().extension() != ".bin") continue;
-    SCOPED_TRACE(entry.path().string());
+  for (const testing::Fixture& fixture : fixtures) {
+    SCOPED_TRACE(fixture.path);
     ++files;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::vector<uint8_t> original((std::istreambuf_iterator<char>(in)),
-                                        std::istreambuf_iterator<char>());
+    const std::vector<uint8_t>& original = fixture.bytes;
     size_t accepted = 0;
     ParseExactly(original, &accepted);
     ASSERT_EQ(accepted, 1u);
