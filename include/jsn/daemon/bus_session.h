@@ -50,7 +50,7 @@ class BusSessionListener : public WatchListener {
   ~BusSessionListener() = default;
 };
 
-class BusSession final : public MessageSink, private WatchListener {
+class BusSession final : private MessageSink, private WatchListener {
  public:
   // The socket's tag in the Loop's epoll set.
   static constexpr uint64_t kTag = 3;
@@ -89,6 +89,7 @@ class BusSession final : public MessageSink, private WatchListener {
   // What systemd said with the state being reported (during OnState and OnInitialState).
   const Transition& transition(size_t unit) const { return watch_.transition(unit); }
 
+ private:
   // MessageSink: the Watch's calls go out on the connection.
   uint32_t NextSerial() override { return connection_.NextSerial(); }
   Status Send(std::span<const uint8_t> message) override { return connection_.Send(message); }
@@ -97,7 +98,6 @@ class BusSession final : public MessageSink, private WatchListener {
   }
   void TrustServiceOwner(std::string_view owner) override { connection_.TrustServiceOwner(owner); }
 
- private:
   // WatchListener: passed on, turned into states after a reconnect.
   void OnInitialState(size_t unit, std::string_view state, bool known) override;
   void OnState(size_t unit, std::string_view state) override;
