@@ -19,9 +19,12 @@
 #include "jsn/base/log.h"
 #include "jsn/wire/message.h"
 #include "support/fake_bus.h"
+#include "support/log_capture.h"
 
 namespace jsn {
 namespace {
+
+using ::jsn::testing::LogCapture;
 
 using ::jsn::testing::FakeBus;
 using std::chrono::milliseconds;
@@ -42,39 +45,6 @@ class RecordingListener final : public BusSessionListener {
   void OnWatchingAgain() override { events.push_back("watching again"); }
 
   std::vector<std::string> events;
-};
-
-// The session's log, through a pipe, with debug lines; the log goes back to stderr after.
-class LogCapture {
- public:
-  LogCapture() {
-    ok_ = pipe2(fds_, O_NONBLOCK | O_CLOEXEC) == 0;
-    if (ok_) SetLogFd(fds_[1]);
-    SetDebugLogging(true);
-  }
-  ~LogCapture() {
-    SetLogFd(2);
-    SetDebugLogging(false);
-    if (ok_) {
-      close(fds_[0]);
-      close(fds_[1]);
-    }
-  }
-  bool ok() const { return ok_; }
-  // What was logged since the last call.
-  std::string Take() {
-    std::string out;
-    char buffer[4096];
-    ssize_t got;
-    while ((got = read(fds_[0], buffer, sizeof buffer)) > 0) {
-      out.append(buffer, static_cast<size_t>(got));
-    }
-    return out;
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-  bool ok_ = false;
 };
 
 const char* const kUnits[] = {"a.service"};

@@ -17,40 +17,12 @@
 
 #include "jsn/base/log.h"
 #include "jsn/systemd/transition.h"
+#include "support/log_capture.h"
 
 namespace jsn {
 namespace {
 
-// What the runner logs meanwhile, through a pipe (non-blocking: the test logs little).
-class LogCapture {
- public:
-  LogCapture() {
-    ok_ = pipe2(fds_, O_NONBLOCK | O_CLOEXEC) == 0;
-    if (ok_) SetLogFd(fds_[1]);
-    SetDebugLogging(true);
-  }
-  ~LogCapture() {
-    SetLogFd(2);
-    SetDebugLogging(false);
-    if (ok_) {
-      close(fds_[0]);
-      close(fds_[1]);
-    }
-  }
-  bool ok() const { return ok_; }
-  // What was logged since the last call.
-  std::string Take() {
-    std::string out;
-    char buffer[4096];
-    ssize_t got;
-    while ((got = read(fds_[0], buffer, sizeof buffer)) > 0) out.append(buffer, got);
-    return out;
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-  bool ok_ = false;
-};
+using ::jsn::testing::LogCapture;
 
 size_t Count(const std::string& text, const std::string& part) {
   size_t count = 0;
