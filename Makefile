@@ -71,7 +71,7 @@ TEST_FLAGS  = -std=c++20 -Iinclude $(VERSION_FLAG) -Itests $(GTEST_CFLAGS) $(WAR
 DYNAMIC_LDFLAGS := -static-libstdc++ -static-libgcc
 STATIC_LDFLAGS  := -static -Wl,--gc-sections
 PROGRAM_LDFLAGS := $(if $(SANFLAGS),$(DYNAMIC_LDFLAGS),$(STATIC_LDFLAGS))
-PROGRAM_RUNTIME := $(if $(SANFLAGS),,$(BUILD)/obj/glibc_runtime.o)
+PROGRAM_RUNTIME := $(if $(SANFLAGS),,$(BUILD)/obj/base/glibc/runtime.o)
 
 PARTS        := base wire bus systemd daemon cli
 LIB_SRCS     := $(filter-out src/cli/main.cc,$(foreach part,$(PARTS),$(wildcard src/$(part)/*.cc)))
@@ -118,9 +118,9 @@ $(BUILD)/$(PROGRAM): $(BUILD)/obj/cli/main.o $(PROGRAM_RUNTIME) $(BUILD)/libjsn.
 	$(CXX) $(CXXFLAGS) $(SANFLAGS) $(PROGRAM_LDFLAGS) $(LDFLAGS) -o $@ $^
 
 static: $(BUILD)/$(PROGRAM)-static
-$(BUILD)/$(PROGRAM)-static: $(BUILD)/obj/cli/main.o $(BUILD)/obj/glibc_runtime.o $(BUILD)/libjsn.a
+$(BUILD)/$(PROGRAM)-static: $(BUILD)/obj/cli/main.o $(BUILD)/obj/base/glibc/runtime.o $(BUILD)/libjsn.a
 	$(CXX) $(CXXFLAGS) $(STATIC_LDFLAGS) -s $(LDFLAGS) -o $@ $^
-$(BUILD)/obj/glibc_runtime.o: src/base/glibc/runtime.cc Makefile VERSION
+$(BUILD)/obj/base/glibc/runtime.o: src/base/glibc/runtime.cc Makefile VERSION
 	@mkdir -p $(@D)
 	$(CXX) $(CODE_FLAGS) $(CXXFLAGS) -c -o $@ $<
 
@@ -515,4 +515,4 @@ afl-run: afl
 	@tests/fuzz/run-afl $(BUILD)/afl $(AFL_TARGET) $(FUZZ_SECONDS)
 
 -include $(FUZZ_OBJS:.o=.d)
--include $(SOAK_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(BUILD)/obj/cli/main.d $(BUILD)/obj/glibc_runtime.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) $(SYSTEM_OBJS:.o=.d)
+-include $(SOAK_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(BUILD)/obj/cli/main.d $(BUILD)/obj/base/glibc/runtime.d $(BUILD)/bench/parse_bench.d $(MUSL_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) $(SYSTEM_OBJS:.o=.d)
