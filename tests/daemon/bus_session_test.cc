@@ -70,8 +70,10 @@ class BusSessionTest : public ::testing::Test {
     size_t count = 0;
     ASSERT_TRUE(loop_.Wait(events, 8, &count).ok());
     for (size_t i = 0; i < count; ++i) {
-      ASSERT_NE(events[i].data.u64, Loop::kTimerTag) << "the bus never became ready";
-      if (events[i].data.u64 == BusSession::kTag) {
+      // A copy: epoll_event is packed on x86_64, and ASSERT_NE binds a reference to its operands.
+      const uint64_t tag = events[i].data.u64;
+      ASSERT_NE(tag, Loop::kTimerTag) << "the bus never became ready";
+      if (tag == BusSession::kTag) {
         ASSERT_TRUE(session_.HandleReadiness(events[i].events));
       }
     }
