@@ -164,8 +164,8 @@ Status ParseCharmCommand(const CharmCommandSpec& spec, int argc, const char* con
   return ResolveBus(command);
 }
 
-}  // namespace
-
+// The directory the notices unit file goes in: ROOT/etc/systemd/system, the user's
+// $XDG_CONFIG_HOME/systemd/user (else ~/.config/systemd/user), or /etc/systemd/system.
 Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size) {
   int length;
   if (command.root != nullptr) {
@@ -190,9 +190,9 @@ Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size) {
   return Status();
 }
 
-namespace {
 bool report_json = false;
 const Manager* reported_manager = nullptr;
+
 }  // namespace
 
 void ReportDbusErrorsOf(const Manager* manager) { reported_manager = manager; }

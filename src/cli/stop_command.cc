@@ -20,12 +20,13 @@ const char kStopUsage[] =
 
 constexpr CharmCommandSpec kSpec = {.name = "stop", .usage = kStopUsage, .needs_unit_file = false};
 
-}  // namespace
-
+// Whether systemd's D-Bus error says the unit or its file is not there.
 bool IsAbsentUnitError(std::string_view error_name) {
   return error_name == kNoSuchUnitError || error_name == kFileNotFoundError ||
          error_name == kLoadFailedError;
 }
+
+}  // namespace
 
 Status StopAndDisable(Manager* manager, std::string_view unit, bool* loaded, const char** doing) {
   *loaded = true;

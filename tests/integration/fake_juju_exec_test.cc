@@ -7,18 +7,15 @@
 
 #include <signal.h>
 #include <sys/wait.h>
-#include <time.h>
 
+#include "jsn/base/monotonic_time.h"
 #include "support/child_process.h"
 
 namespace jsn::testing {
 namespace {
 
-int64_t MonotonicNow() {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
-}
+// CLOCK_MONOTONIC in nanoseconds, as the fake records its calls' start and end.
+int64_t MonotonicNanoseconds() { return MonotonicNow().count(); }
 
 // Runs the fake in `cwd` with an environment that holds none of its JSN_ variables, as a daemon
 // that cleans its children's environment would.
@@ -34,9 +31,9 @@ CommandResult RunIn(const FakeJujuExec& fake, const std::string& cwd,
 TEST(FakeJujuExec, RecordsArgvCwdAndMonotonicStartAndEndOfEachCall) {
   FakeJujuExec fake;
   TempDir cwd;
-  int64_t before = MonotonicNow();
+  int64_t before = MonotonicNanoseconds();
   CommandResult result = RunIn(fake, cwd.path(), {"app/0", "hooks/service-foo-started"});
-  int64_t after = MonotonicNow();
+  int64_t after = MonotonicNanoseconds();
   ASSERT_TRUE(result.succeeded()) << result.Describe() << ": " << result.output;
 
   std::vector<JujuExecCall> calls = fake.Calls();
@@ -174,7 +171,7 @@ TEST(FakeJujuExec, ACallWaitsWithoutTimeoutForAMachineLockHeldElsewhere) {
   StartCall(fake, &hook, "app/0", "hooks/service-foo-started");
   ASSERT_TRUE(fake.WaitForBegun(1));
   EXPECT_FALSE(fake.Calls()[0].ran());
-  int64_t released = MonotonicNow();
+  int64_t released = MonotonicNanoseconds();
   fake.ReleaseMachineLock();
   ASSERT_TRUE(hook.WaitForExit(std::chrono::seconds(30)));
   std::vector<JujuExecCall> calls = fake.Calls();
@@ -193,7 +190,7 @@ TEST(FakeJujuExec, ACallWaitsForItsUnitsRunningHook) {
   // Another unit's call is not held by app/0's hook.
   ASSERT_TRUE(other.WaitForExit(std::chrono::seconds(30)));
   ASSERT_TRUE(fake.WaitForBegun(2));
-  int64_t released = MonotonicNow();
+  int64_t released = MonotonicNanoseconds();
   fake.ReleaseUnitLock();
   ASSERT_TRUE(hook.WaitForExit(std::chrono::seconds(30)));
   for (const JujuExecCall& call : fake.Calls()) {

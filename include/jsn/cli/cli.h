@@ -86,12 +86,6 @@ void ReportDbusErrorsOf(const Manager* manager);
 // Writes `text` to `file` as a JSON string, quotes included.
 void PrintJsonString(FILE* file, std::string_view text);
 
-// The directory the notices unit file goes in: ROOT/etc/systemd/system, the user's
-// $XDG_CONFIG_HOME/systemd/user (else ~/.config/systemd/user), or /etc/systemd/system.
-Status UnitDirectory(const CharmCommand& command, char* buffer, size_t size);
-
-// Whether systemd's D-Bus error says the unit or its file is not there.
-bool IsAbsentUnitError(std::string_view error_name);
 // What `stop` does, shared with `remove`: StopUnit (waiting for the job), then DisableUnitFiles.
 // A unit or unit file that is not there is not an error; *loaded says whether the unit was. On
 // failure *doing names the step, for the message.
